@@ -1,0 +1,108 @@
+"""Settings from the environment (prefix ``DUNNING_``, nesting with ``__``), built once at the entry point.
+
+``Settings`` is constructed by the CLI and by ``create_app()`` and passed down; nothing reads the environment
+elsewhere. Every provider URL is a setting holding scheme and host only; adapters append the provider's paths,
+so a sandbox on ``http://127.0.0.1:<port>`` stands in for any host. ``config/example.env`` documents each one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connector.errors import ConfigurationError
+
+VAR_DIR = Path("var")
+
+
+class ProviderConfig(BaseModel):
+    """What every provider needs: OAuth client, webhook key, and whether it is enabled."""
+
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    webhook_key: SecretStr = SecretStr("")
+    enabled: bool = True
+
+
+class MoneybirdConfig(ProviderConfig):
+    base_url: str = "https://moneybird.com"
+    scopes: str = "sales_invoices settings"
+
+
+class XeroConfig(ProviderConfig):
+    login_url: str = "https://login.xero.com"
+    identity_url: str = "https://identity.xero.com"
+    api_url: str = "https://api.xero.com"
+    granular_scopes: bool = True  # False: the older broad accounting.transactions / accounting.contacts scopes
+    credit_stop_group: str = "Credit stop"
+    full_refresh_hours: int = 24  # If-Modified-Since misses some changes: full refresh of open receivables
+
+
+class ExactConfig(ProviderConfig):
+    base_url: str = "https://start.exactonline.nl"
+    credit_stop_sets_blocked: bool = False
+
+
+class SmtpConfig(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 25
+    starttls: bool = False
+    ssl: bool = False
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    sender: str = "Debiteurenbeheer <debiteuren@example.nl>"
+    enabled: bool = False
+
+
+class Settings(BaseSettings):
+    """All configuration. See ``config/example.env``."""
+
+    model_config = SettingsConfigDict(env_prefix="DUNNING_", env_nested_delimiter="__", extra="ignore")
+
+    var_dir: Path = VAR_DIR
+    database_url: str = ""  # default: sqlite:///<var_dir>/dunning.db
+    queue_url: str = ""  # default: SQLite huey file <var_dir>/queue.db; redis://... at scale
+    queue_immediate: bool = False  # run jobs inline (tests, demo)
+    rate_limit_url: str = ""  # default: SQLite bucket file <var_dir>/ratelimit.db; redis://... at scale
+    secret_keys: list[SecretStr] = Field(default_factory=list)  # Fernet keys, newest first
+    base_url: str = "http://127.0.0.1:8000"  # public URL for OAuth redirects and webhooks
+    api_tokens: list[SecretStr] = Field(default_factory=list)  # bearer tokens for /api/v1
+    log_level: str = "INFO"
+    log_json: bool = False
+    http_timeout_seconds: float = 30.0
+    max_retry_wait_seconds: int = 60  # a Retry-After beyond this reschedules the job instead of sleeping
+    webhook_max_bytes: int = 1024 * 1024
+    locale: str = "nl"
+    policies_dir: Path = Path("config/policies")
+
+    moneybird: MoneybirdConfig = Field(default_factory=MoneybirdConfig)
+    xero: XeroConfig = Field(default_factory=XeroConfig)
+    exact: ExactConfig = Field(default_factory=ExactConfig)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'dunning.db'}"
+        if not self.queue_url:
+            self.queue_url = f"sqlite:///{self.var_dir / 'queue.db'}"
+        if not self.rate_limit_url:
+            self.rate_limit_url = f"sqlite:///{self.var_dir / 'ratelimit.db'}"
+        return self
+
+    def provider(self, provider_id: str) -> ProviderConfig:
+        try:
+            config = getattr(self, provider_id)
+        except AttributeError:
+            raise ConfigurationError(f"unknown provider {provider_id!r}") from None
+        assert isinstance(config, ProviderConfig)
+        return config
+
+    def fernet_keys(self) -> list[str]:
+        if not self.secret_keys:
+            raise ConfigurationError(
+                "DUNNING_SECRET_KEYS is not set: generate a key with `dunning keygen` and set it (newest first)"
+            )
+        return [k.get_secret_value() for k in self.secret_keys]
