@@ -81,7 +81,9 @@ class PolicyError(ConnectorError):
     """A policy file is invalid."""
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None, field: str | None = None):
-        where = ", ".join(p for p in (file, f"line {line}" if line else None, f"field '{field}'" if field else None) if p)
+        where = ", ".join(
+            p for p in (file, f"line {line}" if line else None, f"field '{field}'" if field else None) if p
+        )
         super().__init__(f"{where}: {message}" if where else message)
         self.file = file
         self.line = line

@@ -87,7 +87,9 @@ class Money(Frozen):
 
     def quantized(self) -> Money:
         exp = currency_exponent(self.currency)
-        return Money(amount=self.amount.quantize(Decimal(1).scaleb(-exp), rounding=ROUND_HALF_UP), currency=self.currency)
+        return Money(
+            amount=self.amount.quantize(Decimal(1).scaleb(-exp), rounding=ROUND_HALF_UP), currency=self.currency
+        )
 
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
@@ -251,7 +253,8 @@ class TokenSet(Frozen):
     extra: dict[str, str] = Field(default_factory=dict)
 
     def __repr__(self) -> str:  # never show secrets
-        return f"TokenSet(access_token='***', refresh_token={'***' if self.refresh_token else None}, expires_at={self.expires_at!r})"
+        refresh = "'***'" if self.refresh_token else None
+        return f"TokenSet(access_token='***', refresh_token={refresh}, expires_at={self.expires_at!r})"
 
     __str__ = __repr__
 

@@ -94,7 +94,7 @@ class OAuthSpec:
     token_path: str
     scopes: tuple[str, ...]
     authorize_url_setting: str = "base_url"
-    token_url_setting: str = "base_url"
+    token_url_setting: str = "base_url"  # noqa: S105 - a setting name, not a secret
     pkce: bool = False
     client_auth: str = "client_secret_post"  # or client_secret_basic
     refresh_leeway_seconds: int = 60  # refresh when the access token has at most this long left

@@ -97,7 +97,8 @@ class Settings(BaseSettings):
             config = getattr(self, provider_id)
         except AttributeError:
             raise ConfigurationError(f"unknown provider {provider_id!r}") from None
-        assert isinstance(config, ProviderConfig)
+        if not isinstance(config, ProviderConfig):
+            raise ConfigurationError(f"unknown provider {provider_id!r}")
         return config
 
     def fernet_keys(self) -> list[str]:

@@ -1,0 +1,640 @@
+"""Every query of the connector, each scoped to the organisation it serves.
+
+Functions take a ``Session`` and an ``org_id`` (and usually an administration id) and never return rows of
+another organisation; the reflection test in ``tests/storage`` enforces the signature. The two routing
+functions (``route_tenant`` and ``route_webhook_secrets``) resolve a provider tenant to organisations for the
+webhook receiver and are the only deliberate exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connector import model
+from connector.errors import NotFound
+from connector.storage import tables as t
+
+Row = TypeVar("Row", t.Debtor, t.Invoice, t.Payment, t.CreditNote)
+ROUTING_EXCEPTIONS = frozenset({"route_tenant", "route_webhook_secrets"})
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- organisations and connections -----------------------------------------------------------------------
+
+
+def create_organisation(session: Session, name: str) -> int:
+    org = t.Organisation(name=name, created_at=utcnow())
+    session.add(org)
+    session.flush()
+    return org.id
+
+
+def find_organisation(session: Session, name: str) -> int | None:
+    return session.scalar(select(t.Organisation.id).where(t.Organisation.name == name).order_by(t.Organisation.id))
+
+
+def create_connection(session: Session, org_id: int, provider: str, display_name: str = "") -> t.Connection:
+    conn = t.Connection(org_id=org_id, provider=provider, display_name=display_name, created_at=utcnow())
+    session.add(conn)
+    session.flush()
+    return conn
+
+
+def get_connection(session: Session, org_id: int, connection_id: int) -> t.Connection:
+    conn = session.scalar(select(t.Connection).where(t.Connection.id == connection_id, t.Connection.org_id == org_id))
+    if conn is None:
+        raise NotFound(f"connection {connection_id} not found")
+    return conn
+
+
+def list_connections(session: Session, org_id: int, provider: str | None = None) -> list[t.Connection]:
+    query = select(t.Connection).where(t.Connection.org_id == org_id)
+    if provider:
+        query = query.where(t.Connection.provider == provider)
+    return list(session.scalars(query.order_by(t.Connection.id)))
+
+
+def set_connection_status(
+    session: Session,
+    org_id: int,
+    connection_id: int,
+    status: str,
+    *,
+    parked_until: datetime | None = None,
+    reason: str | None = None,
+) -> None:
+    session.execute(
+        update(t.Connection)
+        .where(t.Connection.id == connection_id, t.Connection.org_id == org_id)
+        .values(status=status, parked_until=parked_until, parked_reason=reason)
+    )
+
+
+# --- administrations --------------------------------------------------------------------------------------
+
+
+def upsert_administration(
+    session: Session, org_id: int, connection_id: int, provider: str, tenant: model.Tenant
+) -> t.Administration:
+    adm = session.scalar(
+        select(t.Administration).where(
+            t.Administration.org_id == org_id,
+            t.Administration.connection_id == connection_id,
+            t.Administration.provider_tenant_id == tenant.provider_tenant_id,
+        )
+    )
+    if adm is None:
+        adm = t.Administration(
+            org_id=org_id,
+            connection_id=connection_id,
+            provider=provider,
+            provider_tenant_id=tenant.provider_tenant_id,
+            created_at=utcnow(),
+            name=tenant.name,
+        )
+        session.add(adm)
+    adm.name = tenant.name
+    adm.currency = tenant.currency
+    adm.timezone = tenant.timezone
+    adm.country = tenant.country
+    adm.language = tenant.language
+    adm.suspended = tenant.suspended
+    session.flush()
+    return adm
+
+
+def list_administrations(session: Session, org_id: int, connection_id: int | None = None) -> list[t.Administration]:
+    query = select(t.Administration).where(t.Administration.org_id == org_id)
+    if connection_id is not None:
+        query = query.where(t.Administration.connection_id == connection_id)
+    return list(session.scalars(query.order_by(t.Administration.id)))
+
+
+def get_administration(session: Session, org_id: int, administration_id: int) -> t.Administration:
+    adm = session.scalar(
+        select(t.Administration).where(t.Administration.id == administration_id, t.Administration.org_id == org_id)
+    )
+    if adm is None:
+        raise NotFound(f"administration {administration_id} not found")
+    return adm
+
+
+def route_tenant(session: Session, provider: str, provider_tenant_id: str) -> list[t.Administration]:
+    """Webhook routing: every organisation's administration for this provider tenant (active connections)."""
+    return list(
+        session.scalars(
+            select(t.Administration)
+            .join(t.Connection, t.Connection.id == t.Administration.connection_id)
+            .where(
+                t.Administration.provider == provider,
+                t.Administration.provider_tenant_id == provider_tenant_id,
+                t.Connection.status == "active",
+            )
+        )
+    )
+
+
+def route_webhook_secrets(session: Session, provider: str, provider_tenant_id: str) -> list[str]:
+    """The stored (encrypted) per-tenant webhook secrets for this provider tenant, across organisations."""
+    return [
+        adm.webhook_secret_ciphertext
+        for adm in route_tenant(session, provider, provider_tenant_id)
+        if adm.webhook_secret_ciphertext
+    ]
+
+
+# --- sync cursors and upserts ------------------------------------------------------------------------------
+
+
+def get_cursor(session: Session, org_id: int, administration_id: int, stream: str) -> str | None:
+    row = session.get(t.SyncCursor, (administration_id, stream))
+    return row.cursor if row is not None and row.org_id == org_id else None
+
+
+def set_cursor(session: Session, org_id: int, administration_id: int, stream: str, cursor: str | None) -> None:
+    row = session.get(t.SyncCursor, (administration_id, stream))
+    if row is None:
+        session.add(
+            t.SyncCursor(
+                administration_id=administration_id, stream=stream, org_id=org_id, cursor=cursor, updated_at=utcnow()
+            )
+        )
+    elif row.org_id == org_id:
+        row.cursor = cursor
+        row.updated_at = utcnow()
+
+
+_STREAM_TABLES: dict[str, Any] = {
+    "debtors": t.Debtor,
+    "invoices": t.Invoice,
+    "payments": t.Payment,
+    "credit_notes": t.CreditNote,
+}
+
+
+def known_versions(
+    session: Session, org_id: int, administration_id: int, stream: str, refs: Sequence[str]
+) -> dict[str, str]:
+    table = _STREAM_TABLES[stream]
+    found: dict[str, str] = {}
+    for chunk in _chunks(list(refs), 500):
+        rows = session.execute(
+            select(table.provider_ref, table.provider_version).where(
+                table.org_id == org_id, table.administration_id == administration_id, table.provider_ref.in_(chunk)
+            )
+        )
+        found.update({ref: version for ref, version in rows if version is not None})
+    return found
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _existing(
+    session: Session, table: type[Row], org_id: int, administration_id: int, refs: list[str]
+) -> dict[str, Row]:
+    existing: dict[str, Row] = {}
+    for chunk in _chunks(refs, 500):
+        rows = session.scalars(
+            select(table).where(
+                table.org_id == org_id, table.administration_id == administration_id, table.provider_ref.in_(chunk)
+            )
+        )
+        existing.update({row.provider_ref: row for row in rows})
+    return existing
+
+
+def _upsert(
+    session: Session, table: type[Row], org_id: int, administration_id: int, values: list[dict[str, Any]]
+) -> int:
+    """Insert or update rows by provider_ref; returns how many rows were new or changed."""
+    existing = _existing(session, table, org_id, administration_id, [v["provider_ref"] for v in values])
+    changed = 0
+    for value in values:
+        row = existing.get(value["provider_ref"])
+        if row is None:
+            row = table(org_id=org_id, administration_id=administration_id, **value)
+            session.add(row)
+            existing[value["provider_ref"]] = row
+            changed += 1
+            continue
+        dirty = False
+        for key, new in value.items():
+            if key != "synced_at" and getattr(row, key) != new:
+                setattr(row, key, new)
+                dirty = True
+        row.synced_at = value["synced_at"]
+        changed += int(dirty)
+    session.flush()
+    return changed
+
+
+def upsert_debtors(
+    session: Session, org_id: int, administration_id: int, debtors: Sequence[model.Debtor], now: datetime
+) -> int:
+    values = [
+        {
+            "provider_ref": d.provider_ref,
+            "name": d.name,
+            "company_name": d.company_name,
+            "email": d.email,
+            "phone": d.phone,
+            "kvk_number": d.kvk_number,
+            "vat_number": d.vat_number,
+            "segment": d.segment.value,
+            "address": d.address.model_dump(),
+            "language": d.language,
+            "customer_number": d.customer_number,
+            "blocked": d.blocked,
+            "provider_version": d.provider_version,
+            "updated_at": d.updated_at,
+            "synced_at": now,
+            "deleted": False,
+        }
+        for d in debtors
+    ]
+    return _upsert(session, t.Debtor, org_id, administration_id, values)
+
+
+def upsert_invoices(
+    session: Session, org_id: int, administration_id: int, invoices: Sequence[model.Invoice], now: datetime
+) -> int:
+    values = []
+    for inv in invoices:
+        values.append(
+            {
+                "provider_ref": inv.provider_ref,
+                "number": inv.number,
+                "debtor_ref": inv.debtor_ref,
+                "invoice_date": inv.invoice_date,
+                "due_date": inv.due_date,
+                "payment_term_days": inv.payment_term_days,
+                "currency": inv.currency,
+                "total_minor": model.Money(amount=inv.total, currency=inv.currency).to_minor(),
+                "open_minor": inv.open_money.to_minor(),
+                "status": inv.status.value,
+                "provider_state": inv.provider_state,
+                "provider_version": inv.provider_version,
+                "payment_url": inv.payment_url,
+                "reference": inv.reference,
+                "paused_at_provider": inv.paused_at_provider,
+                "provider_reminder_count": inv.provider_reminder_count,
+                "disputed": inv.disputed,
+                "updated_at": inv.updated_at,
+                "synced_at": now,
+                "deleted": False,
+            }
+        )
+    return _upsert(session, t.Invoice, org_id, administration_id, values)
+
+
+def upsert_payments(
+    session: Session, org_id: int, administration_id: int, payments: Sequence[model.Payment], now: datetime
+) -> int:
+    values = [
+        {
+            "provider_ref": p.provider_ref,
+            "invoice_ref": p.invoice_ref,
+            "payment_date": p.payment_date,
+            "amount_minor": model.Money(amount=p.amount, currency=p.currency).to_minor(),
+            "currency": p.currency,
+            "kind": p.kind,
+            "provider_version": p.provider_version,
+            "synced_at": now,
+        }
+        for p in payments
+    ]
+    return _upsert(session, t.Payment, org_id, administration_id, values)
+
+
+def upsert_credit_notes(
+    session: Session, org_id: int, administration_id: int, notes: Sequence[model.CreditNote], now: datetime
+) -> int:
+    values = [
+        {
+            "provider_ref": c.provider_ref,
+            "number": c.number,
+            "debtor_ref": c.debtor_ref,
+            "issue_date": c.issue_date,
+            "currency": c.currency,
+            "total_minor": model.Money(amount=c.total, currency=c.currency).to_minor(),
+            "remaining_minor": model.Money(amount=c.remaining, currency=c.currency).to_minor(),
+            "invoice_ref": c.invoice_ref,
+            "provider_version": c.provider_version,
+            "synced_at": now,
+        }
+        for c in notes
+    ]
+    return _upsert(session, t.CreditNote, org_id, administration_id, values)
+
+
+def mark_deleted(session: Session, org_id: int, administration_id: int, stream: str, refs: Sequence[str]) -> int:
+    table = _STREAM_TABLES[stream]
+    if not refs or not hasattr(table, "deleted"):
+        return 0
+    values: dict[str, Any] = {"deleted": True}
+    if table is t.Invoice:
+        values["status"] = model.InvoiceStatus.VOIDED.value
+    result = session.execute(
+        update(table)
+        .where(table.org_id == org_id, table.administration_id == administration_id, table.provider_ref.in_(refs))
+        .values(**values)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def invoice_row_to_model(row: t.Invoice) -> model.Invoice:
+    return model.Invoice(
+        provider_ref=row.provider_ref,
+        number=row.number,
+        debtor_ref=row.debtor_ref,
+        invoice_date=row.invoice_date,
+        due_date=row.due_date,
+        payment_term_days=row.payment_term_days,
+        currency=row.currency,
+        total=model.Money.from_minor(row.total_minor, row.currency).amount,
+        open_amount=model.Money.from_minor(row.open_minor, row.currency).amount,
+        status=model.InvoiceStatus(row.status),
+        provider_state=row.provider_state,
+        provider_version=row.provider_version,
+        payment_url=row.payment_url,
+        reference=row.reference,
+        paused_at_provider=row.paused_at_provider,
+        provider_reminder_count=row.provider_reminder_count,
+        disputed=row.disputed,
+        updated_at=row.updated_at,
+    )
+
+
+def get_invoices(
+    session: Session,
+    org_id: int,
+    administration_id: int,
+    refs: Sequence[str] | None = None,
+    *,
+    open_only: bool = False,
+) -> list[t.Invoice]:
+    query = select(t.Invoice).where(t.Invoice.org_id == org_id, t.Invoice.administration_id == administration_id)
+    if refs is not None:
+        query = query.where(t.Invoice.provider_ref.in_(list(refs)))
+    if open_only:
+        query = query.where(t.Invoice.status == model.InvoiceStatus.OPEN.value, t.Invoice.deleted.is_(False))
+    return list(session.scalars(query.order_by(t.Invoice.due_date, t.Invoice.id)))
+
+
+def get_debtors(
+    session: Session, org_id: int, administration_id: int, refs: Sequence[str] | None = None
+) -> dict[str, t.Debtor]:
+    query = select(t.Debtor).where(t.Debtor.org_id == org_id, t.Debtor.administration_id == administration_id)
+    if refs is not None:
+        query = query.where(t.Debtor.provider_ref.in_(list(refs)))
+    return {d.provider_ref: d for d in session.scalars(query)}
+
+
+def get_payments(session: Session, org_id: int, administration_id: int) -> list[t.Payment]:
+    return list(
+        session.scalars(
+            select(t.Payment).where(t.Payment.org_id == org_id, t.Payment.administration_id == administration_id)
+        )
+    )
+
+
+def counts(session: Session, org_id: int, administration_ids: Sequence[int]) -> dict[str, int]:
+    def count(table: Any, *extra: Any) -> int:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(table)
+                .where(table.org_id == org_id, table.administration_id.in_(list(administration_ids)), *extra)
+            )
+            or 0
+        )
+
+    return {
+        "invoices": count(t.Invoice),
+        "open_invoices": count(
+            t.Invoice, t.Invoice.status == model.InvoiceStatus.OPEN.value, t.Invoice.deleted.is_(False)
+        ),
+        "payments": count(t.Payment),
+        "debtors": count(t.Debtor),
+        "credit_notes": count(t.CreditNote),
+    }
+
+
+# --- reminder state ------------------------------------------------------------------------------------
+
+
+def reminder_states(
+    session: Session, org_id: int, administration_id: int, refs: Sequence[str] | None = None
+) -> dict[str, t.ReminderState]:
+    query = select(t.ReminderState).where(
+        t.ReminderState.org_id == org_id, t.ReminderState.administration_id == administration_id
+    )
+    if refs is not None:
+        query = query.where(t.ReminderState.invoice_ref.in_(list(refs)))
+    return {s.invoice_ref: s for s in session.scalars(query)}
+
+
+def reminder_state(session: Session, org_id: int, administration_id: int, invoice_ref: str) -> t.ReminderState:
+    """The reminder state of one invoice, created empty when absent."""
+    state = reminder_states(session, org_id, administration_id, [invoice_ref]).get(invoice_ref)
+    if state is None:
+        state = t.ReminderState(
+            org_id=org_id, administration_id=administration_id, invoice_ref=invoice_ref, updated_at=utcnow()
+        )
+        session.add(state)
+        session.flush()
+    return state
+
+
+# --- outbox -----------------------------------------------------------------------------------------------
+
+
+def add_outbox_item(session: Session, org_id: int, administration_id: int, **fields: Any) -> bool:
+    """Insert unless the idempotency key exists already; True when inserted."""
+    key = fields["idempotency_key"]
+    exists = session.scalar(
+        select(t.OutboxItem.id).where(t.OutboxItem.org_id == org_id, t.OutboxItem.idempotency_key == key)
+    )
+    if exists is not None:
+        return False
+    session.add(t.OutboxItem(org_id=org_id, administration_id=administration_id, created_at=utcnow(), **fields))
+    session.flush()
+    return True
+
+
+def pending_outbox(
+    session: Session, org_id: int, now: datetime, administration_id: int | None = None, limit: int = 500
+) -> list[t.OutboxItem]:
+    query = select(t.OutboxItem).where(t.OutboxItem.org_id == org_id, t.OutboxItem.status == "pending")
+    if administration_id is not None:
+        query = query.where(t.OutboxItem.administration_id == administration_id)
+    query = query.where((t.OutboxItem.next_attempt_at.is_(None)) | (t.OutboxItem.next_attempt_at <= now))
+    return list(session.scalars(query.order_by(t.OutboxItem.id).limit(limit)))
+
+
+def outbox_items(session: Session, org_id: int, status: str | None = None) -> list[t.OutboxItem]:
+    query = select(t.OutboxItem).where(t.OutboxItem.org_id == org_id)
+    if status:
+        query = query.where(t.OutboxItem.status == status)
+    return list(session.scalars(query.order_by(t.OutboxItem.id)))
+
+
+# --- audit ------------------------------------------------------------------------------------------------
+
+
+def audit(
+    session: Session,
+    org_id: int,
+    kind: str,
+    message: str,
+    *,
+    administration_id: int | None = None,
+    invoice_ref: str | None = None,
+    debtor_ref: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> None:
+    session.add(
+        t.AuditEntry(
+            org_id=org_id,
+            administration_id=administration_id,
+            invoice_ref=invoice_ref,
+            debtor_ref=debtor_ref,
+            kind=kind,
+            message=message,
+            data=dict(data or {}),
+            created_at=utcnow(),
+        )
+    )
+
+
+def audit_trail(
+    session: Session, org_id: int, *, invoice_ref: str | None = None, kind: str | None = None, limit: int = 200
+) -> list[t.AuditEntry]:
+    query = select(t.AuditEntry).where(t.AuditEntry.org_id == org_id)
+    if invoice_ref:
+        query = query.where(t.AuditEntry.invoice_ref == invoice_ref)
+    if kind:
+        query = query.where(t.AuditEntry.kind == kind)
+    return list(session.scalars(query.order_by(t.AuditEntry.id.desc()).limit(limit)))
+
+
+# --- inbox ------------------------------------------------------------------------------------------------
+
+
+def record_inbox_event(session: Session, org_id: int | None, **fields: Any) -> int | None:
+    """Insert a webhook event; returns its id, or None when (provider, dedupe_id, org) was seen before."""
+    query = select(t.InboxEvent.id).where(
+        t.InboxEvent.provider == fields["provider"], t.InboxEvent.dedupe_id == fields["dedupe_id"]
+    )
+    query = query.where(t.InboxEvent.org_id.is_(None) if org_id is None else t.InboxEvent.org_id == org_id)
+    if session.scalar(query) is not None:
+        return None
+    event = t.InboxEvent(org_id=org_id, received_at=utcnow(), **fields)
+    try:
+        with session.begin_nested():
+            session.add(event)
+            session.flush()
+    except IntegrityError:
+        return None
+    return event.id
+
+
+def get_inbox_event(session: Session, org_id: int | None, event_id: int) -> t.InboxEvent:
+    event = session.get(t.InboxEvent, event_id)
+    if event is None or event.org_id != org_id:
+        raise NotFound(f"inbox event {event_id} not found")
+    return event
+
+
+def inbox_events(
+    session: Session, org_id: int | None, status: str | None = None, limit: int = 200
+) -> list[t.InboxEvent]:
+    query = select(t.InboxEvent).where(
+        t.InboxEvent.org_id.is_(None) if org_id is None else t.InboxEvent.org_id == org_id
+    )
+    if status:
+        query = query.where(t.InboxEvent.status == status)
+    return list(session.scalars(query.order_by(t.InboxEvent.id).limit(limit)))
+
+
+def stale_inbox_events(session: Session, org_id: int, older_than: datetime) -> list[t.InboxEvent]:
+    """Events still ``received`` (never processed, e.g. the enqueue failed) since before ``older_than``."""
+    return list(
+        session.scalars(
+            select(t.InboxEvent).where(
+                t.InboxEvent.org_id == org_id,
+                t.InboxEvent.status == "received",
+                (t.InboxEvent.next_attempt_at.is_(None)) | (t.InboxEvent.next_attempt_at <= older_than),
+                t.InboxEvent.received_at <= older_than,
+            )
+        )
+    )
+
+
+# --- dunning runs and leases ------------------------------------------------------------------------------
+
+
+def last_run_date(session: Session, org_id: int, administration_id: int) -> date | None:
+    return session.scalar(
+        select(func.max(t.DunningRun.run_date)).where(
+            t.DunningRun.org_id == org_id,
+            t.DunningRun.administration_id == administration_id,
+            t.DunningRun.dry_run.is_(False),
+            t.DunningRun.finished_at.is_not(None),
+        )
+    )
+
+
+def start_run(session: Session, org_id: int, administration_id: int, run_date: date, dry_run: bool) -> t.DunningRun:
+    run = session.scalar(
+        select(t.DunningRun).where(
+            t.DunningRun.org_id == org_id,
+            t.DunningRun.administration_id == administration_id,
+            t.DunningRun.run_date == run_date,
+            t.DunningRun.dry_run.is_(dry_run),
+        )
+    )
+    if run is None:
+        run = t.DunningRun(
+            org_id=org_id, administration_id=administration_id, run_date=run_date, dry_run=dry_run, started_at=utcnow()
+        )
+        session.add(run)
+        session.flush()
+    return run
+
+
+def try_lease(session: Session, org_id: int, name: str, holder: str, until: datetime, now: datetime) -> bool:
+    """Take or renew the named lease if free, expired or already ours (caller commits)."""
+    lease = session.get(t.Lease, name)
+    if lease is None:
+        session.add(t.Lease(name=name, org_id=org_id, holder=holder, until=until))
+        try:
+            session.flush()
+        except IntegrityError:
+            return False
+        return True
+    if lease.org_id != org_id:
+        return False
+    if lease.holder == holder or lease.until <= now:
+        lease.holder = holder
+        lease.until = until
+        return True
+    return False
+
+
+def release_lease(session: Session, org_id: int, name: str, holder: str) -> None:
+    lease = session.get(t.Lease, name)
+    if lease is not None and lease.org_id == org_id and lease.holder == holder:
+        session.delete(lease)

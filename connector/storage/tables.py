@@ -1,0 +1,341 @@
+"""The schema: every row carries ``org_id``; provider rows also carry their administration.
+
+Money columns are integer minor units next to an ISO currency; datetimes are UTC (``UTCDateTime``); due and
+invoice dates are plain dates in the administration's time zone. Alembic migrations in ``migrations/`` are
+checked against these declarations by the migration test.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from connector.storage.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+def _org() -> Mapped[int]:
+    return mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+
+
+def _adm() -> Mapped[int]:
+    return mapped_column(ForeignKey("administrations.id", ondelete="CASCADE"), index=True)
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Connection(Base):
+    """One OAuth grant of one user at one provider; fans out to administrations."""
+
+    __tablename__ = "connections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    provider: Mapped[str] = mapped_column(String(32))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active|needs_reauth|revoked
+    parked_until: Mapped[datetime | None]
+    parked_reason: Mapped[str | None] = mapped_column(String(200))
+    site_url: Mapped[str | None] = mapped_column(String(200))  # Exact country site
+    created_at: Mapped[datetime]
+    last_sync_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"Connection(id={self.id}, org_id={self.org_id}, provider={self.provider!r}, status={self.status!r})"
+
+
+class OAuthToken(Base):
+    __tablename__ = "oauth_tokens"
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True)
+    org_id: Mapped[int] = _org()
+    ciphertext: Mapped[str] = mapped_column(Text)
+    access_expires_at: Mapped[datetime | None]
+    refresh_expires_hint: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active|refreshing|needs_reauth|revoked
+    last_refresh_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"OAuthToken(connection_id={self.connection_id}, version={self.version}, ciphertext='***')"
+
+
+class OAuthState(Base):
+    """A pending authorisation: the ``state`` we sent, bound to an organisation, with the PKCE verifier."""
+
+    __tablename__ = "oauth_states"
+    state: Mapped[str] = mapped_column(String(100), primary_key=True)
+    org_id: Mapped[int] = _org()
+    provider: Mapped[str] = mapped_column(String(32))
+    code_verifier: Mapped[str | None] = mapped_column(String(200))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class Administration(Base):
+    """A provider tenant (Moneybird administration, Xero tenant, Exact division) reached by a connection."""
+
+    __tablename__ = "administrations"
+    __table_args__ = (UniqueConstraint("connection_id", "provider_tenant_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_tenant_id: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+    country: Mapped[str | None] = mapped_column(String(8))
+    language: Mapped[str | None] = mapped_column(String(8))
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    safe_mode: Mapped[bool] = mapped_column(Boolean, default=True)  # decisions shown, nothing sent
+    provider_reminders_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    provider_reminders_detail: Mapped[str] = mapped_column(String(300), default="")
+    webhook_ref: Mapped[str | None] = mapped_column(String(100))
+    webhook_secret_ciphertext: Mapped[str | None] = mapped_column(Text)
+    last_sync_at: Mapped[datetime | None]
+    last_full_sync_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Debtor(Base):
+    __tablename__ = "debtors"
+    __table_args__ = (UniqueConstraint("administration_id", "provider_ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    administration_id: Mapped[int] = _adm()
+    provider_ref: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    company_name: Mapped[str | None] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    kvk_number: Mapped[str | None] = mapped_column(String(32))
+    vat_number: Mapped[str | None] = mapped_column(String(32))
+    segment: Mapped[str] = mapped_column(String(8), default="b2b")
+    address: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    language: Mapped[str | None] = mapped_column(String(8))
+    customer_number: Mapped[str | None] = mapped_column(String(64))
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    provider_version: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None]
+    synced_at: Mapped[datetime]
+    # our own credit-management data (never overwritten by sync)
+    policy_override: Mapped[str | None] = mapped_column(String(100))
+    credit_stop: Mapped[bool] = mapped_column(Boolean, default=False)
+    risk_class: Mapped[str | None] = mapped_column(String(16))
+    collectible: Mapped[str] = mapped_column(String(16), default="collectible")
+    on_hold_reason: Mapped[str | None] = mapped_column(String(64))
+    promise_date: Mapped[date | None] = mapped_column(Date)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("administration_id", "provider_ref"),
+        Index("ix_invoices_open", "administration_id", "status", "due_date"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    administration_id: Mapped[int] = _adm()
+    provider_ref: Mapped[str] = mapped_column(String(100))
+    number: Mapped[str | None] = mapped_column(String(64))
+    debtor_ref: Mapped[str] = mapped_column(String(100), index=True)
+    invoice_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    payment_term_days: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    open_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    provider_state: Mapped[str] = mapped_column(String(32))
+    provider_version: Mapped[str | None] = mapped_column(String(64))
+    payment_url: Mapped[str | None] = mapped_column(String(500))
+    reference: Mapped[str | None] = mapped_column(String(200))
+    paused_at_provider: Mapped[bool] = mapped_column(Boolean, default=False)
+    provider_reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    disputed: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime | None]
+    synced_at: Mapped[datetime]
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CreditNote(Base):
+    __tablename__ = "credit_notes"
+    __table_args__ = (UniqueConstraint("administration_id", "provider_ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    administration_id: Mapped[int] = _adm()
+    provider_ref: Mapped[str] = mapped_column(String(100))
+    number: Mapped[str | None] = mapped_column(String(64))
+    debtor_ref: Mapped[str] = mapped_column(String(100))
+    issue_date: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    remaining_minor: Mapped[int] = mapped_column(BigInteger)
+    invoice_ref: Mapped[str | None] = mapped_column(String(100))
+    provider_version: Mapped[str | None] = mapped_column(String(64))
+    synced_at: Mapped[datetime]
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("administration_id", "provider_ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    administration_id: Mapped[int] = _adm()
+    provider_ref: Mapped[str] = mapped_column(String(100))
+    invoice_ref: Mapped[str] = mapped_column(String(100), index=True)
+    payment_date: Mapped[date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(16), default="payment")
+    provider_version: Mapped[str | None] = mapped_column(String(64))
+    synced_at: Mapped[datetime]
+
+
+class ReminderState(Base):
+    """Our own dunning state per invoice: the level reached, holds, promises, hand-over."""
+
+    __tablename__ = "reminder_states"
+    __table_args__ = (UniqueConstraint("administration_id", "invoice_ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    administration_id: Mapped[int] = _adm()
+    invoice_ref: Mapped[str] = mapped_column(String(100))
+    level: Mapped[int | None] = mapped_column(Integer)
+    level_name: Mapped[str | None] = mapped_column(String(100))
+    level_reached_on: Mapped[date | None] = mapped_column(Date)
+    last_message_on: Mapped[date | None] = mapped_column(Date)
+    hold_reason: Mapped[str | None] = mapped_column(String(64))
+    hold_until: Mapped[date | None] = mapped_column(Date)
+    promise_date: Mapped[date | None] = mapped_column(Date)
+    handed_over: Mapped[bool] = mapped_column(Boolean, default=False)
+    policy_override: Mapped[str | None] = mapped_column(String(100))
+    provider_reminded_levels: Mapped[list[Any]] = mapped_column(default=list)
+    updated_at: Mapped[datetime]
+
+
+class SyncCursor(Base):
+    __tablename__ = "sync_cursors"
+    administration_id: Mapped[int] = mapped_column(
+        ForeignKey("administrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    stream: Mapped[str] = mapped_column(String(32), primary_key=True)
+    org_id: Mapped[int] = _org()
+    cursor: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class InboxEvent(Base):
+    """A webhook delivery, persisted before it is acknowledged. ``org_id`` is null only for dead letters whose
+    tenant could not be resolved to any organisation."""
+
+    __tablename__ = "inbox_events"
+    __table_args__ = (UniqueConstraint("provider", "dedupe_id", "org_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_tenant_id: Mapped[str | None] = mapped_column(String(100))
+    dedupe_id: Mapped[str] = mapped_column(String(300))
+    entity_type: Mapped[str | None] = mapped_column(String(32))
+    entity_id: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)  # received|processed|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+
+
+class OutboxItem(Base):
+    """A write-back or message to send, keyed by a deterministic idempotency key so nothing is done twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("org_id", "idempotency_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    administration_id: Mapped[int] = _adm()
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    debtor_ref: Mapped[str] = mapped_column(String(100))
+    invoice_refs: Mapped[list[Any]] = mapped_column(default=list)
+    level: Mapped[int] = mapped_column(Integer)
+    level_name: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    run_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_refs: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """Every decision, non-decision, write-back and manual action with its reason (P18)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    administration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("administrations.id", ondelete="CASCADE"), index=True
+    )
+    invoice_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    debtor_ref: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class DunningRun(Base):
+    __tablename__ = "dunning_runs"
+    __table_args__ = (UniqueConstraint("administration_id", "run_date", "dry_run"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    administration_id: Mapped[int] = _adm()
+    run_date: Mapped[date] = mapped_column(Date)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    decisions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Lease(Base):
+    """Mutual exclusion across workers and machines (one sync per connection, one run per organisation)."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    org_id: Mapped[int] = _org()
+    holder: Mapped[str] = mapped_column(String(200))
+    until: Mapped[datetime]

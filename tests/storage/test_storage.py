@@ -1,0 +1,137 @@
+"""Storage on SQLite and PostgreSQL: migrations match the models, money round-trips exactly, rows stay scoped."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from connector import model
+from connector.errors import NotFound
+from connector.storage import repos
+from connector.storage.db import alembic_config, make_engine
+from connector.storage.tables import Base
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def _invoice(ref: str, open_amount: str = "121.00", total: str = "121.00", currency: str = "EUR") -> model.Invoice:
+    return model.Invoice(
+        provider_ref=ref, number=f"2026-{ref}", debtor_ref="d1", invoice_date=date(2026, 10, 1),
+        due_date=date(2026, 10, 31), currency=currency, total=Decimal(total), open_amount=Decimal(open_amount),
+        status=model.InvoiceStatus.OPEN, provider_state="open", provider_version="1",
+    )
+
+
+def _org_with_admin(session: Session, name: str = "Org") -> tuple[int, int]:
+    org = repos.create_organisation(session, name)
+    conn = repos.create_connection(session, org, "moneybird")
+    adm = repos.upsert_administration(session, org, conn.id, "moneybird", model.Tenant(provider_tenant_id="1", name="A"))
+    return org, adm.id
+
+
+def test_migrations_match_models(engine: Engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_downgrade_then_upgrade(db_url: str) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(db_url), "base")
+    eng = make_engine(db_url)
+    with eng.connect() as conn:
+        assert "invoices" not in eng.dialect.get_table_names(conn)
+    eng.dispose()
+    command.upgrade(alembic_config(db_url), "head")
+
+
+def test_sqlite_pragmas(sqlite_url: str) -> None:
+    eng = make_engine(sqlite_url)
+    with eng.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+    eng.dispose()
+
+
+def test_upsert_is_idempotent_and_detects_changes(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        org, adm = _org_with_admin(s)
+        assert repos.upsert_invoices(s, org, adm, [_invoice("1"), _invoice("2")], NOW) == 2
+    with sessions.begin() as s:
+        assert repos.upsert_invoices(s, org, adm, [_invoice("1"), _invoice("2")], NOW) == 0
+        assert repos.upsert_invoices(s, org, adm, [_invoice("1", open_amount="21.00")], NOW) == 1
+    with sessions() as s:
+        rows = repos.get_invoices(s, org, adm)
+        assert [r.open_minor for r in rows] == [2100, 12100]
+        assert repos.known_versions(s, org, adm, "invoices", ["1", "2", "3"]) == {"1": "1", "2": "1"}
+
+
+def test_rows_are_scoped_to_their_organisation(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        org_a, adm_a = _org_with_admin(s, "A")
+        org_b, _adm_b = _org_with_admin(s, "B")
+        repos.upsert_invoices(s, org_a, adm_a, [_invoice("1")], NOW)
+    with sessions() as s:
+        assert repos.get_invoices(s, org_b, adm_a) == []
+        with pytest.raises(NotFound):
+            repos.get_administration(s, org_b, adm_a)
+        assert repos.counts(s, org_b, [adm_a])["invoices"] == 0
+
+
+def test_outbox_idempotency_key_is_unique(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        org, adm = _org_with_admin(s)
+        fields = dict(idempotency_key="k1", action="send_reminder", debtor_ref="d1", invoice_refs=["1"], level=1,
+                      level_name="first", channel="provider", run_date=date(2026, 11, 24))
+        assert repos.add_outbox_item(s, org, adm, **fields) is True
+        assert repos.add_outbox_item(s, org, adm, **fields) is False
+        assert len(repos.outbox_items(s, org)) == 1
+
+
+def test_inbox_dedupes(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        org, _ = _org_with_admin(s)
+        first = repos.record_inbox_event(s, org, provider="moneybird", dedupe_id="x", raw=b"{}")
+        again = repos.record_inbox_event(s, org, provider="moneybird", dedupe_id="x", raw=b"{}")
+        assert first is not None and again is None
+
+
+def test_naive_datetime_is_refused(sessions: sessionmaker[Session]) -> None:
+    with pytest.raises(Exception, match="naive"), sessions.begin() as s:
+        repos.create_connection(s, repos.create_organisation(s, "x"), "xero").last_sync_at = datetime(2026, 1, 1)  # noqa: DTZ001
+        s.flush()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cents=st.integers(min_value=-(10**15), max_value=10**15), currency=st.sampled_from(["EUR", "JPY", "KWD"]))
+def test_money_round_trips_exactly(sessions: sessionmaker[Session], cents: int, currency: str) -> None:
+    money = model.Money.from_minor(cents, currency)
+    with sessions.begin() as s:
+        org, adm = _org_with_admin(s, f"m{cents}{currency}")
+        inv = _invoice(f"r{cents}", open_amount=str(money.amount), total=str(money.amount), currency=currency)
+        repos.upsert_invoices(s, org, adm, [inv], NOW)
+    with sessions() as s:
+        back = repos.invoice_row_to_model(repos.get_invoices(s, org, adm)[0])
+        assert back.open_amount == money.amount and back.currency == currency
+
+
+def test_every_repository_function_is_scoped() -> None:
+    """Every public query takes ``org_id`` right after the session, except the documented routing functions."""
+    for name, fn in inspect.getmembers(repos, inspect.isfunction):
+        if fn.__module__ != repos.__name__ or name.startswith("_") or name in repos.ROUTING_EXCEPTIONS:
+            continue
+        params = list(inspect.signature(fn).parameters)
+        if not params or params[0] != "session" or name in {"create_organisation", "find_organisation"}:
+            continue
+        assert params[1] == "org_id", f"repos.{name} is not scoped to an organisation"
