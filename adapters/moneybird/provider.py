@@ -1,0 +1,156 @@
+"""Moneybird's declaration (OAuth, limits, retry classification) and the contract methods the core calls.
+
+Reads go through the synchronization API (one id+version list, then at most 100 full records per POST), so a
+sync costs 1 + ceil(changed / 100) requests; payments arrive embedded in invoices. See ``client.py`` for HTTP,
+``mapping.py`` for the translation, ``webhooks.py`` and ``writeback.py`` for the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from adapters.moneybird import mapping, webhooks, writeback
+from adapters.moneybird.client import MoneybirdClient
+from connector.model import (
+    Capability,
+    CreditNote,
+    Debtor,
+    Invoice,
+    Page,
+    ProviderReminderSettings,
+    ReminderWrite,
+    Tenant,
+    TokenSet,
+    WriteResult,
+)
+from connector.ports import AccountingAdapter, KnownVersions, OAuthSpec, RateLimit, ResponseAction, WebhookRegistration
+from connector.settings import MoneybirdConfig
+
+WEBHOOK_EVENTS = (
+    "sales_invoice",  # group: created/updated/destroyed/state changes/send/paused/marked_as (moneybird.md §5.2)
+    "payment",
+    "contact",
+    "credit_invoice_created_from_original",
+    "administration",
+    "access_token_revoked",
+    "workflow_updated",
+)
+
+
+class MoneybirdAdapter(AccountingAdapter):
+    id: ClassVar[str] = "moneybird"
+    name: ClassVar[str] = "Moneybird"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.WEBHOOKS,
+            Capability.PAYMENT_EVENTS,
+            Capability.SEND_REMINDER,
+            Capability.WRITE_NOTE,
+            Capability.PAUSE_PROVIDER_REMINDERS,
+            Capability.CREDIT_HOLD,
+            Capability.MARK_UNCOLLECTIBLE,
+            Capability.PAYMENT_LINK,
+        }
+    )
+    oauth: ClassVar[OAuthSpec] = OAuthSpec(
+        authorize_path="/oauth/authorize",
+        token_path="/oauth/token",
+        scopes=("sales_invoices", "settings"),  # moneybird.md §1.2: webhooks need `settings`
+        default_expires_in=None,  # moneybird.md §1.3: tokens currently do not expire
+    )
+    limits: ClassVar[tuple[RateLimit, ...]] = (RateLimit(150, 300, scope="connection", name="5min"),)
+    page_size: ClassVar[int] = 100
+
+    def __init__(self, http: Any, config: MoneybirdConfig) -> None:
+        super().__init__(http, config)
+        self.client = MoneybirdClient(http, config.base_url)
+
+    @staticmethod
+    def classify(status: int, headers: Mapping[str, str], body: bytes) -> ResponseAction:
+        if 200 <= status < 300:
+            return ResponseAction.OK
+        if status == 401:
+            # moneybird.md §1.2: a missing scope is also a 401 ("No access to ...") and a refresh cannot fix it
+            return ResponseAction.PERMANENT if b"No access to" in body else ResponseAction.REAUTH
+        if status == 404:
+            return ResponseAction.NOT_FOUND
+        if status == 429:
+            return ResponseAction.RATE_LIMITED
+        if status >= 500:
+            return ResponseAction.RETRY
+        return ResponseAction.PERMANENT
+
+    @staticmethod
+    def retry_at(status: int, headers: Mapping[str, str], now: datetime) -> tuple[datetime | None, str]:
+        # moneybird.md §4 and §9.4: Retry-After and RateLimit-Reset are ABSOLUTE epoch seconds; small = delta
+        for name in ("Retry-After", "RateLimit-Reset"):
+            raw = headers.get(name)
+            if raw and raw.strip().isdigit():
+                value = int(raw.strip())
+                if value >= 1_000_000_000:
+                    return datetime.fromtimestamp(value, UTC), "5min"
+                return now + timedelta(seconds=value), "5min"
+        return None, "5min"
+
+    @staticmethod
+    def parse_token_response(body: Mapping[str, Any], now: datetime) -> TokenSet:
+        return mapping.token_set(body, now)
+
+    verify_webhook = staticmethod(webhooks.verify)
+    parse_webhook = staticmethod(webhooks.parse)
+    is_webhook_handshake = staticmethod(webhooks.is_handshake)
+    webhook_tenant_hint = staticmethod(webhooks.tenant_hint)
+
+    def list_tenants(self) -> list[Tenant]:
+        return [mapping.tenant(a) for a in self.client.administrations()]
+
+    def iter_debtor_pages(self, tenant: str, cursor: str | None, known: KnownVersions) -> Iterator[Page[Debtor]]:
+        for batch, calls in self.client.changed_records(tenant, "contacts", known):
+            yield Page(records=[mapping.debtor(c) for c in batch], api_calls=calls)
+
+    def iter_invoice_pages(self, tenant: str, cursor: str | None, known: KnownVersions) -> Iterator[Page[Invoice]]:
+        for batch, calls in self.client.changed_records(tenant, "sales_invoices", known):
+            yield _invoice_page(batch, calls)
+
+    def fetch_invoices(self, tenant: str, refs: Sequence[str]) -> list[Invoice]:
+        records = self.client.fetch(tenant, "sales_invoices", refs)
+        return [inv for inv in (mapping.invoice(r) for r in records) if inv is not None]
+
+    def fetch_payments_for(self, tenant: str, invoice_refs: Sequence[str]) -> list[Any]:
+        records = self.client.fetch(tenant, "sales_invoices", invoice_refs)
+        return [p for r in records for p in mapping.payments(r)]
+
+    def fetch_credit_notes(self, tenant: str, refs: Sequence[str]) -> list[CreditNote]:
+        records = self.client.fetch(tenant, "sales_invoices", refs)
+        return [c for c in (mapping.credit_note(r) for r in records) if c is not None]
+
+    def fetch_debtors(self, tenant: str, refs: Sequence[str]) -> list[Debtor]:
+        return [mapping.debtor(c) for c in self.client.fetch(tenant, "contacts", refs)]
+
+    def reminder_settings(self, tenant: str) -> ProviderReminderSettings:
+        return mapping.reminder_settings(self.client.workflows(tenant))
+
+    def write_reminder_status(self, tenant: str, write: ReminderWrite) -> WriteResult:
+        return writeback.write(self.client, tenant, write)
+
+    def register_webhook(self, tenant: str, url: str) -> WebhookRegistration:
+        created = self.client.create_webhook(tenant, url, list(WEBHOOK_EVENTS))
+        return WebhookRegistration(provider_ref=str(created["id"]), secret=created.get("secret"))
+
+
+def _invoice_page(batch: list[dict[str, Any]], calls: int) -> Page[Invoice]:
+    invoices: list[Invoice] = []
+    notes: list[CreditNote] = []
+    payments = []
+    for record in batch:
+        credit = mapping.credit_note(record)
+        if credit is not None:
+            notes.append(credit)
+            continue
+        invoice = mapping.invoice(record)
+        if invoice is not None:
+            invoices.append(invoice)
+            payments.extend(mapping.payments(record))
+    return Page(records=invoices, credit_notes=notes, payments=payments, api_calls=calls)
