@@ -1,0 +1,131 @@
+"""Structured logging for every process (CLI, web, worker): structlog configuration plus secret redaction.
+
+Sits beside the data flow: every layer logs through ``structlog.get_logger(__name__)``; ``configure_logging``
+(called once at the entry point with ``Settings``) routes structlog and stdlib loggers (urllib3, authlib, huey,
+gunicorn) through one ``ProcessorFormatter`` that renders JSON in production and a console format in
+development. ``redact_secrets`` masks any value whose key looks like a credential (engineering.md §2.9, §3.4)
+and truncates long bodies; ``scrub_text`` does the same for free text such as error-body excerpts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+from structlog.types import EventDict, Processor, WrappedLogger
+
+MASK = "***"
+MAX_VALUE_CHARS = 500  # longer strings (response bodies) are truncated
+
+SENSITIVE_KEY = re.compile(r"token|secret|authorization|password|code|hashcode|signature", re.IGNORECASE)
+# Keys that match the pattern above but never hold secrets (status codes, currency codes, ...).
+_HARMLESS_KEYS = frozenset(
+    {"status_code", "currency_code", "error_code", "country_code", "exit_code", "code_challenge_method"}
+)
+
+# "access_token": "...", refresh_token=..., Bearer ..., code=... inside free text (URLs, bodies, messages).
+_JSON_SECRET = re.compile(
+    r'("(?:[\w-]*(?:token|secret|password|code|hashcode|signature)[\w-]*)"\s*:\s*)"[^"]*"', re.IGNORECASE
+)
+_FORM_SECRET = re.compile(
+    r"((?:^|[?&\s,;])[\w-]*(?:token|secret|password|code|hashcode|signature)[\w-]*=)[^&\s,;]+", re.IGNORECASE
+)
+_BEARER = re.compile(r"(\b(?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+
+
+def is_sensitive_key(key: object) -> bool:
+    return isinstance(key, str) and key.lower() not in _HARMLESS_KEYS and bool(SENSITIVE_KEY.search(key))
+
+
+def scrub_text(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """Mask credentials that appear inside free text and truncate it to ``limit`` characters."""
+    text = _JSON_SECRET.sub(rf'\1"{MASK}"', text)
+    text = _FORM_SECRET.sub(rf"\1{MASK}", text)
+    text = _BEARER.sub(rf"\1{MASK}", text)
+    if len(text) > limit:
+        text = f"{text[:limit]}...[{len(text) - limit} more chars]"
+    return text
+
+
+def _redact_value(value: Any, depth: int = 0) -> Any:
+    if depth > 6:
+        return value
+    if isinstance(value, Mapping):
+        return {k: MASK if is_sensitive_key(k) else _redact_value(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_redact_value(v, depth + 1) for v in value)
+    if isinstance(value, bytes):
+        return scrub_text(value.decode("utf-8", "replace"))
+    if isinstance(value, str):
+        return scrub_text(value)
+    return value
+
+
+def redact_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: mask credential-like keys (recursively) and truncate long values."""
+    for key in list(event_dict):
+        if key == "exception" and isinstance(event_dict[key], str):
+            event_dict[key] = scrub_text(event_dict[key], limit=20_000)  # keep tracebacks whole
+        elif key == "event":
+            event_dict[key] = _redact_value(event_dict[key])
+        elif is_sensitive_key(key):
+            event_dict[key] = MASK
+        else:
+            event_dict[key] = _redact_value(event_dict[key])
+    return event_dict
+
+
+def _shared_processors() -> list[Processor]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ExtraAdder(),
+        redact_secrets,
+    ]
+
+
+def configure_logging(level: str = "INFO", *, json: bool = False, stream: Any = None) -> None:
+    """Route structlog and stdlib logging through one redacting ``ProcessorFormatter`` on ``stream``."""
+    shared = _shared_processors()
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    renderer: Processor = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redact_secrets,  # again: exception text rendered above may quote a body
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, "_dunning", False):
+            root.removeHandler(existing)
+    handler._dunning = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+
+
+def configure_from_settings(settings: Any) -> None:
+    configure_logging(settings.log_level, json=settings.log_json)
+
+
+def redact_mapping(values: MutableMapping[str, Any]) -> dict[str, Any]:
+    """A redacted copy of ``values`` (for error messages and repr)."""
+    return {k: MASK if is_sensitive_key(k) else _redact_value(v) for k, v in values.items()}

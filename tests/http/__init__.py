@@ -1,0 +1,1 @@
+"""Tests of connector.http: session, retry policy, rate budget, logging redaction."""
