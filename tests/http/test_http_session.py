@@ -33,7 +33,7 @@ class Sleeps:
         self.calls.append(seconds)
 
 
-def make(token: str = "tok-1", **kwargs: object)  # noqa: S107 -> tuple[ConnectionSession, Sleeps]:
+def make(token: str = "tok-1", **kwargs: object) -> tuple[ConnectionSession, Sleeps]:  # noqa: S107
     sleeps = Sleeps()
     session = ConnectionSession(
         FakeAdapter, access_token=lambda: token, sleep=sleeps, clock=lambda: NOW, **kwargs  # type: ignore[arg-type]
