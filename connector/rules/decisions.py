@@ -1,0 +1,128 @@
+"""The engine's output: per-invoice ``Decision``s and ``NonDecision``s, grouped into per-debtor ``Message``s.
+
+``connector.rules.engine`` produces them; ``connector.dunning`` writes ``EvaluationResult.messages`` (and the
+silent catch-up skips) into the outbox and records every non-decision in the decision log. Each carries a ``Why``:
+the rule id, the inputs it used and the snapshot's ``synced_at`` (P18, L6: store every input next to the result).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connector.model import AwareDatetime
+from connector.rules.law import CostLine
+from connector.rules.policy import Action, Channel
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Why(_Frozen):
+    rule: str  # e.g. "ladder.next_level", "hold.disputed"; stable ids for the audit log and tests
+    inputs: dict[str, str] = Field(default_factory=dict)
+    synced_at: AwareDatetime
+
+
+class Reason(str, enum.Enum):
+    """Why an invoice gets nothing today."""
+
+    NO_POLICY = "no_policy"
+    DRAFT = "draft"
+    PAID = "paid"
+    CREDITED = "credited"
+    VOIDED = "voided"
+    UNCOLLECTIBLE = "uncollectible"
+    HANDED_OVER = "handed_over"
+    INSOLVENT = "insolvent"  # L9
+    DISPUTED = "disputed"  # P11, U2
+    ON_HOLD = "on_hold"  # P11
+    PAUSED_AT_PROVIDER = "paused_at_provider"
+    PROMISE_PENDING = "promise_pending"  # P13
+    ARRANGEMENT_ACTIVE = "arrangement_active"  # P12
+    BELOW_TOLERANCE = "below_tolerance"  # U1
+    ALREADY_TODAY = "already_today"  # same-day idempotence
+    TERMINAL = "terminal"  # top level reached; a person decides (P9)
+    NOT_DUE = "not_due"
+    FOURTEEN_DAY_TERM = "fourteen_day_term"  # L2: the consumer's 14 days after receipt are still running
+    PROVIDER_CHASES = "provider_chases"  # U15
+    INTERVAL = "interval"  # U6: min_days_between_messages, or another message to this debtor in this run
+
+
+class Decision(_Frozen):
+    """Move one invoice to ``level`` today (send its message unless ``skipped``)."""
+
+    invoice_ref: str
+    debtor_ref: str
+    administration_ref: str
+    currency: str
+    policy_name: str
+    from_level: int | None
+    level: int
+    level_name: str
+    action: Action
+    channel: Channel
+    template: str
+    open_amount: Decimal
+    skipped: bool = False  # catch_up=skip: level recorded as reached without a message (U5)
+    costs: CostLine | None = None
+    costs_withheld: str | None = None  # why a charge_costs level charges nothing (e.g. no compliant 14-day letter)
+    interest: Decimal | None = None
+    interest_uses_unverified_rate: bool = False
+    requires_approval: bool = False
+    needs_provider_pause: bool = False  # we chase while the package's own reminders are on: pause them first
+    terminal: bool = False
+    min_days_between_messages: int = 0
+    debtor_last_message_on: date | None = None
+    why: Why
+
+    @property
+    def sends_message(self) -> bool:
+        return not self.skipped and self.channel in (Channel.EMAIL, Channel.LETTER, Channel.PROVIDER)
+
+
+class NonDecision(_Frozen):
+    invoice_ref: str
+    debtor_ref: str
+    administration_ref: str
+    reason: Reason
+    detail: str = ""
+    next_date: date | None = None  # when something may happen next, where known (preview, U12)
+    why: Why
+
+
+class Message(_Frozen):
+    """One message (or task) to one debtor at one level in one currency: all its invoices together (U6, U11)."""
+
+    administration_ref: str
+    debtor_ref: str
+    currency: str
+    level: int
+    level_name: str
+    action: Action
+    channel: Channel
+    template: str
+    invoice_refs: tuple[str, ...]
+    decisions: tuple[Decision, ...]
+    open_amount: Decimal
+    costs: CostLine | None = None  # combined: WIK on the total principal (L1)
+    interest: Decimal | None = None
+    requires_approval: bool = False
+    needs_provider_pause: bool = False
+    idempotency_key: str
+
+
+class EvaluationResult(_Frozen):
+    run_date: date
+    messages: tuple[Message, ...] = ()
+    skipped: tuple[Decision, ...] = ()  # catch-up skips: record the level, send nothing
+    non_decisions: tuple[NonDecision, ...] = ()
+
+    @property
+    def decisions(self) -> tuple[Decision, ...]:
+        """Every level move of this run: the grouped messages' decisions plus the silent skips."""
+        return tuple(d for m in self.messages for d in m.decisions) + self.skipped

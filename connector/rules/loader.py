@@ -1,0 +1,137 @@
+"""Policy files: YAML in ``config/policies/`` → validated ``Policy`` objects, and the per-invoice policy choice.
+
+The only I/O in ``connector.rules``: reading a path the caller names. Errors become ``PolicyError`` naming the
+file, the line and the field, by walking the composed YAML node tree (which keeps line marks) along the location
+pydantic reports. ``select_policy`` applies the precedence invoice override → debtor override → segment default
+(OCA policy precedence, U3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from connector.errors import PolicyError
+from connector.model import Segment
+from connector.rules.policy import Loc, Policy, PolicyRuleViolation
+from connector.rules.snapshot import InvoiceSnapshot
+
+
+def load_policy(path: Path | str) -> Policy:
+    """Read and validate one policy file; raise ``PolicyError`` (file, line, field) when it is invalid."""
+    path = Path(path)
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file: {exc.strerror}", file=file) from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise PolicyError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=file, line=line) from exc
+    if not isinstance(data, dict) or root is None:
+        raise PolicyError("a policy file must be a YAML mapping", file=file, line=1)
+    _reject_duplicate_keys(root, file)
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc: Loc = tuple(error["loc"])
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, PolicyRuleViolation):
+            loc = loc + cause.loc
+            message = str(cause)
+        else:
+            message = error["msg"]
+        extra = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+        raise PolicyError(message + extra, file=file, line=line_of(root, loc), field=format_loc(loc)) from exc
+
+
+def load_policies(directory: Path | str) -> dict[str, Policy]:
+    """Every ``*.yaml`` policy in ``directory`` by policy name; duplicate names are an error."""
+    policies: dict[str, Policy] = {}
+    for path in sorted(Path(directory).glob("*.y*ml")):
+        policy = load_policy(path)
+        if policy.name in policies:
+            raise PolicyError(f"policy name '{policy.name}' used twice", file=str(path), field="name")
+        policies[policy.name] = policy
+    return policies
+
+
+def select_policy(
+    snapshot: InvoiceSnapshot,
+    policies: Mapping[str, Policy],
+    defaults: Mapping[Segment, str] | None = None,
+) -> Policy:
+    """The policy for one invoice: invoice override, then debtor override, then the segment default.
+
+    The segment default is ``defaults[segment]`` when given, else the policy named after the segment (``b2b``,
+    ``b2c``), else the only policy of that segment. An unknown segment means consumer (L6). Raises ``PolicyError``
+    for an unknown override or when no default can be found.
+    """
+    for override in (snapshot.invoice_policy, snapshot.debtor_policy):
+        if override:
+            if override not in policies:
+                raise PolicyError(f"unknown policy override '{override}' on invoice {snapshot.invoice_ref}")
+            return policies[override]
+    segment = snapshot.legal_segment
+    if defaults and segment in defaults:
+        return policies[defaults[segment]]
+    if segment.value in policies:
+        return policies[segment.value]
+    candidates = [policy for policy in policies.values() if policy.segment is segment]
+    if len(candidates) == 1:
+        return candidates[0]
+    raise PolicyError(f"no default policy for segment {segment.value} ({len(candidates)} candidates)")
+
+
+def format_loc(loc: Loc) -> str:
+    """``('levels', 2, 'days')`` → ``levels[2].days``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def line_of(root: yaml.Node, loc: Loc) -> int:
+    """1-based line of the deepest YAML node along ``loc`` (the key line for a missing or extra field)."""
+    node: yaml.Node = root
+    for part in loc:
+        child = _child(node, part)
+        if child is None:
+            break
+        node = child
+    return int(node.start_mark.line) + 1
+
+
+def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if str(key.value) == str(part):
+                child_value: yaml.Node = value
+                return child_value
+        return None
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        child: yaml.Node = node.value[part]
+        return child
+    return None
+
+
+def _reject_duplicate_keys(node: yaml.Node, file: str) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = str(key.value)
+            if name in seen:
+                raise PolicyError("duplicate key", file=file, line=int(key.start_mark.line) + 1, field=name)
+            seen.add(name)
+            _reject_duplicate_keys(value, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _reject_duplicate_keys(item, file)

@@ -1,0 +1,238 @@
+"""Policy models: the credit-management ladder as validated data (P7, P9, OCA ``credit_control_policy``).
+
+A policy is loaded from YAML by ``connector.rules.loader`` and handed to ``connector.rules.engine``; nothing here
+does I/O. Cross-field rules (ordered levels, the B2C 14-day letter before any costs (L2), costs only when switched
+on (P15), hand-over only with approval (P16)) raise ``PolicyRuleViolation`` carrying the location of the field at
+fault, so the loader can name the YAML line.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from connector.model import Currency, Segment
+from connector.rules.interest import InterestKind
+
+Loc = tuple[str | int, ...]
+
+
+class PolicyRuleViolation(ValueError):
+    """A cross-field rule failed; ``loc`` is the path (relative to the policy root) of the field at fault."""
+
+    def __init__(self, loc: Loc, message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+class Computation(str, enum.Enum):
+    """How a level's date is computed (OCA ``computation_mode``)."""
+
+    NET_DAYS = "net_days"  # due date + days
+    END_OF_MONTH = "end_of_month"  # last day of the month of (due date + days)
+    PREVIOUS_DATE = "previous_date"  # date the previous level was reached + days; not on the first level
+
+
+class Channel(str, enum.Enum):
+    EMAIL = "email"
+    LETTER = "letter"
+    PHONE = "phone"  # a task for a person, not a message
+    PROVIDER = "provider"  # the accounting package sends it (e.g. Moneybird send_reminders)
+
+
+MESSAGE_CHANNELS = frozenset({Channel.EMAIL, Channel.LETTER, Channel.PROVIDER})
+
+
+class Action(str, enum.Enum):
+    FRIENDLY_REMINDER = "friendly_reminder"
+    REMINDER = "reminder"
+    DEMAND_LETTER = "demand_letter"
+    FOURTEEN_DAY_LETTER = "fourteen_day_letter"
+    FINAL_NOTICE = "final_notice"
+    PHONE_TASK = "phone_task"
+    CREDIT_STOP = "credit_stop"
+    HAND_OVER = "hand_over"
+
+
+class CatchUp(str, enum.Enum):
+    """What to do when several levels became due during downtime (U5); never more than one level per run."""
+
+    SEND = "send"  # send the next level; later levels follow on later runs
+    SKIP = "skip"  # a passed intermediate level is recorded as skipped without a message
+
+
+class ChaseOwner(str, enum.Enum):
+    """Who chases when the accounting package's own reminders are active (U15)."""
+
+    US = "us"
+    PROVIDER = "provider"
+
+
+class B2BCostMode(str, enum.Enum):
+    WIK = "wik"  # the WIK scale as the default B2B clause (L1, L3)
+    EU_FIXED_40 = "eu_fixed_40"  # Directive 2011/7/EU art. 6 fixed EUR 40 (L3)
+    NONE = "none"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MinOpenAmount(_Strict):
+    """Tolerance: open amounts at or below it are not chased (U1; OCA default 0.10)."""
+
+    amount: Decimal = Decimal("0.10")
+    currency: Currency = "EUR"
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _decimal_string(cls, value: Any) -> Any:
+        if isinstance(value, float):
+            raise ValueError('write amounts as quoted decimal strings, e.g. "0.10"')
+        return value
+
+    @field_validator("amount")
+    @classmethod
+    def _not_negative(cls, value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+
+
+class CostsConfig(_Strict):
+    enabled: bool = False
+    vat_reclaimable: bool = True  # L4: VAT uplift only when the creditor can NOT reclaim it (default off)
+    b2b_mode: B2BCostMode = B2BCostMode.WIK
+
+
+class InterestConfig(_Strict):
+    enabled: bool = False
+    kind: InterestKind = InterestKind.COMMERCIAL
+
+
+class Level(_Strict):
+    level: int = Field(ge=0)
+    name: str = Field(min_length=1)
+    days: int
+    computation: Computation = Computation.NET_DAYS
+    channel: Channel
+    action: Action
+    template: str = Field(min_length=1)
+    charge_costs: bool = False
+    charge_interest: bool = False
+    terminal: bool = False
+    requires_approval: bool = False
+
+    @property
+    def sends_message(self) -> bool:
+        return self.channel in MESSAGE_CHANNELS
+
+
+class Policy(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    segment: Segment
+    catch_up: CatchUp = CatchUp.SEND
+    min_open_amount: MinOpenAmount = Field(default_factory=MinOpenAmount)
+    min_days_between_messages: int = Field(default=0, ge=0)
+    who_chases_when_provider_reminders_on: ChaseOwner = ChaseOwner.US
+    arrangement_grace_days: int = Field(default=3, ge=0)  # a missed instalment counts after due + these days
+    costs: CostsConfig = Field(default_factory=CostsConfig)
+    interest: InterestConfig = Field(default_factory=InterestConfig)
+    levels: list[Level] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> Policy:
+        problems = policy_problems(self)
+        if problems:
+            raise problems[0]
+        return self
+
+    def level_index(self, level: int) -> int | None:
+        for index, candidate in enumerate(self.levels):
+            if candidate.level == level:
+                return index
+        return None
+
+
+def nominal_offsets(levels: list[Level]) -> list[int]:
+    """Days after the due date at which each level nominally falls (previous_date chains add up)."""
+    offsets: list[int] = []
+    for index, level in enumerate(levels):
+        if level.computation is Computation.PREVIOUS_DATE and index > 0:
+            offsets.append(offsets[-1] + level.days)
+        else:
+            offsets.append(level.days)
+    return offsets
+
+
+def policy_problems(policy: Policy) -> list[PolicyRuleViolation]:
+    """Every cross-field rule violation of ``policy``, first one first."""
+    problems: list[PolicyRuleViolation] = []
+    levels = policy.levels
+    offsets = nominal_offsets(levels)
+    seen: set[int] = set()
+    for index, level in enumerate(levels):
+        where: Loc = ("levels", index)
+        if level.level in seen:
+            problems.append(PolicyRuleViolation((*where, "level"), f"duplicate level number {level.level}"))
+        elif index and level.level < levels[index - 1].level:
+            problems.append(PolicyRuleViolation((*where, "level"), "level numbers must increase down the list"))
+        seen.add(level.level)
+        if index == 0 and level.computation is Computation.PREVIOUS_DATE:
+            problems.append(
+                PolicyRuleViolation((*where, "computation"), "previous_date is not allowed on the first level")
+            )
+        if level.computation is Computation.PREVIOUS_DATE and index and level.days <= 0:
+            problems.append(PolicyRuleViolation((*where, "days"), "previous_date levels need days > 0"))
+        if index and offsets[index] <= offsets[index - 1]:
+            problems.append(
+                PolicyRuleViolation(
+                    (*where, "days"),
+                    f"levels must be strictly increasing in days ({offsets[index]} after {offsets[index - 1]})",
+                )
+            )
+        if level.terminal and index != len(levels) - 1:
+            problems.append(PolicyRuleViolation((*where, "terminal"), "only the last level can be terminal"))
+        if level.charge_costs and not policy.costs.enabled:
+            problems.append(PolicyRuleViolation((*where, "charge_costs"), "charge_costs while costs.enabled is false"))
+        if level.charge_interest and not policy.interest.enabled:
+            problems.append(
+                PolicyRuleViolation((*where, "charge_interest"), "charge_interest while interest.enabled is false")
+            )
+        if level.action is Action.HAND_OVER and not level.requires_approval:
+            problems.append(
+                PolicyRuleViolation((*where, "requires_approval"), "a hand_over level needs requires_approval (P16)")
+            )
+        if level.action is Action.FOURTEEN_DAY_LETTER:
+            if offsets[index] < 1:
+                problems.append(
+                    PolicyRuleViolation((*where, "days"), "the 14-day letter must be sent after the due date (L2)")
+                )
+            if level.channel not in (Channel.LETTER, Channel.EMAIL):
+                problems.append(PolicyRuleViolation((*where, "channel"), "the 14-day letter needs letter or email"))
+        if policy.segment is Segment.B2C and level.charge_costs:
+            problems.extend(_b2c_letter_problems(levels, offsets, index))
+    if policy.segment is Segment.B2C and policy.interest.kind is InterestKind.COMMERCIAL and policy.interest.enabled:
+        problems.append(PolicyRuleViolation(("interest", "kind"), "a b2c policy charges consumer interest (L5)"))
+    return problems
+
+
+def _b2c_letter_problems(levels: list[Level], offsets: list[int], index: int) -> list[PolicyRuleViolation]:
+    letters = [i for i in range(index) if levels[i].action is Action.FOURTEEN_DAY_LETTER]
+    where: Loc = ("levels", index, "charge_costs")
+    if not letters:
+        message = "a b2c level charges costs without an earlier fourteen_day_letter level (L2)"
+        return [PolicyRuleViolation(where, message)]
+    gap = offsets[index] - offsets[letters[-1]]
+    if gap < 15:
+        return [
+            PolicyRuleViolation(
+                ("levels", index, "days"),
+                f"costs come only from day 15 after the 14-day letter (L2); this level is {gap} days after it",
+            )
+        ]
+    return []
