@@ -1,0 +1,192 @@
+"""What a message template may show: a pure, frozen snapshot built by the dunning step before anything is rendered.
+
+The outbox (or the dunning run) decides *what* to send; it then builds a :class:`MessageContext` from the domain
+model (``connector.model.Debtor``/``Invoice``) plus the amounts the rules computed (collection costs, VAT on costs,
+interest) and hands it to ``connector.channels.email``/``letters``/``phone``. Templates only read this object;
+nothing here talks to a database, the network or a clock (``today`` is always passed in).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from connector.model import Debtor, Invoice, Segment
+
+DEFAULT_LANGUAGE = "nl"
+SUPPORTED_LANGUAGES = ("nl", "en")
+
+
+class MessageKind(str, enum.Enum):
+    """One template set per kind under ``templates/<language>/<kind>/``."""
+
+    FRIENDLY_REMINDER = "friendly_reminder"  # before the due date (P6)
+    REMINDER = "reminder"  # after the due date (P7)
+    DEMAND_LETTER = "demand_letter"  # aanmaning (P9)
+    FOURTEEN_DAY_LETTER = "fourteen_day_letter"  # veertiendagenbrief for consumers (L2)
+    FINAL_NOTICE = "final_notice"  # sommatie (P9)
+    PHONE_SCRIPT = "phone_script"  # script for a phone task (P8)
+    CREDIT_STOP_NOTICE = "credit_stop_notice"  # deliveries stopped (P14)
+    HAND_OVER_NOTICE = "hand_over_notice"  # claim handed to a collection agency (P16)
+
+
+LETTER_KINDS = frozenset({MessageKind.DEMAND_LETTER, MessageKind.FOURTEEN_DAY_LETTER, MessageKind.FINAL_NOTICE})
+
+
+def language_for(code: str | None) -> str:
+    """The debtor's language: Dutch when unknown or Dutch (``nl``, ``nl-BE``, ``NL``), English otherwise."""
+    if not code:
+        return DEFAULT_LANGUAGE
+    base = code.replace("_", "-").split("-")[0].strip().lower()
+    return "nl" if base in ("", "nl") else "en"
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """The SME that is owed the money (the administration in the accounting package)."""
+
+    name: str
+    administration_name: str = ""
+    address_lines: tuple[str, ...] = ()
+    email: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    iban: str | None = None
+    kvk_number: str | None = None
+    vat_number: str | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Who the debtor replies to or calls about this message."""
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class DebtorInfo:
+    """The addressee. ``consumer`` decides the legal regime (L2): unknown type is treated as consumer (L6)."""
+
+    name: str
+    address_lines: tuple[str, ...] = ()
+    email: str | None = None
+    phone: str | None = None
+    language: str | None = None
+    consumer: bool = True
+    customer_number: str | None = None
+    contact_name: str | None = None
+
+    @classmethod
+    def from_debtor(cls, debtor: Debtor) -> DebtorInfo:
+        addr = debtor.address
+        city_line = " ".join(p for p in (addr.postcode, addr.city) if p)
+        lines = tuple(p for p in (addr.line1, addr.line2, city_line, addr.country) if p)
+        return cls(
+            name=debtor.company_name or debtor.name,
+            address_lines=lines,
+            email=debtor.email,
+            phone=debtor.phone,
+            language=debtor.language,
+            consumer=debtor.segment is Segment.B2C,
+            customer_number=debtor.customer_number,
+            contact_name=debtor.name if debtor.company_name and debtor.company_name != debtor.name else None,
+        )
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One invoice as the debtor sees it in a message (P5: number, date, due date, open amount, how to pay)."""
+
+    number: str
+    invoice_date: date | None
+    due_date: date
+    total: Decimal
+    open_amount: Decimal
+    days_overdue: int
+    payment_link: str | None = None
+
+    @classmethod
+    def from_invoice(cls, invoice: Invoice, today: date) -> InvoiceLine:
+        return cls(
+            number=invoice.number or invoice.provider_ref,
+            invoice_date=invoice.invoice_date,
+            due_date=invoice.due_date,
+            total=invoice.total,
+            open_amount=invoice.open_amount,
+            days_overdue=max(0, (today - invoice.due_date).days),
+            payment_link=invoice.payment_url,
+        )
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    """Everything a template can show. Amounts are ``Decimal`` in ``currency``; ``None`` means "not charged".
+
+    ``receipt_date`` and ``deadline`` are set for the 14-day letter (L2): the presumed day the debtor receives the
+    letter and the last day of the 14 days counted from the day after it (``deadline == receipt_date + 14``).
+    """
+
+    organisation: Organisation
+    debtor: DebtorInfo
+    invoices: tuple[InvoiceLine, ...]
+    level_name: str
+    issued_on: date
+    currency: str = "EUR"
+    collection_costs: Decimal | None = None
+    vat_on_costs: Decimal | None = None
+    interest: Decimal | None = None
+    interest_until: date | None = None
+    contact: Contact | None = None
+    receipt_date: date | None = None
+    deadline: date | None = None
+    reference: str | None = None
+    agency: str | None = None  # the collection agency a hand-over notice names (P16, L8)
+
+    @property
+    def language(self) -> str:
+        return language_for(self.debtor.language)
+
+    @property
+    def total_open(self) -> Decimal:
+        return sum((i.open_amount for i in self.invoices), Decimal(0))
+
+    @property
+    def total_due(self) -> Decimal:
+        """Open principal plus whatever costs, VAT on costs and interest this message charges."""
+        extras = (self.collection_costs, self.vat_on_costs, self.interest)
+        return self.total_open + sum((x for x in extras if x is not None), Decimal(0))
+
+    @property
+    def costs_with_vat(self) -> Decimal:
+        """Collection costs plus the VAT on them (L4: only when the creditor cannot deduct that VAT)."""
+        return (self.collection_costs or Decimal(0)) + (self.vat_on_costs or Decimal(0))
+
+    @property
+    def total_without_costs(self) -> Decimal:
+        """What the debtor owes without collection costs: open principal plus any interest stated."""
+        return self.total_open + (self.interest or Decimal(0))
+
+    @property
+    def single(self) -> bool:
+        """One invoice (singular wording in the templates) or several."""
+        return len(self.invoices) == 1
+
+    @property
+    def charges_costs(self) -> bool:
+        return any(x is not None and x != 0 for x in (self.collection_costs, self.vat_on_costs, self.interest))
+
+    @property
+    def payment_links(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for line in self.invoices:
+            if line.payment_link:
+                seen.setdefault(line.payment_link, None)
+        return tuple(seen)
+
+    @property
+    def max_days_overdue(self) -> int:
+        return max((i.days_overdue for i in self.invoices), default=0)

@@ -1,0 +1,101 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 that records every message it accepts."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from connector.settings import SmtpConfig
+
+USERNAME = "mailer"
+PASSWORD = "s3cret-pass"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        msg = email.message_from_bytes(self.raw, policy=default_policy)
+        assert isinstance(msg, EmailMessage)
+        return msg
+
+
+@dataclass
+class SinkHandler:
+    received: list[Received] = field(default_factory=list)
+    refuse_rcpt_with: str | None = None  # e.g. "550 5.1.1 no such user"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
+        if self.refuse_rcpt_with:
+            return self.refuse_rcpt_with
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content)))
+        return "250 Message accepted"
+
+
+@dataclass
+class SmtpServer:
+    handler: SinkHandler
+    port: int
+
+    def config(self, **changes: Any) -> SmtpConfig:
+        values: dict[str, Any] = {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "enabled": True,
+            "sender": "Korenschoof debiteuren <debiteuren@korenschoof.nl>",
+        }
+        values.update(changes)
+        return SmtpConfig(**values)
+
+
+def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    ok = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login == USERNAME.encode()
+        and (auth_data.password == PASSWORD.encode())
+    )
+    return AuthResult(success=ok, handled=False)
+
+
+def _serve(**kwargs: Any) -> Iterator[SmtpServer]:
+    handler = SinkHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    try:
+        yield SmtpServer(handler, port)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    yield from _serve()
+
+
+@pytest.fixture
+def smtp_auth_server() -> Iterator[SmtpServer]:
+    yield from _serve(authenticator=_authenticator, auth_require_tls=False, auth_required=True)
