@@ -1,0 +1,299 @@
+"""``TokenManager``: the single owner of every connection's OAuth tokens (engineering.md §3.4-§3.5).
+
+Sits between ``ConnectionSession`` (which asks for a bearer token per request, and for a forced refresh after a
+401) and the ``oauth_tokens`` table. A fresh token is decrypted and returned without locking. Otherwise the
+per-connection database lock is taken (``connector.auth.locks``), the row is re-read, the Exact refresh window
+is honoured, the token endpoint is called while the lock is held, the result is written with a
+compare-and-swap on ``version`` and COMMITTED before the token is handed out. ``invalid_grant`` re-reads first
+(a sibling may have rotated the token), retries once inside a provider's grace period (Xero), and only then
+marks the connection ``needs_reauth``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+import structlog
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from connector.auth.crypto import TokenCipher
+from connector.auth.locks import DEFAULT_LOCK_TIMEOUT_SECONDS, lock_connection
+from connector.auth.oauth import RefreshTooEarly, refresh_tokens
+from connector.errors import ConfigurationError, ReauthRequired, TransientError
+from connector.http.retry import utcnow
+from connector.model import TokenSet
+from connector.ports import AccountingAdapter, OAuthSpec
+from connector.storage.tables import Connection, OAuthToken
+
+log = structlog.get_logger(__name__)
+
+USABLE = ("active", "refreshing")
+
+
+@dataclass(frozen=True)
+class _Stored:
+    connection_id: int
+    org_id: int
+    provider: str
+    version: int
+    status: str
+    access_expires_at: datetime | None
+    tokens: TokenSet
+
+    def __repr__(self) -> str:  # TokenSet's repr masks the secrets
+        return f"_Stored(connection_id={self.connection_id}, version={self.version}, status={self.status!r})"
+
+
+class TokenManager:
+    """Hands out valid access tokens; refreshes under a per-connection lock; persists before use."""
+
+    def __init__(
+        self,
+        engine_or_sessionmaker: Engine | sessionmaker[Session],
+        crypto: TokenCipher,
+        clock: Callable[[], datetime] | Any = utcnow,
+        *,
+        adapters: Mapping[str, type[AccountingAdapter]],
+        provider_config: Callable[[str], Any],
+        http_session: requests.Session | None = None,
+        lock_timeout_seconds: int = DEFAULT_LOCK_TIMEOUT_SECONDS,
+    ) -> None:
+        if isinstance(engine_or_sessionmaker, Engine):
+            self._sessions: sessionmaker[Session] = sessionmaker(engine_or_sessionmaker, expire_on_commit=False)
+        else:
+            self._sessions = engine_or_sessionmaker
+        self._crypto = crypto
+        self._now: Callable[[], datetime] = clock.now if hasattr(clock, "now") else clock
+        self._adapters = adapters
+        self._provider_config = provider_config
+        self._http = http_session
+        self._lock_timeout = lock_timeout_seconds
+
+    def __repr__(self) -> str:
+        return f"TokenManager(providers={sorted(self._adapters)})"
+
+    # --- public API -----------------------------------------------------------------------------------------
+    def access_token(self, connection_id: int) -> str:
+        """A usable access token; refreshes (once, for all workers) when it is about to expire."""
+        with self._sessions() as session:
+            stored = self._load(session, connection_id)
+        spec = self._adapter(stored.provider).oauth
+        if self._fresh(stored, spec, self._now()):
+            return stored.tokens.access_token
+        return self._under_lock(connection_id, rejected=None, force=False)
+
+    def force_refresh(self, connection_id: int, rejected: str) -> str:
+        """After a 401 with ``rejected``: the stored token if a sibling already replaced it, else a refresh."""
+        return self._under_lock(connection_id, rejected=rejected, force=False)
+
+    def keepalive(self, connection_id: int) -> str:
+        """Exercise the refresh token of an idle connection (respecting the provider's refresh window)."""
+        return self._under_lock(connection_id, rejected=None, force=True)
+
+    def store_initial(self, connection_id: int, org_id: int, tokens: TokenSet) -> None:
+        """Persist the tokens of a completed authorisation (or re-authorisation) and reactivate the connection."""
+        now = self._now()
+        with self._sessions() as session, session.begin():
+            connection = session.get(Connection, connection_id)
+            if connection is None or connection.org_id != org_id:
+                raise ConfigurationError(f"connection {connection_id} does not belong to organisation {org_id}")
+            spec = self._adapter(connection.provider).oauth
+            lock_connection(session, connection_id, self._lock_timeout)
+            values: dict[str, Any] = {
+                "ciphertext": self._crypto.encrypt_tokens(connection_id, tokens),
+                "access_expires_at": self._expires_at(tokens, spec, now),
+                "refresh_expires_hint": _refresh_hint(spec, now),
+                "updated_at": now,
+                "last_refresh_at": now,
+                "status": "active",
+            }
+            row = session.get(OAuthToken, connection_id, populate_existing=True)
+            if row is None:
+                session.add(OAuthToken(connection_id=connection_id, org_id=org_id, version=0, **values))
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)
+                row.version = row.version + 1
+            connection.status = "active"
+        log.info("oauth.tokens_stored", connection_id=connection_id, provider=connection.provider)
+
+    def keepalive_due(self, now: datetime, idle_days: int = 20) -> list[int]:
+        """Connections whose refresh token has not been used for ``idle_days`` and can die of disuse."""
+        cutoff = now - timedelta(days=idle_days)
+        with self._sessions() as session:
+            rows = session.execute(
+                select(OAuthToken.connection_id, Connection.provider, OAuthToken.last_refresh_at, OAuthToken.updated_at)
+                .join(Connection, Connection.id == OAuthToken.connection_id)
+                .where(OAuthToken.status.in_(USABLE), Connection.status == "active")
+                .order_by(OAuthToken.connection_id)
+            ).all()
+        due: list[int] = []
+        for connection_id, provider, last_refresh_at, updated_at in rows:
+            adapter = self._adapters.get(provider)
+            if adapter is None or adapter.oauth.refresh_token_lifetime_days is None:
+                continue  # no lifetime to protect (e.g. Moneybird tokens do not expire)
+            if (last_refresh_at or updated_at) < cutoff:
+                due.append(connection_id)
+        return due
+
+    # --- the locked refresh (engineering.md §3.5) ------------------------------------------------------------
+    def _under_lock(self, connection_id: int, *, rejected: str | None, force: bool) -> str:
+        session = self._sessions()
+        try:
+            with session.begin():
+                lock_connection(session, connection_id, self._lock_timeout)
+                token, failure = self._refresh_locked(session, connection_id, rejected=rejected, force=force)
+            # committed: a new token is stored before anyone uses it; a needs_reauth mark is stored too
+        finally:
+            session.close()
+        if failure is not None:
+            raise failure
+        assert token is not None  # noqa: S101 - _refresh_locked returns a token or a failure
+        return token
+
+    def _refresh_locked(
+        self, session: Session, connection_id: int, *, rejected: str | None, force: bool
+    ) -> tuple[str | None, Exception | None]:
+        stored = self._load(session, connection_id)
+        adapter = self._adapter(stored.provider)
+        spec = adapter.oauth
+        now = self._now()
+        current = stored.tokens
+        if rejected is not None and current.access_token != rejected:
+            return current.access_token, None  # a sibling refreshed while our request was in flight
+        if rejected is None and not force and self._fresh(stored, spec, now):
+            return current.access_token, None  # double-check: a sibling refreshed while we waited for the lock
+        if rejected is None and _before_refresh_window(stored, spec, now):
+            return current.access_token, None  # exact.md §1.3: never refresh before the last 30 s
+        if not current.refresh_token:
+            return None, self._mark_needs_reauth(session, stored, "no refresh token stored")
+        config = self._provider_config(stored.provider)
+        sent = current.refresh_token
+        for attempt in (1, 2):
+            try:
+                fresh = refresh_tokens(adapter, config, sent, session=self._http, now=self._now())
+            except RefreshTooEarly:
+                if stored.access_expires_at is None or stored.access_expires_at > self._now():
+                    log.info("oauth.refresh_too_early", connection_id=connection_id, provider=stored.provider)
+                    return current.access_token, None  # still valid: keep using it, no reauth
+                raise
+            except ReauthRequired as exc:
+                latest = self._load(session, connection_id, must_be_usable=False)
+                if latest.tokens.refresh_token != sent and latest.status in USABLE:
+                    log.info("oauth.sibling_rotated", connection_id=connection_id, provider=stored.provider)
+                    return latest.tokens.access_token, None
+                if attempt == 1 and spec.refresh_token_grace_seconds > 0:
+                    continue  # xero.md §1.2: the previous refresh token stays valid for a grace period
+                return None, self._mark_needs_reauth(session, stored, str(exc))
+            except TransientError:
+                if attempt == 1:
+                    continue  # engineering.md §3.5 step 7: once more with the same refresh token
+                raise
+            return self._save(session, stored, spec, fresh, now=self._now()), None
+        raise TransientError(f"refresh of connection {connection_id} did not complete")  # pragma: no cover
+
+    def _save(self, session: Session, stored: _Stored, spec: OAuthSpec, fresh: TokenSet, *, now: datetime) -> str:
+        merged = TokenSet(
+            access_token=fresh.access_token,
+            refresh_token=fresh.refresh_token or stored.tokens.refresh_token,  # none returned: keep the old one
+            expires_at=fresh.expires_at,
+            scope=fresh.scope or stored.tokens.scope,
+            extra={**stored.tokens.extra, **fresh.extra},
+        )
+        result = session.execute(
+            update(OAuthToken)
+            .where(OAuthToken.connection_id == stored.connection_id, OAuthToken.version == stored.version)
+            .values(
+                ciphertext=self._crypto.encrypt_tokens(stored.connection_id, merged),
+                access_expires_at=self._expires_at(merged, spec, now),
+                refresh_expires_hint=_refresh_hint(spec, now),  # using a refresh token restarts its idle clock
+                version=stored.version + 1,
+                updated_at=now,
+                last_refresh_at=now,
+                status="active",
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raise TransientError(f"token row of connection {stored.connection_id} changed during the refresh")
+        log.info("oauth.refreshed", connection_id=stored.connection_id, provider=stored.provider,
+                 version=stored.version + 1, rotated=bool(fresh.refresh_token))
+        return merged.access_token
+
+    def _mark_needs_reauth(self, session: Session, stored: _Stored, reason: str) -> ReauthRequired:
+        now = self._now()
+        session.execute(
+            update(OAuthToken)
+            .where(OAuthToken.connection_id == stored.connection_id)
+            .values(status="needs_reauth", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Connection)
+            .where(Connection.id == stored.connection_id)
+            .values(status="needs_reauth", parked_reason="re-authorisation required")
+            .execution_options(synchronize_session=False)
+        )
+        log.error("oauth.needs_reauth", connection_id=stored.connection_id, org_id=stored.org_id,
+                  provider=stored.provider, reason=reason)
+        return ReauthRequired(f"connection {stored.connection_id} ({stored.provider}) must be re-authorised",
+                              provider=stored.provider)
+
+    # --- helpers --------------------------------------------------------------------------------------------
+    def _load(self, session: Session, connection_id: int, *, must_be_usable: bool = True) -> _Stored:
+        row = session.execute(
+            select(OAuthToken, Connection.provider)
+            .join(Connection, Connection.id == OAuthToken.connection_id)
+            .where(OAuthToken.connection_id == connection_id)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if row is None:
+            raise ReauthRequired(f"connection {connection_id} has no stored tokens; connect it first")
+        token, provider = row
+        if must_be_usable and token.status not in USABLE:
+            raise ReauthRequired(f"connection {connection_id} ({provider}) must be re-authorised", provider=provider)
+        return _Stored(
+            connection_id=token.connection_id,
+            org_id=token.org_id,
+            provider=provider,
+            version=token.version,
+            status=token.status,
+            access_expires_at=token.access_expires_at,
+            tokens=self._crypto.decrypt_tokens(connection_id, token.ciphertext),
+        )
+
+    def _adapter(self, provider: str) -> type[AccountingAdapter]:
+        try:
+            return self._adapters[provider]
+        except KeyError:
+            raise ConfigurationError(f"no adapter registered for provider {provider!r}") from None
+
+    @staticmethod
+    def _fresh(stored: _Stored, spec: OAuthSpec, now: datetime) -> bool:
+        if stored.access_expires_at is None:
+            return True  # moneybird.md §1.3: no expires_in, the token does not expire
+        return stored.access_expires_at - timedelta(seconds=spec.refresh_leeway_seconds) > now
+
+    @staticmethod
+    def _expires_at(tokens: TokenSet, spec: OAuthSpec, now: datetime) -> datetime | None:
+        if tokens.expires_at is not None:
+            return tokens.expires_at
+        if spec.default_expires_in is not None:
+            return now + timedelta(seconds=spec.default_expires_in)
+        return None
+
+
+def _before_refresh_window(stored: _Stored, spec: OAuthSpec, now: datetime) -> bool:
+    if spec.refresh_window_seconds is None or stored.access_expires_at is None:
+        return False
+    return (stored.access_expires_at - now).total_seconds() > spec.refresh_window_seconds
+
+
+def _refresh_hint(spec: OAuthSpec, now: datetime) -> datetime | None:
+    days = spec.refresh_token_lifetime_days
+    return now + timedelta(days=days) if days is not None else None

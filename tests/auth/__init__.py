@@ -1,0 +1,1 @@
+"""Tests of connector.auth: token crypto, OAuth calls, TokenManager."""
