@@ -71,6 +71,7 @@ class Decision(_Frozen):
     skipped: bool = False  # catch_up=skip: level recorded as reached without a message (U5)
     costs: CostLine | None = None
     costs_withheld: str | None = None  # why a charge_costs level charges nothing (e.g. no compliant 14-day letter)
+    letter_costs: CostLine | None = None  # 14-day letter: the cost amount the letter must state (L2); record it
     interest: Decimal | None = None
     interest_uses_unverified_rate: bool = False
     requires_approval: bool = False
@@ -110,6 +111,7 @@ class Message(_Frozen):
     decisions: tuple[Decision, ...]
     open_amount: Decimal
     costs: CostLine | None = None  # combined: WIK on the total principal (L1)
+    letter_costs: CostLine | None = None  # 14-day letter: the combined amount to state in the letter (L2)
     interest: Decimal | None = None
     requires_approval: bool = False
     needs_provider_pause: bool = False

@@ -212,10 +212,16 @@ def _decision(
 ) -> Decision:
     costs: CostLine | None = None
     withheld: str | None = None
+    letter_costs: CostLine | None = None
     interest: Decimal | None = None
     unverified = False
     if not skipped and level.charge_costs and policy.costs.enabled:
         costs, withheld = _costs(snapshot, policy, today)
+    states_costs = level.action is Action.FOURTEEN_DAY_LETTER and policy.costs.enabled
+    if not skipped and states_costs and snapshot.currency == "EUR":
+        # L2: the letter must state the amount of the costs (incl. VAT if any); the caller records it as evidence.
+        reclaimable = policy.costs.vat_reclaimable
+        letter_costs = compute_costs(snapshot.open_amount, CostBasis.WIK, vat_reclaimable=reclaimable)
     if not skipped and level.charge_interest and policy.interest.enabled:
         if rates is None:
             raise ConfigurationError("a level charges interest but no statutory interest table was loaded")
@@ -239,6 +245,7 @@ def _decision(
         skipped=skipped,
         costs=costs,
         costs_withheld=withheld,
+        letter_costs=letter_costs,
         interest=interest,
         interest_uses_unverified_rate=unverified,
         requires_approval=level.requires_approval,

@@ -93,6 +93,7 @@ def _groups(decisions: list[Decision], today: date, connection_id: str) -> list[
                 decisions=tuple(members),
                 open_amount=sum((d.open_amount for d in members), Decimal(0)),
                 costs=combine_costs([d.costs for d in members if d.costs is not None]),
+                letter_costs=combine_costs([d.letter_costs for d in members if d.letter_costs is not None]),
                 interest=sum(interests, Decimal(0)) if interests else None,
                 requires_approval=any(d.requires_approval for d in members),
                 needs_provider_pause=any(d.needs_provider_pause for d in members),

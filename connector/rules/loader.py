@@ -82,6 +82,8 @@ def select_policy(
             return policies[override]
     segment = snapshot.legal_segment
     if defaults and segment in defaults:
+        if defaults[segment] not in policies:
+            raise PolicyError(f"default policy '{defaults[segment]}' for segment {segment.value} is not loaded")
         return policies[defaults[segment]]
     if segment.value in policies:
         return policies[segment.value]

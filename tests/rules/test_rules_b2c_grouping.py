@@ -205,3 +205,21 @@ def test_idempotency_key_is_deterministic_and_specific() -> None:
         idempotency_key("c", "a", "d", ["1", "2"], 1, DUE + timedelta(days=1)),
     }
     assert base not in others and len(others) == 6
+
+
+def test_the_fourteen_day_letter_decision_carries_the_amount_to_state() -> None:
+    snap = snapshot(segment=Segment.B2C, current_level=3, level_reached_on=DUE + timedelta(days=17),
+                    open_amount=D("1234.56"))
+    outcome = evaluate_invoice(snap, default_policy("b2c"), LETTER_SENT, rates=rates())
+    assert isinstance(outcome, Decision) and outcome.action.value == "fourteen_day_letter"
+    assert outcome.letter_costs is not None and outcome.letter_costs.total == D("185.18")
+    assert outcome.costs is None  # the letter itself charges nothing
+
+
+def test_results_serialise_to_json_for_the_outbox() -> None:
+    result = _run([snapshot(invoice_ref="1"), snapshot(invoice_ref="2")], DUE + timedelta(days=5),
+                  levels=[level(0, 5, charge_costs=True, terminal=True)], costs={"enabled": True})
+    dumped = result.model_dump(mode="json")
+    message = dumped["messages"][0]
+    assert message["costs"]["fee"] == "300.00" and message["invoice_refs"] == ["1", "2"]
+    assert message["decisions"][0]["why"]["synced_at"].startswith("2026-03-01T06:00:00")
