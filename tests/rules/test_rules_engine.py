@@ -216,3 +216,11 @@ def test_interest_without_a_rate_table_is_a_configuration_error() -> None:
 def test_non_euro_invoice_gets_no_statutory_costs() -> None:
     outcome = evaluate_invoice(snapshot(**reached(0, 3), currency="USD"), _costs_policy(), day(28), rates=rates())
     assert isinstance(outcome, Decision) and outcome.costs is None and "EUR" in (outcome.costs_withheld or "")
+
+
+def test_a_changed_due_date_reschedules() -> None:
+    # U14: the due date is re-read on every sync; the next level follows the new date
+    moved = snapshot(**reached(0, -3), due_date=DUE + timedelta(days=10))
+    outcome = evaluate_invoice(moved, policy(), day(3))
+    assert isinstance(outcome, NonDecision) and outcome.reason is Reason.NOT_DUE
+    assert outcome.next_date == day(13)
