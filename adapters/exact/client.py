@@ -1,0 +1,143 @@
+"""OData v3 over Exact Online's REST API for one connection: URLs, ``$select``/``$filter``/``$top``, ``__next``.
+
+Sits between ``provider.py``/``writeback.py`` and the ``ApiSession`` (which adds the token, spends the
+per-division budget and maps statuses to ``connector.errors``). Every read names its fields (``$select`` is
+mandatory on bulk/sync endpoints and several CRUD ones, exact.md §3.3), follows ``__next`` verbatim with a
+loop guard and a same-host check, and passes through the per-endpoint ``ErrorCapBreaker`` that stops before
+Exact's 10-errors-per-hour block. Division codes are plain path segments (exact.md §1.4).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from adapters.exact.breaker import ErrorCapBreaker
+from connector.errors import GarbageResponse, ProviderError
+from connector.ports import ApiSession, HttpResponse
+
+JSON_HEADERS = {"Accept": "application/json"}  # exact.md §3.3: the default is Atom/XML
+WRITE_HEADERS = {**JSON_HEADERS, "Content-Type": "application/json", "Prefer": "return=representation"}
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_DIVISION = re.compile(r"^\d{1,12}$")
+MAX_PAGES = 100_000  # a second loop guard besides the repeated-link check
+
+
+def guid(value: str) -> str:
+    """An OData guid literal; refuses anything that is not a GUID (no filter injection)."""
+    if not _GUID.match(value):
+        raise ValueError(f"not a GUID: {value!r}")
+    return f"guid'{value.lower()}'"
+
+
+def any_of(field: str, guids: Sequence[str]) -> str:
+    return " or ".join(f"{field} eq {guid(g)}" for g in guids)
+
+
+def datetime_literal(moment: datetime) -> str:
+    return f"datetime'{moment.strftime('%Y-%m-%dT%H:%M:%S')}'"  # exact.md §3.3: include a time part
+
+
+def endpoint_key(endpoint: str) -> str:
+    """``crm/Accounts(guid'…')`` → ``crm/Accounts`` (the error cap counts per endpoint)."""
+    return endpoint.split("(", 1)[0]
+
+
+def unwrap(body: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """Rows and next link from the three envelopes Exact uses: d.results(+__next), d as list, d as one entity."""
+    if not isinstance(body, Mapping) or "d" not in body:
+        raise GarbageResponse("Exact response without the OData 'd' envelope")
+    inner = body["d"]
+    if isinstance(inner, list):
+        return [r for r in inner if isinstance(r, dict)], None
+    if isinstance(inner, Mapping) and isinstance(inner.get("results"), list):
+        nxt = inner.get("__next")
+        return [r for r in inner["results"] if isinstance(r, dict)], str(nxt) if nxt else None
+    if isinstance(inner, Mapping):
+        return [dict(inner)], None
+    raise GarbageResponse("Exact 'd' envelope has an unexpected shape")
+
+
+class ExactClient:
+    """Thin OData client bound to one connection's site (``base_url``) and session."""
+
+    def __init__(self, http: ApiSession, base_url: str, breaker: ErrorCapBreaker) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.breaker = breaker
+        self._host = urlsplit(self.base_url).netloc
+
+    def url(self, division: str | None, endpoint: str) -> str:
+        if division is None:
+            return f"{self.base_url}/api/v1/current/{endpoint}"
+        if not _DIVISION.match(division):
+            raise ValueError(f"not an Exact division code: {division!r}")
+        return f"{self.base_url}/api/v1/{division}/{endpoint}"
+
+    def _call(self, method: str, url: str, division: str | None, endpoint: str, **kwargs: Any) -> HttpResponse:
+        key = f"{self._host}/{division or 'current'}/{endpoint_key(endpoint)}"
+        self.breaker.check(key)
+        try:
+            return self.http.request(method, url, tenant=division, **kwargs)
+        except ProviderError as exc:
+            if exc.status is not None:
+                self.breaker.record_error(key, exc.status)
+            raise
+
+    @staticmethod
+    def _json(response: HttpResponse) -> Any:
+        try:
+            return response.json(parse_float=Decimal)
+        except ValueError as exc:
+            raise GarbageResponse(f"Exact answered non-JSON ({response.status_code})") from exc
+
+    def iter_pages(
+        self,
+        division: str | None,
+        endpoint: str,
+        *,
+        select: Sequence[str],
+        filter: str | None = None,  # noqa: A002 - the OData name
+        top: int | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Yield each page's rows, following ``__next`` until it is absent."""
+        params: dict[str, str] = {"$select": ",".join(select), **(extra or {})}
+        if filter:
+            params["$filter"] = filter
+        if top is not None:
+            params["$top"] = str(top)
+        url = self.url(division, endpoint)
+        request_params: dict[str, str] | None = params
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            response = self._call("GET", url, division, endpoint, params=request_params, headers=JSON_HEADERS)
+            rows, nxt = unwrap(self._json(response))
+            yield rows
+            if not nxt:
+                return
+            if nxt in seen:
+                raise GarbageResponse(f"Exact repeated the same __next link for {endpoint} (paging loop)")
+            if urlsplit(nxt).netloc != self._host:
+                raise GarbageResponse(f"Exact __next for {endpoint} points to another host")
+            seen.add(nxt)
+            url, request_params = nxt, None  # exact.md §3.3: follow __next verbatim
+        raise GarbageResponse(f"Exact paging for {endpoint} exceeded {MAX_PAGES} pages")
+
+    def get_all(self, division: str | None, endpoint: str, **kwargs: Any) -> list[dict[str, Any]]:
+        return [row for page in self.iter_pages(division, endpoint, **kwargs) for row in page]
+
+    def post(self, division: str, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        response = self._call("POST", self.url(division, endpoint), division, endpoint, json=dict(body),
+                              headers=WRITE_HEADERS)  # fmt: skip
+        if not response.content:
+            return {}
+        rows, _ = unwrap(self._json(response))
+        return rows[0] if rows else {}
+
+    def put(self, division: str, endpoint: str, body: Mapping[str, Any]) -> None:
+        self._call("PUT", self.url(division, endpoint), division, endpoint, json=dict(body), headers=WRITE_HEADERS)
