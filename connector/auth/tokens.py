@@ -68,7 +68,8 @@ class TokenManager:
         else:
             self._sessions = engine_or_sessionmaker
         self._crypto = crypto
-        self._now: Callable[[], datetime] = clock.now if hasattr(clock, "now") else clock
+        clock_now = getattr(clock, "now", None)  # a ports.Clock, or a plain callable returning the time
+        self._now: Callable[[], datetime] = clock_now if callable(clock_now) else clock
         self._adapters = adapters
         self._provider_config = provider_config
         self._http = http_session
