@@ -88,7 +88,7 @@ def _register_gate(app: Flask, state: MoneybirdSandbox) -> None:
     def log_call(response: Response) -> Response:
         if request.path.startswith("/api/v2/"):
             with state.lock:
-                state.request_log.append((request.method, request.full_path.rstrip("?"), response.status_code))
+                state.request_log.append((request.method, request.path, response.status_code))
         return response
 
     @app.errorhandler(SandboxError)

@@ -80,6 +80,7 @@ class MoneybirdSandbox:
         self.failed_deliveries: list[Record] = []
         self._rng = random.Random(f"{seed}-duplicates")
         self._backoff: dict[str, float] = {}
+        self._in_flight: set[str] = set()
         if self.state_path and self.state_path.exists():
             self.data: dict[str, Any] = json.loads(self.state_path.read_text())
         else:
@@ -335,28 +336,28 @@ class MoneybirdSandbox:
                 webhook = self.data["administrations"][delivery["adm"]]["webhooks"].get(delivery["webhook_id"])
                 if webhook is None:
                     self.data["deliveries"].remove(delivery)
+                elif delivery["id"] in self._in_flight:
+                    continue  # another thread (the background worker) is pushing it right now
                 elif not respect_backoff or self._backoff.get(delivery["id"], 0.0) <= time.monotonic():
+                    self._in_flight.add(delivery["id"])
                     jobs.append((delivery, webhook))
         delivered = 0
         for delivery, webhook in jobs:
-            sends = 1
-            while sends:
-                sends -= 1
-                status = self._push(delivery, webhook)
-                with self.lock:
-                    delivery["attempts"] += 1
-                    if status == 200:
-                        delivered += 1
-                        if delivery in self.data["deliveries"]:
-                            self.data["deliveries"].remove(delivery)
-                            # §5.5: duplicates happen even after a 200 — same Idempotency-Key
-                            if self.duplicate_rate and self._rng.random() < self.duplicate_rate:
-                                sends = 1
-                    elif delivery["attempts"] >= hooks.MAX_ATTEMPTS:
-                        self.data["deliveries"].remove(delivery)
-                        self.failed_deliveries.append(delivery)
-                    else:
-                        self._backoff[delivery["id"]] = time.monotonic() + min(2 ** delivery["attempts"], 60) / 2
+            status = self._push(delivery, webhook)
+            with self.lock:
+                delivery["attempts"] += 1
+                self._in_flight.discard(delivery["id"])
+                if status == 200:
+                    delivered += 1
+                    self.data["deliveries"].remove(delivery)
+                elif delivery["attempts"] >= hooks.MAX_ATTEMPTS:
+                    self.data["deliveries"].remove(delivery)
+                    self.failed_deliveries.append(delivery)
+                else:
+                    self._backoff[delivery["id"]] = time.monotonic() + min(2 ** delivery["attempts"], 60) / 2
+                duplicate = status == 200 and self.duplicate_rate and self._rng.random() < self.duplicate_rate
+            if duplicate and self._push(delivery, webhook) == 200:  # §5.5: duplicates even after a 200
+                delivered += 1
         if jobs:
             self.save()
         return delivered
