@@ -204,6 +204,11 @@ class AccountingAdapter:
     def fetch_payments_for(self, tenant: str, invoice_refs: Sequence[str]) -> list[Payment]:
         return []
 
+    def fetch_invoice_page(self, tenant: str, refs: Sequence[str]) -> Page[Invoice]:
+        """Invoices with their payments (and credit notes met among ``refs``) in as few calls as possible."""
+        invoices = self.fetch_invoices(tenant, refs)
+        return Page(records=invoices, payments=self.fetch_payments_for(tenant, refs) if invoices else [])
+
     def fetch_debtors(self, tenant: str, refs: Sequence[str]) -> list[Debtor]:
         raise NotSupported("fetch_debtors")
 

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from connector.errors import ConfigurationError
 
 VAR_DIR = Path("var")
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"  # data shipped beside the code
 
 
 class ProviderConfig(BaseModel):
@@ -75,7 +76,8 @@ class Settings(BaseSettings):
     max_retry_wait_seconds: int = 60  # a Retry-After beyond this reschedules the job instead of sleeping
     webhook_max_bytes: int = 1024 * 1024
     locale: str = "nl"
-    policies_dir: Path = Path("config/policies")
+    policies_dir: Path = CONFIG_DIR / "policies"
+    interest_rates_file: Path = CONFIG_DIR / "legal" / "statutory_interest.yaml"
 
     moneybird: MoneybirdConfig = Field(default_factory=MoneybirdConfig)
     xero: XeroConfig = Field(default_factory=XeroConfig)

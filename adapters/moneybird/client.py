@@ -21,6 +21,7 @@ class MoneybirdClient:
     def __init__(self, http: ApiSession, base_url: str) -> None:
         self.http = http
         self.base = base_url.rstrip("/") + "/api/v2"
+        self._first_ids: dict[tuple[str, str], str | None] = {}
 
     def _json(self, response: HttpResponse, expect: type) -> Any:
         try:
@@ -87,6 +88,12 @@ class MoneybirdClient:
         return list(self.get(tenant, "workflows.json"))
 
     def first_id(self, tenant: str, path: str) -> str | None:
+        """The default (else first) id of a settings list such as identities; cached per client."""
+        if (tenant, path) not in self._first_ids:
+            self._first_ids[(tenant, path)] = self._first_id(tenant, path)
+        return self._first_ids[(tenant, path)]
+
+    def _first_id(self, tenant: str, path: str) -> str | None:
         items = self.get(tenant, path)
         default = next((i for i in items if isinstance(i, dict) and i.get("default")), None)
         chosen = default or (items[0] if items else None)

@@ -118,6 +118,10 @@ class MoneybirdAdapter(AccountingAdapter):
         records = self.client.fetch(tenant, "sales_invoices", refs)
         return [inv for inv in (mapping.invoice(r) for r in records) if inv is not None]
 
+    def fetch_invoice_page(self, tenant: str, refs: Sequence[str]) -> Page[Invoice]:
+        records = self.client.fetch(tenant, "sales_invoices", refs)
+        return _invoice_page(records, max(1, -(-len(refs) // 100)))
+
     def fetch_payments_for(self, tenant: str, invoice_refs: Sequence[str]) -> list[Any]:
         records = self.client.fetch(tenant, "sales_invoices", invoice_refs)
         return [p for r in records for p in mapping.payments(r)]

@@ -1,0 +1,372 @@
+"""The ``dunning`` command line: each command is a few lines over ``connector.services``/``queries``.
+
+Reporting commands take ``--json``; long commands show rich progress on a terminal (stderr) and plain lines
+otherwise. Settings come from the environment (``DUNNING_*``), built once here and passed down.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+
+from connector.settings import Settings
+
+app = typer.Typer(
+    help="dunning-connector: credit management for Xero, Exact Online and Moneybird.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.")
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+out = Console()
+
+
+def _settings() -> Settings:
+    from connector.logging import configure_from_settings
+
+    settings = Settings()
+    configure_from_settings(settings)
+    return settings
+
+
+def _runtime(settings: Settings | None = None) -> Any:
+    from connector.runtime import Runtime
+
+    return Runtime(settings or _settings())
+
+
+def _today(tz: str = "Europe/Amsterdam") -> date:
+    return datetime.now(ZoneInfo(tz)).date()
+
+
+def _emit(data: Any, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data, default=str, sort_keys=True) + "\n")
+    else:
+        out.print(data)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the latest schema."""
+    from connector.storage.db import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    err.print("database is up to date")
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new encryption key for DUNNING_SECRET_KEYS."""
+    from connector.auth.crypto import TokenCipher
+
+    sys.stdout.write(TokenCipher.generate_key() + "\n")
+
+
+@app.command()
+def demo(
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Exit after the run instead of serving the dashboard.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object with the counts, nothing else.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for the dashboard (0: a free one).")] = 8000,
+    provider: Annotated[list[str] | None, typer.Option(help="Only these providers.")] = None,
+) -> None:
+    """Sandboxes, OAuth connect, sync, rules, write-back and the dashboard — no configuration needed."""
+    from rich.progress import Progress
+
+    from connector import demo as demo_mod
+    from connector.storage.db import upgrade
+
+    settings = demo_mod.demo_settings(_settings())
+    upgrade(settings.database_url)
+    try:
+        run = demo_mod.start(settings, providers=provider, port=port)
+    except OSError:
+        run = demo_mod.start(settings, providers=provider, port=0)
+    today = _today()
+    with Progress(console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
+        for name in run.sandboxes:
+            task = progress.add_task(f"syncing {name}", total=None)
+            run.summary[name] = demo_mod.run_provider(
+                run,
+                name,
+                today,
+                progress=lambda stream, n, t=task: progress.update(t, advance=n, description=f"{stream}"),
+            )
+            if not as_json:
+                err.print(f"{name}: {run.summary[name]}")
+    if as_json:
+        sys.stdout.write(demo_mod.as_json(run.summary) + "\n")
+    if no_serve:
+        run.shutdown()
+        return
+    err.print(f"dashboard: {run.web.url}  (Ctrl-C to stop)")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        run.shutdown()
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 2,
+    gunicorn: Annotated[bool, typer.Option(help="Serve with gunicorn (production).")] = True,
+) -> None:
+    """Serve the web app (webhooks, OAuth callbacks, dashboard, /api/v1) with gunicorn."""
+    if gunicorn:
+        import subprocess
+
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "30",
+            "--max-requests",
+            "1000",
+            "--max-requests-jitter",
+            "100",
+            "dashboard.wsgi:app",
+        ]
+        raise typer.Exit(subprocess.call(cmd))
+    from dashboard import create_app
+
+    create_app(_settings()).run(host=host, port=port)
+
+
+@app.command()
+def worker(workers: int = 2) -> None:
+    """Run the huey consumer (jobs and periodic schedules)."""
+    from huey.consumer import Consumer
+
+    from connector.jobs import build_queue
+
+    settings = _settings()
+    rt = _runtime(settings)
+    queue = build_queue(settings, lambda: rt)
+    Consumer(queue.huey, workers=workers, worker_type="thread", flush_locks=True).run()
+
+
+@app.command()
+def sandbox(provider: str, port: int = 8080, seed: int = 42) -> None:
+    """Run a provider sandbox (emulator) on 127.0.0.1:PORT."""
+    from connector.sandboxes import sandbox_factory
+
+    sandbox_factory(provider)(seed=seed).run(host="127.0.0.1", port=port)
+
+
+@app.command()
+def connect(provider: str, port: int = 8765, org: str = "default") -> None:
+    """Print the authorize URL and complete the connection when the browser returns to 127.0.0.1:PORT."""
+    from connector import services
+    from connector.loopback import wait_for_callback
+
+    rt = _runtime()
+    org_id = services.ensure_organisation(rt, org)
+    redirect = f"http://127.0.0.1:{port}/oauth/{provider}/callback"
+    sys.stdout.write(services.start_connect(rt, org_id, provider, redirect) + "\n")
+    sys.stdout.flush()
+    params = wait_for_callback(port, f"/oauth/{provider}/callback")
+    if "error" in params or "code" not in params:
+        reason = params.get("error_description") or params.get("error") or "no code"
+        err.print(f"connecting failed: {reason}; run the command again")
+        raise typer.Exit(1)
+    connected = services.complete_connect(rt, provider, params["code"], params["state"], expected_org=org_id)
+    err.print(f"connected: {connected.administrations} administration(s), {connected.webhooks} webhook(s)")
+
+
+@app.command("sync")
+def sync_cmd(
+    full: bool = False, org: str = "default", as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """Sync every active connection of the organisation (incremental unless --full)."""
+    from connector import services, sync
+    from connector.storage import repos
+
+    rt = _runtime()
+    org_id = services.ensure_organisation(rt, org)
+    with rt.sessions() as s:
+        connections = [c.id for c in repos.list_connections(s, org_id) if c.status == "active"]
+    reports = {cid: sync.sync_connection(rt, org_id, cid, full=full).__dict__ for cid in connections}
+    _emit(reports, as_json)
+
+
+@app.command()
+def run(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show tomorrow's actions; send and store nothing.")
+    ] = False,
+    run_date: Annotated[str | None, typer.Option("--date", help="Run date (YYYY-MM-DD); default today.")] = None,
+    org: str = "default",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Run the dunning rules (and drain the outbox unless --dry-run)."""
+    from datetime import timedelta
+
+    from connector import dunning, outbox, services
+
+    rt = _runtime()
+    org_id = services.ensure_organisation(rt, org)
+    day = date.fromisoformat(run_date) if run_date else _today() + (timedelta(days=1) if dry_run else timedelta(0))
+    report = dunning.run_dunning(rt, org_id, day, dry_run=dry_run)
+    data: dict[str, Any] = {
+        "run_date": day.isoformat(),
+        "decisions": report.decisions,
+        "messages": report.messages,
+        "non_decisions": report.non_decisions,
+        "actions": report.previews if dry_run else [],
+    }
+    if not dry_run:
+        data["outbox"] = outbox.drain(rt, org_id).__dict__
+    _emit(data, as_json)
+
+
+@app.command("outbox")
+def outbox_cmd(org: str = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List outbox items (worklist): queued, awaiting approval, done, failed."""
+    from connector import queries, services
+
+    rt = _runtime()
+    _emit(queries.worklist(rt, services.ensure_organisation(rt, org)), as_json)
+
+
+@app.command("dead-letters")
+def dead_letters(org: str = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List webhook events that could not be processed, with their reason."""
+    from connector import queries, services
+
+    rt = _runtime()
+    _emit(queries.dead_letters(rt, services.ensure_organisation(rt, org)), as_json)
+
+
+@app.command("replay-dead")
+def replay_dead(org: str = "default") -> None:
+    """Process dead-lettered webhook events again."""
+    from connector import inbox, services
+
+    rt = _runtime()
+    org_id = services.ensure_organisation(rt, org)
+    results = [inbox.process_event(rt, org_id, event_id) for event_id in inbox.replay_dead(rt, org_id)]
+    err.print(f"replayed {len(results)}: {results.count('processed')} processed")
+
+
+@app.command()
+def why(invoice_ref: str, org: str = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Why did (or didn't) an invoice get a reminder: every decision with its rule and inputs."""
+    from connector import queries, services
+
+    rt = _runtime()
+    _emit(queries.why(rt, services.ensure_organisation(rt, org), invoice_ref), as_json)
+
+
+@app.command()
+def costs(
+    principal: Annotated[str, typer.Option(help="Principal amount, e.g. 1250.00")],
+    consumer: Annotated[bool, typer.Option("--consumer", help="Consumer (B2C) rules and interest.")] = False,
+    from_date: Annotated[str | None, typer.Option("--from", help="Interest start date YYYY-MM-DD.")] = None,
+    to_date: Annotated[str | None, typer.Option("--to", help="Interest end date YYYY-MM-DD.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Statutory collection costs (WIK), VAT on costs and statutory interest for a principal."""
+    from connector.rules.interest import load_rate_table
+    from connector.rules.law import costs_summary
+
+    settings = Settings()
+    try:
+        amount = Decimal(principal)
+    except InvalidOperation:
+        err.print(f"--principal {principal!r} is not an amount; write it like 1250.00")
+        raise typer.Exit(2) from None
+    start = date.fromisoformat(from_date) if from_date else None
+    end = date.fromisoformat(to_date) if to_date else None
+    summary = costs_summary(amount, consumer, start, end, rates=load_rate_table(settings.interest_rates_file))
+    _emit(summary, as_json)
+
+
+@app.command()
+def doctor(org: str = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Check database, queue, keys and every connection (needs re-authorisation? parked by a rate limit?)."""
+    from connector import services
+    from connector.storage import repos
+
+    settings = _settings()
+    checks: dict[str, Any] = {
+        "database": settings.database_url.split("@")[-1],
+        "queue": settings.queue_url.split("@")[-1],
+    }
+    try:
+        checks["keys"] = f"{len(settings.fernet_keys())} key(s)"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        checks["keys"] = str(exc)
+        _emit(checks, as_json)
+        raise typer.Exit(1) from None
+    rt = _runtime(settings)
+    org_id = services.ensure_organisation(rt, org)
+    with rt.sessions() as s:
+        checks["connections"] = [
+            {
+                "id": c.id,
+                "provider": c.provider,
+                "status": c.status,
+                "parked_until": c.parked_until.isoformat() if c.parked_until else None,
+                "reason": c.parked_reason,
+                "action": "run `dunning connect " + c.provider + "`" if c.status == "needs_reauth" else "",
+            }
+            for c in repos.list_connections(s, org_id)
+        ]
+    _emit(checks, as_json)
+
+
+@app.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every stored secret with the newest key in DUNNING_SECRET_KEYS."""
+    from connector.storage import tables
+
+    rt = _runtime()
+    count = 0
+    with rt.sessions.begin() as s:
+        for token in s.query(tables.OAuthToken):
+            token.ciphertext = rt.cipher.rotate(token.ciphertext)
+            count += 1
+        for adm in s.query(tables.Administration).filter(tables.Administration.webhook_secret_ciphertext.is_not(None)):
+            adm.webhook_secret_ciphertext = rt.cipher.rotate(adm.webhook_secret_ciphertext)
+            count += 1
+    err.print(f"re-encrypted {count} secret(s); you may now drop the old key from DUNNING_SECRET_KEYS")
+
+
+@app.command()
+def report(
+    kind: Annotated[str, typer.Argument(help="aging | dso | forecast")],
+    org: str = "default",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv")] = False,
+) -> None:
+    """Aging buckets, DSO, or a weekly cash-flow forecast from stored data."""
+    from connector import reporting, services
+
+    rt = _runtime()
+    org_id = services.ensure_organisation(rt, org)
+    result = reporting.build(rt, org_id, kind, _today())
+    if as_csv:
+        sys.stdout.write(reporting.to_csv(kind, result))
+    else:
+        _emit(result, as_json)

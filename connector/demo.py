@@ -1,0 +1,160 @@
+"""``dunning demo``: the whole flow against in-process provider sandboxes, with no configuration.
+
+Starts each provider's sandbox on a free port (state kept under ``var/sandboxes/`` so a second run the same day
+sees the same administrations and what was written back), serves our web app (webhooks, OAuth callback,
+dashboard), connects through the real OAuth flow over HTTP (skipped when the connection already exists),
+syncs every administration, runs today's rules with safe mode off, drains the outbox and reports the counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+from pydantic import SecretStr
+
+from connector import dunning, outbox, services, sync
+from connector.auth.crypto import TokenCipher
+from connector.registry import ADAPTERS
+from connector.runtime import Runtime
+from connector.sandboxes import SANDBOXES, RunningServer, sandbox_factory, serve_in_thread
+from connector.settings import Settings
+from connector.storage import repos
+from connector.storage.db import upgrade
+
+DEMO_CLIENT_ID = "dunning-demo"
+DEMO_CLIENT_SECRET = "dunning-demo-secret"  # noqa: S105 - the sandbox's own demo credentials
+DEMO_WEBHOOK_KEY = "dunning-demo-webhook-key"
+DEMO_ORG = "Demo accountancy"
+# sized so that connect + sync + today's reminders fit one Moneybird budget window (150 calls / 5 min)
+DEMO_SIZES: dict[str, dict[str, Any]] = {
+    "moneybird": {"invoices_per_administration": 100, "contacts_per_administration": 20}
+}
+URL_SETTINGS = {"moneybird": ("base_url",), "xero": ("login_url", "identity_url", "api_url"), "exact": ("base_url",)}
+
+
+@dataclass
+class DemoRun:
+    settings: Settings
+    runtime: Runtime
+    org_id: int
+    web: RunningServer
+    sandboxes: dict[str, RunningServer] = field(default_factory=dict)
+    summary: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def shutdown(self) -> None:
+        for server in [*self.sandboxes.values(), self.web]:
+            server.shutdown()
+        self.runtime.close()
+
+
+def demo_settings(base: Settings) -> Settings:
+    """Fill what the demo needs and the user did not set: an encryption key kept in var/, demo credentials."""
+    keys = base.secret_keys
+    if not keys:
+        key_file = base.var_dir / "demo-secret.key"
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        if not key_file.exists():
+            key_file.write_text(TokenCipher.generate_key())
+            key_file.chmod(0o600)
+        keys = [SecretStr(key_file.read_text().strip())]
+    return base.model_copy(update={"secret_keys": keys})
+
+
+def _provider_settings(settings: Settings, provider: str, url: str) -> Settings:
+    config = settings.provider(provider).model_copy(
+        update={name: url for name in URL_SETTINGS[provider]}
+        | {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET, "webhook_key": DEMO_WEBHOOK_KEY}
+    )
+    return settings.model_copy(update={provider: config})
+
+
+def start(
+    base: Settings, *, providers: list[str] | None = None, port: int = 0, options: dict[str, Any] | None = None
+) -> DemoRun:
+    settings = demo_settings(base)
+    chosen = [p for p in (providers or list(SANDBOXES)) if p in ADAPTERS and p in SANDBOXES]
+    state_dir = settings.var_dir / "sandboxes"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    sandboxes: dict[str, RunningServer] = {}
+    for provider in chosen:
+        app = sandbox_factory(provider)(
+            client_id=DEMO_CLIENT_ID,
+            client_secret=DEMO_CLIENT_SECRET,
+            state_path=state_dir / f"{provider}.json",
+            **{**DEMO_SIZES.get(provider, {}), **(options or {}).get(provider, {})},
+        )
+        sandboxes[provider] = serve_in_thread(app)
+        settings = _provider_settings(settings, provider, sandboxes[provider].url)
+    upgrade(settings.database_url)
+    from dashboard import create_app
+
+    placeholder = settings.model_copy(update={"queue_immediate": True})
+    runtime = Runtime(placeholder, budget_url="memory://")  # the sandbox restarts with each demo, so does its window
+    org_id = services.ensure_organisation(runtime, DEMO_ORG)
+    web_app = create_app(placeholder, runtime=runtime, org_id=org_id)
+    web = serve_in_thread(web_app, port=port)
+    runtime.settings = settings.model_copy(update={"base_url": web.url, "queue_immediate": True})
+    for provider, server in sandboxes.items():
+        state = server.app.extensions["sandbox"]
+        if hasattr(state, "set_webhook_target") and provider != "moneybird":
+            state.set_webhook_target(f"{web.url}/webhooks/{provider}", DEMO_WEBHOOK_KEY)
+    return DemoRun(settings=runtime.settings, runtime=runtime, org_id=org_id, web=web, sandboxes=sandboxes)
+
+
+def connect(run: DemoRun, provider: str) -> int:
+    """Reuse the stored connection, or connect through the real OAuth redirect flow over HTTP."""
+    existing = services.existing_connection(run.runtime, run.org_id, provider)
+    if existing is not None:
+        return existing
+    response = requests.get(f"{run.web.url}/connect/{provider}", timeout=30, allow_redirects=True)
+    if response.status_code != 200:
+        raise RuntimeError(f"connecting {provider} failed ({response.status_code}): {response.text[:300]}")
+    connection_id = services.existing_connection(run.runtime, run.org_id, provider)
+    if connection_id is None:
+        raise RuntimeError(f"connecting {provider} left no connection")
+    return connection_id
+
+
+def run_provider(
+    run: DemoRun, provider: str, today: Any, progress: Callable[[str, int], None] | None = None
+) -> dict[str, int]:
+    rt = run.runtime
+    connection_id = connect(run, provider)
+    before = rt.calls_for(connection_id)
+    sync.sync_connection(rt, run.org_id, connection_id, progress=progress)
+    with rt.sessions() as s:
+        administrations = repos.list_administrations(s, run.org_id, connection_id)
+    for adm in administrations:
+        if adm.safe_mode:
+            services.set_safe_mode(rt, run.org_id, adm.id, False)  # the demo sends to its own sandboxes
+    policies, rates = dunning.load_rules(rt)
+    report = dunning.RunReport(run_date=today, dry_run=False)
+    with rt.sessions() as s:
+        administrations = repos.list_administrations(s, run.org_id, connection_id)
+    for adm in administrations:
+        dunning.run_administration(rt, adm, today, policies, rates, report=report)
+    drained = outbox.drain(rt, run.org_id)
+    with rt.sessions() as s:
+        counts = repos.counts(s, run.org_id, [a.id for a in administrations])
+    return {
+        "administrations": len(administrations),
+        "invoices_synced": counts["invoices"],
+        "open_invoices": counts["open_invoices"],
+        "payments": counts["payments"],
+        "api_calls": rt.calls_for(connection_id) - before,
+        "decisions": report.decisions,
+        "writebacks": drained.writebacks,
+    }
+
+
+def as_json(summary: dict[str, dict[str, int]]) -> str:
+    return json.dumps({"providers": summary}, sort_keys=True)
+
+
+def state_files(settings: Settings) -> list[Path]:
+    return sorted((settings.var_dir / "sandboxes").glob("*.json"))

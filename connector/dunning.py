@@ -1,0 +1,302 @@
+"""The dunning run: storage -> snapshots -> pure rules -> outbox, one transaction per administration.
+
+For every administration of an organisation the run builds one ``InvoiceSnapshot`` per open invoice, asks
+``connector.rules`` for today's decisions, and stores each grouped message as an outbox item (deterministic
+idempotency key) together with the new reminder levels and an audit entry saying why. Administrations in safe
+mode, and ``dry_run`` runs, only record a preview. The outbox drainer (``connector.outbox``) does the sending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import structlog
+
+from connector.model import InvoiceStatus, Money, Segment
+from connector.rules.decisions import Decision, EvaluationResult, Message, NonDecision, Reason
+from connector.rules.engine import RunContext, evaluate
+from connector.rules.interest import RateTable, load_rate_table
+from connector.rules.loader import load_policies, select_policy
+from connector.rules.policy import Action, Policy
+from connector.rules.snapshot import InvoiceSnapshot
+from connector.runtime import Runtime
+from connector.storage import repos, tables
+from connector.storage.db import transaction
+
+log = structlog.get_logger(__name__)
+PROVIDER_COUNTED = {Action.FRIENDLY_REMINDER, Action.REMINDER}  # steps a package's own workflow also sends
+QUIET_REASONS = {Reason.NOT_DUE, Reason.PAID, Reason.DRAFT, Reason.VOIDED, Reason.CREDITED}
+
+
+@dataclass
+class RunReport:
+    run_date: date
+    dry_run: bool
+    decisions: int = 0
+    messages: int = 0
+    queued: int = 0
+    previews: list[dict[str, Any]] = field(default_factory=list)
+    non_decisions: dict[str, int] = field(default_factory=dict)
+
+
+def load_rules(rt: Runtime) -> tuple[dict[str, Policy], RateTable]:
+    return load_policies(rt.settings.policies_dir), load_rate_table(rt.settings.interest_rates_file)
+
+
+def build_snapshots(rt: Runtime, adm: tables.Administration) -> list[InvoiceSnapshot]:
+    with rt.sessions() as s:
+        invoices = repos.get_invoices(s, adm.org_id, adm.id, open_only=True)
+        debtors = repos.get_debtors(s, adm.org_id, adm.id)
+        states = repos.reminder_states(s, adm.org_id, adm.id)
+    last_message: dict[str, date] = {}
+    for inv in invoices:
+        state = states.get(inv.provider_ref)
+        if state and state.last_message_on:
+            current = last_message.get(inv.debtor_ref)
+            last_message[inv.debtor_ref] = max(current, state.last_message_on) if current else state.last_message_on
+    return [
+        _snapshot(adm, inv, debtors.get(inv.debtor_ref), states.get(inv.provider_ref), last_message) for inv in invoices
+    ]
+
+
+def _snapshot(
+    adm: tables.Administration,
+    inv: tables.Invoice,
+    debtor: tables.Debtor | None,
+    state: tables.ReminderState | None,
+    last_message: dict[str, date],
+) -> InvoiceSnapshot:
+    return InvoiceSnapshot(
+        invoice_ref=inv.provider_ref,
+        debtor_ref=inv.debtor_ref,
+        administration_ref=str(adm.id),
+        segment=Segment(debtor.segment) if debtor else None,
+        currency=inv.currency,
+        due_date=inv.due_date,
+        invoice_date=inv.invoice_date,
+        open_amount=Money.from_minor(inv.open_minor, inv.currency).amount,
+        total=Money.from_minor(inv.total_minor, inv.currency).amount,
+        status=InvoiceStatus(inv.status),
+        current_level=state.level if state else None,
+        level_reached_on=state.level_reached_on if state else None,
+        last_message_to_debtor_on=last_message.get(inv.debtor_ref),
+        provider_reminders_active=adm.provider_reminders_active,
+        provider_reminder_count=inv.provider_reminder_count,
+        paused_at_provider=inv.paused_at_provider,
+        provider_pause_ours=bool(state and "paused_by_us" in (state.provider_reminded_levels or [])),
+        disputed=inv.disputed,
+        on_hold=bool((state and state.hold_reason) or (debtor and debtor.on_hold_reason)),
+        hold_reason=(state.hold_reason if state else None) or (debtor.on_hold_reason if debtor else None),
+        hold_until=state.hold_until if state else None,
+        promise_to_pay_date=(state.promise_date if state else None) or (debtor.promise_date if debtor else None),
+        handed_over=bool(state and state.handed_over),
+        uncollectible=bool(debtor and debtor.collectible == "uncollectible"),
+        invoice_policy=state.policy_override if state else None,
+        debtor_policy=debtor.policy_override if debtor else None,
+        synced_at=inv.synced_at,
+    )
+
+
+def _provider_sends(state: tables.ReminderState) -> int:
+    return sum(1 for entry in state.provider_reminded_levels or [] if isinstance(entry, dict))
+
+
+def _provider_already_reminded(inv: tables.Invoice, state: tables.ReminderState) -> bool:
+    """The package's own workflow sent a reminder we did not send (its reminder_count ran ahead of ours)."""
+    return inv.provider_reminder_count > _provider_sends(state)
+
+
+def run_administration(
+    rt: Runtime,
+    adm: tables.Administration,
+    today: date,
+    policies: dict[str, Policy],
+    rates: RateTable,
+    *,
+    dry_run: bool = False,
+    report: RunReport | None = None,
+) -> RunReport:
+    report = report or RunReport(run_date=today, dry_run=dry_run)
+    with rt.sessions() as s:
+        last_run = repos.last_run_date(s, adm.org_id, adm.id)
+    result = evaluate(
+        build_snapshots(rt, adm),
+        lambda snap: select_policy(snap, policies),
+        today,
+        last_run_date=None if dry_run else last_run,
+        run_context=RunContext(connection_id=str(adm.connection_id), rates=rates),
+    )
+    for nd in result.non_decisions:
+        report.non_decisions[nd.reason.value] = report.non_decisions.get(nd.reason.value, 0) + 1
+    if dry_run or adm.safe_mode:
+        report.previews.extend(_preview(adm, m) for m in result.messages)
+        report.decisions += len(result.decisions)
+        report.messages += len(result.messages)
+        if not dry_run:
+            _record_preview(rt, adm, result, today)
+        return report
+    _commit_run(rt, adm, result, today, report)
+    return report
+
+
+def _preview(adm: tables.Administration, message: Message) -> dict[str, Any]:
+    return {
+        "administration": adm.name,
+        "debtor_ref": message.debtor_ref,
+        "level": message.level,
+        "level_name": message.level_name,
+        "action": message.action.value,
+        "channel": message.channel.value,
+        "invoices": list(message.invoice_refs),
+        "open_amount": str(message.open_amount),
+        "currency": message.currency,
+        "costs": str(message.costs.total) if message.costs else None,
+        "interest": str(message.interest) if message.interest is not None else None,
+        "requires_approval": message.requires_approval,
+    }
+
+
+def _record_preview(rt: Runtime, adm: tables.Administration, result: EvaluationResult, today: date) -> None:
+    with transaction(rt.sessions) as s:
+        for message in result.messages:
+            repos.audit(
+                s,
+                adm.org_id,
+                "preview",
+                f"safe mode: would send {message.level_name}",
+                administration_id=adm.id,
+                debtor_ref=message.debtor_ref,
+                data=_preview(adm, message),
+            )
+
+
+def _commit_run(
+    rt: Runtime, adm: tables.Administration, result: EvaluationResult, today: date, report: RunReport
+) -> None:
+    with transaction(rt.sessions) as s:
+        run = repos.start_run(s, adm.org_id, adm.id, today, dry_run=False)
+        invoices = {i.provider_ref: i for i in repos.get_invoices(s, adm.org_id, adm.id, open_only=True)}
+        for message in result.messages:
+            report.messages += 1
+            decisions = list(message.decisions)
+            by_provider = [
+                d
+                for d in decisions
+                if d.action in PROVIDER_COUNTED
+                and d.invoice_ref in invoices
+                and _provider_already_reminded(
+                    invoices[d.invoice_ref], repos.reminder_state(s, adm.org_id, adm.id, d.invoice_ref)
+                )
+            ]
+            for decision in by_provider:  # issue 3: never a second reminder for a step the package already sent
+                _advance(s, adm, decision, today, message=False, provider_step=True)
+            remaining = [d for d in decisions if d not in by_provider]
+            if not remaining:
+                continue
+            inserted = repos.add_outbox_item(
+                s,
+                adm.org_id,
+                adm.id,
+                idempotency_key=message.idempotency_key,
+                action=message.action.value,
+                debtor_ref=message.debtor_ref,
+                invoice_refs=[d.invoice_ref for d in remaining],
+                level=message.level,
+                level_name=message.level_name,
+                channel=message.channel.value,
+                run_date=today,
+                status="awaiting_approval" if message.requires_approval else "pending",
+                payload=_payload(message),
+            )
+            if inserted:
+                report.queued += 1
+                for decision in remaining:
+                    _advance(s, adm, decision, today, message=True)
+                    report.decisions += 1
+        for decision in result.skipped:
+            _advance(s, adm, decision, today, message=False)
+            report.decisions += 1
+        for nd in result.non_decisions:
+            if nd.reason not in QUIET_REASONS:
+                _audit_non_decision(s, adm, nd)
+        run.decisions = report.decisions
+        run.finished_at = rt.clock()
+
+
+def _payload(message: Message) -> dict[str, Any]:
+    return {
+        "template": message.template,
+        "open_amount": str(message.open_amount),
+        "currency": message.currency,
+        "costs": message.costs.model_dump(mode="json") if message.costs else None,
+        "interest": str(message.interest) if message.interest is not None else None,
+        "needs_provider_pause": message.needs_provider_pause,
+        "why": [d.why.model_dump(mode="json") for d in message.decisions],
+    }
+
+
+def _advance(
+    s: Any, adm: tables.Administration, decision: Decision, today: date, *, message: bool, provider_step: bool = False
+) -> None:
+    state = repos.reminder_state(s, adm.org_id, adm.id, decision.invoice_ref)
+    state.level, state.level_name, state.level_reached_on = decision.level, decision.level_name, today
+    if message:
+        state.last_message_on = today
+    if provider_step:
+        state.provider_reminded_levels = [
+            *(state.provider_reminded_levels or []),
+            {"level": decision.level, "by": "provider"},
+        ]
+    state.updated_at = repos.utcnow()
+    kind = "provider_step" if provider_step else ("skipped" if decision.skipped else "decision")
+    text = {
+        "provider_step": f"level {decision.level} ({decision.level_name}) already sent by the accounting package",
+        "skipped": f"level {decision.level} ({decision.level_name}) passed during downtime: recorded, not sent",
+        "decision": f"level {decision.level} ({decision.level_name}) via {decision.channel.value}",
+    }[kind]
+    repos.audit(
+        s,
+        adm.org_id,
+        kind,
+        text,
+        administration_id=adm.id,
+        invoice_ref=decision.invoice_ref,
+        debtor_ref=decision.debtor_ref,
+        data={"why": decision.why.model_dump(mode="json"), "open_amount": str(decision.open_amount)},
+    )
+
+
+def _audit_non_decision(s: Any, adm: tables.Administration, nd: NonDecision) -> None:
+    repos.audit(
+        s,
+        adm.org_id,
+        "non_decision",
+        f"{nd.reason.value}: {nd.detail}",
+        administration_id=adm.id,
+        invoice_ref=nd.invoice_ref,
+        debtor_ref=nd.debtor_ref,
+        data={"why": nd.why.model_dump(mode="json")},
+    )
+
+
+def run_dunning(
+    rt: Runtime,
+    org_id: int,
+    today: date,
+    *,
+    dry_run: bool = False,
+    on_administration: Callable[[tables.Administration], None] | None = None,
+) -> RunReport:
+    policies, rates = load_rules(rt)
+    report = RunReport(run_date=today, dry_run=dry_run)
+    with rt.sessions() as s:
+        administrations = [a for a in repos.list_administrations(s, org_id) if not a.suspended]
+    for adm in administrations:
+        run_administration(rt, adm, today, policies, rates, dry_run=dry_run, report=report)
+        if on_administration:
+            on_administration(adm)
+    log.info("dunning.run", org_id=org_id, run_date=today.isoformat(), decisions=report.decisions, dry_run=dry_run)
+    return report

@@ -1,0 +1,185 @@
+"""Webhook inbox: verify, persist (deduplicated) before acknowledging, then process as a job.
+
+``receive`` is what ``POST /webhooks/<provider>`` calls: it never makes an outbound call, and it answers 401 for
+a bad signature (storing nothing), 200 for a handshake, and 200 once every event is stored. A verified body that
+cannot be parsed becomes a dead letter with its reason. ``process_event`` re-reads the named entity through the
+adapter; failures back off (1 m, 5 m, 30 m, 2 h, 12 h) and end as dead letters that ``replay_dead`` revives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from connector.errors import ConnectorError, GarbageResponse, NotSupported, ReauthRequired, WebhookRejected
+from connector.model import WebhookEvent
+from connector.registry import adapter_class
+from connector.runtime import Runtime
+from connector.storage import repos
+from connector.storage.db import transaction
+from connector.sync import apply_hint
+
+log = structlog.get_logger(__name__)
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))
+Enqueue = Callable[[int | None, int], None]
+
+
+@dataclass
+class Receipt:
+    status: int
+    stored: list[tuple[int | None, int]]
+    reason: str = ""
+    dropped: int = 0
+
+
+def webhook_secrets(rt: Runtime, provider: str, tenant_hint: str | None) -> list[str]:
+    """The app-wide key from settings plus any per-tenant secrets (Moneybird returns one per webhook)."""
+    secrets = []
+    key = rt.settings.provider(provider).webhook_key.get_secret_value()
+    if key:
+        secrets.append(key)
+    if tenant_hint:
+        with rt.sessions() as s:
+            for ciphertext in repos.route_webhook_secrets(s, provider, tenant_hint):
+                secrets.append(
+                    str(rt.cipher.decrypt(rt.webhook_secret_binding(provider, tenant_hint), ciphertext)["secret"])
+                )
+    return secrets
+
+
+def receive(rt: Runtime, provider: str, raw: bytes, headers: Mapping[str, str], now: datetime) -> Receipt:
+    cls = adapter_class(provider)
+    if cls.is_webhook_handshake(raw, headers):
+        return Receipt(200, [], "handshake")
+    hint = cls.webhook_tenant_hint(raw, headers)
+    try:
+        cls.verify_webhook(raw, headers, webhook_secrets(rt, provider, hint), now)
+    except (WebhookRejected, NotSupported) as exc:
+        log.warning("webhook.rejected", provider=provider, reason=str(exc))
+        return Receipt(401, [], str(exc))
+    try:
+        events = cls.parse_webhook(raw, headers)
+    except (GarbageResponse, ValueError) as exc:
+        _dead_letter(rt, provider, hint, raw, f"unparseable: {exc}")
+        return Receipt(200, [], "dead letter")  # verified, so acknowledged; dead letters are not enqueued
+    stored: list[tuple[int | None, int]] = []
+    dropped = 0
+    with transaction(rt.sessions) as s:
+        for event in events:
+            administrations = repos.route_tenant(s, provider, event.provider_tenant_id)
+            if not administrations:
+                dropped += 1  # unknown or disconnected tenant: acknowledged so the provider stops retrying
+                continue
+            for adm in administrations:
+                event_id = repos.record_inbox_event(
+                    s,
+                    adm.org_id,
+                    connection_id=adm.connection_id,
+                    provider=provider,
+                    provider_tenant_id=event.provider_tenant_id,
+                    dedupe_id=event.dedupe_id,
+                    entity_type=event.entity_type,
+                    entity_id=event.entity_id,
+                    action=event.action,
+                    raw=raw,
+                )
+                if event_id is not None:
+                    stored.append((adm.org_id, event_id))
+    if dropped:
+        log.info("webhook.dropped_unknown_tenant", provider=provider, count=dropped)
+    return Receipt(200, stored, dropped=dropped)
+
+
+def _dead_letter(rt: Runtime, provider: str, hint: str | None, raw: bytes, reason: str) -> list[int]:
+    with transaction(rt.sessions) as s:
+        orgs = sorted({a.org_id for a in repos.route_tenant(s, provider, hint)}) if hint else []
+        ids = []
+        for org_id in orgs or [None]:
+            event_id = repos.record_inbox_event(
+                s,
+                org_id,
+                provider=provider,
+                provider_tenant_id=hint,
+                raw=raw,
+                status="dead",
+                last_error=reason,
+                dedupe_id=f"dead:{hashlib.sha256(raw).hexdigest()}",
+            )
+            if event_id is not None:
+                ids.append(event_id)
+    log.warning("webhook.dead_letter", provider=provider, reason=reason)
+    return ids
+
+
+def process_event(rt: Runtime, org_id: int | None, event_id: int) -> str:
+    """Apply one stored event; returns its final status (processed, received for a retry, dead)."""
+    with rt.sessions() as s:
+        event = repos.get_inbox_event(s, org_id, event_id)
+        if event.status != "received" or org_id is None or event.connection_id is None:
+            return event.status
+        connection = repos.get_connection(s, org_id, event.connection_id)
+        administrations = [
+            a
+            for a in repos.list_administrations(s, org_id, connection.id)
+            if a.provider_tenant_id == event.provider_tenant_id
+        ]
+        hint = WebhookEvent(
+            provider_tenant_id=event.provider_tenant_id or "",
+            dedupe_id=event.dedupe_id,
+            entity_type=event.entity_type or "other",
+            entity_id=event.entity_id,
+            action=event.action or "",
+        )
+    try:
+        outcome = "administration not connected any more"
+        if administrations:
+            outcome = apply_hint(rt, rt.adapter_for(connection), administrations[0], hint)
+    except (ConnectorError, OSError) as exc:
+        return _failed(rt, org_id, event_id, exc)
+    with transaction(rt.sessions) as s:
+        row = repos.get_inbox_event(s, org_id, event_id)
+        row.status, row.processed_at, row.last_error = "processed", rt.clock(), None
+        repos.audit(
+            s,
+            org_id,
+            "webhook",
+            f"{row.action}: {outcome}",
+            invoice_ref=row.entity_id,
+            administration_id=administrations[0].id if administrations else None,
+        )
+    return "processed"
+
+
+def _failed(rt: Runtime, org_id: int, event_id: int, exc: Exception) -> str:
+    with transaction(rt.sessions) as s:
+        row = repos.get_inbox_event(s, org_id, event_id)
+        row.attempts += 1
+        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if isinstance(exc, ReauthRequired | GarbageResponse) or row.attempts > len(BACKOFF):
+            row.status = "dead"
+        else:
+            row.next_attempt_at = rt.clock() + BACKOFF[row.attempts - 1]
+        log.warning("webhook.processing_failed", event_id=event_id, attempts=row.attempts, status=row.status)
+        return row.status
+
+
+def replay_dead(rt: Runtime, org_id: int | None) -> list[int]:
+    """Move dead letters back to ``received`` (attempts reset) and return their ids for processing."""
+    with transaction(rt.sessions) as s:
+        revived = []
+        for row in repos.inbox_events(s, org_id, status="dead", limit=10_000):
+            if row.connection_id is None:
+                continue  # unparseable body: nothing to replay until the parser learns it
+            row.status, row.attempts, row.next_attempt_at = "received", 0, None
+            revived.append(row.id)
+    return revived
+
+
+def due_events(rt: Runtime, org_id: int, now: datetime, stale_after: timedelta = timedelta(minutes=2)) -> list[int]:
+    """The sweeper: events left ``received`` (enqueue lost, or waiting for their retry time)."""
+    with rt.sessions() as s:
+        return [e.id for e in repos.stale_inbox_events(s, org_id, now - stale_after)]

@@ -1,0 +1,138 @@
+"""Background jobs on huey: SqliteHuey by default, RedisHuey with ``DUNNING_QUEUE_URL=redis://``, immediate in tests.
+
+``build_queue(settings, runtime_factory)`` creates the huey instance, registers the tasks (sync a connection,
+process an inbox event, run the dunning rules, drain the outbox) and the periodic schedules (incremental sync
+every 15 minutes, the daily reconciliation sweep and the daily dunning run), and returns a ``JobQueue`` port.
+Tasks receive primitive ids only, never tokens. Per-connection exclusion is a lease row in our database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+
+from connector import dunning, inbox, outbox, sync
+from connector.runtime import Runtime
+from connector.settings import Settings
+from connector.storage import repos, tables
+from connector.storage.db import transaction
+
+log = structlog.get_logger(__name__)
+LEASE = timedelta(minutes=30)
+
+
+def make_huey(settings: Settings) -> Huey:
+    if settings.queue_immediate:
+        return MemoryHuey("dunning", immediate=True)
+    url = settings.queue_url
+    if url.startswith("redis://") or url.startswith("rediss://"):
+        return RedisHuey("dunning", url=url)
+    path = url.split("///", 1)[1] if "///" in url else str(settings.var_dir / "queue.db")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("dunning", filename=path)
+
+
+class HueyQueue:
+    """The ``JobQueue`` port over huey."""
+
+    def __init__(self, huey: Huey, tasks: Mapping[str, Any]) -> None:
+        self.huey = huey
+        self.tasks = dict(tasks)
+
+    def enqueue(self, name: str, key: str, payload: Mapping[str, Any], eta: datetime | None = None) -> None:
+        task = self.tasks[name]
+        if eta is not None:
+            task.schedule(kwargs=dict(payload), eta=eta)
+        else:
+            task(**payload)
+
+
+def with_lease(rt: Runtime, org_id: int, name: str, work: Callable[[], Any]) -> Any:
+    """Run ``work`` while holding the named lease; skip (return None) when another worker holds it."""
+    holder = f"{id(rt)}:{datetime.now().timestamp()}"  # noqa: DTZ005 - only a unique token
+    now = rt.clock()
+    with transaction(rt.sessions) as s:
+        if not repos.try_lease(s, org_id, name, holder, now + LEASE, now):
+            log.info("job.lease_busy", lease=name)
+            return None
+    try:
+        return work()
+    finally:
+        with transaction(rt.sessions) as s:
+            repos.release_lease(s, org_id, name, holder)
+
+
+def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue:
+    huey = make_huey(settings)
+
+    @huey.task(retries=3, retry_delay=60)
+    def sync_connection(org_id: int, connection_id: int, full: bool = False) -> dict[str, Any]:
+        rt = runtime()
+        report = with_lease(
+            rt, org_id, f"sync:{connection_id}", lambda: sync.sync_connection(rt, org_id, connection_id, full=full)
+        )
+        return {"pages": report.pages, "api_calls": report.api_calls} if report else {}
+
+    @huey.task()
+    def process_event(org_id: int | None, event_id: int) -> str:
+        return inbox.process_event(runtime(), org_id, event_id)
+
+    @huey.task()
+    def run_dunning(org_id: int, run_date: str | None = None, drain: bool = True) -> int:
+        rt = runtime()
+        today = date.fromisoformat(run_date) if run_date else rt.clock().date()
+        report = with_lease(rt, org_id, "dunning", lambda: dunning.run_dunning(rt, org_id, today))
+        if drain:
+            drain_outbox(org_id)
+        return report.decisions if report else 0
+
+    @huey.task()
+    def drain_outbox(org_id: int) -> int:
+        rt = runtime()
+        report = with_lease(rt, org_id, "outbox", lambda: outbox.drain(rt, org_id))
+        return report.done if report else 0
+
+    def _each_connection(full: bool) -> None:
+        rt = runtime()
+        with rt.sessions() as s:
+            rows = s.query(tables.Connection.org_id, tables.Connection.id).filter(tables.Connection.status == "active")
+            for org_id, connection_id in rows:
+                sync_connection(org_id, connection_id, full)
+
+    @huey.periodic_task(crontab(minute="*/15"))
+    def incremental_sync() -> None:
+        _each_connection(full=False)
+
+    @huey.periodic_task(crontab(minute="30", hour="2"))
+    def reconciliation_sweep() -> None:
+        _each_connection(full=True)
+        rt = runtime()
+        with rt.sessions() as s:
+            orgs = [o for (o,) in s.query(tables.Organisation.id)]
+        for org_id in orgs:
+            for event_id in inbox.due_events(rt, org_id, rt.clock()):
+                process_event(org_id, event_id)
+
+    @huey.periodic_task(crontab(minute="0", hour="7"))
+    def daily_dunning() -> None:
+        rt = runtime()
+        with rt.sessions() as s:
+            orgs = [o for (o,) in s.query(tables.Organisation.id)]
+        for org_id in orgs:
+            run_dunning(org_id)
+
+    tasks = {
+        "sync_connection": sync_connection,
+        "process_event": process_event,
+        "run_dunning": run_dunning,
+        "drain_outbox": drain_outbox,
+        "incremental_sync": incremental_sync,
+        "reconciliation_sweep": reconciliation_sweep,
+        "daily_dunning": daily_dunning,
+    }
+    return HueyQueue(huey, tasks)

@@ -1,0 +1,235 @@
+"""The outbox drainer: executes queued dunning messages exactly once, after a last look at the provider.
+
+For each pending item: re-read its invoices from the provider (freshness gate: an invoice paid, credited or
+disputed since the decision drops out; if none is left the item is ``skipped``), pause the package's own
+reminders first when the decision asks for it, then write through the adapter (the provider sends the reminder
+where it can, with a note naming the level) with the item's idempotency key. Transient failures back off,
+a lost grant parks the item until the user reconnects, permanent failures are recorded with their reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+
+from connector.errors import ConnectorError, NotSupported, PermanentError, RateLimited, ReauthRequired, TransientError
+from connector.model import Capability, Invoice, InvoiceStatus, ReminderWrite, WriteAction, WriteResult
+from connector.ports import AccountingAdapter
+from connector.runtime import Runtime
+from connector.storage import repos, tables
+from connector.storage.db import transaction
+from connector.sync import refresh_invoices
+
+log = structlog.get_logger(__name__)
+BACKOFF = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))
+REMINDER_ACTIONS = {"friendly_reminder", "reminder", "demand_letter", "fourteen_day_letter", "final_notice"}
+OwnChannel = Callable[[tables.OutboxItem, list[Invoice], tables.Debtor | None], str]
+
+
+@dataclass
+class DrainReport:
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retry_later: int = 0
+    writebacks: int = 0
+    api_calls: int = 0
+    details: list[str] = field(default_factory=list)
+
+
+def _still_due(rt: Runtime, adm: tables.Administration, invoices: list[Invoice]) -> list[Invoice]:
+    with rt.sessions() as s:
+        states = repos.reminder_states(s, adm.org_id, adm.id, [i.provider_ref for i in invoices])
+    keep = []
+    for inv in invoices:
+        state = states.get(inv.provider_ref)
+        held = state is not None and (state.hold_reason or state.handed_over)
+        if inv.status is InvoiceStatus.OPEN and inv.open_amount > 0 and not inv.disputed and not held:
+            keep.append(inv)
+    return keep
+
+
+def _writes(
+    item: tables.OutboxItem, adapter: AccountingAdapter, invoices: list[Invoice], email: str | None
+) -> list[ReminderWrite]:
+    refs = [i.provider_ref for i in invoices]
+    base = dict(
+        debtor_ref=item.debtor_ref,
+        invoice_refs=refs,
+        level=item.level,
+        level_name=item.level_name,
+        channel=item.channel,
+        email=email,
+    )
+    writes: list[ReminderWrite] = []
+    caps = adapter.capabilities
+    if item.payload.get("needs_provider_pause") and Capability.PAUSE_PROVIDER_REMINDERS in caps:
+        writes.append(
+            ReminderWrite(
+                action=WriteAction.PAUSE_PROVIDER_REMINDERS, idempotency_key=item.idempotency_key + ":pause", **base
+            )
+        )
+    if item.action in REMINDER_ACTIONS and item.channel in ("provider", "email") and Capability.SEND_REMINDER in caps:
+        writes.append(ReminderWrite(action=WriteAction.SEND_REMINDER, idempotency_key=item.idempotency_key, **base))
+    elif item.action == "credit_stop" and Capability.CREDIT_HOLD in caps:
+        writes.append(
+            ReminderWrite(
+                action=WriteAction.CREDIT_HOLD,
+                idempotency_key=item.idempotency_key,
+                text=f"Kredietstop: {item.level_name}",
+                **base,
+            )
+        )
+    elif Capability.WRITE_NOTE in caps:
+        writes.append(
+            ReminderWrite(
+                action=WriteAction.NOTE,
+                idempotency_key=item.idempotency_key,
+                text=f"Aanmaningsstap {item.level}: {item.level_name} ({item.channel})",
+                **base,
+            )
+        )
+    return writes
+
+
+def process_item(
+    rt: Runtime,
+    item: tables.OutboxItem,
+    adapter: AccountingAdapter,
+    adm: tables.Administration,
+    report: DrainReport,
+    own_channel: OwnChannel | None = None,
+    fresh: dict[str, Invoice] | None = None,
+) -> None:
+    if fresh is None:
+        fresh = {i.provider_ref: i for i in refresh_invoices(rt, adapter, adm, list(item.invoice_refs))}
+    due = _still_due(rt, adm, [fresh[r] for r in item.invoice_refs if r in fresh])
+    if not due:
+        _finish(rt, item, "skipped", "freshness gate: paid, credited, disputed or held since the decision", [])
+        report.skipped += 1
+        return
+    with rt.sessions() as s:
+        debtor = repos.get_debtors(s, adm.org_id, adm.id, [item.debtor_ref]).get(item.debtor_ref)
+    results: list[WriteResult] = []
+    sent_by_provider = False
+    for write in _writes(item, adapter, due, debtor.email if debtor else None):
+        results.append(adapter.write_reminder_status(adm.provider_tenant_id, write))
+        sent_by_provider |= write.action is WriteAction.SEND_REMINDER
+        report.writebacks += 0 if results[-1].already_done else 1
+    detail = "sent by the accounting package" if sent_by_provider else ""
+    if not sent_by_provider and item.action in REMINDER_ACTIONS | {"phone_task"}:
+        if own_channel is None:
+            raise NotSupported(f"{adm.provider} cannot send {item.action}; configure a channel (DUNNING_SMTP__*)")
+        detail = own_channel(item, due, debtor)
+    refs = [r for res in results for r in res.provider_refs]
+    _finish(rt, item, "done", detail or "written back", refs, provider_sent=sent_by_provider, invoices=due)
+    report.done += 1
+
+
+def _finish(
+    rt: Runtime,
+    item: tables.OutboxItem,
+    status: str,
+    detail: str,
+    refs: list[str],
+    *,
+    provider_sent: bool = False,
+    invoices: list[Invoice] | None = None,
+) -> None:
+    with transaction(rt.sessions) as s:
+        row = s.get(tables.OutboxItem, item.id)
+        if row is None or row.org_id != item.org_id:
+            return
+        row.status, row.done_at, row.provider_refs, row.last_error = status, rt.clock(), refs, None
+        if provider_sent:
+            for inv in invoices or []:
+                state = repos.reminder_state(s, row.org_id, row.administration_id, inv.provider_ref)
+                # count our provider-sent reminders so the package's own ones can be told apart (dunning.py)
+                state.provider_reminded_levels = [
+                    *(state.provider_reminded_levels or []),
+                    {"level": row.level, "by": "us"},
+                ]
+        repos.audit(
+            s,
+            row.org_id,
+            f"outbox_{status}",
+            f"{row.level_name}: {detail}",
+            administration_id=row.administration_id,
+            debtor_ref=row.debtor_ref,
+            data={"invoices": list(row.invoice_refs), "provider_refs": refs, "idempotency_key": row.idempotency_key},
+        )
+
+
+def _failed(rt: Runtime, item: tables.OutboxItem, exc: Exception, report: DrainReport) -> None:
+    with transaction(rt.sessions) as s:
+        row = s.get(tables.OutboxItem, item.id)
+        if row is None:
+            return
+        row.attempts += 1
+        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if isinstance(exc, RateLimited) and exc.until is not None:
+            row.next_attempt_at, outcome = exc.until, "retry"
+        elif isinstance(exc, ReauthRequired):
+            repos.set_connection_status(
+                s,
+                row.org_id,
+                _connection_id(s, row),
+                "needs_reauth",
+                reason="the provider refused our token: reconnect with `dunning connect`",
+            )
+            outcome = "retry"
+        elif isinstance(exc, TransientError) and row.attempts <= len(BACKOFF):
+            row.next_attempt_at, outcome = rt.clock() + BACKOFF[row.attempts - 1], "retry"
+        else:
+            row.status, outcome = "failed", "failed"
+        repos.audit(
+            s,
+            row.org_id,
+            "outbox_error",
+            row.last_error,
+            administration_id=row.administration_id,
+            debtor_ref=row.debtor_ref,
+            data={"idempotency_key": row.idempotency_key, "outcome": outcome},
+        )
+    if outcome == "failed":
+        report.failed += 1
+    else:
+        report.retry_later += 1
+
+
+def _connection_id(s: object, row: tables.OutboxItem) -> int:
+    adm = s.get(tables.Administration, row.administration_id)  # type: ignore[attr-defined]
+    return int(adm.connection_id)
+
+
+def drain(
+    rt: Runtime, org_id: int, *, now: datetime | None = None, own_channel: OwnChannel | None = None
+) -> DrainReport:
+    report = DrainReport()
+    with rt.sessions() as s:
+        items = repos.pending_outbox(s, org_id, now or rt.clock())
+        administrations = {a.id: a for a in repos.list_administrations(s, org_id)}
+        connections = {c.id: c for c in repos.list_connections(s, org_id)}
+    adapters: dict[int, AccountingAdapter] = {}
+    fresh: dict[int, dict[str, Invoice]] = {}
+    for item in items:
+        adm = administrations[item.administration_id]
+        connection = connections[adm.connection_id]
+        if connection.status != "active":
+            report.retry_later += 1
+            continue
+        adapter = adapters.setdefault(connection.id, rt.adapter_for(connection))
+        before = rt.calls_for(connection.id)
+        try:
+            if adm.id not in fresh:  # freshness gate: one re-read per administration right before sending
+                refs = sorted({r for i in items if i.administration_id == adm.id for r in i.invoice_refs})
+                fresh[adm.id] = {i.provider_ref: i for i in refresh_invoices(rt, adapter, adm, refs)}
+            process_item(rt, item, adapter, adm, report, own_channel, fresh[adm.id])
+        except (ConnectorError, OSError) as exc:
+            log.warning("outbox.item_failed", item_id=item.id, error=type(exc).__name__)
+            _failed(rt, item, exc if not isinstance(exc, NotSupported) else PermanentError(str(exc)), report)
+        report.api_calls += rt.calls_for(connection.id) - before
+    return report

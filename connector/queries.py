@@ -1,0 +1,113 @@
+"""Read-only views for the dashboard, the JSON API and the CLI; every one is scoped to an organisation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from connector.model import Money
+from connector.runtime import Runtime
+from connector.storage import repos
+
+
+@dataclass(frozen=True)
+class AdministrationView:
+    id: int
+    provider: str
+    name: str
+    safe_mode: bool
+    provider_reminders_active: bool
+    invoices: int
+    open_invoices: int
+    open_total: str
+    currency: str
+    connection_status: str
+
+
+def administrations(rt: Runtime, org_id: int) -> list[AdministrationView]:
+    with rt.sessions() as s:
+        connections = {c.id: c for c in repos.list_connections(s, org_id)}
+        views = []
+        for adm in repos.list_administrations(s, org_id):
+            counts = repos.counts(s, org_id, [adm.id])
+            open_minor = sum(i.open_minor for i in repos.get_invoices(s, org_id, adm.id, open_only=True))
+            views.append(
+                AdministrationView(
+                    id=adm.id,
+                    provider=adm.provider,
+                    name=adm.name,
+                    safe_mode=adm.safe_mode,
+                    provider_reminders_active=adm.provider_reminders_active,
+                    invoices=counts["invoices"],
+                    open_invoices=counts["open_invoices"],
+                    open_total=str(Money.from_minor(open_minor, adm.currency).amount),
+                    currency=adm.currency,
+                    connection_status=connections[adm.connection_id].status,
+                )
+            )
+    return views
+
+
+def worklist(rt: Runtime, org_id: int, limit: int = 200) -> list[dict[str, Any]]:
+    """Today's actions: queued, awaiting approval, failed and recently done outbox items, newest first."""
+    with rt.sessions() as s:
+        names = {a.id: a.name for a in repos.list_administrations(s, org_id)}
+        items = repos.outbox_items(s, org_id)[-limit:]
+        debtors: dict[tuple[int, str], str] = {}
+        for adm_id in names:
+            for ref, d in repos.get_debtors(s, org_id, adm_id).items():
+                debtors[(adm_id, ref)] = d.name
+    rows = []
+    for item in reversed(items):
+        rows.append(
+            {
+                "id": item.id,
+                "administration": names.get(item.administration_id, "?"),
+                "debtor": debtors.get((item.administration_id, item.debtor_ref), item.debtor_ref),
+                "level": item.level,
+                "level_name": item.level_name,
+                "channel": item.channel,
+                "action": item.action,
+                "invoices": len(item.invoice_refs),
+                "status": item.status,
+                "run_date": item.run_date.isoformat(),
+                "open_amount": item.payload.get("open_amount"),
+                "currency": item.payload.get("currency"),
+                "last_error": item.last_error,
+            }
+        )
+    return rows
+
+
+def previews(rt: Runtime, org_id: int, limit: int = 100) -> list[dict[str, Any]]:
+    with rt.sessions() as s:
+        return [dict(e.data) for e in repos.audit_trail(s, org_id, kind="preview", limit=limit)]
+
+
+def dead_letters(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
+    with rt.sessions() as s:
+        return [
+            {
+                "id": e.id,
+                "provider": e.provider,
+                "action": e.action,
+                "entity_id": e.entity_id,
+                "error": e.last_error,
+                "received_at": e.received_at.isoformat(),
+                "attempts": e.attempts,
+            }
+            for e in repos.inbox_events(s, org_id, status="dead")
+        ]
+
+
+def why(rt: Runtime, org_id: int, invoice_ref: str) -> list[dict[str, Any]]:
+    """Every recorded decision and non-decision for one invoice, newest first, with the rule and its inputs."""
+    with rt.sessions() as s:
+        return [
+            {"at": e.created_at.isoformat(), "kind": e.kind, "message": e.message, "data": e.data}
+            for e in repos.audit_trail(s, org_id, invoice_ref=invoice_ref)
+        ]
+
+
+def as_dicts(rows: list[Any]) -> list[dict[str, Any]]:
+    return [asdict(r) for r in rows]

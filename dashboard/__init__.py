@@ -1,0 +1,46 @@
+"""The web app: ``create_app`` wires the webhook receiver, OAuth connect routes, dashboard pages and /api/v1.
+
+Served by gunicorn at scale (``dunning serve``) and in a thread by ``dunning demo``. The app serves one
+organisation (``DUNNING`` config ``ORG_ID``); every view reads through ``connector.queries`` scoped to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from connector.runtime import Runtime
+from connector.settings import Settings
+
+
+@dataclass
+class Services:
+    runtime: Runtime
+    queue: Any
+    org_id: int
+
+
+def create_app(
+    settings: Settings, *, runtime: Runtime | None = None, queue: Any = None, org_id: int | None = None
+) -> Flask:
+    from connector.jobs import build_queue
+    from connector.services import ensure_organisation
+    from dashboard.views import bp as dashboard_bp
+    from webhooks import bp as webhooks_bp
+
+    rt = runtime or Runtime(settings)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_bytes
+    app.config["SECRET_KEY"] = settings.fernet_keys()[0]
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    app.extensions["dunning"] = Services(
+        runtime=rt,
+        queue=queue or build_queue(settings, lambda: rt),
+        org_id=org_id or ensure_organisation(rt, "default"),
+    )
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(dashboard_bp)
+    return app

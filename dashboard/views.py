@@ -1,0 +1,137 @@
+"""Dashboard pages, OAuth connect/callback routes and the read-only JSON API (bearer tokens)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+
+from connector import queries, services
+from connector.errors import ConnectorError
+from connector.registry import ADAPTERS
+
+bp = Blueprint("dashboard", __name__, template_folder="templates")
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+@cache
+def _messages(lang: str) -> dict[str, str]:
+    data: dict[str, str] = json.loads((TRANSLATIONS / f"{lang}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _lang() -> str:
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen not in ("nl", "en"):
+        chosen = request.accept_languages.best_match(["nl", "en"]) or "nl"
+    return chosen
+
+
+def _ctx() -> Any:
+    return current_app.extensions["dunning"]
+
+
+def _page(template: str, **context: Any) -> Response:
+    lang = _lang()
+    body = render_template(template, t=_messages(lang), lang=lang, providers=sorted(ADAPTERS), **context)
+    response = Response(body)
+    response.set_cookie("lang", lang, samesite="Lax")
+    return response
+
+
+@bp.get("/")
+def index() -> Response:
+    ctx = _ctx()
+    return _page(
+        "index.html",
+        administrations=queries.administrations(ctx.runtime, ctx.org_id),
+        worklist=queries.worklist(ctx.runtime, ctx.org_id),
+        previews=queries.previews(ctx.runtime, ctx.org_id),
+        dead=queries.dead_letters(ctx.runtime, ctx.org_id),
+    )
+
+
+@bp.post("/administrations/<int:administration_id>/safe-mode")
+def safe_mode(administration_id: int) -> Any:
+    ctx = _ctx()
+    try:
+        services.set_safe_mode(ctx.runtime, ctx.org_id, administration_id, request.form.get("enabled") == "1")
+    except ConnectorError:
+        abort(404)
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.get("/dead-letters")
+def dead_letters() -> Response:
+    ctx = _ctx()
+    return _page("dead_letters.html", dead=queries.dead_letters(ctx.runtime, ctx.org_id))
+
+
+@bp.post("/dead-letters/replay")
+def replay() -> Any:
+    from connector.inbox import replay_dead
+
+    ctx = _ctx()
+    for event_id in replay_dead(ctx.runtime, ctx.org_id):
+        ctx.queue.enqueue("process_event", f"event:{event_id}", {"org_id": ctx.org_id, "event_id": event_id})
+    return redirect(url_for("dashboard.dead_letters"))
+
+
+@bp.get("/connect/<provider>")
+def connect(provider: str) -> Any:
+    if provider not in ADAPTERS:
+        abort(404)
+    ctx = _ctx()
+    callback = url_for("dashboard.callback", provider=provider, _external=True)
+    return redirect(services.start_connect(ctx.runtime, ctx.org_id, provider, callback))
+
+
+@bp.get("/oauth/<provider>/callback")
+def callback(provider: str) -> Any:
+    ctx = _ctx()
+    if request.args.get("error"):
+        return _page(
+            "message.html",
+            title="connect_failed",
+            detail=request.args.get("error_description") or request.args["error"],
+        ), 400
+    code, state = request.args.get("code"), request.args.get("state")
+    if not code or not state:
+        return _page("message.html", title="connect_failed", detail="missing code or state"), 400
+    try:
+        connected = services.complete_connect(ctx.runtime, provider, code, state, expected_org=ctx.org_id)
+    except ConnectorError as exc:
+        return _page("message.html", title="connect_failed", detail=str(exc)), 400
+    ctx.queue.enqueue(
+        "sync_connection",
+        f"sync:{connected.connection_id}",
+        {"org_id": ctx.org_id, "connection_id": connected.connection_id, "full": True},
+    )
+    return _page("message.html", title="connected", detail=f"{connected.administrations}")
+
+
+def _authorised() -> bool:
+    header = request.headers.get("Authorization", "")
+    token = header.removeprefix("Bearer ").strip().encode()
+    tokens = [t.get_secret_value().encode() for t in _ctx().runtime.settings.api_tokens]
+    return bool(token) and any(hmac.compare_digest(token, t) for t in tokens)
+
+
+@bp.get("/api/v1/administrations")
+def api_administrations() -> Any:
+    if not _authorised():
+        return jsonify(error="missing or wrong bearer token: set DUNNING_API_TOKENS and send it"), 401
+    ctx = _ctx()
+    return jsonify(queries.as_dicts(queries.administrations(ctx.runtime, ctx.org_id)))
+
+
+@bp.get("/api/v1/worklist")
+def api_worklist() -> Any:
+    if not _authorised():
+        return jsonify(error="missing or wrong bearer token: set DUNNING_API_TOKENS and send it"), 401
+    ctx = _ctx()
+    return jsonify(queries.worklist(ctx.runtime, ctx.org_id))

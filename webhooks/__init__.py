@@ -1,0 +1,32 @@
+"""The webhook receiver blueprint: ``POST /webhooks/<provider>`` verifies, records, enqueues and answers fast."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+
+from connector.inbox import receive
+from connector.registry import ADAPTERS
+
+bp = Blueprint("webhooks", __name__)
+
+
+@bp.post("/webhooks/<provider>")
+def webhook(provider: str) -> Response:
+    if provider not in ADAPTERS:
+        return Response(status=404)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        return Response(status=413)  # before reading the body or doing any HMAC work
+    raw = request.get_data(cache=True)  # the exact bytes: signatures are over these, never re-serialised JSON
+    if len(raw) > limit:
+        return Response(status=413)
+    services = current_app.extensions["dunning"]
+    rt = services.runtime
+    receipt = receive(rt, provider, raw, dict(request.headers), rt.clock())
+    for org_id, event_id in receipt.stored:
+        try:
+            services.queue.enqueue("process_event", f"event:{event_id}", {"org_id": org_id, "event_id": event_id})
+        except Exception:  # noqa: BLE001 - stored already: the sweeper re-enqueues it
+            current_app.logger.warning("enqueue failed for inbox event %s; the sweeper will retry", event_id)
+    response = Response(status=receipt.status)  # empty body, no cookies (Xero ITR)
+    return response
