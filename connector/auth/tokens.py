@@ -59,7 +59,8 @@ class TokenManager:
         clock: Callable[[], datetime] | Any = utcnow,
         *,
         adapters: Mapping[str, type[AccountingAdapter]],
-        provider_config: Callable[[str], Any],
+        provider_config: Callable[[str], Any] | None = None,
+        connection_config: Callable[[Connection], Any] | None = None,
         http_session: requests.Session | None = None,
         lock_timeout_seconds: int = DEFAULT_LOCK_TIMEOUT_SECONDS,
     ) -> None:
@@ -71,7 +72,10 @@ class TokenManager:
         clock_now = getattr(clock, "now", None)  # a ports.Clock, or a plain callable returning the time
         self._now: Callable[[], datetime] = clock_now if callable(clock_now) else clock
         self._adapters = adapters
+        if provider_config is None and connection_config is None:
+            raise ConfigurationError("TokenManager needs provider_config or connection_config")
         self._provider_config = provider_config
+        self._connection_config = connection_config  # per connection, e.g. Exact's country site (exact.md §1.1)
         self._http = http_session
         self._lock_timeout = lock_timeout_seconds
 
@@ -173,7 +177,7 @@ class TokenManager:
             return current.access_token, None  # exact.md §1.3: never refresh before the last 30 s
         if not current.refresh_token:
             return None, self._mark_needs_reauth(session, stored, "no refresh token stored")
-        config = self._provider_config(stored.provider)
+        config = self._config(session, stored)
         sent = current.refresh_token
         for attempt in (1, 2):
             try:
@@ -267,6 +271,15 @@ class TokenManager:
             access_expires_at=token.access_expires_at,
             tokens=self._crypto.decrypt_tokens(connection_id, token.ciphertext),
         )
+
+    def _config(self, session: Session, stored: _Stored) -> Any:
+        if self._connection_config is not None:
+            connection = session.get(Connection, stored.connection_id)
+            if connection is not None:
+                return self._connection_config(connection)
+        if self._provider_config is None:
+            raise ConfigurationError(f"no provider configuration for connection {stored.connection_id}")
+        return self._provider_config(stored.provider)
 
     def _adapter(self, provider: str) -> type[AccountingAdapter]:
         try:

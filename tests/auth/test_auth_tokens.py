@@ -294,3 +294,14 @@ def test_keepalive_lists_idle_connections_and_refreshes_them(world: World) -> No
 def test_unknown_connection_needs_connecting(world: World) -> None:
     with pytest.raises(ReauthRequired):
         world.manager().access_token(987654)
+
+
+def test_connection_config_routes_the_refresh_to_the_connections_site(world: World) -> None:
+    cid = world.connect(ExactLike, expires_at=T0)
+    with session_factory(world.engine)() as session, session.begin():
+        session.execute(update(Connection).where(Connection.id == cid).values(site_url=world.running.url))
+    manager = TokenManager(world.engine, CIPHER, world.clock, adapters=ADAPTERS,
+                           provider_config=lambda _provider: config_for("http://127.0.0.1:9"),  # nothing listens
+                           connection_config=lambda connection: config_for(connection.site_url or ""))
+    assert manager.access_token(cid) == "at-1"
+    assert len(world.server.calls) == 1
