@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import socket
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -99,3 +100,60 @@ def smtp_server() -> Iterator[SmtpServer]:
 @pytest.fixture
 def smtp_auth_server() -> Iterator[SmtpServer]:
     yield from _serve(authenticator=_authenticator, auth_require_tls=False, auth_required=True)
+
+
+@dataclass
+class Tls:
+    server: ssl.SSLContext
+    client: ssl.SSLContext
+
+
+@pytest.fixture(scope="session")
+def tls() -> Tls:
+    """A self-signed certificate for 127.0.0.1 and a client context that trusts exactly that certificate."""
+    import ipaddress
+    import tempfile
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    directory = Path(tempfile.mkdtemp())
+    (directory / "cert.pem").write_bytes(cert_pem)
+    (directory / "key.pem").write_bytes(key_pem)
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    client = ssl.create_default_context(cadata=cert_pem.decode())
+    return Tls(server, client)
+
+
+@pytest.fixture
+def smtp_starttls_server(tls: Tls) -> Iterator[SmtpServer]:
+    yield from _serve(tls_context=tls.server, require_starttls=True)
+
+
+@pytest.fixture
+def smtp_ssl_server(tls: Tls) -> Iterator[SmtpServer]:
+    yield from _serve(ssl_context=tls.server)

@@ -244,3 +244,24 @@ def test_invoice_line_from_model() -> None:
     )
     line = InvoiceLine.from_invoice(inv, date(2026, 3, 3))
     assert (line.number, line.days_overdue, line.payment_link) == ("x1", 22, "https://pay/x1")  # 9 Feb -> 3 Mar
+
+
+def _content_streams(pdf: bytes) -> bytes:
+    import zlib
+
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, flags=re.S)
+    out = []
+    for s in streams:
+        try:
+            out.append(zlib.decompress(s))
+        except zlib.error:
+            out.append(s)
+    return b"\n".join(out)
+
+
+def test_fourteen_day_pdf_itself_contains_the_cost_amount_and_invoice() -> None:
+    letter = render_letter(MessageKind.FOURTEEN_DAY_LETTER, fourteen_day_context())
+    content = _content_streams(letter.pdf)
+    assert b"185,18" in content and b"F2026-001" in content and b"\x80" in content  # \x80 = euro in cp1252
+    other = render_letter(MessageKind.FOURTEEN_DAY_LETTER, fourteen_day_context(collection_costs=Decimal("40.00")))
+    assert b"185,18" not in _content_streams(other.pdf)

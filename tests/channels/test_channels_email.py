@@ -13,7 +13,7 @@ from connector.channels.email import Attachment, message_id_for, render_email, s
 from connector.channels.letters import render_letter
 from connector.errors import ConfigurationError, PermanentError, TransientError
 from connector.settings import SmtpConfig
-from tests.channels.conftest import PASSWORD, USERNAME, SmtpServer, free_port
+from tests.channels.conftest import PASSWORD, USERNAME, SmtpServer, Tls, free_port
 from tests.channels.factories import BUSINESS, INVOICE_A, INVOICE_B, PAY_LINK, context, fourteen_day_context
 
 NO_TLS_WARNING = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
@@ -166,3 +166,29 @@ def test_explicit_recipient_overrides_debtor_address(smtp_server: SmtpServer) ->
         to=["Boekhouding <boekhouding@jansen-installatie.nl>"],
     )
     assert smtp_server.handler.received[0].rcpt_tos == ["boekhouding@jansen-installatie.nl"]
+
+
+def test_starttls(smtp_starttls_server: SmtpServer, tls: Tls) -> None:
+    config = smtp_starttls_server.config(starttls=True)
+    rendered = render_email(MessageKind.REMINDER, context())
+    send_email(config, rendered, idempotency_key="k-tls", ssl_context=tls.client)
+    assert len(smtp_starttls_server.handler.received) == 1
+    with pytest.raises(PermanentError):  # the server demands STARTTLS: 530 without it
+        send_email(smtp_starttls_server.config(), rendered, idempotency_key="k-plain")
+    with pytest.raises(TransientError):  # the system trust store does not know the self-signed certificate
+        send_email(config, rendered, idempotency_key="k-untrusted")
+
+
+def test_implicit_tls(smtp_ssl_server: SmtpServer, tls: Tls) -> None:
+    config = smtp_ssl_server.config(ssl=True)
+    send_email(config, render_email(MessageKind.REMINDER, context()), idempotency_key="k-ssl", ssl_context=tls.client)
+    assert len(smtp_ssl_server.handler.received) == 1
+
+
+def test_ssl_and_starttls_together_is_a_configuration_error(smtp_server: SmtpServer) -> None:
+    with pytest.raises(ConfigurationError, match="only one"):
+        send_email(
+            smtp_server.config(ssl=True, starttls=True),
+            render_email(MessageKind.REMINDER, context()),
+            idempotency_key="k",
+        )
