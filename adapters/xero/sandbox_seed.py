@@ -42,7 +42,7 @@ def _seed_org(sandbox: XeroSandbox, org: Org, today: date, invoices: int, contac
     suppliers: list[str] = []
     for number in range(1, contacts + 1):
         kind = "consumer" if number % 5 == 0 else "supplier" if number % 7 == 0 else "company"
-        cid = _contact(sandbox, org, number, kind, _past(today, rng.randint(200, 400)))
+        cid = _contact(sandbox, org, number, kind, _past(sandbox, today - timedelta(days=rng.randint(200, 400)), 0))
         {"consumer": consumers, "supplier": suppliers, "company": customers}[kind].append(cid)
     consumers_group = sandbox.new_id()
     org.groups[consumers_group] = {"ContactGroupID": consumers_group, "Name": "Consumers", "Status": "ACTIVE",
@@ -58,14 +58,14 @@ def _seed_org(sandbox: XeroSandbox, org: Org, today: date, invoices: int, contac
         invoice = sandbox._new_invoice(org, rng.choice(debtors), total, issued,
                                        issued + timedelta(days=rng.choice((14, 14, 30))), rng.choice(statuses),
                                        "ACCREC", org.currency)
-        invoice["UpdatedDateUTC"] = _past(issued, -rng.randint(0, 2))
+        invoice["UpdatedDateUTC"] = _past(sandbox, issued, -rng.randint(0, 2))
         _settle_seeded(sandbox, org, invoice, today)
     for _ in range(max(invoices // 10, 1)):
         issued = today - timedelta(days=rng.randint(0, 120))
         bill = sandbox._new_invoice(org, rng.choice(suppliers or customers), Decimal(rng.randint(100, 9000)),
                                     issued, issued + timedelta(days=30), rng.choice(("AUTHORISED", "PAID")),
                                     "ACCPAY", org.currency)
-        bill["UpdatedDateUTC"] = _past(issued, 0)
+        bill["UpdatedDateUTC"] = _past(sandbox, issued, 0)
         if bill["Status"] == "PAID":
             bill["Status"] = "AUTHORISED"
             paid_on = min(issued + timedelta(days=10), today)
@@ -102,15 +102,15 @@ def _settle_seeded(sandbox: XeroSandbox, org: Org, invoice: dict[str, Any], toda
     elif roll < 0.37:  # part settled from an overpayment
         _allocate(sandbox, org, invoice, "overpayment", (total / 4).quantize(CENT), paid_on)
     if invoice["Status"] == "AUTHORISED" and invoice.get("FullyPaidOnDate") is None and roll < 0.37:
-        invoice["UpdatedDateUTC"] = max(invoice["UpdatedDateUTC"], _past(paid_on, 0))
+        invoice["UpdatedDateUTC"] = max(invoice["UpdatedDateUTC"], _past(sandbox, paid_on, 0))
 
 
 def _payment(sandbox: XeroSandbox, org: Org, invoice: dict[str, Any], amount: Decimal, on: date, kind: str) -> None:
     pid = sandbox.new_id()
     org.payments[pid] = {"PaymentID": pid, "InvoiceID": invoice["InvoiceID"], "Date": on, "Amount": amount,
                          "Status": "AUTHORISED", "PaymentType": kind, "Reference": f"Bank {pid[:8]}",
-                         "UpdatedDateUTC": _past(on, 0)}
-    invoice["UpdatedDateUTC"] = max(invoice["UpdatedDateUTC"], _past(on, 0))
+                         "UpdatedDateUTC": _past(sandbox, on, 0)}
+    invoice["UpdatedDateUTC"] = max(invoice["UpdatedDateUTC"], _past(sandbox, on, 0))
 
 
 def _allocate(sandbox: XeroSandbox, org: Org, invoice: dict[str, Any], kind: str, amount: Decimal, on: date) -> None:
@@ -119,7 +119,7 @@ def _allocate(sandbox: XeroSandbox, org: Org, invoice: dict[str, Any], kind: str
                                   "Amount": amount, "Date": on, "IsDeleted": False})
     credit["Status"] = "PAID"
     org.alloc_count += 1
-    invoice["UpdatedDateUTC"] = max(invoice["UpdatedDateUTC"], _past(on, 0))
+    invoice["UpdatedDateUTC"] = max(invoice["UpdatedDateUTC"], _past(sandbox, on, 0))
 
 
 def _credit(sandbox: XeroSandbox, org: Org, kind: str, contact_id: str, total: Decimal, on: date) -> dict[str, Any]:
@@ -128,7 +128,7 @@ def _credit(sandbox: XeroSandbox, org: Org, kind: str, contact_id: str, total: D
     cid = sandbox.new_id()
     record: dict[str, Any] = {key: cid, "Type": type_, "ContactID": contact_id, "Date": on, "Status": "AUTHORISED",
                               "Total": Decimal(total).quantize(CENT), "CurrencyCode": org.currency, "Allocations": [],
-                              "UpdatedDateUTC": _past(on, 0), "Number": f"CN-{org.credit_seq:05d}"}
+                              "UpdatedDateUTC": _past(sandbox, on, 0), "Number": f"CN-{org.credit_seq:05d}"}
     getattr(org, store)[cid] = record
     return record
 
@@ -150,6 +150,8 @@ def _contact(sandbox: XeroSandbox, org: Org, number: int, kind: str, updated: da
     return cid
 
 
-def _past(day: date, days_after: int) -> datetime:
-    """Midnight UTC of ``day`` (+ ``days_after``): never later than the seed's "now" for days up to today."""
-    return datetime.combine(day + timedelta(days=max(days_after, 0)), time(), tzinfo=UTC)
+def _past(sandbox: XeroSandbox, day: date, days_after: int) -> datetime:
+    """A moment on ``day`` (+ ``days_after``) with seeded seconds, never later than the sandbox's "now"."""
+    moment = datetime.combine(day + timedelta(days=max(days_after, 0)), time(), tzinfo=UTC)
+    moment += timedelta(seconds=sandbox.rng.randint(0, 86399), milliseconds=sandbox.rng.randint(0, 999))
+    return min(moment, sandbox.now())
