@@ -146,6 +146,36 @@ class TokenManager:
                 due.append(connection_id)
         return due
 
+    def rotate_keys(self, batch_size: int = 200) -> int:
+        """Re-encrypt every token row under the newest key (``dunning rotate-keys``); returns rows rotated.
+
+        Each row is updated only if its ``version`` is unchanged, so a concurrent refresh is never overwritten
+        (its own ciphertext is already under the newest key).
+        """
+        rotated = 0
+        last_id = 0
+        while True:
+            with self._sessions() as session, session.begin():
+                rows = session.execute(
+                    select(OAuthToken.connection_id, OAuthToken.version, OAuthToken.ciphertext)
+                    .where(OAuthToken.connection_id > last_id)
+                    .order_by(OAuthToken.connection_id)
+                    .limit(batch_size)
+                ).all()
+                for connection_id, version, ciphertext in rows:
+                    result = session.execute(
+                        update(OAuthToken)
+                        .where(OAuthToken.connection_id == connection_id, OAuthToken.version == version)
+                        .values(ciphertext=self._crypto.rotate(ciphertext))
+                        .execution_options(synchronize_session=False)
+                    )
+                    rotated += getattr(result, "rowcount", 0)
+            if len(rows) < batch_size:
+                break
+            last_id = rows[-1][0]
+        log.info("oauth.keys_rotated", rows=rotated)
+        return rotated
+
     # --- the locked refresh (engineering.md §3.5) ------------------------------------------------------------
     def _under_lock(self, connection_id: int, *, rejected: str | None, force: bool) -> str:
         session = self._sessions()

@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 from flask import Flask, jsonify, request
 from sqlalchemy import Engine, text, update
 
-from connector.auth.crypto import TokenCipher
+from connector.auth.crypto import TokenCipher, TokenDecryptError
 from connector.auth.tokens import TokenManager
 from connector.errors import ReauthRequired, TransientError
 from connector.http.session import ConnectionSession
@@ -28,7 +28,8 @@ from connector.storage.tables import Connection, OAuthToken
 from tests.auth.fakes import ADAPTERS, ExactLike, MoneybirdLike, TokenAdapter, TokenServer, XeroLike, config_for
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-CIPHER = TokenCipher([Fernet.generate_key().decode()])
+CIPHER_KEY = Fernet.generate_key().decode()
+CIPHER = TokenCipher([CIPHER_KEY])
 
 
 class Clock:
@@ -305,3 +306,17 @@ def test_connection_config_routes_the_refresh_to_the_connections_site(world: Wor
                            connection_config=lambda connection: config_for(connection.site_url or ""))
     assert manager.access_token(cid) == "at-1"
     assert len(world.server.calls) == 1
+
+
+def test_rotate_keys_reencrypts_every_row_so_the_old_key_can_go(world: World) -> None:
+    first, second = world.connect(TokenAdapter), world.connect(XeroLike)
+    new_key = Fernet.generate_key().decode()
+    both = TokenCipher([new_key, CIPHER_KEY])
+    manager = TokenManager(world.engine, both, world.clock, adapters=ADAPTERS,
+                           provider_config=lambda _provider: config_for(world.running.url))
+    assert manager.rotate_keys(batch_size=1) == 2
+    only_new = TokenManager(world.engine, TokenCipher([new_key]), world.clock, adapters=ADAPTERS,
+                            provider_config=lambda _provider: config_for(world.running.url))
+    assert only_new.access_token(first) == "at-0" and only_new.access_token(second) == "at-0"
+    with pytest.raises(TokenDecryptError):
+        world.manager().access_token(first)  # the old key alone no longer reads the rows
