@@ -35,6 +35,7 @@ ACCOUNT_FIELDS = (
     "ID", "Code", "Name", "Email", "Phone", "VATNumber", "ChamberOfCommerce", "AddressLine1", "AddressLine2",
     "Postcode", "City", "Country", "Language", "IsSales", "Status", "Blocked", "Modified", "Timestamp",
 )  # fmt: skip
+ACCOUNT_CRUD_FIELDS = tuple(f for f in ACCOUNT_FIELDS if f != "Timestamp")  # only sync/CRM/Accounts has it
 DIVISION_FIELDS = ("Code", "Description", "Country", "Currency", "Status", "BlockingStatus")
 _TIMEZONES = {"GB": "Europe/London", "US": "America/New_York", "BE": "Europe/Brussels", "DE": "Europe/Berlin",
               "ES": "Europe/Madrid", "FR": "Europe/Paris"}  # fmt: skip

@@ -17,7 +17,14 @@ from typing import Any, ClassVar
 from adapters.exact import webhooks
 from adapters.exact.breaker import SHARED_STATE, ErrorCapBreaker
 from adapters.exact.client import ExactClient, any_of
-from adapters.exact.mapping import ACCOUNT_FIELDS, DIVISION_FIELDS, is_customer, map_account, map_division
+from adapters.exact.mapping import (
+    ACCOUNT_CRUD_FIELDS,
+    ACCOUNT_FIELDS,
+    DIVISION_FIELDS,
+    is_customer,
+    map_account,
+    map_division,
+)
 from adapters.exact.receivables import ReceivablesReader
 from adapters.exact.writeback import ExactWriteback
 from connector.errors import GarbageResponse
@@ -198,7 +205,7 @@ class ExactAdapter(AccountingAdapter):
     def fetch_debtors(self, tenant: str, refs: Sequence[str]) -> list[Debtor]:
         debtors: list[Debtor] = []
         for start in range(0, len(refs), ID_BATCH):
-            rows = self.client.get_all(tenant, "crm/Accounts", select=ACCOUNT_FIELDS,
+            rows = self.client.get_all(tenant, "crm/Accounts", select=ACCOUNT_CRUD_FIELDS,
                                        filter=any_of("ID", refs[start:start + ID_BATCH]))  # fmt: skip
             debtors.extend(map_account(r) for r in rows)
         return debtors

@@ -67,7 +67,8 @@ def _read(state: ExactState, division: str, resource: str, spec: sandbox_rows.Re
         last = page[-1][spec.key]
         token = f"{last}L" if spec.key == "Timestamp" else f"guid'{last}'"
         params = {k: v for k, v in args.items() if k != "$skiptoken"} | {"$skiptoken": token}
-        body["__next"] = f"{request.base_url}?{urlencode(params, quote_via=quote)}"
+        query = urlencode(params, safe="$,'", quote_via=quote)  # Exact's links keep $, commas and quotes
+        body["__next"] = f"{request.base_url}?{query}"
     return _json({"d": body})
 
 

@@ -1,0 +1,86 @@
+"""The core's TokenManager with ExactAdapter's OAuthSpec against the sandbox: it waits for the last 30 s.
+
+A token 540 s old is handed out unchanged (no token call, which Exact would answer with
+TooEarlyToRefreshTokens); at 576 s exactly one refresh happens even when two workers race, the rotated
+refresh token is stored, and the old one is dead at the sandbox.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from cryptography.fernet import Fernet
+from openapi_core import OpenAPI
+from sqlalchemy import Engine
+
+from adapters.exact.provider import ExactAdapter
+from connector.auth.crypto import TokenCipher
+from connector.auth.tokens import TokenManager
+from connector.settings import ExactConfig
+from connector.storage import repos
+from connector.storage.db import make_engine, session_factory
+from tests.adapters.exact.conftest import CLIENT_ID, CLIENT_SECRET, Clock, Exact, start
+
+CIPHER = TokenCipher([Fernet.generate_key().decode()])
+
+
+@pytest.fixture
+def engine(sqlite_url: str) -> Iterator[Engine]:
+    eng = make_engine(sqlite_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def world(openapi: OpenAPI, clock: Clock) -> Iterator[Exact]:
+    running = start(openapi, clock)
+    yield running
+    running.running.shutdown()
+
+
+def _manager(engine: Engine, world: Exact) -> TokenManager:
+    config = ExactConfig(base_url=world.url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)  # type: ignore[arg-type]
+    return TokenManager(engine, CIPHER, world.clock, adapters={"exact": ExactAdapter},
+                        provider_config=lambda _provider: config)
+
+
+def _connected(engine: Engine, world: Exact) -> int:
+    tokens = ExactAdapter.parse_token_response(world.connect(), world.clock())
+    with session_factory(engine)() as session, session.begin():
+        org_id = repos.create_organisation(session, "org-exact")
+        connection_id = repos.create_connection(session, org_id, "exact").id
+    _manager(engine, world).store_initial(connection_id, org_id, tokens)
+    return connection_id
+
+
+def _refreshes(world: Exact) -> list[tuple[str, int]]:
+    return [call for call in world.state.token_log if call[0] == "refresh_token"]
+
+
+def test_the_core_waits_until_the_refresh_window(engine: Engine, world: Exact) -> None:
+    connection_id = _connected(engine, world)
+    first = world.tokens["access_token"]
+    world.clock.advance(540)
+    assert _manager(engine, world).access_token(connection_id) == first
+    assert _refreshes(world) == []  # never asked early: no TooEarlyToRefreshTokens, no error-cap hit
+    world.clock.advance(36)  # 576 s: inside the last 30 s and inside the 25 s leeway
+    fresh = _manager(engine, world).access_token(connection_id)
+    assert fresh != first and _refreshes(world) == [("refresh_token", 200)]
+    old = world.token_call(grant_type="refresh_token", refresh_token=world.tokens["refresh_token"])
+    assert old.status_code == 401  # rotated: the original refresh token died at once
+
+
+def test_two_workers_racing_make_one_refresh(engine: Engine, world: Exact) -> None:
+    connection_id = _connected(engine, world)
+    world.clock.advance(580)
+    results: list[str] = []
+    workers = [threading.Thread(target=lambda: results.append(_manager(engine, world).access_token(connection_id)))
+               for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert len(results) == 4 and len(set(results)) == 1
+    assert _refreshes(world) == [("refresh_token", 200)]
