@@ -68,7 +68,11 @@ def demo_settings(base: Settings) -> Settings:
 def _provider_settings(settings: Settings, provider: str, url: str) -> Settings:
     config = settings.provider(provider).model_copy(
         update={name: url for name in URL_SETTINGS[provider]}
-        | {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET, "webhook_key": DEMO_WEBHOOK_KEY}
+        | {
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": SecretStr(DEMO_CLIENT_SECRET),
+            "webhook_key": SecretStr(DEMO_WEBHOOK_KEY),
+        }
     )
     return settings.model_copy(update={provider: config})
 

@@ -1,0 +1,149 @@
+"""End to end over real HTTP: OAuth connect, full sync, webhook -> re-fetch, rules -> write-back, crash resume."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+import requests
+
+from connector import demo, dunning, outbox, sync
+from connector.storage import repos
+
+TODAY = date(2026, 11, 24)
+
+
+def _sandbox(run: demo.DemoRun):  # type: ignore[no-untyped-def]
+    return run.sandboxes["moneybird"].app.extensions["sandbox"]
+
+
+def test_connect_sync_rules_writeback_then_nothing_twice(stack: demo.DemoRun) -> None:
+    first = demo.run_provider(stack, "moneybird", TODAY)
+    assert first["administrations"] == 2
+    assert all(first[k] > 0 for k in ("invoices_synced", "open_invoices", "payments", "api_calls", "decisions", "writebacks"))
+    sandbox = _sandbox(stack)
+    reminders = [w for t in sandbox.tenant_ids() for w in sandbox.writes(t) if w["kind"] == "reminder"]
+    assert reminders, "the sandbox received no send_reminders call"
+    reminded = [i for w in reminders for i in w["invoice_ids"]]
+    assert len(reminded) == len(set(reminded)), "an invoice was reminded twice in one run"
+    writes_before = sum(len(sandbox.writes(t)) for t in sandbox.tenant_ids())
+    second = demo.run_provider(stack, "moneybird", TODAY)
+    assert second["decisions"] == 0 and second["writebacks"] == 0
+    assert sum(len(sandbox.writes(t)) for t in sandbox.tenant_ids()) == writes_before
+
+
+def test_webhook_payment_is_refetched(stack: demo.DemoRun) -> None:
+    rt = stack.runtime
+    sync.sync_connection(rt, stack.org_id, demo.connect(stack, "moneybird"))
+    sandbox = _sandbox(stack)
+    tenant = sandbox.tenant_ids()[0]
+    invoice_id = sandbox.open_invoice_ids(tenant)[0]
+    unpaid = Decimal(sandbox.invoice(tenant, invoice_id)["total_unpaid"])
+    sandbox.register_payment(tenant, invoice_id, unpaid)
+    assert sandbox.deliver_webhooks() >= 1
+    with rt.sessions() as s:
+        adm = next(a for a in repos.list_administrations(s, stack.org_id) if a.provider_tenant_id == tenant)
+        row = repos.get_invoices(s, stack.org_id, adm.id, [invoice_id])[0]
+        events = repos.inbox_events(s, stack.org_id)
+    assert row.status == "paid" and row.open_minor == 0
+    assert any(e.entity_id == invoice_id and e.status == "processed" for e in events)
+
+
+def test_freshness_gate_skips_an_invoice_paid_after_the_decision(stack: demo.DemoRun) -> None:
+    rt = stack.runtime
+    connection_id = demo.connect(stack, "moneybird")
+    sync.sync_connection(rt, stack.org_id, connection_id)
+    with rt.sessions() as s:
+        for adm in repos.list_administrations(s, stack.org_id):
+            adm.safe_mode = False
+        s.commit()
+    dunning.run_dunning(rt, stack.org_id, TODAY)
+    with rt.sessions() as s:
+        pending = repos.pending_outbox(s, stack.org_id, datetime.now(UTC))
+        adm = repos.get_administration(s, stack.org_id, pending[0].administration_id)
+    sandbox = _sandbox(stack)
+    item = pending[0]
+    for ref in item.invoice_refs:  # paid at the provider, no webhook delivered: only the gate can notice
+        sandbox.register_payment(adm.provider_tenant_id, ref, Decimal(sandbox.invoice(adm.provider_tenant_id, ref)["total_unpaid"]))
+    outbox.drain(rt, stack.org_id)
+    with rt.sessions() as s:
+        statuses = {i.id: i.status for i in repos.outbox_items(s, stack.org_id)}
+    assert statuses[item.id] == "skipped"
+    sent = {i for t in sandbox.tenant_ids() for w in sandbox.writes(t) if w["kind"] == "reminder" for i in w["invoice_ids"]}
+    assert not set(item.invoice_refs) & sent
+
+
+def test_crash_between_pages_is_completed_by_the_next_run(stack: demo.DemoRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    rt = stack.runtime
+    connection_id = demo.connect(stack, "moneybird")
+    original = sync.store_page
+    calls = {"n": 0}
+
+    def crashing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("simulated crash after two committed pages")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sync, "store_page", crashing)
+    with pytest.raises(RuntimeError):
+        sync.sync_connection(rt, stack.org_id, connection_id)
+    monkeypatch.setattr(sync, "store_page", original)
+    sync.sync_connection(rt, stack.org_id, connection_id)
+    sandbox = _sandbox(stack)
+    with rt.sessions() as s:
+        adms = repos.list_administrations(s, stack.org_id)
+        stored = sum(repos.counts(s, stack.org_id, [a.id])["invoices"] + repos.counts(s, stack.org_id, [a.id])["credit_notes"] for a in adms)
+    expected = sum(len(sandbox.state_of(t)["sales_invoices"]) if hasattr(sandbox, "state_of") else 0 for t in sandbox.tenant_ids())
+    listed = sum(
+        len(requests.get(f"{stack.sandboxes['moneybird'].url}/api/v2/{t}/sales_invoices/synchronization.json",
+                         headers={"Authorization": f"Bearer {rt.tokens.access_token(connection_id)}"}, timeout=10).json())
+        for t in sandbox.tenant_ids()
+    )
+    assert stored == listed and (expected in (0, listed))
+
+
+def test_webhook_receiver_answers_per_contract(stack: demo.DemoRun) -> None:
+    from adapters.moneybird.webhooks import sign
+
+    demo.run_provider(stack, "moneybird", TODAY)
+    rt = stack.runtime
+    with rt.sessions() as s:
+        adm = repos.list_administrations(s, stack.org_id)[0]
+        secret = rt.cipher.decrypt(rt.webhook_secret_binding("moneybird", adm.provider_tenant_id), adm.webhook_secret_ciphertext)["secret"]
+    url = f"{stack.web.url}/webhooks/moneybird"
+    body = json.dumps({"administration_id": adm.provider_tenant_id, "webhook_id": adm.webhook_ref, "entity_type": "SalesInvoice",
+                       "entity_id": "1", "state": "paid", "action": "sales_invoice_state_changed_to_paid"}).encode()
+    now = int(time.time())
+
+    def post(raw: bytes, ts: int = now, key: str = secret, extra: dict[str, str] | None = None) -> requests.Response:
+        headers = {"Moneybird-Signature": f"t={ts},v1={sign(key, ts, raw)}", "Idempotency-Key": "idem-1",
+                   "Content-Type": "application/json", **(extra or {})}
+        return requests.post(url, data=raw, headers=headers, timeout=10)
+
+    def count() -> int:
+        with rt.sessions() as s:
+            return len(repos.inbox_events(s, stack.org_id, limit=10_000))
+
+    start = count()
+    assert post(body, key="wrong").status_code == 401 and count() == start
+    assert post(body, ts=now - 301).status_code == 401 and count() == start
+    assert post(body, ts=now + 301).status_code == 401 and count() == start
+    reserialised = json.dumps(json.loads(body), indent=2).encode()
+    bad = requests.post(url, data=reserialised, headers={"Moneybird-Signature": f"t={now},v1={sign(secret, now, body)}"}, timeout=10)
+    assert bad.status_code == 401
+    assert requests.post(url, data=body, timeout=10).status_code == 401  # unsigned event
+    ok = post(body)
+    assert ok.status_code == 200 and ok.content == b"" and count() == start + 1
+    assert post(body).status_code == 200 and count() == start + 1  # duplicate Idempotency-Key
+    assert requests.post(url, data=b"x" * (1024 * 1024 + 1), timeout=10).status_code == 413
+    garbage = b'{"administration_id": "%s", "not": "an event"}' % adm.provider_tenant_id.encode()
+    assert post(garbage, extra={"Idempotency-Key": "idem-2"}).status_code == 200
+    with rt.sessions() as s:
+        dead = repos.inbox_events(s, stack.org_id, status="dead")
+    assert any("unparseable" in (d.last_error or "") for d in dead)
+    assert requests.post(url, data=b"{}", timeout=10).status_code == 200  # registration probe
+    assert requests.post(f"{stack.web.url}/webhooks/nope", data=b"{}", timeout=10).status_code == 404
