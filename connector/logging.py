@@ -122,6 +122,16 @@ def configure_logging(level: str = "INFO", *, json: bool = False, stream: Any = 
     root.setLevel(level.upper())
 
 
+def unconfigure_logging() -> None:
+    """Remove the handler ``configure_logging`` installed and restore structlog's defaults (tests, reloads)."""
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, "_dunning", False):
+            root.removeHandler(existing)
+    root.setLevel(logging.WARNING)
+    structlog.reset_defaults()
+
+
 def configure_from_settings(settings: Any) -> None:
     configure_logging(settings.log_level, json=settings.log_json)
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import structlog
 from cryptography.fernet import Fernet
 from flask import Flask, jsonify, request
 from sqlalchemy import Engine, text, update
@@ -18,7 +17,7 @@ from connector.auth.crypto import TokenCipher, TokenDecryptError
 from connector.auth.tokens import TokenManager
 from connector.errors import ReauthRequired, TransientError
 from connector.http.session import ConnectionSession
-from connector.logging import configure_logging
+from connector.logging import configure_logging, unconfigure_logging
 from connector.model import TokenSet
 from connector.ports import AccountingAdapter
 from connector.sandboxes import RunningServer, serve_in_thread
@@ -151,7 +150,7 @@ def test_invalid_grant_with_unchanged_token_marks_needs_reauth_once(world: World
         with pytest.raises(ReauthRequired):  # stopped: no second token call
             world.manager().access_token(cid)
     finally:
-        structlog.reset_defaults()
+        unconfigure_logging()
     assert len(world.server.calls) == 1  # Exact has no grace: no retry
     token, connection = world.row(cid)
     assert (token.status, connection.status) == ("needs_reauth", "needs_reauth")
@@ -251,7 +250,7 @@ def test_new_token_is_committed_before_it_is_used_and_logs_hold_no_secret(world:
                                         clock=world.clock)
             session.request("GET", f"{running.url}/api/things", tenant="t")
     finally:
-        structlog.reset_defaults()
+        unconfigure_logging()
         observer.dispose()
     assert seen == [("Bearer at-1", "at-1")]
     output = stream.getvalue()

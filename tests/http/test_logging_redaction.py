@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from connector.logging import MASK, configure_logging, redact_secrets, scrub_text
+from connector.logging import MASK, configure_logging, redact_secrets, scrub_text, unconfigure_logging
 
 
 @pytest.fixture
@@ -18,11 +18,7 @@ def captured() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     configure_logging("DEBUG", json=True, stream=stream)
     yield stream
-    structlog.reset_defaults()
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_dunning", False):
-            root.removeHandler(handler)
+    unconfigure_logging()
 
 
 @pytest.mark.parametrize(
