@@ -98,12 +98,11 @@ def demo(
     with Progress(console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
         for name in run.sandboxes:
             task = progress.add_task(f"syncing {name}", total=None)
-            run.summary[name] = demo_mod.run_provider(
-                run,
-                name,
-                today,
-                progress=lambda stream, n, t=task: progress.update(t, advance=n, description=f"{stream}"),
-            )
+
+            def advance(stream: str, count: int, task_id: Any = task) -> None:
+                progress.update(task_id, advance=count, description=stream)
+
+            run.summary[name] = demo_mod.run_provider(run, name, today, progress=advance)
             if not as_json:
                 err.print(f"{name}: {run.summary[name]}")
     if as_json:

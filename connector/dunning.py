@@ -8,6 +8,7 @@ mode, and ``dry_run`` runs, only record a preview. The outbox drainer (``connect
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -231,7 +232,7 @@ def _payload(message: Message) -> dict[str, Any]:
         "template": message.template,
         "open_amount": str(message.open_amount),
         "currency": message.currency,
-        "costs": message.costs.model_dump(mode="json") if message.costs else None,
+        "costs": {k: str(v) for k, v in dataclasses.asdict(message.costs).items()} if message.costs else None,
         "interest": str(message.interest) if message.interest is not None else None,
         "needs_provider_pause": message.needs_provider_pause,
         "why": [d.why.model_dump(mode="json") for d in message.decisions],

@@ -98,7 +98,8 @@ def _dead_letter(rt: Runtime, provider: str, hint: str | None, raw: bytes, reaso
     with transaction(rt.sessions) as s:
         orgs = sorted({a.org_id for a in repos.route_tenant(s, provider, hint)}) if hint else []
         ids = []
-        for org_id in orgs or [None]:
+        targets: list[int | None] = list(orgs) or [None]
+        for org_id in targets:
             event_id = repos.record_inbox_event(
                 s,
                 org_id,

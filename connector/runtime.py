@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,7 +18,7 @@ from connector.auth.crypto import TokenCipher
 from connector.auth.tokens import TokenManager
 from connector.http.budget import RateBudget
 from connector.http.session import ConnectionSession
-from connector.ports import AccountingAdapter
+from connector.ports import AccountingAdapter, ApiSession
 from connector.registry import ADAPTERS, adapter_class
 from connector.settings import Settings
 from connector.storage import tables
@@ -75,7 +75,7 @@ class Runtime:
 
     def adapter_for(self, connection: tables.Connection) -> AccountingAdapter:
         cls = adapter_class(connection.provider)
-        return cls(self.http_for(connection), self.provider_config(connection))
+        return cls(cast(ApiSession, self.http_for(connection)), self.provider_config(connection))
 
     def calls_for(self, connection_id: int) -> int:
         session = self._sessions_by_connection.get(connection_id)

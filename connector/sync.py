@@ -33,7 +33,7 @@ class SyncReport:
     api_calls: int = 0
 
 
-def _iterator(adapter: AccountingAdapter, stream: str) -> Callable[..., Iterator[Page[Any]]]:
+def _iterator(adapter: AccountingAdapter, stream: str) -> Callable[..., Iterator[Any]]:
     return {
         "debtors": adapter.iter_debtor_pages,
         "invoices": adapter.iter_invoice_pages,

@@ -28,10 +28,16 @@ def test_declarations(adapter: type[AccountingAdapter]) -> None:
 @pytest.mark.parametrize(
     ("status", "allowed"),
     [
-        (200, {ResponseAction.OK}), (201, {ResponseAction.OK}), (204, {ResponseAction.OK}),
-        (401, {ResponseAction.REAUTH, ResponseAction.PERMANENT}), (403, {ResponseAction.PERMANENT, ResponseAction.REAUTH}),
-        (404, {ResponseAction.NOT_FOUND}), (409, {ResponseAction.PERMANENT, ResponseAction.RETRY}),
-        (429, {ResponseAction.RATE_LIMITED}), (500, {ResponseAction.RETRY}), (503, {ResponseAction.RETRY}),
+        (200, {ResponseAction.OK}),
+        (201, {ResponseAction.OK}),
+        (204, {ResponseAction.OK}),
+        (401, {ResponseAction.REAUTH, ResponseAction.PERMANENT}),
+        (403, {ResponseAction.PERMANENT, ResponseAction.REAUTH}),
+        (404, {ResponseAction.NOT_FOUND}),
+        (409, {ResponseAction.PERMANENT, ResponseAction.RETRY}),
+        (429, {ResponseAction.RATE_LIMITED}),
+        (500, {ResponseAction.RETRY}),
+        (503, {ResponseAction.RETRY}),
     ],
 )
 def test_classify(adapter: type[AccountingAdapter], status: int, allowed: set[ResponseAction]) -> None:
@@ -51,8 +57,11 @@ def test_webhook_contract(adapter: type[AccountingAdapter]) -> None:
 
 
 def test_capabilities_match_implemented_methods(adapter: type[AccountingAdapter]) -> None:
-    overridden = {name for name in ("write_reminder_status", "iter_invoice_pages", "fetch_invoices")
-                  if getattr(adapter, name) is not getattr(AccountingAdapter, name)}
+    overridden = {
+        name
+        for name in ("write_reminder_status", "iter_invoice_pages", "fetch_invoices")
+        if getattr(adapter, name) is not getattr(AccountingAdapter, name)
+    }
     assert {"iter_invoice_pages", "fetch_invoices"} <= overridden
     writes = {Capability.SEND_REMINDER, Capability.WRITE_NOTE, Capability.CREDIT_HOLD}
     if adapter.capabilities & writes:

@@ -14,7 +14,12 @@ from connector.settings import Settings
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[demo.DemoRun]:
     settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'var' / 'dunning.db'}")
-    run = demo.start(settings, providers=["moneybird"], options={"moneybird": {
-        "invoices_per_administration": 40, "contacts_per_administration": 10, "rate_limits": False}})
+    run = demo.start(
+        settings,
+        providers=["moneybird"],
+        options={
+            "moneybird": {"invoices_per_administration": 40, "contacts_per_administration": 10, "rate_limits": False}
+        },
+    )
     yield run
     run.shutdown()

@@ -23,7 +23,9 @@ def _sandbox(run: demo.DemoRun):  # type: ignore[no-untyped-def]
 def test_connect_sync_rules_writeback_then_nothing_twice(stack: demo.DemoRun) -> None:
     first = demo.run_provider(stack, "moneybird", TODAY)
     assert first["administrations"] == 2
-    assert all(first[k] > 0 for k in ("invoices_synced", "open_invoices", "payments", "api_calls", "decisions", "writebacks"))
+    assert all(
+        first[k] > 0 for k in ("invoices_synced", "open_invoices", "payments", "api_calls", "decisions", "writebacks")
+    )
     sandbox = _sandbox(stack)
     reminders = [w for t in sandbox.tenant_ids() for w in sandbox.writes(t) if w["kind"] == "reminder"]
     assert reminders, "the sandbox received no send_reminders call"
@@ -67,12 +69,16 @@ def test_freshness_gate_skips_an_invoice_paid_after_the_decision(stack: demo.Dem
     sandbox = _sandbox(stack)
     item = pending[0]
     for ref in item.invoice_refs:  # paid at the provider, no webhook delivered: only the gate can notice
-        sandbox.register_payment(adm.provider_tenant_id, ref, Decimal(sandbox.invoice(adm.provider_tenant_id, ref)["total_unpaid"]))
+        sandbox.register_payment(
+            adm.provider_tenant_id, ref, Decimal(sandbox.invoice(adm.provider_tenant_id, ref)["total_unpaid"])
+        )
     outbox.drain(rt, stack.org_id)
     with rt.sessions() as s:
         statuses = {i.id: i.status for i in repos.outbox_items(s, stack.org_id)}
     assert statuses[item.id] == "skipped"
-    sent = {i for t in sandbox.tenant_ids() for w in sandbox.writes(t) if w["kind"] == "reminder" for i in w["invoice_ids"]}
+    sent = {
+        i for t in sandbox.tenant_ids() for w in sandbox.writes(t) if w["kind"] == "reminder" for i in w["invoice_ids"]
+    }
     assert not set(item.invoice_refs) & sent
 
 
@@ -96,11 +102,21 @@ def test_crash_between_pages_is_completed_by_the_next_run(stack: demo.DemoRun, m
     sandbox = _sandbox(stack)
     with rt.sessions() as s:
         adms = repos.list_administrations(s, stack.org_id)
-        stored = sum(repos.counts(s, stack.org_id, [a.id])["invoices"] + repos.counts(s, stack.org_id, [a.id])["credit_notes"] for a in adms)
-    expected = sum(len(sandbox.state_of(t)["sales_invoices"]) if hasattr(sandbox, "state_of") else 0 for t in sandbox.tenant_ids())
+        stored = sum(
+            repos.counts(s, stack.org_id, [a.id])["invoices"] + repos.counts(s, stack.org_id, [a.id])["credit_notes"]
+            for a in adms
+        )
+    expected = sum(
+        len(sandbox.state_of(t)["sales_invoices"]) if hasattr(sandbox, "state_of") else 0 for t in sandbox.tenant_ids()
+    )
     listed = sum(
-        len(requests.get(f"{stack.sandboxes['moneybird'].url}/api/v2/{t}/sales_invoices/synchronization.json",
-                         headers={"Authorization": f"Bearer {rt.tokens.access_token(connection_id)}"}, timeout=10).json())
+        len(
+            requests.get(
+                f"{stack.sandboxes['moneybird'].url}/api/v2/{t}/sales_invoices/synchronization.json",
+                headers={"Authorization": f"Bearer {rt.tokens.access_token(connection_id)}"},
+                timeout=10,
+            ).json()
+        )
         for t in sandbox.tenant_ids()
     )
     assert stored == listed and (expected in (0, listed))
@@ -113,15 +129,29 @@ def test_webhook_receiver_answers_per_contract(stack: demo.DemoRun) -> None:
     rt = stack.runtime
     with rt.sessions() as s:
         adm = repos.list_administrations(s, stack.org_id)[0]
-        secret = rt.cipher.decrypt(rt.webhook_secret_binding("moneybird", adm.provider_tenant_id), adm.webhook_secret_ciphertext)["secret"]
+        secret = rt.cipher.decrypt(
+            rt.webhook_secret_binding("moneybird", adm.provider_tenant_id), adm.webhook_secret_ciphertext
+        )["secret"]
     url = f"{stack.web.url}/webhooks/moneybird"
-    body = json.dumps({"administration_id": adm.provider_tenant_id, "webhook_id": adm.webhook_ref, "entity_type": "SalesInvoice",
-                       "entity_id": "1", "state": "paid", "action": "sales_invoice_state_changed_to_paid"}).encode()
+    body = json.dumps(
+        {
+            "administration_id": adm.provider_tenant_id,
+            "webhook_id": adm.webhook_ref,
+            "entity_type": "SalesInvoice",
+            "entity_id": "1",
+            "state": "paid",
+            "action": "sales_invoice_state_changed_to_paid",
+        }
+    ).encode()
     now = int(time.time())
 
     def post(raw: bytes, ts: int = now, key: str = secret, extra: dict[str, str] | None = None) -> requests.Response:
-        headers = {"Moneybird-Signature": f"t={ts},v1={sign(key, ts, raw)}", "Idempotency-Key": "idem-1",
-                   "Content-Type": "application/json", **(extra or {})}
+        headers = {
+            "Moneybird-Signature": f"t={ts},v1={sign(key, ts, raw)}",
+            "Idempotency-Key": "idem-1",
+            "Content-Type": "application/json",
+            **(extra or {}),
+        }
         return requests.post(url, data=raw, headers=headers, timeout=10)
 
     def count() -> int:
@@ -133,7 +163,9 @@ def test_webhook_receiver_answers_per_contract(stack: demo.DemoRun) -> None:
     assert post(body, ts=now - 301).status_code == 401 and count() == start
     assert post(body, ts=now + 301).status_code == 401 and count() == start
     reserialised = json.dumps(json.loads(body), indent=2).encode()
-    bad = requests.post(url, data=reserialised, headers={"Moneybird-Signature": f"t={now},v1={sign(secret, now, body)}"}, timeout=10)
+    bad = requests.post(
+        url, data=reserialised, headers={"Moneybird-Signature": f"t={now},v1={sign(secret, now, body)}"}, timeout=10
+    )
     assert bad.status_code == 401
     assert requests.post(url, data=body, timeout=10).status_code == 401  # unsigned event
     ok = post(body)

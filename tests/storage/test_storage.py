@@ -25,16 +25,26 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 def _invoice(ref: str, open_amount: str = "121.00", total: str = "121.00", currency: str = "EUR") -> model.Invoice:
     return model.Invoice(
-        provider_ref=ref, number=f"2026-{ref}", debtor_ref="d1", invoice_date=date(2026, 10, 1),
-        due_date=date(2026, 10, 31), currency=currency, total=Decimal(total), open_amount=Decimal(open_amount),
-        status=model.InvoiceStatus.OPEN, provider_state="open", provider_version="1",
+        provider_ref=ref,
+        number=f"2026-{ref}",
+        debtor_ref="d1",
+        invoice_date=date(2026, 10, 1),
+        due_date=date(2026, 10, 31),
+        currency=currency,
+        total=Decimal(total),
+        open_amount=Decimal(open_amount),
+        status=model.InvoiceStatus.OPEN,
+        provider_state="open",
+        provider_version="1",
     )
 
 
 def _org_with_admin(session: Session, name: str = "Org") -> tuple[int, int]:
     org = repos.create_organisation(session, name)
     conn = repos.create_connection(session, org, "moneybird")
-    adm = repos.upsert_administration(session, org, conn.id, "moneybird", model.Tenant(provider_tenant_id="1", name="A"))
+    adm = repos.upsert_administration(
+        session, org, conn.id, "moneybird", model.Tenant(provider_tenant_id="1", name="A")
+    )
     return org, adm.id
 
 
@@ -92,8 +102,16 @@ def test_rows_are_scoped_to_their_organisation(sessions: sessionmaker[Session]) 
 def test_outbox_idempotency_key_is_unique(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as s:
         org, adm = _org_with_admin(s)
-        fields = dict(idempotency_key="k1", action="send_reminder", debtor_ref="d1", invoice_refs=["1"], level=1,
-                      level_name="first", channel="provider", run_date=date(2026, 11, 24))
+        fields = dict(
+            idempotency_key="k1",
+            action="send_reminder",
+            debtor_ref="d1",
+            invoice_refs=["1"],
+            level=1,
+            level_name="first",
+            channel="provider",
+            run_date=date(2026, 11, 24),
+        )
         assert repos.add_outbox_item(s, org, adm, **fields) is True
         assert repos.add_outbox_item(s, org, adm, **fields) is False
         assert len(repos.outbox_items(s, org)) == 1
