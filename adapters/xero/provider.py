@@ -131,11 +131,11 @@ class XeroAdapter(AccountingAdapter):
 
     def iter_invoice_pages(self, tenant: str, cursor: str | None, known: KnownVersions) -> Iterator[Page[Invoice]]:
         state, now = Cursor.load(cursor), self.clock()
-        if state.since is not None and (state.refreshing or refresh_due(state, now, self.config.full_refresh_hours)):
+        first_run = state.last_refresh is None  # a full read (maybe resumed) that has not finished yet
+        if state.refreshing or (not first_run and refresh_due(state, now, self.config.full_refresh_hours)):
             for records, after in refresh_pages(self.client, tenant, state, now):
                 yield _invoice_page(records, after, known)
                 state = after
-        first_run = state.since is None and state.last_refresh is None
         for records, after, done in keyset_pages(self.client, tenant, "Invoices", state, where=ACCREC):
             if done and first_run:  # the full read covered every open invoice: it counts as a refresh
                 after = replace(after, last_refresh=now.astimezone(UTC).isoformat())

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from adapters.xero.provider import XeroAdapter
 from adapters.xero.sandbox import create_app
 from adapters.xero.sandbox_state import XeroSandbox
-from connector.auth.oauth import authorize_url, exchange_code, new_pkce_pair
+from connector.auth.oauth import authorize_url, exchange_code, new_pkce_pair, refresh_tokens
 from connector.http.session import ConnectionSession
 from connector.model import TokenSet
 from connector.sandboxes import RunningServer, serve_in_thread
@@ -112,6 +112,26 @@ def tokens(config: XeroConfig, clock: SettableClock) -> TokenSet:
     return connect(config, clock)
 
 
+class TokenSource:
+    """Hands out the current access token and refreshes it (rotating the refresh token) when it is due,
+    like ``TokenManager`` does for one connection; tests move the clock past 30 minutes freely."""
+
+    def __init__(self, config: XeroConfig, tokens: TokenSet, clock: SettableClock) -> None:
+        self.config, self.tokens, self.clock = config, tokens, clock
+        self.refreshes = 0
+
+    def __call__(self) -> str:
+        expires = self.tokens.expires_at
+        if expires is not None and (expires - self.clock()).total_seconds() <= XeroAdapter.oauth.refresh_leeway_seconds:
+            self.force(self.tokens.access_token)
+        return self.tokens.access_token
+
+    def force(self, rejected: str) -> str:
+        self.refreshes += 1
+        self.tokens = refresh_tokens(XeroAdapter, self.config, self.tokens.refresh_token or "", now=self.clock())
+        return self.tokens.access_token
+
+
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
@@ -124,8 +144,10 @@ def make_adapter(config: XeroConfig, tokens: TokenSet, clock: SettableClock, rec
               **session_options: Any) -> XeroAdapter:
         http = requests.Session()
         http.hooks["response"].append(recorder.hook)
-        session = ConnectionSession(XeroAdapter, access_token=lambda: token or tokens.access_token, session=http,
-                                    clock=clock, sleep=sleep or _no_sleep, **session_options)
+        source = TokenSource(config, tokens, clock)
+        session = ConnectionSession(XeroAdapter, access_token=(lambda: token) if token else source, session=http,
+                                    on_unauthorized=source.force, clock=clock, sleep=sleep or _no_sleep,
+                                    **session_options)
         return XeroAdapter(session, config, clock=clock)
 
     return build
