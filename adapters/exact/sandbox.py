@@ -88,7 +88,7 @@ def _api(state: ExactState, division: str, resource: str) -> Response:
     status, payload = handler(state, division, key, body or {})
     if status == 204:
         return Response(status=204)
-    return _json({"d": payload}, status) if status < 400 else _error(status, str(payload))
+    return _json({"d": to_wire(payload)}, status) if status < 400 else _error(status, str(payload))
 
 
 def create_app(*, client_id: str = "exact-client-id", client_secret: str = "exact-client-secret",  # noqa: S107
