@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from adapters.exact.provider import ExactAdapter
 from adapters.moneybird.provider import MoneybirdAdapter
 from connector.ports import AccountingAdapter
 
 ADAPTERS: dict[str, type[AccountingAdapter]] = {
+    "exact": ExactAdapter,
     "moneybird": MoneybirdAdapter,
 }
 
