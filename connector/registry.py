@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from adapters.exact.provider import ExactAdapter
 from adapters.moneybird.provider import MoneybirdAdapter
+from adapters.xero.provider import XeroAdapter
 from connector.ports import AccountingAdapter
 
 ADAPTERS: dict[str, type[AccountingAdapter]] = {
     "exact": ExactAdapter,
     "moneybird": MoneybirdAdapter,
+    "xero": XeroAdapter,
 }
 
 
