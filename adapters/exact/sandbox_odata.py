@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +30,7 @@ def wall_ms(value: date | datetime) -> int:
         wall = value.astimezone(CET).replace(tzinfo=None)
     else:
         wall = datetime(value.year, value.month, value.day)  # noqa: DTZ001
-    return int((wall - _EPOCH).total_seconds() * 1000)
+    return (wall - _EPOCH) // timedelta(milliseconds=1)  # integer arithmetic: no float rounding
 
 
 def ms_date(value: date | datetime) -> str:
