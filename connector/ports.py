@@ -13,6 +13,7 @@ import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 
 from connector.errors import NotSupported
@@ -125,6 +126,11 @@ KnownVersions = Callable[[Sequence[str]], Mapping[str, str]]
 """Given provider refs, return the versions the core has stored (missing refs are unknown)."""
 
 
+DEFAULT_STATUS_ACTIONS: Mapping[int, ResponseAction] = MappingProxyType(
+    {401: ResponseAction.REAUTH, 404: ResponseAction.NOT_FOUND, 429: ResponseAction.RATE_LIMITED}
+)
+
+
 class AccountingAdapter:
     """Base class of every adapter. Subclasses set the class attributes and override what they support.
 
@@ -140,15 +146,21 @@ class AccountingAdapter:
     max_in_flight: ClassVar[int | None] = None
     page_size: ClassVar[int]  # the provider's maximum page size for the main invoice read (bench baseline)
     webhook_max_bytes: ClassVar[int] = 1024 * 1024
+    status_actions: ClassVar[Mapping[int, ResponseAction]] = DEFAULT_STATUS_ACTIONS
 
     def __init__(self, http: ApiSession, config: Any) -> None:
         self.http = http
         self.config = config
 
     # --- declarations (pure, static) ---------------------------------------------------------------------
-    @staticmethod
-    def classify(status: int, headers: Mapping[str, str], body: bytes) -> ResponseAction:
-        raise NotImplementedError
+    @classmethod
+    def classify(cls, status: int, headers: Mapping[str, str], body: bytes) -> ResponseAction:
+        """The status-code table: 2xx OK, the codes in ``status_actions``, 5xx retry, any other 4xx permanent."""
+        if 200 <= status < 300:
+            return ResponseAction.OK
+        if status in cls.status_actions:
+            return cls.status_actions[status]
+        return ResponseAction.RETRY if status >= 500 else ResponseAction.PERMANENT
 
     @staticmethod
     def retry_at(status: int, headers: Mapping[str, str], now: datetime) -> tuple[datetime | None, str]:

@@ -47,7 +47,6 @@ from connector.ports import (
     KnownVersions,
     OAuthSpec,
     RateLimit,
-    ResponseAction,
     WebhookRegistration,
 )
 
@@ -101,6 +100,7 @@ class ExactAdapter(AccountingAdapter):
     )
     max_in_flight: ClassVar[int | None] = 1  # exact.md §3.3: no parallel requests per division
     page_size: ClassVar[int] = 1000  # sync/ and bulk/ endpoints
+    # exact.md §7: the default table never retries a functional 4xx (each one counts towards the error cap)
 
     def __init__(self, http: ApiSession, config: Any, *, base_url: str | None = None,
                  breaker: ErrorCapBreaker | None = None) -> None:  # fmt: skip
@@ -110,20 +110,6 @@ class ExactAdapter(AccountingAdapter):
         self.receivables = ReceivablesReader(self.client)
 
     # --- declarations --------------------------------------------------------------------------------------
-    @staticmethod
-    def classify(status: int, headers: Mapping[str, str], body: bytes) -> ResponseAction:
-        if 200 <= status < 300:
-            return ResponseAction.OK
-        if status == 401:
-            return ResponseAction.REAUTH
-        if status == 429:
-            return ResponseAction.RATE_LIMITED
-        if status == 404:
-            return ResponseAction.NOT_FOUND
-        if status >= 500:
-            return ResponseAction.RETRY
-        return ResponseAction.PERMANENT  # exact.md §7: never retry a functional 4xx (error cap)
-
     @staticmethod
     def retry_at(status: int, headers: Mapping[str, str], now: datetime) -> tuple[datetime | None, str]:
         """exact.md §4: a minutely 429 carries the minutely headers, a daily one the daily headers."""

@@ -8,11 +8,12 @@ sync costs 1 + ceil(changed / 100) requests; payments arrive embedded in invoice
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 
 from adapters.moneybird import mapping, webhooks, writeback
 from adapters.moneybird.client import MoneybirdClient
+from connector.http.retry import parse_retry_after
 from connector.model import (
     Capability,
     CreditNote,
@@ -67,32 +68,16 @@ class MoneybirdAdapter(AccountingAdapter):
         super().__init__(http, config)
         self.client = MoneybirdClient(http, config.base_url)
 
-    @staticmethod
-    def classify(status: int, headers: Mapping[str, str], body: bytes) -> ResponseAction:
-        if 200 <= status < 300:
-            return ResponseAction.OK
-        if status == 401:
-            # moneybird.md §1.2: a missing scope is also a 401 ("No access to ...") and a refresh cannot fix it
-            return ResponseAction.PERMANENT if b"No access to" in body else ResponseAction.REAUTH
-        if status == 404:
-            return ResponseAction.NOT_FOUND
-        if status == 429:
-            return ResponseAction.RATE_LIMITED
-        if status >= 500:
-            return ResponseAction.RETRY
-        return ResponseAction.PERMANENT
+    @classmethod
+    def classify(cls, status: int, headers: Mapping[str, str], body: bytes) -> ResponseAction:
+        if status == 401 and b"No access to" in body:
+            return ResponseAction.PERMANENT  # moneybird.md §1.2: a missing scope is a 401 no refresh can fix
+        return super().classify(status, headers, body)
 
     @staticmethod
     def retry_at(status: int, headers: Mapping[str, str], now: datetime) -> tuple[datetime | None, str]:
-        # moneybird.md §4 and §9.4: Retry-After and RateLimit-Reset are ABSOLUTE epoch seconds; small = delta
-        for name in ("Retry-After", "RateLimit-Reset"):
-            raw = headers.get(name)
-            if raw and raw.strip().isdigit():
-                value = int(raw.strip())
-                if value >= 1_000_000_000:
-                    return datetime.fromtimestamp(value, UTC), "5min"
-                return now + timedelta(seconds=value), "5min"
-        return None, "5min"
+        # moneybird.md §4 and §9.4: Retry-After / RateLimit-Reset are ABSOLUTE epoch seconds (small values: delta)
+        return parse_retry_after(headers.get("Retry-After") or headers.get("RateLimit-Reset"), now), "5min"
 
     @staticmethod
     def parse_token_response(body: Mapping[str, Any], now: datetime) -> TokenSet:

@@ -31,7 +31,15 @@ from connector.model import (
     TokenSet,
     WriteResult,
 )
-from connector.ports import AccountingAdapter, ApiSession, KnownVersions, OAuthSpec, RateLimit, ResponseAction
+from connector.ports import (
+    DEFAULT_STATUS_ACTIONS,
+    AccountingAdapter,
+    ApiSession,
+    KnownVersions,
+    OAuthSpec,
+    RateLimit,
+    ResponseAction,
+)
 from connector.settings import XeroConfig
 
 # xero.md §1.4: apps created from 2 March 2026 must use granular scopes; older apps the broad ones.
@@ -71,6 +79,8 @@ class XeroAdapter(AccountingAdapter):
     )
     max_in_flight: ClassVar[int | None] = 5
     page_size: ClassVar[int] = 1000
+    # xero.md §6: 403 = the tenant is not (any more) on this token -> reauth; 5xx back off (the default)
+    status_actions: ClassVar[Mapping[int, ResponseAction]] = {**DEFAULT_STATUS_ACTIONS, 403: ResponseAction.REAUTH}
 
     def __init__(self, http: ApiSession, config: XeroConfig, *, clock: Callable[[], datetime] = _utcnow) -> None:
         super().__init__(http, config)
@@ -87,21 +97,6 @@ class XeroAdapter(AccountingAdapter):
         return replace(cls.oauth, scopes=cls.scopes_for(config))
 
     # --- declarations --------------------------------------------------------------------------------------
-    @staticmethod
-    def classify(status: int, headers: Mapping[str, str], body: bytes) -> ResponseAction:
-        if 200 <= status < 300:
-            return ResponseAction.OK
-        if status in (401, 403):
-            # xero.md §6: 401 expired/unauthorised token; 403 tenant not (any more) on this token -> reauth
-            return ResponseAction.REAUTH
-        if status == 404:
-            return ResponseAction.NOT_FOUND
-        if status == 429:
-            return ResponseAction.RATE_LIMITED
-        if status >= 500:
-            return ResponseAction.RETRY  # xero.md §6: 500/501/503 back off
-        return ResponseAction.PERMANENT
-
     @staticmethod
     def retry_at(status: int, headers: Mapping[str, str], now: datetime) -> tuple[datetime | None, str]:
         """xero.md §3: ``Retry-After`` is delta seconds; ``X-Rate-Limit-Problem`` names the limit (day parks)."""

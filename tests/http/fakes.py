@@ -11,7 +11,7 @@ from flask import Flask, Response, request
 
 from connector.http.retry import parse_retry_after
 from connector.model import TokenSet
-from connector.ports import AccountingAdapter, OAuthSpec, RateLimit, ResponseAction
+from connector.ports import AccountingAdapter, OAuthSpec, RateLimit
 
 
 class FakeAdapter(AccountingAdapter):
@@ -21,20 +21,6 @@ class FakeAdapter(AccountingAdapter):
     name: ClassVar[str] = "Fake"
     oauth: ClassVar[OAuthSpec] = OAuthSpec(authorize_path="/authorize", token_path="/token", scopes=("read",))
     limits: ClassVar[tuple[RateLimit, ...]] = (RateLimit(60, 60), RateLimit(5000, 86400, name="day"))
-
-    @staticmethod
-    def classify(status: int, headers: Mapping[str, str], body: bytes) -> ResponseAction:
-        if 200 <= status < 300:
-            return ResponseAction.OK
-        if status == 401:
-            return ResponseAction.REAUTH
-        if status == 404:
-            return ResponseAction.NOT_FOUND
-        if status == 429:
-            return ResponseAction.RATE_LIMITED
-        if status >= 500:
-            return ResponseAction.RETRY
-        return ResponseAction.PERMANENT
 
     @staticmethod
     def retry_at(status: int, headers: Mapping[str, str], now: datetime) -> tuple[datetime | None, str]:
