@@ -163,7 +163,7 @@ def _finish(
         )
 
 
-def _failed(rt: Runtime, item: tables.OutboxItem, exc: Exception, report: DrainReport) -> None:
+def _failed(rt: Runtime, item: tables.OutboxItem, connection_id: int, exc: Exception, report: DrainReport) -> None:
     with transaction(rt.sessions) as s:
         row = s.get(tables.OutboxItem, item.id)
         if row is None:
@@ -176,7 +176,7 @@ def _failed(rt: Runtime, item: tables.OutboxItem, exc: Exception, report: DrainR
             repos.set_connection_status(
                 s,
                 row.org_id,
-                _connection_id(s, row),
+                connection_id,
                 "needs_reauth",
                 reason="the provider refused our token: reconnect with `dunning connect`",
             )
@@ -198,11 +198,6 @@ def _failed(rt: Runtime, item: tables.OutboxItem, exc: Exception, report: DrainR
         report.failed += 1
     else:
         report.retry_later += 1
-
-
-def _connection_id(s: object, row: tables.OutboxItem) -> int:
-    adm = s.get(tables.Administration, row.administration_id)  # type: ignore[attr-defined]
-    return int(adm.connection_id)
 
 
 def drain(
@@ -230,6 +225,8 @@ def drain(
             process_item(rt, item, adapter, adm, report, own_channel, fresh[adm.id])
         except (ConnectorError, OSError) as exc:
             log.warning("outbox.item_failed", item_id=item.id, error=type(exc).__name__)
-            _failed(rt, item, exc if not isinstance(exc, NotSupported) else PermanentError(str(exc)), report)
+            _failed(
+                rt, item, connection.id, exc if not isinstance(exc, NotSupported) else PermanentError(str(exc)), report
+            )
         report.api_calls += rt.calls_for(connection.id) - before
     return report

@@ -30,7 +30,7 @@ def administrations(rt: Runtime, org_id: int) -> list[AdministrationView]:
         views = []
         for adm in repos.list_administrations(s, org_id):
             counts = repos.counts(s, org_id, [adm.id])
-            open_minor = sum(i.open_minor for i in repos.get_invoices(s, org_id, adm.id, open_only=True))
+            open_minor = counts["open_minor"]
             views.append(
                 AdministrationView(
                     id=adm.id,

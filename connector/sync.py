@@ -23,6 +23,12 @@ from connector.storage.db import transaction
 log = structlog.get_logger(__name__)
 STREAMS = ("debtors", "invoices", "credit_notes", "payments")
 Progress = Callable[[str, int], None]
+UPSERTS: dict[str, Callable[..., int]] = {
+    "debtors": repos.upsert_debtors,
+    "invoices": repos.upsert_invoices,
+    "credit_notes": repos.upsert_credit_notes,
+    "payments": repos.upsert_payments,
+}
 
 
 @dataclass
@@ -46,14 +52,7 @@ def store_page(rt: Runtime, adm: tables.Administration, stream: str, page: Page[
     """Upsert one page (and what rides along with it) plus its cursor in one transaction."""
     now = rt.clock()
     with transaction(rt.sessions) as s:
-        records = list(page.records)
-        upsert: dict[str, Callable[..., int]] = {
-            "debtors": repos.upsert_debtors,
-            "invoices": repos.upsert_invoices,
-            "credit_notes": repos.upsert_credit_notes,
-            "payments": repos.upsert_payments,
-        }
-        report.changed[stream] += upsert[stream](s, adm.org_id, adm.id, records, now)
+        report.changed[stream] += UPSERTS[stream](s, adm.org_id, adm.id, list(page.records), now)
         if page.payments:
             report.changed["payments"] += repos.upsert_payments(s, adm.org_id, adm.id, page.payments, now)
         if page.credit_notes:

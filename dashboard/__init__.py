@@ -12,8 +12,12 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from connector.jobs import build_queue
 from connector.runtime import Runtime
+from connector.services import ensure_organisation
 from connector.settings import Settings
+from dashboard.views import bp as dashboard_bp
+from webhooks import bp as webhooks_bp
 
 
 @dataclass
@@ -26,11 +30,6 @@ class Services:
 def create_app(
     settings: Settings, *, runtime: Runtime | None = None, queue: Any = None, org_id: int | None = None
 ) -> Flask:
-    from connector.jobs import build_queue
-    from connector.services import ensure_organisation
-    from dashboard.views import bp as dashboard_bp
-    from webhooks import bp as webhooks_bp
-
     rt = runtime or Runtime(settings)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_bytes

@@ -28,5 +28,4 @@ def webhook(provider: str) -> Response:
             services.queue.enqueue("process_event", f"event:{event_id}", {"org_id": org_id, "event_id": event_id})
         except Exception:  # noqa: BLE001 - stored already: the sweeper re-enqueues it
             current_app.logger.warning("enqueue failed for inbox event %s; the sweeper will retry", event_id)
-    response = Response(status=receipt.status)  # empty body, no cookies (Xero ITR)
-    return response
+    return Response(status=receipt.status)  # empty body, no cookies (Xero ITR)

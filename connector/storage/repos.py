@@ -421,7 +421,16 @@ def counts(session: Session, org_id: int, administration_ids: Sequence[int]) -> 
             or 0
         )
 
+    open_minor = session.scalar(
+        select(func.coalesce(func.sum(t.Invoice.open_minor), 0)).where(
+            t.Invoice.org_id == org_id,
+            t.Invoice.administration_id.in_(list(administration_ids)),
+            t.Invoice.status == model.InvoiceStatus.OPEN.value,
+            t.Invoice.deleted.is_(False),
+        )
+    )
     return {
+        "open_minor": int(open_minor or 0),
         "invoices": count(t.Invoice),
         "open_invoices": count(
             t.Invoice, t.Invoice.status == model.InvoiceStatus.OPEN.value, t.Invoice.deleted.is_(False)
