@@ -647,3 +647,224 @@ def release_lease(session: Session, org_id: int, name: str, holder: str) -> None
     lease = session.get(t.Lease, name)
     if lease is not None and lease.org_id == org_id and lease.holder == holder:
         session.delete(lease)
+
+
+# --- debtor management: letters, contact moments, arrangements (P10-P13, P18, L2) ---------------------------
+
+
+def record_letter_evidence(
+    session: Session,
+    org_id: int,
+    administration_id: int,
+    *,
+    debtor_ref: str,
+    invoice_refs: list[str],
+    kind: str,
+    sent_on: date,
+    channel: str,
+    stated_costs_minor: int | None,
+    currency: str,
+    sha256: str,
+    document_ref: str | None = None,
+    message_id: str | None = None,
+) -> int:
+    """Store proof that a letter went out (L2, L6); idempotent: the same document on the same day is one row."""
+    existing = session.scalar(
+        select(t.LetterEvidence.id).where(
+            t.LetterEvidence.org_id == org_id,
+            t.LetterEvidence.administration_id == administration_id,
+            t.LetterEvidence.debtor_ref == debtor_ref,
+            t.LetterEvidence.kind == kind,
+            t.LetterEvidence.sha256 == sha256,
+            t.LetterEvidence.sent_on == sent_on,
+        )
+    )
+    if existing is not None:
+        return int(existing)
+    row = t.LetterEvidence(
+        org_id=org_id,
+        administration_id=administration_id,
+        debtor_ref=debtor_ref,
+        invoice_refs=list(invoice_refs),
+        kind=kind,
+        sent_on=sent_on,
+        channel=channel,
+        stated_costs_minor=stated_costs_minor,
+        currency=currency,
+        sha256=sha256,
+        document_ref=document_ref,
+        message_id=message_id,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def letter_evidence(
+    session: Session,
+    org_id: int,
+    administration_id: int,
+    *,
+    debtor_ref: str | None = None,
+    kind: str | None = None,
+) -> list[t.LetterEvidence]:
+    query = select(t.LetterEvidence).where(
+        t.LetterEvidence.org_id == org_id, t.LetterEvidence.administration_id == administration_id
+    )
+    if debtor_ref is not None:
+        query = query.where(t.LetterEvidence.debtor_ref == debtor_ref)
+    if kind is not None:
+        query = query.where(t.LetterEvidence.kind == kind)
+    return list(session.scalars(query.order_by(t.LetterEvidence.sent_on, t.LetterEvidence.id)))
+
+
+def set_letter_received(session: Session, org_id: int, evidence_id: int, received_on: date) -> t.LetterEvidence:
+    """Record proven receipt (track & trace, read receipt); it overrides the postal presumption (L2)."""
+    row = session.scalar(
+        select(t.LetterEvidence).where(t.LetterEvidence.id == evidence_id, t.LetterEvidence.org_id == org_id)
+    )
+    if row is None:
+        raise NotFound(f"letter evidence {evidence_id} not found")
+    row.received_on = received_on
+    return row
+
+
+def record_contact_moment(
+    session: Session,
+    org_id: int,
+    administration_id: int,
+    *,
+    debtor_ref: str,
+    invoice_ref: str | None = None,
+    at: datetime,
+    channel: str,
+    direction: str = "out",
+    level: int | None = None,
+    reason_code: str | None = None,
+    outcome: str | None = None,
+    note: str | None = None,
+    promise_date: date | None = None,
+    document_sha256: str | None = None,
+) -> int:
+    """Store one message, call, reply or note with a debtor (P10, P18)."""
+    row = t.ContactMoment(
+        org_id=org_id,
+        administration_id=administration_id,
+        debtor_ref=debtor_ref,
+        invoice_ref=invoice_ref,
+        at=at,
+        channel=channel,
+        direction=direction,
+        level=level,
+        reason_code=reason_code,
+        outcome=outcome,
+        note=note,
+        promise_date=promise_date,
+        document_sha256=document_sha256,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def contact_moments(
+    session: Session,
+    org_id: int,
+    administration_id: int,
+    *,
+    debtor_ref: str | None = None,
+    invoice_ref: str | None = None,
+) -> list[t.ContactMoment]:
+    query = select(t.ContactMoment).where(
+        t.ContactMoment.org_id == org_id, t.ContactMoment.administration_id == administration_id
+    )
+    if debtor_ref is not None:
+        query = query.where(t.ContactMoment.debtor_ref == debtor_ref)
+    if invoice_ref is not None:
+        query = query.where(t.ContactMoment.invoice_ref == invoice_ref)
+    return list(session.scalars(query.order_by(t.ContactMoment.at, t.ContactMoment.id)))
+
+
+def create_arrangement(
+    session: Session,
+    org_id: int,
+    administration_id: int,
+    *,
+    debtor_ref: str,
+    invoice_refs: list[str],
+    agreed_on: date,
+    schedule: Sequence[tuple[date, int]],
+    currency: str,
+    note: str | None = None,
+) -> t.Arrangement:
+    """A payment arrangement with its installments (``schedule``: due date and amount in minor units)."""
+    plan = t.Arrangement(
+        org_id=org_id,
+        administration_id=administration_id,
+        debtor_ref=debtor_ref,
+        invoice_refs=list(invoice_refs),
+        status="active",
+        agreed_on=agreed_on,
+        note=note,
+        created_at=utcnow(),
+    )
+    session.add(plan)
+    session.flush()
+    for number, (due_date, amount_minor) in enumerate(schedule, start=1):
+        session.add(
+            t.Installment(
+                org_id=org_id,
+                administration_id=administration_id,
+                arrangement_id=plan.id,
+                number=number,
+                due_date=due_date,
+                amount_minor=amount_minor,
+                currency=currency,
+                paid=False,
+            )
+        )
+    session.flush()
+    return plan
+
+
+def arrangements(
+    session: Session,
+    org_id: int,
+    administration_id: int | None = None,
+    *,
+    status: str | None = None,
+    debtor_ref: str | None = None,
+) -> list[t.Arrangement]:
+    query = select(t.Arrangement).where(t.Arrangement.org_id == org_id)
+    if administration_id is not None:
+        query = query.where(t.Arrangement.administration_id == administration_id)
+    if status is not None:
+        query = query.where(t.Arrangement.status == status)
+    if debtor_ref is not None:
+        query = query.where(t.Arrangement.debtor_ref == debtor_ref)
+    return list(session.scalars(query.order_by(t.Arrangement.id)))
+
+
+def get_arrangement(session: Session, org_id: int, arrangement_id: int) -> t.Arrangement:
+    plan = session.scalar(
+        select(t.Arrangement).where(t.Arrangement.id == arrangement_id, t.Arrangement.org_id == org_id)
+    )
+    if plan is None:
+        raise NotFound(f"arrangement {arrangement_id} not found")
+    return plan
+
+
+def installments(session: Session, org_id: int, arrangement_ids: Sequence[int]) -> dict[int, list[t.Installment]]:
+    """The installments of each arrangement, in schedule order."""
+    found: dict[int, list[t.Installment]] = {i: [] for i in arrangement_ids}
+    if not arrangement_ids:
+        return found
+    rows = session.scalars(
+        select(t.Installment)
+        .where(t.Installment.org_id == org_id, t.Installment.arrangement_id.in_(list(arrangement_ids)))
+        .order_by(t.Installment.arrangement_id, t.Installment.number)
+    )
+    for row in rows:
+        found.setdefault(row.arrangement_id, []).append(row)
+    return found

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -150,6 +151,9 @@ class Debtor(Base):
     on_hold_reason: Mapped[str | None] = mapped_column(String(64))
     promise_date: Mapped[date | None] = mapped_column(Date)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    hold_until: Mapped[date | None] = mapped_column(Date)  # debtor-level hold lapses after this day (P11)
+    segment_override: Mapped[str | None] = mapped_column(String(8))  # b2b|b2c set by hand; wins over the synced one
+    insolvent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # L9 legal hold
 
 
 class Invoice(Base):
@@ -339,3 +343,77 @@ class Lease(Base):
     org_id: Mapped[int] = _org()
     holder: Mapped[str] = mapped_column(String(200))
     until: Mapped[datetime]
+
+
+class Arrangement(Base):
+    """A payment arrangement (P12) over one or more invoices of one debtor; pauses the ladder while kept."""
+
+    __tablename__ = "arrangements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    administration_id: Mapped[int] = _adm()
+    debtor_ref: Mapped[str] = mapped_column(String(100), index=True)
+    invoice_refs: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|completed|broken|cancelled
+    agreed_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    closed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Installment(Base):
+    __tablename__ = "installments"
+    __table_args__ = (UniqueConstraint("arrangement_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    administration_id: Mapped[int] = _adm()
+    arrangement_id: Mapped[int] = mapped_column(ForeignKey("arrangements.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1-based position in the schedule
+    due_date: Mapped[date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ContactMoment(Base):
+    """One message, call, reply or note with a debtor (P10, P18), with the late-payment reason if known."""
+
+    __tablename__ = "contact_moments"
+    __table_args__ = (Index("ix_contact_moments_debtor", "administration_id", "debtor_ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    administration_id: Mapped[int] = _adm()
+    debtor_ref: Mapped[str] = mapped_column(String(100))
+    invoice_ref: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(16))  # email|letter|phone|provider|note
+    direction: Mapped[str] = mapped_column(String(8), default="out")  # out|in
+    level: Mapped[int | None] = mapped_column(Integer)
+    reason_code: Mapped[str | None] = mapped_column(String(32))  # connector.channels.phone.LateReason
+    outcome: Mapped[str | None] = mapped_column(String(32))  # connector.channels.phone.CallOutcome
+    note: Mapped[str | None] = mapped_column(Text)
+    promise_date: Mapped[date | None] = mapped_column(Date)
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class LetterEvidence(Base):
+    """Proof that a letter went out (L2, L6): what (hash), when, how, received when, and the costs it stated."""
+
+    __tablename__ = "letter_evidence"
+    __table_args__ = (Index("ix_letter_evidence_debtor", "administration_id", "debtor_ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    administration_id: Mapped[int] = _adm()
+    invoice_refs: Mapped[list[Any]] = mapped_column(default=list)
+    debtor_ref: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))  # fourteen_day_letter|demand_letter|final_notice
+    sent_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(20))  # connector.rules.snapshot.LetterChannel
+    received_on: Mapped[date | None] = mapped_column(Date)
+    stated_costs_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    document_ref: Mapped[str | None] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
