@@ -119,6 +119,10 @@ def evaluate_invoice(
     if provider_on and policy.who_chases_when_provider_reminders_on is ChaseOwner.PROVIDER:
         return _non(snapshot, Reason.PROVIDER_CHASES, "the accounting package's own reminders chase this debtor",
                     "guard.double_chase", inputs)
+    if level.days < 0 and today > snapshot.due_date:
+        # a "due soon" notice (P6) makes no sense once the invoice is overdue: record the level, send nothing
+        inputs["lapsed"] = f"pre-due level and the due date {snapshot.due_date} has passed"
+        return _decision(snapshot, policy, level, today, inputs, skipped=True, rule="ladder.pre_due_lapsed")
     if _catch_up_skips(policy, index, snapshot.due_date, today):
         inputs["catch_up"] = "skip"
         return _decision(snapshot, policy, level, today, inputs, skipped=True, rule="ladder.catch_up_skip")

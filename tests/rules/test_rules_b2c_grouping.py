@@ -161,7 +161,9 @@ def test_interval_holds_back_messages_to_a_recently_contacted_debtor() -> None:
 
 
 def test_one_message_per_debtor_per_run_when_an_interval_is_set() -> None:
-    snaps = [snapshot(invoice_ref="new"), snapshot(invoice_ref="old", current_level=0, level_reached_on=DUE)]
+    # "new" is still two days before its own due date, so its pre-due notice (level 0) is due and sendable
+    new = snapshot(invoice_ref="new", due_date=DUE + timedelta(days=5))
+    snaps = [new, snapshot(invoice_ref="old", current_level=0, level_reached_on=DUE)]
     result = _run(snaps, DUE + timedelta(days=3), min_days_between_messages=5)
     assert [(m.level, m.invoice_refs) for m in result.messages] == [(1, ("old",))]  # most escalated first
     (held,) = result.non_decisions

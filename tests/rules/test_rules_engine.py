@@ -38,7 +38,9 @@ def reached(level_: int, offset: int) -> dict[str, Any]:
 LADDER_CASES: list[tuple[str, dict[str, Any], dict[str, Any], int, int | Reason, bool]] = [
     ("before the first level", {}, {}, -4, Reason.NOT_DUE, False),
     ("first level on its day", {}, {}, -3, 0, False),
-    ("first level late still first", {}, {}, 20, 0, False),
+    ("pre-due level on the due date: still sent", {}, {}, 0, 0, False),
+    ("pre-due level after the due date: recorded, not sent", {}, {}, 20, 0, True),
+    ("pre-due level lapsed, even in send mode, one level only", {}, {"catch_up": "send"}, 40, 0, True),
     ("next level on its day", reached(0, -3), {}, 3, 1, False),
     ("next level not yet", reached(0, -3), {}, 2, Reason.NOT_DUE, False),
     ("several due: one step only (send)", reached(0, -3), {}, 40, 1, False),
@@ -47,7 +49,7 @@ LADDER_CASES: list[tuple[str, dict[str, Any], dict[str, Any], int, int | Reason,
     ("top level is terminal", reached(3, 28), {}, 90, Reason.TERMINAL, False),
     ("same day twice", reached(1, 3), {}, 3, Reason.ALREADY_TODAY, False),
     ("tolerance: at the threshold", {"open_amount": D("0.10")}, {}, 5, Reason.BELOW_TOLERANCE, False),
-    ("tolerance: just above", {"open_amount": D("0.11")}, {}, 5, 0, False),
+    ("tolerance: just above", {"open_amount": D("0.11")}, {}, -3, 0, False),
     ("tolerance: custom", {"open_amount": D("4.99")}, {"min_open_amount": {"amount": "5"}}, 5,
      Reason.BELOW_TOLERANCE, False),
     ("level from another policy: next higher", {"current_level": 7, "level_reached_on": day(0)}, {}, 40,
@@ -158,8 +160,8 @@ def test_double_chase_guard() -> None:
 
 def test_back_dated_run_is_refused_same_day_is_not() -> None:
     with pytest.raises(RunRefused):
-        evaluate([snapshot()], lambda s: policy(), day(0), last_run_date=day(1))
-    result = evaluate([snapshot()], lambda s: policy(), day(1), last_run_date=day(1))
+        evaluate([snapshot()], lambda s: policy(), day(-3), last_run_date=day(-2))
+    result = evaluate([snapshot()], lambda s: policy(), day(-2), last_run_date=day(-2))
     assert len(result.messages) == 1
 
 
