@@ -868,3 +868,50 @@ def installments(session: Session, org_id: int, arrangement_ids: Sequence[int]) 
     for row in rows:
         found.setdefault(row.arrangement_id, []).append(row)
     return found
+
+
+def debtor_audit(
+    session: Session, org_id: int, administration_id: int, debtor_ref: str, invoice_refs: Sequence[str] = ()
+) -> list[t.AuditEntry]:
+    """A debtor's audit trail (P18): entries naming the debtor or one of its invoices, oldest first."""
+    subject = t.AuditEntry.debtor_ref == debtor_ref
+    if invoice_refs:
+        subject = subject | t.AuditEntry.invoice_ref.in_(list(invoice_refs))
+    query = select(t.AuditEntry).where(
+        t.AuditEntry.org_id == org_id, t.AuditEntry.administration_id == administration_id, subject
+    )
+    return list(session.scalars(query.order_by(t.AuditEntry.id)))
+
+
+def audit_counts(session: Session, org_id: int, administration_id: int, kind: str) -> dict[str, int]:
+    """How many audit entries of ``kind`` each debtor has (e.g. broken promises)."""
+    rows = session.execute(
+        select(t.AuditEntry.debtor_ref, func.count())
+        .where(
+            t.AuditEntry.org_id == org_id,
+            t.AuditEntry.administration_id == administration_id,
+            t.AuditEntry.kind == kind,
+            t.AuditEntry.debtor_ref.is_not(None),
+        )
+        .group_by(t.AuditEntry.debtor_ref)
+    )
+    return {str(ref): int(count) for ref, count in rows}
+
+
+def audit_count(
+    session: Session,
+    org_id: int,
+    administration_id: int,
+    kind: str,
+    *,
+    invoice_ref: str | None = None,
+    debtor_ref: str | None = None,
+) -> int:
+    query = select(func.count()).where(
+        t.AuditEntry.org_id == org_id, t.AuditEntry.administration_id == administration_id, t.AuditEntry.kind == kind
+    )
+    if invoice_ref is not None:
+        query = query.where(t.AuditEntry.invoice_ref == invoice_ref)
+    if debtor_ref is not None:
+        query = query.where(t.AuditEntry.debtor_ref == debtor_ref)
+    return int(session.scalar(query) or 0)

@@ -242,6 +242,7 @@ class ReminderState(Base):
     policy_override: Mapped[str | None] = mapped_column(String(100))
     provider_reminded_levels: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime]
+    written_off_on: Mapped[date | None] = mapped_column(Date)  # marked uncollectible by a person (P19)
 
 
 class SyncCursor(Base):
