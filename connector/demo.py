@@ -1,9 +1,10 @@
 """``dunning demo``: the whole flow against in-process provider sandboxes, with no configuration.
 
-Starts each provider's sandbox on a free port (state kept under ``var/sandboxes/`` so a second run the same day
-sees the same administrations and what was written back), serves our web app (webhooks, OAuth callback,
-dashboard), connects through the real OAuth flow over HTTP (skipped when the connection already exists),
-syncs every administration, runs today's rules with safe mode off, drains the outbox and reports the counts.
+Starts each provider's sandbox and a local SMTP mailbox on free ports (state kept under ``var/`` so a second run
+the same day sees the same administrations and what was written back), serves our web app (webhooks, OAuth
+callback, dashboard), connects through the real OAuth flow over HTTP (skipped when the connection already
+exists), syncs every administration, runs today's rules with safe mode off, drains the outbox (the package
+sends where it can, our e-mail/letter channel where it cannot) and reports the counts.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import SecretStr
 
 from connector import dunning, outbox, services, sync
 from connector.auth.crypto import TokenCipher
+from connector.mailbox import Mailbox, start_mailbox
 from connector.registry import ADAPTERS
 from connector.runtime import Runtime
 from connector.sandboxes import SANDBOXES, RunningServer, sandbox_factory, serve_in_thread
@@ -43,12 +45,14 @@ class DemoRun:
     runtime: Runtime
     org_id: int
     web: RunningServer
+    mailbox: Mailbox
     sandboxes: dict[str, RunningServer] = field(default_factory=dict)
     summary: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def shutdown(self) -> None:
         for server in [*self.sandboxes.values(), self.web]:
             server.shutdown()
+        self.mailbox.stop()
         self.runtime.close()
 
 
@@ -95,6 +99,9 @@ def start(
         sandboxes[provider] = serve_in_thread(app)
         settings = _provider_settings(settings, provider, sandboxes[provider].url)
     upgrade(settings.database_url)
+    mailbox = start_mailbox(settings.var_dir / "mailbox")  # our own e-mail channel talks real SMTP to it
+    smtp = settings.smtp.model_copy(update={"host": "127.0.0.1", "port": mailbox.port, "enabled": True})
+    settings = settings.model_copy(update={"smtp": smtp})
     from dashboard import create_app
 
     placeholder = settings.model_copy(update={"queue_immediate": True})
@@ -107,7 +114,9 @@ def start(
         state = server.app.extensions["sandbox"]
         if hasattr(state, "set_webhook_target") and provider != "moneybird":
             state.set_webhook_target(f"{web.url}/webhooks/{provider}", DEMO_WEBHOOK_KEY)
-    return DemoRun(settings=runtime.settings, runtime=runtime, org_id=org_id, web=web, sandboxes=sandboxes)
+    return DemoRun(
+        settings=runtime.settings, runtime=runtime, org_id=org_id, web=web, mailbox=mailbox, sandboxes=sandboxes
+    )
 
 
 def connect(run: DemoRun, provider: str) -> int:

@@ -9,12 +9,13 @@ a lost grant parks the item until the user reconnects, permanent failures are re
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import structlog
 
+from connector.delivery import Delivered, deliver, record_evidence
 from connector.errors import ConnectorError, NotSupported, PermanentError, RateLimited, ReauthRequired, TransientError
 from connector.model import Capability, Invoice, InvoiceStatus, ReminderWrite, WriteAction, WriteResult
 from connector.ports import AccountingAdapter
@@ -26,7 +27,7 @@ from connector.sync import refresh_invoices
 log = structlog.get_logger(__name__)
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))
 REMINDER_ACTIONS = {"friendly_reminder", "reminder", "demand_letter", "fourteen_day_letter", "final_notice"}
-OwnChannel = Callable[[tables.OutboxItem, list[Invoice], tables.Debtor | None], str]
+OWN_CHANNEL_ACTIONS = REMINDER_ACTIONS | {"phone_task", "credit_stop", "hand_over"}
 
 
 @dataclass
@@ -95,13 +96,40 @@ def _writes(
     return writes
 
 
+def provider_sends(item: tables.OutboxItem, adapter: AccountingAdapter) -> bool:
+    """The accounting package itself sends this step (Moneybird ``send_reminders``); else our own channels do."""
+    return (
+        item.action in REMINDER_ACTIONS
+        and item.channel in ("provider", "email")
+        and Capability.SEND_REMINDER in adapter.capabilities
+    )
+
+
+def _deliver_once(
+    rt: Runtime, item: tables.OutboxItem, adm: tables.Administration, due: list[Invoice], debtor: tables.Debtor | None
+) -> Delivered | None:
+    """Send through our own channel unless an earlier attempt already did (recorded in its own transaction, so a
+    crash after sending and before the write-back never sends the message twice)."""
+    if item.payload.get("delivered"):
+        return None
+    today = rt.clock().astimezone(ZoneInfo(adm.timezone)).date()
+    delivered = deliver(rt, adm, item, due, debtor, today)
+    record_evidence(rt, adm, item, delivered, today)
+    with transaction(rt.sessions) as s:
+        row = s.get(tables.OutboxItem, item.id)
+        if row is not None:
+            record = {"channel": delivered.channel, "detail": delivered.detail, "status": delivered.status}
+            row.payload = {**row.payload, "delivered": record | delivered.record}
+            item.payload = row.payload
+    return delivered
+
+
 def process_item(
     rt: Runtime,
     item: tables.OutboxItem,
     adapter: AccountingAdapter,
     adm: tables.Administration,
     report: DrainReport,
-    own_channel: OwnChannel | None = None,
     fresh: dict[str, Invoice] | None = None,
 ) -> None:
     if fresh is None:
@@ -113,20 +141,39 @@ def process_item(
         return
     with rt.sessions() as s:
         debtor = repos.get_debtors(s, adm.org_id, adm.id, [item.debtor_ref]).get(item.debtor_ref)
+    by_provider = provider_sends(item, adapter)
+    delivered = None
+    if not by_provider and item.action in OWN_CHANNEL_ACTIONS:
+        delivered = _deliver_once(rt, item, adm, due, debtor)
+    writes = _writes(item, adapter, due, debtor.email if debtor else None)
+    if delivered is not None and delivered.letter is not None and Capability.WRITE_DOCUMENT in adapter.capabilities:
+        writes.append(_document_write(item, due, delivered))  # exact.md §6: the letter as a Document
     results: list[WriteResult] = []
-    sent_by_provider = False
-    for write in _writes(item, adapter, due, debtor.email if debtor else None):
+    for write in writes:
         results.append(adapter.write_reminder_status(adm.provider_tenant_id, write))
-        sent_by_provider |= write.action is WriteAction.SEND_REMINDER
         report.writebacks += 0 if results[-1].already_done else 1
-    detail = "sent by the accounting package" if sent_by_provider else ""
-    if not sent_by_provider and item.action in REMINDER_ACTIONS | {"phone_task"}:
-        if own_channel is None:
-            raise NotSupported(f"{adm.provider} cannot send {item.action}; configure a channel (DUNNING_SMTP__*)")
-        detail = own_channel(item, due, debtor)
+    record = item.payload.get("delivered") or {}
+    detail = "sent by the accounting package" if by_provider else str(record.get("detail") or "written back")
+    status = "task_open" if record.get("status") == "task_open" else "done"
     refs = [r for res in results for r in res.provider_refs]
-    _finish(rt, item, "done", detail or "written back", refs, provider_sent=sent_by_provider, invoices=due)
+    _finish(rt, item, status, detail, refs, provider_sent=by_provider, invoices=due)
     report.done += 1
+
+
+def _document_write(item: tables.OutboxItem, due: list[Invoice], delivered: Delivered) -> ReminderWrite:
+    letter = delivered.letter
+    return ReminderWrite(
+        action=WriteAction.DOCUMENT,
+        debtor_ref=item.debtor_ref,
+        invoice_refs=[i.provider_ref for i in due],
+        level=item.level,
+        level_name=item.level_name,
+        channel=item.channel,
+        text=f"{item.level_name} (PDF)",
+        attachment_name=letter.filename if letter else None,
+        attachment=letter.pdf if letter else None,
+        idempotency_key=item.idempotency_key + ":document",
+    )
 
 
 def _finish(
@@ -144,6 +191,9 @@ def _finish(
         if row is None or row.org_id != item.org_id:
             return
         row.status, row.done_at, row.provider_refs, row.last_error = status, rt.clock(), refs, None
+        if status == "done" and row.action == "hand_over":
+            for inv in invoices or []:  # P16: handed over to the agency, our own reminders stop
+                repos.reminder_state(s, row.org_id, row.administration_id, inv.provider_ref).handed_over = True
         if provider_sent:
             for inv in invoices or []:
                 state = repos.reminder_state(s, row.org_id, row.administration_id, inv.provider_ref)
@@ -200,9 +250,7 @@ def _failed(rt: Runtime, item: tables.OutboxItem, connection_id: int, exc: Excep
         report.retry_later += 1
 
 
-def drain(
-    rt: Runtime, org_id: int, *, now: datetime | None = None, own_channel: OwnChannel | None = None
-) -> DrainReport:
+def drain(rt: Runtime, org_id: int, *, now: datetime | None = None) -> DrainReport:
     report = DrainReport()
     with rt.sessions() as s:
         items = repos.pending_outbox(s, org_id, now or rt.clock())
@@ -222,7 +270,7 @@ def drain(
             if adm.id not in fresh:  # freshness gate: one re-read per administration right before sending
                 refs = sorted({r for i in items if i.administration_id == adm.id for r in i.invoice_refs})
                 fresh[adm.id] = {i.provider_ref: i for i in refresh_invoices(rt, adapter, adm, refs)}
-            process_item(rt, item, adapter, adm, report, own_channel, fresh[adm.id])
+            process_item(rt, item, adapter, adm, report, fresh[adm.id])
         except (ConnectorError, OSError) as exc:
             log.warning("outbox.item_failed", item_id=item.id, error=type(exc).__name__)
             _failed(
