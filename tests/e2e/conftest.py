@@ -1,0 +1,59 @@
+"""Browser tests: the demo stack (Moneybird sandbox + our web app) on 127.0.0.1, driven by Debian's chromium.
+
+pytest-playwright's browser fixtures are pointed at ``/usr/bin/chromium`` (engineering.md §2.15; ``playwright
+install`` cannot download browsers here). pytest-socket does not get in the way: with ``--allow-hosts`` in the
+addopts it only guards ``socket.connect`` to other hosts, and Playwright talks to its driver over pipes (the
+asyncio self-pipe is a ``socketpair``, which never calls ``connect``); chromium is a separate process.
+Only a bare ``--disable-socket`` (without ``--allow-hosts``) would block that ``socketpair`` ("A test tried to use
+socket.socket"; it would block every 127.0.0.1 server of the suite too); Playwright itself then needs no more than
+``--allow-unix-socket``, never a blanket ``enable_socket`` for these tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector import demo
+from connector.settings import Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, Any]:
+    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_FLAGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """A Dutch-speaking browser by default (the product's users); tests that need English say so."""
+    return {**browser_context_args, "locale": "nl-NL"}
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[demo.DemoRun]:
+    """A fresh installation: empty database, Moneybird sandbox (2 small administrations, no rate limits)."""
+    settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'var' / 'dunning.db'}")
+    run = demo.start(
+        settings,
+        providers=["moneybird"],
+        options={
+            "moneybird": {"invoices_per_administration": 40, "contacts_per_administration": 10, "rate_limits": False}
+        },
+    )
+    yield run
+    run.shutdown()
