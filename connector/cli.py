@@ -277,6 +277,14 @@ def why(invoice_ref: str, org: str = "default", as_json: Annotated[bool, typer.O
     _emit(queries.why(rt, services.ensure_organisation(rt, org), invoice_ref), as_json)
 
 
+def _date_option(name: str, value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        err.print(f"{name} {value!r} is not a date; write it like 2026-01-31")
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def costs(
     principal: Annotated[str, typer.Option(help="Principal amount, e.g. 1250.00")],
@@ -293,10 +301,11 @@ def costs(
     try:
         amount = Decimal(principal)
     except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount < 0:  # NaN/Infinity parse as Decimals but crash the arithmetic
         err.print(f"--principal {principal!r} is not an amount; write it like 1250.00")
-        raise typer.Exit(2) from None
-    start = date.fromisoformat(from_date) if from_date else None
-    end = date.fromisoformat(to_date) if to_date else None
+        raise typer.Exit(2)
+    start, end = _date_option("--from", from_date), _date_option("--to", to_date)
     summary = costs_summary(amount, consumer, start, end, rates=load_rate_table(settings.interest_rates_file))
     _emit(summary, as_json)
 

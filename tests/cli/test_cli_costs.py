@@ -1,0 +1,90 @@
+"""``dunning costs``: WIK (L1 scale), VAT on costs and statutory interest as exact JSON; bad input exits 2."""
+
+from __future__ import annotations
+
+import json
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+
+from tests.cli.conftest import Cli
+
+
+def _interest(principal: str, percent: str, days: int) -> str:
+    """Simple interest, actual/365, rounded once to the cent (statutory_interest.yaml day_count)."""
+    amount = Decimal(principal) * Decimal(percent) / 100 * days / 365
+    return str(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+# (arguments, expected JSON). WIK: 15 % of the first 2,500, 10 % of the next 2,500, ..., min 40, max 6,775;
+# VAT on costs 0.00 because the creditor reclaims VAT. Rates: 2026-01-01 row, consumer 4.00 %, commercial 10.15 %;
+# 2026-01-01 .. 2026-07-01 is 181 days; 2025-07-01 .. 2026-01-01 is 184 days at 6.00 % (consumer).
+CASES = [
+    (["--principal", "1000"], {"principal": "1000.00", "collection_costs": "150.00", "interest": "0.00"}),
+    (["--principal", "100.00"], {"principal": "100.00", "collection_costs": "40.00", "interest": "0.00"}),
+    (["--principal", "3000"], {"principal": "3000.00", "collection_costs": "425.00", "interest": "0.00"}),
+    (["--principal", "2000000"], {"principal": "2000000.00", "collection_costs": "6775.00", "interest": "0.00"}),
+    (
+        ["--principal", "1000", "--consumer", "--from", "2026-01-01", "--to", "2026-07-01"],
+        {"principal": "1000.00", "collection_costs": "150.00", "interest": _interest("1000", "4.00", 181)},
+    ),
+    (
+        ["--principal", "1000", "--from", "2026-01-01", "--to", "2026-07-01"],
+        {"principal": "1000.00", "collection_costs": "150.00", "interest": _interest("1000", "10.15", 181)},
+    ),
+    (
+        ["--principal", "1000", "--consumer", "--from", "2025-07-01", "--to", "2026-07-01"],
+        {
+            "principal": "1000.00",
+            "collection_costs": "150.00",
+            "interest": str(
+                (Decimal(1000) * 6 / 100 * 184 / 365 + Decimal(1000) * 4 / 100 * 181 / 365).quantize(
+                    Decimal("0.01"), rounding=ROUND_HALF_UP
+                )
+            ),
+        },
+    ),
+    (
+        ["--principal", "1000", "--from", "2026-07-01", "--to", "2026-01-01"],  # reversed period: no interest
+        {"principal": "1000.00", "collection_costs": "150.00", "interest": "0.00"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), CASES)
+def test_costs_json(cli: Cli, args: list[str], expected: dict[str, str]) -> None:
+    result = cli.ok("costs", *args, "--json")
+    data = json.loads(result.stdout)
+    assert data == {"currency": "EUR", "vat_on_costs": "0.00", **expected}
+    assert result.stdout == json.dumps(data, sort_keys=True) + "\n", "one sorted JSON line, nothing else"
+
+
+def test_costs_exact_output_for_1000(cli: Cli) -> None:
+    result = cli.ok("costs", "--principal", "1000", "--json")
+    assert result.stdout == (
+        '{"collection_costs": "150.00", "currency": "EUR", "interest": "0.00", '
+        '"principal": "1000.00", "vat_on_costs": "0.00"}\n'
+    )
+
+
+def test_consumer_interest_is_present_and_positive(cli: Cli) -> None:
+    data = cli.json(
+        "costs", "--principal", "1000", "--consumer", "--from", "2026-01-01", "--to", "2026-07-01", "--json"
+    )
+    assert data["interest"] == "19.84"  # 1000 x 4.00 % x 181/365 = 19.8356...
+
+
+@pytest.mark.parametrize("principal", ["12,50", "abc", "", "1.000,00", "NaN", "Infinity", "-100"])
+def test_bad_principal_exits_2_and_says_how_to_write_it(cli: Cli, principal: str) -> None:
+    result = cli("costs", "--principal", principal, "--json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "write it like 1250.00" in result.stderr
+
+
+@pytest.mark.parametrize(("option", "value"), [("--from", "2026-13-01"), ("--to", "01-07-2026")])
+def test_bad_date_exits_2_and_says_how_to_write_it(cli: Cli, option: str, value: str) -> None:
+    other = "--to" if option == "--from" else "--from"
+    result = cli("costs", "--principal", "1000", option, value, other, "2026-01-01", "--json")
+    assert result.exit_code == 2
+    assert "write it like 2026-01-31" in result.stderr
