@@ -1,0 +1,233 @@
+"""Hand-over to a collection agency (P16, P18, L8): the frozen dossier of one debtor, and our reminders stop.
+
+``hand_over`` gathers the debtor's open invoices, the claim on today's open amounts (collection costs behind the
+same legal gates as the engine: the WIK scale or the EU EUR 40 for businesses per policy, for consumers only after
+a compliant 14-day letter and its 14-day term (L1-L4); statutory interest from the day after each due date, L5),
+every contact moment, every letter with its evidence and the audit trail, renders it with
+``connector.channels.dossier`` as PDF and CSV into a directory, marks the invoices ``handed_over`` in
+``reminder_states`` (the engine then stops) and records hashes of both files in the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from connector.channels.context import DebtorInfo, InvoiceLine, Organisation
+from connector.channels.dossier import Agency, ContactMoment, Dossier, LetterRecord, render_dossier
+from connector.debtors.common import debtor_row, queue_writeback, today_for
+from connector.dunning import build_snapshots, load_rules
+from connector.errors import PermanentError, PolicyError
+from connector.model import Money, Segment
+from connector.rules.interest import InterestKind, RateTable, statutory_interest
+from connector.rules.law import CostBasis, CostLine, combine_costs, compute_costs, costs_chargeable_from, letter_defect
+from connector.rules.loader import select_policy
+from connector.rules.policy import B2BCostMode, Policy
+from connector.rules.snapshot import InvoiceSnapshot
+from connector.runtime import Runtime
+from connector.storage import repos, tables
+from connector.storage.db import transaction
+
+_ONE_DAY = timedelta(days=1)
+INTERNAL_AUDIT_KINDS = frozenset({"preview", "non_decision"})  # not part of the debtor's file
+LETTER_TITLES = {
+    "fourteen_day_letter": "14-day letter (veertiendagenbrief)",
+    "demand_letter": "Demand letter (aanmaning)",
+    "final_notice": "Final notice",
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    costs: CostLine | None
+    interest: Decimal | None
+    basis: str
+
+
+@dataclass(frozen=True)
+class HandOverResult:
+    pdf_path: Path
+    csv_path: Path
+    pdf_sha256: str
+    csv_sha256: str
+    invoices: tuple[str, ...]
+    total_claim: Decimal
+    currency: str
+
+
+def claim(snapshots: list[InvoiceSnapshot], policies: dict[str, Policy], rates: RateTable, today: date) -> Claim:
+    """Costs and interest on the current open amounts of ``snapshots``, behind the engine's legal gates."""
+    lines: list[CostLine] = []
+    interest: Decimal | None = None
+    notes: list[str] = []
+    for snap in snapshots:
+        try:
+            policy = select_policy(snap, policies)
+        except PolicyError as exc:
+            notes.append(f"{snap.invoice_ref}: no policy ({exc})")
+            continue
+        line, why = _costs(snap, policy, today)
+        if line is not None:
+            lines.append(line)
+        elif why:
+            notes.append(f"{snap.invoice_ref}: no costs ({why})")
+        if policy.interest.enabled:
+            kind = InterestKind.CONSUMER if snap.consumer else policy.interest.kind
+            start = snap.due_date + _ONE_DAY
+            amount = statutory_interest(snap.open_amount, start, today, kind, rates).amount
+            interest = (interest or Decimal("0.00")) + amount
+            notes.append(f"{snap.invoice_ref}: {kind.value} statutory interest on {snap.open_amount} "
+                         f"from {start.isoformat()} to {today.isoformat()} = {amount}")
+    costs = combine_costs(lines)
+    if costs is not None:
+        notes.insert(0, f"collection costs {costs.basis.value} on principal {costs.principal}: fee {costs.fee}"
+                        f" + VAT {costs.vat}" + (f" (capped at the letter's {costs.cap})" if costs.cap else ""))
+    return Claim(costs=costs, interest=interest, basis="; ".join(notes))
+
+
+def _costs(snap: InvoiceSnapshot, policy: Policy, today: date) -> tuple[CostLine | None, str]:
+    if not policy.costs.enabled:
+        return None, "costs are switched off in the policy (P15)"
+    if snap.currency != "EUR":
+        return None, f"statutory costs are defined in EUR, invoice is in {snap.currency}"
+    if today <= snap.due_date:
+        return None, "not yet in default"
+    reclaimable = policy.costs.vat_reclaimable
+    if snap.consumer:
+        letter = snap.fourteen_day_letter
+        defect = letter_defect(letter, snap.due_date)
+        if defect is not None or letter is None:
+            return None, defect or "no 14-day letter"
+        if today < costs_chargeable_from(letter):
+            return None, f"14-day term runs until {costs_chargeable_from(letter) - _ONE_DAY} (L2)"
+        return compute_costs(snap.open_amount, CostBasis.WIK, vat_reclaimable=reclaimable,
+                             cap=letter.stated_costs), ""
+    if policy.costs.b2b_mode is B2BCostMode.NONE:
+        return None, "costs.b2b_mode is none"
+    basis = CostBasis.WIK if policy.costs.b2b_mode is B2BCostMode.WIK else CostBasis.EU_FIXED_40
+    return compute_costs(snap.open_amount, basis, vat_reclaimable=reclaimable), ""
+
+
+def hand_over(
+    rt: Runtime,
+    org_id: int,
+    administration_id: int,
+    debtor_ref: str,
+    out_dir: Path,
+    *,
+    agency: str | None = None,
+    agency_registration: str | None = None,
+    today: date | None = None,
+) -> HandOverResult:
+    """Write the dossier (PDF + CSV) of ``debtor_ref`` into ``out_dir`` and stop our reminders for its invoices."""
+    policies, rates = load_rules(rt)
+    with rt.sessions() as s:
+        adm = repos.get_administration(s, org_id, administration_id)
+        debtor = debtor_row(s, org_id, administration_id, debtor_ref)
+    day = today or today_for(rt, adm)
+    snapshots = [snap for snap in build_snapshots(rt, adm) if snap.debtor_ref == debtor.provider_ref]
+    if not snapshots:
+        raise PermanentError(f"debtor {debtor_ref} has no open invoices to hand over")
+    currencies = {snap.currency for snap in snapshots}
+    if len(currencies) > 1:
+        raise PermanentError(f"debtor {debtor_ref} has open invoices in {sorted(currencies)}: hand over per currency")
+    currency = currencies.pop()
+    refs = [snap.invoice_ref for snap in snapshots]
+    amounts = claim(snapshots, policies, rates, day)
+    firm = Agency(agency, agency_registration) if agency else None
+    dossier = _dossier(rt, adm, debtor, refs, currency, amounts, day, firm)
+    rendered = render_dossier(dossier)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pdf_path, csv_path = out_dir / rendered.pdf_filename, out_dir / rendered.csv_filename
+    pdf_path.write_bytes(rendered.pdf)
+    csv_bytes = rendered.csv.encode("utf-8")
+    csv_path.write_bytes(csv_bytes)
+    pdf_sha, csv_sha = hashlib.sha256(rendered.pdf).hexdigest(), hashlib.sha256(csv_bytes).hexdigest()
+    with transaction(rt.sessions) as s:
+        adm = repos.get_administration(s, org_id, administration_id)
+        for ref in refs:
+            state = repos.reminder_state(s, org_id, administration_id, ref)
+            state.handed_over, state.updated_at = True, repos.utcnow()
+        text = "Overgedragen aan incassobureau" + (f" {agency}" if agency else "")
+        queue_writeback(s, adm, action="note", kind="hand_over", debtor_ref=debtor.provider_ref, invoice_refs=refs,
+                        subject=f"debtor:{debtor.provider_ref}", text=text, today=day)
+        repos.audit(s, org_id, "hand_over", f"handed over {len(refs)} invoice(s)" + (f" to {agency}" if agency else ""),
+                    administration_id=administration_id, debtor_ref=debtor.provider_ref,
+                    data={"invoices": refs, "pdf": str(pdf_path), "pdf_sha256": pdf_sha, "csv": str(csv_path),
+                          "csv_sha256": csv_sha, "total_claim": str(dossier.total_claim), "currency": currency,
+                          "agency": agency, "agency_registration": agency_registration})
+    return HandOverResult(pdf_path, csv_path, pdf_sha, csv_sha, tuple(refs), dossier.total_claim, currency)
+
+
+def _dossier(
+    rt: Runtime,
+    adm: tables.Administration,
+    debtor: tables.Debtor,
+    refs: list[str],
+    currency: str,
+    amounts: Claim,
+    today: date,
+    agency: Agency | None,
+) -> Dossier:
+    with rt.sessions() as s:
+        invoices = repos.get_invoices(s, adm.org_id, adm.id, refs)
+        moments = repos.contact_moments(s, adm.org_id, adm.id, debtor_ref=debtor.provider_ref)
+        letters = repos.letter_evidence(s, adm.org_id, adm.id, debtor_ref=debtor.provider_ref)
+        trail = repos.debtor_audit(s, adm.org_id, adm.id, debtor.provider_ref, refs)
+    contacts = [
+        ContactMoment(at=m.at, channel=m.channel, direction=m.direction,
+                      summary=" ".join(x for x in (m.outcome, m.note) if x) or m.channel,
+                      level_name=f"level {m.level}" if m.level is not None else None, reason=m.reason_code,
+                      reference=m.document_sha256)
+        for m in moments
+    ] + [
+        ContactMoment(at=e.created_at, channel="note", direction="out", summary=f"{e.kind}: {e.message}"[:300],
+                      reference=f"audit:{e.id}")
+        for e in trail
+        if e.kind not in INTERNAL_AUDIT_KINDS
+    ]
+    address = debtor.address or {}
+    city = " ".join(p for p in (address.get("postcode"), address.get("city")) if p)
+    segment = Segment(debtor.segment_override or debtor.segment)
+    costs = amounts.costs
+    return Dossier(
+        organisation=Organisation(name=adm.name, administration_name=adm.name),
+        debtor=DebtorInfo(
+            name=debtor.company_name or debtor.name,
+            address_lines=tuple(p for p in (address.get("line1"), address.get("line2"), city, address.get("country"))
+                                if p),
+            email=debtor.email, phone=debtor.phone, language=debtor.language, consumer=segment is Segment.B2C,
+            customer_number=debtor.customer_number,
+        ),
+        debtor_ref=debtor.provider_ref,
+        invoices=tuple(
+            InvoiceLine(number=row.number or row.provider_ref, invoice_date=row.invoice_date, due_date=row.due_date,
+                        total=Money.from_minor(row.total_minor, row.currency).amount,
+                        open_amount=Money.from_minor(row.open_minor, row.currency).amount,
+                        days_overdue=max(0, (today - row.due_date).days), payment_link=row.payment_url)
+            for row in invoices
+        ),
+        prepared_on=today,
+        currency=currency,
+        collection_costs=costs.fee if costs else None,
+        vat_on_costs=costs.vat if costs else None,
+        interest=amounts.interest,
+        interest_until=today if amounts.interest is not None else None,
+        cost_basis=amounts.basis or None,
+        contacts=tuple(contacts),
+        letters=tuple(
+            LetterRecord(title=LETTER_TITLES.get(x.kind, x.kind), sent_on=x.sent_on, channel=x.channel,
+                         filename=x.document_ref or f"{x.kind}-{x.sent_on.isoformat()}", sha256=x.sha256,
+                         received_on=x.received_on,
+                         costs_stated=(Money.from_minor(x.stated_costs_minor, x.currency).amount
+                                       if x.stated_costs_minor is not None else None))
+            for x in letters
+        ),
+        agency=agency,
+        reference=f"{adm.id}/{debtor.provider_ref}",
+        language=adm.language or "nl",
+    )
+

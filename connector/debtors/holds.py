@@ -1,0 +1,289 @@
+"""Holds, promises and debtor flags set by a person: dispute/on-hold (P11), promise to pay (P13), credit stop
+(P14), insolvency (L9), segment override and collection status (P19), write-off as uncollectible.
+
+Each function is one transaction over our own dunning state (``reminder_states`` per invoice, the debtor row for
+debtor-level flags), writes an audit entry with the reason and queues what the accounting package must learn as
+an outbox item (a note, ``credit_stop``/``credit_release``, ``mark_uncollectible``). ``connector.dunning`` reads
+the flags into each ``InvoiceSnapshot``; the engine then stops, pauses or resumes the ladder.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from connector.debtors.common import debtor_row, invoice_row, open_invoice_refs, queue_writeback, today_for
+from connector.errors import PermanentError
+from connector.model import Segment
+from connector.runtime import Runtime
+from connector.storage import repos, tables
+from connector.storage.db import transaction
+
+
+class HoldReason(str, enum.Enum):
+    """Why an invoice or debtor is on hold (P11): talk first, do not chase."""
+
+    DISPUTE = "dispute"  # the debtor contests the invoice (goods, service, amount)
+    COMPLAINT = "complaint"  # dissatisfied; a person handles the complaint first
+    AWAITING_CREDIT_NOTE = "awaiting_credit_note"  # we owe a correction
+    PAYMENT_CLAIMED = "payment_claimed"  # the debtor says it paid; check the bank first (U1)
+    TALK_FIRST = "talk_first"  # key account or sensitive relationship (P24)
+    INSOLVENCY = "insolvency"  # L9: file the claim, do not chase
+    OTHER = "other"
+
+
+class CollectionStatus(str, enum.Enum):
+    COLLECTIBLE = "collectible"
+    DOUBTFUL = "doubtful"
+    UNCOLLECTIBLE = "uncollectible"
+
+
+def _reason(code: str) -> HoldReason:
+    try:
+        return HoldReason(code)
+    except ValueError:
+        allowed = ", ".join(r.value for r in HoldReason)
+        raise PermanentError(f"unknown hold reason {code!r}: use one of {allowed}") from None
+
+
+def hold_invoice(
+    rt: Runtime, org_id: int, administration_id: int, invoice_ref: str, reason: str, *, until: date | None = None
+) -> bool:
+    """Put one invoice on hold (P11): no reminders until released or until ``until`` has passed.
+
+    Writes a note to the accounting package. Returns False (and changes nothing) when the invoice is already on
+    hold for the same reason and term.
+    """
+    code = _reason(reason)
+    with transaction(rt.sessions) as s:
+        adm = repos.get_administration(s, org_id, administration_id)
+        return apply_invoice_hold(s, adm, invoice_row(s, org_id, administration_id, invoice_ref), code,
+                                  until, today_for(rt, adm))
+
+
+def apply_invoice_hold(
+    s: Session, adm: tables.Administration, inv: tables.Invoice, code: HoldReason, until: date | None, today: date
+) -> bool:
+    state = repos.reminder_state(s, adm.org_id, adm.id, inv.provider_ref)
+    if state.hold_reason == code.value and state.hold_until == until:
+        return False
+    text = f"Aanmaningen gepauzeerd (on hold): {code.value}" + (f" tot en met {until.isoformat()}" if until else "")
+    queue_writeback(s, adm, action="note", kind="hold", debtor_ref=inv.debtor_ref, invoice_refs=[inv.provider_ref],
+                    subject=f"invoice:{inv.provider_ref}", text=text, today=today, level=state.level or 0)
+    state.hold_reason, state.hold_until, state.updated_at = code.value, until, repos.utcnow()
+    repos.audit(s, adm.org_id, "hold", f"on hold: {code.value}", administration_id=adm.id,
+                invoice_ref=inv.provider_ref, debtor_ref=inv.debtor_ref,
+                data={"reason": code.value, "until": until.isoformat() if until else None})
+    return True
+
+
+def release_invoice(rt: Runtime, org_id: int, administration_id: int, invoice_ref: str, *, note: str = "") -> bool:
+    """Lift an invoice's hold: the ladder resumes on the next run (a note is written). False when not on hold."""
+    with transaction(rt.sessions) as s:
+        adm = repos.get_administration(s, org_id, administration_id)
+        inv = invoice_row(s, org_id, administration_id, invoice_ref)
+        return apply_invoice_release(s, adm, inv, today_for(rt, adm), note=note)
+
+
+def apply_invoice_release(
+    s: Session, adm: tables.Administration, inv: tables.Invoice, today: date, *, note: str = ""
+) -> bool:
+    state = repos.reminder_state(s, adm.org_id, adm.id, inv.provider_ref)
+    if not state.hold_reason:
+        return False
+    previous = state.hold_reason
+    queue_writeback(s, adm, action="note", kind="release", debtor_ref=inv.debtor_ref,
+                    invoice_refs=[inv.provider_ref], subject=f"invoice:{inv.provider_ref}",
+                    text=f"Aanmaningen hervat (hold {previous} opgeheven)", today=today, level=state.level or 0)
+    state.hold_reason, state.hold_until, state.updated_at = None, None, repos.utcnow()
+    repos.audit(s, adm.org_id, "release", f"hold lifted ({previous}) {note}".strip(), administration_id=adm.id,
+                invoice_ref=inv.provider_ref, debtor_ref=inv.debtor_ref, data={"previous_reason": previous})
+    return True
+
+
+def hold_debtor(
+    rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, reason: str, *, until: date | None = None
+) -> bool:
+    """Put every invoice of a debtor on hold (P11); one note goes to the package naming its open invoices."""
+    code = _reason(reason)
+    with transaction(rt.sessions) as s:
+        adm = repos.get_administration(s, org_id, administration_id)
+        return apply_debtor_hold(s, adm, debtor_row(s, org_id, administration_id, debtor_ref), code, until,
+                                 today_for(rt, adm))
+
+
+def apply_debtor_hold(
+    s: Session, adm: tables.Administration, debtor: tables.Debtor, code: HoldReason, until: date | None, today: date
+) -> bool:
+    if debtor.on_hold_reason == code.value and debtor.hold_until == until:
+        return False
+    text = f"Debiteur on hold: {code.value}" + (f" tot en met {until.isoformat()}" if until else "")
+    queue_writeback(s, adm, action="note", kind="debtor_hold", debtor_ref=debtor.provider_ref,
+                    invoice_refs=open_invoice_refs(s, adm.org_id, adm.id, debtor.provider_ref),
+                    subject=f"debtor:{debtor.provider_ref}", text=text, today=today)
+    debtor.on_hold_reason, debtor.hold_until = code.value, until
+    repos.audit(s, adm.org_id, "debtor_hold", f"debtor on hold: {code.value}", administration_id=adm.id,
+                debtor_ref=debtor.provider_ref,
+                data={"reason": code.value, "until": until.isoformat() if until else None})
+    return True
+
+
+def release_debtor(rt: Runtime, org_id: int, administration_id: int, debtor_ref: str) -> bool:
+    with transaction(rt.sessions) as s:
+        adm = repos.get_administration(s, org_id, administration_id)
+        return apply_debtor_release(s, adm, debtor_row(s, org_id, administration_id, debtor_ref), today_for(rt, adm))
+
+
+def apply_debtor_release(s: Session, adm: tables.Administration, debtor: tables.Debtor, today: date) -> bool:
+    if not debtor.on_hold_reason:
+        return False
+    previous = debtor.on_hold_reason
+    queue_writeback(s, adm, action="note", kind="debtor_release", debtor_ref=debtor.provider_ref,
+                    invoice_refs=open_invoice_refs(s, adm.org_id, adm.id, debtor.provider_ref),
+                    subject=f"debtor:{debtor.provider_ref}",
+                    text=f"Aanmaningen debiteur hervat (hold {previous} opgeheven)", today=today)
+    debtor.on_hold_reason, debtor.hold_until = None, None
+    repos.audit(s, adm.org_id, "debtor_release", f"debtor hold lifted ({previous})", administration_id=adm.id,
+                debtor_ref=debtor.provider_ref)
+    return True
+
+
+def promise_invoice(
+    rt: Runtime, org_id: int, administration_id: int, invoice_ref: str, promise_date: date, *, note: str = ""
+) -> None:
+    """Record a promise to pay (P13): the ladder pauses through ``promise_date`` and resumes by itself after it."""
+    with transaction(rt.sessions) as s:
+        adm = repos.get_administration(s, org_id, administration_id)
+        inv = invoice_row(s, org_id, administration_id, invoice_ref)
+        apply_promise(s, adm, inv.debtor_ref, inv, promise_date, today_for(rt, adm), note=note)
+
+
+def promise_debtor(
+    rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, promise_date: date, *, note: str = ""
+) -> None:
+    """A promise covering all of a debtor's invoices (P13)."""
+    with transaction(rt.sessions) as s:
+        adm = repos.get_administration(s, org_id, administration_id)
+        debtor = debtor_row(s, org_id, administration_id, debtor_ref)
+        apply_promise(s, adm, debtor.provider_ref, None, promise_date, today_for(rt, adm), note=note)
+
+
+def apply_promise(
+    s: Session,
+    adm: tables.Administration,
+    debtor_ref: str,
+    inv: tables.Invoice | None,
+    promise_date: date,
+    today: date,
+    *,
+    note: str = "",
+) -> None:
+    """Store a promise on the invoice, or on the debtor when ``inv`` is None (then it covers every invoice)."""
+    if promise_date < today:
+        raise PermanentError(f"the promised date {promise_date.isoformat()} lies in the past")
+    if inv is not None:
+        state = repos.reminder_state(s, adm.org_id, adm.id, inv.provider_ref)
+        state.promise_date, state.updated_at = promise_date, repos.utcnow()
+    else:
+        debtor_row(s, adm.org_id, adm.id, debtor_ref).promise_date = promise_date
+    subject = f"invoice {inv.provider_ref}" if inv is not None else "all invoices"
+    repos.audit(s, adm.org_id, "promise", f"promise to pay by {promise_date.isoformat()} ({subject}) {note}".strip(),
+                administration_id=adm.id, invoice_ref=inv.provider_ref if inv is not None else None,
+                debtor_ref=debtor_ref, data={"promise_date": promise_date.isoformat()})
+
+
+def set_credit_stop(
+    rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, *, stop: bool, reason: str = "by hand"
+) -> bool:
+    """Set or lift a credit stop by hand (P14); written back as ``credit_stop``/``credit_release``.
+
+    Returns False when the debtor already is in that state.
+    """
+    with transaction(rt.sessions) as s:
+        adm = repos.get_administration(s, org_id, administration_id)
+        debtor = debtor_row(s, org_id, administration_id, debtor_ref)
+        if debtor.credit_stop == stop:
+            return False
+        kind = "credit_stop" if stop else "credit_release"
+        text = f"Kredietstop: {reason}" if stop else f"Kredietstop opgeheven: {reason}"
+        queue_writeback(s, adm, action=kind, kind=kind, debtor_ref=debtor.provider_ref,
+                        invoice_refs=open_invoice_refs(s, org_id, administration_id, debtor.provider_ref),
+                        subject=f"debtor:{debtor.provider_ref}", text=text, today=today_for(rt, adm))
+        debtor.credit_stop = stop
+        repos.audit(s, org_id, kind, text, administration_id=administration_id, debtor_ref=debtor.provider_ref,
+                    data={"reason": reason})
+    return True
+
+
+def set_insolvent(
+    rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, insolvent: bool, *, note: str = ""
+) -> None:
+    """L9: bankruptcy, suspension of payments or WSNP puts the debtor on a legal hold (file the claim instead)."""
+    with transaction(rt.sessions) as s:
+        debtor = debtor_row(s, org_id, administration_id, debtor_ref)
+        debtor.insolvent = insolvent
+        text = "insolvent: legal hold, file the claim with the trustee (L9)" if insolvent else "insolvency flag lifted"
+        repos.audit(s, org_id, "insolvency", f"{text} {note}".strip(), administration_id=administration_id,
+                    debtor_ref=debtor.provider_ref)
+
+
+def set_segment(rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, segment: str | None) -> None:
+    """Override the synced segment (b2b/b2c) of a debtor; ``None`` returns to what the package says (P19, L6)."""
+    value = Segment(segment).value if segment else None
+    with transaction(rt.sessions) as s:
+        debtor = debtor_row(s, org_id, administration_id, debtor_ref)
+        debtor.segment_override = value
+        repos.audit(s, org_id, "segment", f"segment override {value or 'removed'}",
+                    administration_id=administration_id, debtor_ref=debtor.provider_ref)
+
+
+def set_collection_status(
+    rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, status: str, *, confirm: bool = False
+) -> None:
+    """Collectible, doubtful or uncollectible (P19). Uncollectible stops all reminders for the debtor and marks its
+    open invoices uncollectible at the provider, so it needs ``confirm=True``."""
+    value = CollectionStatus(status)
+    if value is CollectionStatus.UNCOLLECTIBLE and not confirm:
+        raise PermanentError(_confirm_text(f"debtor {debtor_ref}"))
+    with transaction(rt.sessions) as s:
+        adm = repos.get_administration(s, org_id, administration_id)
+        debtor = debtor_row(s, org_id, administration_id, debtor_ref)
+        if value is CollectionStatus.UNCOLLECTIBLE and debtor.collectible != value.value:
+            refs = open_invoice_refs(s, org_id, administration_id, debtor.provider_ref)
+            queue_writeback(s, adm, action="mark_uncollectible", kind="collection_status",
+                            debtor_ref=debtor.provider_ref, invoice_refs=refs,
+                            subject=f"debtor:{debtor.provider_ref}", text="Oninbaar verklaard",
+                            today=today_for(rt, adm))
+        debtor.collectible = value.value
+        repos.audit(s, org_id, "collection_status", f"collection status {value.value}",
+                    administration_id=administration_id, debtor_ref=debtor.provider_ref)
+
+
+def mark_invoice_uncollectible(
+    rt: Runtime, org_id: int, administration_id: int, invoice_ref: str, *, confirm: bool = False
+) -> None:
+    """Write one invoice off as uncollectible: our reminders stop and the package is told (Moneybird's
+    uncollectible state; a note elsewhere). Refused without ``confirm=True``: it cannot be undone at the provider."""
+    if not confirm:
+        raise PermanentError(_confirm_text(f"invoice {invoice_ref}"))
+    with transaction(rt.sessions) as s:
+        adm = repos.get_administration(s, org_id, administration_id)
+        inv = invoice_row(s, org_id, administration_id, invoice_ref)
+        state = repos.reminder_state(s, org_id, administration_id, inv.provider_ref)
+        if state.written_off_on is not None:
+            return
+        today = today_for(rt, adm)
+        queue_writeback(s, adm, action="mark_uncollectible", kind="uncollectible", debtor_ref=inv.debtor_ref,
+                        invoice_refs=[inv.provider_ref], subject=f"invoice:{inv.provider_ref}",
+                        text="Oninbaar verklaard", today=today, level=state.level or 0)
+        state.written_off_on, state.updated_at = today, repos.utcnow()
+        repos.audit(s, org_id, "uncollectible", "marked uncollectible (confirmed)",
+                    administration_id=administration_id, invoice_ref=inv.provider_ref, debtor_ref=inv.debtor_ref,
+                    data={"open_minor": inv.open_minor, "currency": inv.currency})
+
+
+def _confirm_text(what: str) -> str:
+    return (f"marking {what} uncollectible writes it off at the accounting package and stops all reminders; "
+            "confirm explicitly (--confirm)")
