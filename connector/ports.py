@@ -154,6 +154,12 @@ class AccountingAdapter:
 
     # --- declarations (pure, static) ---------------------------------------------------------------------
     @classmethod
+    def scopes_for(cls, config: Any) -> tuple[str, ...]:
+        """The scopes to request: the config's ``scopes`` setting when it has one, else the declared ones."""
+        configured = str(getattr(config, "scopes", "") or "").split()
+        return tuple(configured) or cls.oauth.scopes
+
+    @classmethod
     def classify(cls, status: int, headers: Mapping[str, str], body: bytes) -> ResponseAction:
         """The status-code table: 2xx OK, the codes in ``status_actions``, 5xx retry, any other 4xx permanent."""
         if 200 <= status < 300:

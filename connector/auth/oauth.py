@@ -59,9 +59,8 @@ def _secret(config: Any) -> str:
 
 
 def scopes_for(adapter_cls: type[AccountingAdapter], config: Any) -> str:
-    """The adapter's declared scopes; when it declares none, the config's ``scopes`` string (Moneybird)."""
-    declared = " ".join(adapter_cls.oauth.scopes)
-    return declared or str(getattr(config, "scopes", "") or "")
+    """The space-separated scopes the adapter asks for with this config (Xero: granular or broad)."""
+    return " ".join(adapter_cls.scopes_for(config))
 
 
 def authorize_url(

@@ -78,6 +78,7 @@ def test_scopes_follow_the_setting(server: RunningServer, granular: bool, scopes
     url = authorize_url(XeroAdapter, config, REDIRECT, "s", code_verifier="x" * 50)
     query = parse_qs(urlsplit(url).query)
     assert query["code_challenge_method"] == ["S256"] and url.startswith(f"{server.url}/identity/connect/authorize")
+    assert query["scope"] == [" ".join(scopes)]  # the setting reaches the authorize URL
     granted = _authorize(server, scope=" ".join(scopes))
     assert granted["scope"] == [" ".join(scopes)]
 
