@@ -37,7 +37,12 @@ class Runtime:
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         self.cipher = TokenCipher(settings.fernet_keys())
         self.tokens = TokenManager(
-            self.sessions, self.cipher, clock, adapters=ADAPTERS, provider_config=self._config_by_provider
+            self.sessions,
+            self.cipher,
+            clock,
+            adapters=ADAPTERS,
+            provider_config=self._config_by_provider,
+            connection_config=self.provider_config,  # exact.md §1.1: token calls go to the connection's own site
         )
         self.budget = RateBudget(budget_url or settings.rate_limit_url, clock=clock)
         self.api_calls: Counter[str] = Counter()

@@ -84,3 +84,28 @@ def test_two_workers_racing_make_one_refresh(engine: Engine, world: Exact) -> No
         worker.join(timeout=30)
     assert len(results) == 4 and len(set(results)) == 1
     assert _refreshes(world) == [("refresh_token", 200)]
+
+
+def test_refresh_goes_to_the_connections_own_country_site(sqlite_url: str, world: Exact) -> None:
+    """exact.md §1.1: a connection made on another country site refreshes there, not on the default site."""
+    from connector.runtime import Runtime
+    from connector.settings import Settings
+
+    dead_default = "http://127.0.0.1:9"  # nothing listens here: a refresh sent to the default site would fail
+    settings = Settings(
+        database_url=sqlite_url,
+        secret_keys=[Fernet.generate_key().decode()],  # type: ignore[list-item]
+        exact=ExactConfig(base_url=dead_default, client_id=CLIENT_ID, client_secret=CLIENT_SECRET),  # type: ignore[arg-type]
+    )
+    rt = Runtime(settings, clock=world.clock, budget_url="memory://")
+    tokens = ExactAdapter.parse_token_response(world.connect(), world.clock())
+    with rt.sessions.begin() as session:
+        org_id = repos.create_organisation(session, "org-site")
+        connection = repos.create_connection(session, org_id, "exact")
+        connection.site_url = world.url
+        connection_id = connection.id
+    rt.tokens.store_initial(connection_id, org_id, tokens)
+    world.clock.advance(576)
+    assert rt.tokens.access_token(connection_id) != tokens.access_token
+    assert _refreshes(world) == [("refresh_token", 200)]
+    rt.close()
