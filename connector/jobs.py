@@ -17,6 +17,7 @@ import structlog
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from connector import dunning, inbox, outbox, sync
+from connector.errors import RateLimited, ReauthRequired
 from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.storage import repos, tables
@@ -73,9 +74,17 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
     @huey.task(retries=3, retry_delay=60)
     def sync_connection(org_id: int, connection_id: int, full: bool = False) -> dict[str, Any]:
         rt = runtime()
-        report = with_lease(
-            rt, org_id, f"sync:{connection_id}", lambda: sync.sync_connection(rt, org_id, connection_id, full=full)
-        )
+        try:
+            report = with_lease(
+                rt, org_id, f"sync:{connection_id}", lambda: sync.sync_connection(rt, org_id, connection_id, full=full)
+            )
+        except RateLimited as exc:  # rescheduled at the reset instead of blocking a worker (engineering §2.4)
+            if exc.until is None:
+                raise
+            sync_connection.schedule(args=(org_id, connection_id, full), eta=exc.until)
+            return {"rescheduled": exc.until.isoformat()}
+        except ReauthRequired:
+            return {"needs_reauth": True}  # the connection is marked; its jobs stop until the user reconnects
         return {"pages": report.pages, "api_calls": report.api_calls} if report else {}
 
     @huey.task()

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
 
+from connector.errors import RateLimited, ReauthRequired
 from connector.model import Debtor, Invoice, Page, WebhookEvent
 from connector.ports import AccountingAdapter
 from connector.runtime import Runtime
@@ -64,10 +66,18 @@ def store_page(rt: Runtime, adm: tables.Administration, stream: str, page: Page[
     report.pages += 1
 
 
+# the invoice stream also carries credit notes (Moneybird credit invoices, Exact negative entries): their stored
+# versions live in the credit-note table, and without them every incremental sync re-read every credit note
+KNOWN_IN = {"invoices": ("invoices", "credit_notes")}
+
+
 def _known(rt: Runtime, adm: tables.Administration, stream: str) -> Callable[[Sequence[str]], Mapping[str, str]]:
     def lookup(refs: Sequence[str]) -> Mapping[str, str]:
+        found: dict[str, str] = {}
         with rt.sessions() as s:
-            return repos.known_versions(s, adm.org_id, adm.id, stream, refs)
+            for stored_as in KNOWN_IN.get(stream, (stream,)):
+                found.update(repos.known_versions(s, adm.org_id, adm.id, stored_as, refs))
+        return found
 
     return lookup
 
@@ -107,7 +117,20 @@ def discover_administrations(rt: Runtime, org_id: int, connection_id: int) -> li
         connection = repos.get_connection(s, org_id, connection_id)
     tenants = rt.adapter_for(connection).list_tenants()
     with transaction(rt.sessions) as s:
+        reached = {t.provider_tenant_id for t in tenants}
+        for adm in repos.list_administrations(s, org_id, connection_id):
+            if adm.provider_tenant_id not in reached and not adm.suspended:
+                adm.suspended = True  # disconnected at the provider (e.g. Xero DELETE /connections): stop using it
+                repos.audit(
+                    s,
+                    org_id,
+                    "connection",
+                    f"{adm.name} is no longer reachable through this grant",
+                    administration_id=adm.id,
+                )
         rows = [repos.upsert_administration(s, org_id, connection_id, connection.provider, t) for t in tenants]
+    if not tenants:
+        raise ReauthRequired("the grant reaches no administration any more", provider=connection.provider)
     return rows
 
 
@@ -116,18 +139,50 @@ def sync_connection(
 ) -> SyncReport:
     with rt.sessions() as s:
         connection = repos.get_connection(s, org_id, connection_id)
+    now = rt.clock()
+    if connection.parked_until is not None and connection.parked_until > now:
+        raise RateLimited(f"connection parked: {connection.parked_reason}", until=connection.parked_until, scope="day")
     adapter = rt.adapter_for(connection)
     before = rt.calls_for(connection_id)
     report = SyncReport()
-    for adm in discover_administrations(rt, org_id, connection_id):
-        if adm.suspended:
-            continue
-        log.info("sync.administration", administration_id=adm.id, full=full)
-        sync_administration(rt, adapter, adm, full=full, progress=progress, report=report)
+    try:
+        for adm in discover_administrations(rt, org_id, connection_id):
+            if adm.suspended:
+                continue
+            log.info("sync.administration", administration_id=adm.id, full=full)
+            sync_administration(rt, adapter, adm, full=full, progress=progress, report=report)
+    except RateLimited as exc:
+        if exc.scope == "day" and exc.until is not None:  # never sleep on a daily limit: park until it resets
+            _set_status(
+                rt,
+                org_id,
+                connection_id,
+                "active",
+                exc.until,
+                f"daily API limit reached; resumes {exc.until:%Y-%m-%d %H:%M} UTC",
+            )
+        raise
+    except ReauthRequired:
+        _set_status(
+            rt,
+            org_id,
+            connection_id,
+            "needs_reauth",
+            None,
+            f"access was revoked or expired: run `dunning connect {connection.provider}`",
+        )
+        raise
     with transaction(rt.sessions) as s:
-        repos.get_connection(s, org_id, connection_id).last_sync_at = rt.clock()
+        row = repos.get_connection(s, org_id, connection_id)
+        row.last_sync_at, row.parked_until, row.parked_reason = rt.clock(), None, None
     report.api_calls = rt.calls_for(connection_id) - before
     return report
+
+
+def _set_status(rt: Runtime, org_id: int, connection_id: int, status: str, until: datetime | None, reason: str) -> None:
+    with transaction(rt.sessions) as s:
+        repos.set_connection_status(s, org_id, connection_id, status, parked_until=until, reason=reason)
+        repos.audit(s, org_id, "connection", reason)
 
 
 def refresh_invoices(
