@@ -327,8 +327,16 @@ def doctor(org: str = "default", as_json: Annotated[bool, typer.Option("--json")
         checks["keys"] = str(exc)
         _emit(checks, as_json)
         raise typer.Exit(1) from None
+    from sqlalchemy.exc import SQLAlchemyError
+
     rt = _runtime(settings)
-    org_id = services.ensure_organisation(rt, org)
+    try:
+        org_id = services.ensure_organisation(rt, org)
+    except SQLAlchemyError as exc:  # e.g. a fresh var/ without tables: say what to do instead of a traceback
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        checks["database_error"] = f"{reason}; run `dunning db upgrade`"
+        _emit(checks, as_json)
+        raise typer.Exit(1) from None
     with rt.sessions() as s:
         checks["connections"] = [
             {
@@ -371,6 +379,9 @@ def report(
     """Aging buckets, DSO, or a weekly cash-flow forecast from stored data."""
     from connector import reporting, services
 
+    if kind not in reporting.KINDS:
+        err.print(f"unknown report {kind!r}: choose one of {', '.join(reporting.KINDS)}")
+        raise typer.Exit(2)
     rt = _runtime()
     org_id = services.ensure_organisation(rt, org)
     result = reporting.build(rt, org_id, kind, _today())

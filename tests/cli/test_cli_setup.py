@@ -1,0 +1,186 @@
+"""Setting up: ``dunning keygen``, ``dunning db upgrade`` and ``dunning connect moneybird`` end to end.
+
+``connect`` runs as a real process (``python -c 'from connector.cli import app; app()' connect ...``): it prints
+the authorize URL on stdout and waits for the browser on its loopback port; the test plays the browser with
+``requests`` against a Moneybird sandbox that consents automatically and redirects to that port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from alembic.script import ScriptDirectory
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, inspect, text
+
+from connector.runtime import Runtime
+from connector.sandboxes import start_sandbox
+from connector.settings import Settings
+from connector.storage import repos, tables
+from connector.storage.db import alembic_config
+from tests.cli.conftest import Cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_keygen_prints_a_fresh_fernet_key(cli: Cli) -> None:
+    first, second = (cli.ok("keygen").stdout for _ in range(2))
+    assert first.endswith("\n") and first.count("\n") == 1
+    key = first.strip()
+    token = Fernet(key.encode()).encrypt(b"refresh token")
+    assert Fernet(key.encode()).decrypt(token) == b"refresh token"
+    assert second.strip() != key
+
+
+def test_keygen_output_works_as_dunning_secret_keys(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DUNNING_SECRET_KEYS", json.dumps([cli.ok("keygen").stdout.strip(), cli.key]))
+    cli.ok("db", "upgrade")
+    checks = cli.json("doctor", "--json")
+    assert checks["keys"] == "2 key(s)" and checks["connections"] == []
+
+
+def test_doctor_on_an_unmigrated_database_says_to_upgrade(cli: Cli) -> None:
+    result = cli("doctor", "--json")
+    assert result.exit_code == 1
+    checks = json.loads(result.stdout)
+    assert checks["keys"] == "1 key(s)"
+    assert "no such table" in checks["database_error"] and "dunning db upgrade" in checks["database_error"]
+
+
+def test_db_upgrade_creates_the_schema_at_head_and_is_idempotent(cli: Cli) -> None:
+    database = cli.var_dir / "dunning.db"
+    assert not database.exists()
+    for _ in range(2):
+        result = cli.ok("db", "upgrade")
+        assert "database is up to date" in result.stderr
+    url = f"sqlite:///{database}"
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            versions = [v for (v,) in conn.execute(text("SELECT version_num FROM alembic_version"))]
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert versions == [head]
+    assert {"organisations", "connections", "administrations", "invoices", "outbox", "inbox_events"} <= tables
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_connect_moneybird_through_the_loopback_redirect(cli: Cli) -> None:
+    cli.ok("db", "upgrade")
+    sandbox = start_sandbox(
+        "moneybird",
+        client_id="cli-test-client",
+        client_secret="cli-test-secret",
+        invoices_per_administration=5,
+        contacts_per_administration=3,
+        rate_limits=False,
+    )
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DUNNING_MONEYBIRD__BASE_URL": sandbox.url,
+        "DUNNING_MONEYBIRD__CLIENT_ID": "cli-test-client",
+        "DUNNING_MONEYBIRD__CLIENT_SECRET": "cli-test-secret",
+        "DUNNING_BASE_URL": sandbox.url,  # webhooks registered somewhere reachable; not exercised here
+    }
+    command = [sys.executable, "-c", "from connector.cli import app; app()", "connect", "moneybird"]
+    process = subprocess.Popen(
+        [*command, "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        authorize = process.stdout.readline().strip()
+        parts = urlsplit(authorize)
+        query = parse_qs(parts.query)
+        assert f"{parts.scheme}://{parts.netloc}" == sandbox.url and parts.path == "/oauth/authorize"
+        assert query["client_id"] == ["cli-test-client"]
+        assert query["redirect_uri"] == [f"http://127.0.0.1:{port}/oauth/moneybird/callback"]
+        assert query["state"][0]
+        # the "browser": the sandbox consents automatically and redirects to the command's loopback server
+        page = requests.get(authorize, timeout=30)
+        assert page.status_code == 200 and "return to the terminal" in page.text
+        assert page.url.startswith(f"http://127.0.0.1:{port}/oauth/moneybird/callback?code=")
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        sandbox.shutdown()
+    assert process.returncode == 0, stderr
+    assert stdout == "", "the authorize URL is the only thing on stdout"
+    tenants = sandbox.app.extensions["sandbox"].tenant_ids()
+    assert f"connected: {len(tenants)} administration(s)" in stderr
+
+    rt = Runtime(Settings(), budget_url="memory://")
+    try:
+        with rt.sessions() as s:
+            org_id = repos.find_organisation(s, "default")
+            assert org_id is not None
+            connections = repos.list_connections(s, org_id, "moneybird")
+            administrations = repos.list_administrations(s, org_id)
+            states = s.query(tables.OAuthState).count()
+        assert [c.status for c in connections] == ["active"]
+        assert sorted(a.provider_tenant_id for a in administrations) == sorted(tenants)
+        assert states == 0, "the OAuth state is single use"
+        assert rt.tokens.access_token(connections[0].id)  # stored encrypted, readable with the configured key
+    finally:
+        rt.close()
+
+
+def test_connect_reports_a_refused_consent(cli: Cli) -> None:
+    cli.ok("db", "upgrade")
+    sandbox = start_sandbox(
+        "moneybird", client_id="cli-test-client", client_secret="cli-test-secret", auto_consent=False
+    )
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DUNNING_MONEYBIRD__BASE_URL": sandbox.url,
+        "DUNNING_MONEYBIRD__CLIENT_ID": "cli-test-client",
+        "DUNNING_MONEYBIRD__CLIENT_SECRET": "cli-test-secret",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from connector.cli import app; app()", "connect", "moneybird", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        authorize = process.stdout.readline().strip()
+        consent = requests.get(authorize, timeout=30)
+        assert "Toegang verlenen" in consent.text
+        fields = dict(parse_qs(urlsplit(authorize).query))
+        form = {k: v[0] for k, v in fields.items()} | {"decision": "deny"}
+        requests.post(f"{sandbox.url}/oauth/authorize", data=form, timeout=30)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        sandbox.shutdown()
+    assert process.returncode == 1
+    assert "connecting failed: access_denied" in stderr
