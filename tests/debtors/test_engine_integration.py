@@ -236,7 +236,7 @@ def test_hand_over_writes_pdf_and_csv_with_everything_and_stops_reminders(world:
     # WIK on 1,250.00 = 15 % = 187.50 (L1); commercial interest 10.15 %: 1000 x 58/365 = 16.13, 250 x 44/365 = 3.06
     assert claim == {"principal": "1250.00", "collection_costs": "187.50", "vat_on_costs": "0.00", "interest": "19.19"}
     assert result.total_claim == Decimal("1456.69")
-    assert all((s := w.state(ref)) is not None and s.handed_over for ref in ("h1", "h2"))
+    assert all((st := w.state(ref)) is not None and st.handed_over for ref in ("h1", "h2"))
 
     queued = len(w.outbox())
     report = w.run(date(2026, 3, 2))
