@@ -16,7 +16,8 @@ from typing import Any
 
 import structlog
 
-from connector.model import InvoiceStatus, Money, Segment
+from connector.model import Capability, InvoiceStatus, Money, Segment
+from connector.registry import adapter_class
 from connector.rules.decisions import Decision, EvaluationResult, Message, NonDecision, Reason
 from connector.rules.engine import RunContext, evaluate
 from connector.rules.interest import RateTable, load_rate_table
@@ -35,6 +36,7 @@ from connector.storage.db import transaction
 
 log = structlog.get_logger(__name__)
 PROVIDER_COUNTED = {Action.FRIENDLY_REMINDER, Action.REMINDER}  # steps a package's own workflow also sends
+PROVIDER_CHASED = PROVIDER_COUNTED | {Action.FINAL_NOTICE, Action.DEMAND_LETTER}  # what its reminders would double
 QUIET_REASONS = {Reason.NOT_DUE, Reason.PAID, Reason.DRAFT, Reason.VOIDED, Reason.CREDITED}
 
 
@@ -255,8 +257,12 @@ def _commit_run(
     with transaction(rt.sessions) as s:
         run = repos.start_run(s, adm.org_id, adm.id, today, dry_run=False)
         invoices = {i.provider_ref: i for i in repos.get_invoices(s, adm.org_id, adm.id, open_only=True)}
+        cannot_pause = Capability.PAUSE_PROVIDER_REMINDERS not in adapter_class(adm.provider).capabilities
         for message in result.messages:
             report.messages += 1
+            if message.needs_provider_pause and cannot_pause and message.action in PROVIDER_CHASED:
+                _blocked_double_chase(s, adm, message)  # the level stays, so the ladder resumes once it is off
+                continue
             decisions = list(message.decisions)
             by_provider = [
                 d
@@ -304,6 +310,25 @@ def _commit_run(
 
 def _cost_line(line: Any) -> dict[str, str] | None:
     return {k: str(v) for k, v in dataclasses.asdict(line).items()} if line is not None else None
+
+
+def _blocked_double_chase(s: Any, adm: tables.Administration, message: Message) -> None:
+    """Double-chase guard (U15): the package chases by itself and cannot be paused per invoice (Xero)."""
+    text = (
+        f"not sent: {adm.provider}'s own invoice reminders are on for {adm.name} and cannot be paused per invoice; "
+        f"switch them off in {adm.provider} or set who_chases_when_provider_reminders_on: provider in the policy"
+    )
+    for decision in message.decisions:
+        repos.audit(
+            s,
+            adm.org_id,
+            "non_decision",
+            f"double_chase: {text}",
+            administration_id=adm.id,
+            invoice_ref=decision.invoice_ref,
+            debtor_ref=decision.debtor_ref,
+            data={"why": decision.why.model_dump(mode="json")},
+        )
 
 
 def _payload(message: Message) -> dict[str, Any]:
