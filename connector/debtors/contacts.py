@@ -76,6 +76,10 @@ def record_call_outcome(
             invoice_ref=inv.provider_ref if inv else None, at=called_at, channel="phone", direction="out",
             reason_code=late, outcome=result.value, note=note or None, promise_date=promise_date,
         )
+        for task in repos.outbox_items(s, org_id, status="task_open"):  # the worklist's phone task is done
+            if task.administration_id == administration_id and task.debtor_ref == debtor.provider_ref:
+                task.status, task.done_at = "done", called_at
+                task.payload = {**task.payload, "outcome": result.value, "contact_moment": moment}
         if result is CallOutcome.PROMISE_TO_PAY and promise_date is not None:
             apply_promise(s, adm, debtor.provider_ref, inv, promise_date, today, note="(phone)")
         elif result is CallOutcome.DISPUTE:
