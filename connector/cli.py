@@ -389,3 +389,264 @@ def report(
         sys.stdout.write(reporting.to_csv(kind, result))
     else:
         _emit(result, as_json)
+
+
+# --- debtor management (P10-P19): holds, promises, arrangements, calls, credit stop, write-off, hand-over -------
+
+arrangement_app = typer.Typer(help="Payment arrangements (installments, P12).", no_args_is_help=True)
+app.add_typer(arrangement_app, name="arrangement")
+Org = Annotated[str, typer.Option("--org", help="Organisation name.")]
+AdmOption = Annotated[
+    int | None, typer.Option("--administration", help="Administration id, when the reference is ambiguous.")
+]
+
+
+def _dm_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"{option} {value!r} is not a date; write it as YYYY-MM-DD")
+        raise typer.Exit(2) from None
+
+
+def _dm_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a debtor-management service; a refusal (unknown ref, ambiguity, missing confirmation) exits 1 with why."""
+    from connector.errors import ConnectorError
+
+    try:
+        return fn(*args, **kwargs)
+    except ConnectorError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+
+
+def _dm_context(org: str, ref: str, administration: int | None, *, debtor: bool) -> tuple[Any, int, int]:
+    from connector import debtors, services
+
+    rt = _runtime()
+    org_id = services.ensure_organisation(rt, org)
+    resolve = debtors.resolve_debtor if debtor else debtors.resolve_invoice
+    return rt, org_id, _dm_call(resolve, rt, org_id, ref, administration)
+
+
+@app.command()
+def hold(
+    ref: Annotated[str, typer.Argument(help="Invoice (provider ref or number), or debtor with --debtor.")],
+    reason: Annotated[str, typer.Option(help="dispute|complaint|awaiting_credit_note|payment_claimed|talk_first|"
+                                             "insolvency|other")],
+    until: Annotated[str | None, typer.Option(help="Last day of the hold (YYYY-MM-DD); default: until released.")]
+    = None,
+    debtor: Annotated[bool, typer.Option("--debtor", help="REF is a debtor: hold all its invoices.")] = False,
+    administration: AdmOption = None,
+    org: Org = "default",
+) -> None:
+    """Put an invoice (or a debtor) on hold with a reason code: no reminders; a note goes to the package (P11)."""
+    from connector import debtors
+
+    rt, org_id, adm_id = _dm_context(org, ref, administration, debtor=debtor)
+    fn = debtors.hold_debtor if debtor else debtors.hold_invoice
+    changed = _dm_call(fn, rt, org_id, adm_id, ref, reason, until=_dm_date(until, "--until"))
+    err.print(f"{ref} on hold ({reason})" if changed else f"{ref} was already on hold ({reason})")
+
+
+@app.command()
+def release(
+    ref: Annotated[str, typer.Argument(help="Invoice, or debtor with --debtor.")],
+    debtor: Annotated[bool, typer.Option("--debtor", help="REF is a debtor.")] = False,
+    administration: AdmOption = None,
+    org: Org = "default",
+) -> None:
+    """Lift a hold: the reminder sequence resumes on the next run (a note goes to the package)."""
+    from connector import debtors
+
+    rt, org_id, adm_id = _dm_context(org, ref, administration, debtor=debtor)
+    fn = debtors.release_debtor if debtor else debtors.release_invoice
+    err.print(f"{ref} released" if _dm_call(fn, rt, org_id, adm_id, ref) else f"{ref} was not on hold")
+
+
+@app.command()
+def promise(
+    ref: Annotated[str, typer.Argument(help="Invoice, or debtor with --debtor.")],
+    on: Annotated[str, typer.Option("--date", help="Promised payment date YYYY-MM-DD.")],
+    debtor: Annotated[bool, typer.Option("--debtor", help="REF is a debtor: the promise covers all its invoices.")]
+    = False,
+    administration: AdmOption = None,
+    org: Org = "default",
+) -> None:
+    """Record a promise to pay: reminders pause through that date and resume by themselves after it (P13)."""
+    from connector import debtors
+
+    rt, org_id, adm_id = _dm_context(org, ref, administration, debtor=debtor)
+    fn = debtors.promise_debtor if debtor else debtors.promise_invoice
+    _dm_call(fn, rt, org_id, adm_id, ref, _dm_date(on, "--date"))
+    err.print(f"{ref}: promise to pay by {on}")
+
+
+@arrangement_app.command("create")
+def arrangement_create(
+    debtor: Annotated[str, typer.Option("--debtor", help="Debtor ref or customer number.")],
+    invoices: Annotated[str, typer.Option("--invoices", help="Comma-separated invoice refs or numbers.")],
+    installments: Annotated[int, typer.Option("--installments", min=1)],
+    first: Annotated[str, typer.Option("--first", help="Due date of the first installment YYYY-MM-DD.")],
+    every_days: Annotated[int, typer.Option("--every-days", min=1)] = 30,
+    note: str | None = None,
+    administration: AdmOption = None,
+    org: Org = "default",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Agree installments over one or more open invoices of a debtor; the ladder pauses while they are kept."""
+    from connector import debtors
+
+    rt, org_id, adm_id = _dm_context(org, debtor, administration, debtor=True)
+    refs = [r.strip() for r in invoices.split(",") if r.strip()]
+    first_due = _dm_date(first, "--first")
+    plan = _dm_call(debtors.create_arrangement, rt, org_id, adm_id, debtor, refs, installments=installments,
+                    first_due=first_due, every_days=every_days, note=note)
+    _emit(next(a for a in debtors.list_arrangements(rt, org_id) if a["id"] == plan), as_json)
+
+
+@arrangement_app.command("list")
+def arrangement_list(
+    status: Annotated[str | None, typer.Option(help="active|completed|broken|cancelled")] = None,
+    org: Org = "default",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Payment arrangements with their installments."""
+    from connector import debtors, services
+
+    rt = _runtime()
+    _emit(debtors.list_arrangements(rt, services.ensure_organisation(rt, org), status=status), as_json)
+
+
+@arrangement_app.command("pay")
+def arrangement_pay(
+    arrangement_id: Annotated[int, typer.Argument(metavar="ID")],
+    installment: Annotated[int, typer.Option("--installment", min=1, help="Installment number (1 = first).")],
+    paid_on: Annotated[str | None, typer.Option("--date", help="Paid on YYYY-MM-DD; default today.")] = None,
+    org: Org = "default",
+) -> None:
+    """Record an installment as paid (payments synced from the package are matched by `arrangement check`)."""
+    from connector import debtors, services
+
+    rt = _runtime()
+    org_id = services.ensure_organisation(rt, org)
+    status = _dm_call(debtors.pay_installment, rt, org_id, arrangement_id, installment,
+                      paid_on=_dm_date(paid_on, "--date"))
+    err.print(f"arrangement {arrangement_id}: installment {installment} paid; arrangement {status}")
+
+
+@arrangement_app.command("cancel")
+def arrangement_cancel(
+    arrangement_id: Annotated[int, typer.Argument(metavar="ID")], reason: str = "by hand", org: Org = "default"
+) -> None:
+    """Cancel an active arrangement: the normal sequence resumes."""
+    from connector import debtors, services
+
+    rt = _runtime()
+    _dm_call(debtors.cancel_arrangement, rt, services.ensure_organisation(rt, org), arrangement_id, reason=reason)
+    err.print(f"arrangement {arrangement_id} cancelled")
+
+
+@arrangement_app.command("check")
+def arrangement_check(
+    run_date: Annotated[str | None, typer.Option("--date", help="Check date YYYY-MM-DD; default today.")] = None,
+    org: Org = "default",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The daily follow-up: lapsed holds, passed promises (kept/broken), installments paid, arrangements broken."""
+    from connector import debtors, services
+
+    rt = _runtime()
+    day = _dm_date(run_date, "--date") or _today()
+    _emit(debtors.daily_checks(rt, services.ensure_organisation(rt, org), day).as_dict(), as_json)
+
+
+@app.command()
+def call(
+    debtor: Annotated[str, typer.Argument(help="Debtor ref or customer number.")],
+    outcome: Annotated[str, typer.Option(help="promise_to_pay|payment_arrangement|dispute|already_paid|call_back|"
+                                              "no_answer|voicemail|wrong_number|refused")],
+    reason: Annotated[str | None, typer.Option(help="Late-payment reason: miscommunication|dissatisfied|"
+                                                    "financial_trouble|negligence|other")] = None,
+    promise_on: Annotated[str | None, typer.Option("--promise", help="Promised date (promise_to_pay).")] = None,
+    invoice: Annotated[str | None, typer.Option(help="The invoice the call was about.")] = None,
+    note: str = "",
+    administration: AdmOption = None,
+    org: Org = "default",
+) -> None:
+    """Record a phone call with its outcome and reason (P10); a promise pauses, a dispute holds."""
+    from connector import debtors
+
+    rt, org_id, adm_id = _dm_context(org, debtor, administration, debtor=True)
+    moment = _dm_call(debtors.record_call_outcome, rt, org_id, adm_id, debtor, outcome, reason=reason,
+                      promise_date=_dm_date(promise_on, "--promise"), invoice_ref=invoice, note=note)
+    err.print(f"contact moment {moment} recorded ({outcome})")
+
+
+@app.command("credit-stop")
+def credit_stop(
+    debtor: Annotated[str, typer.Argument(help="Debtor ref or customer number.")],
+    lift: Annotated[bool, typer.Option("--lift", help="Lift the credit stop.")] = False,
+    reason: str = "by hand",
+    administration: AdmOption = None,
+    org: Org = "default",
+) -> None:
+    """Set (or --lift) a credit stop by hand; written back to the package (P14)."""
+    from connector import debtors
+
+    rt, org_id, adm_id = _dm_context(org, debtor, administration, debtor=True)
+    changed = _dm_call(debtors.set_credit_stop, rt, org_id, adm_id, debtor, stop=not lift, reason=reason)
+    state = "lifted" if lift else "set"
+    err.print(f"credit stop {state} for {debtor}" if changed else f"credit stop was already {state} for {debtor}")
+
+
+@app.command()
+def uncollectible(
+    invoice: Annotated[str, typer.Argument(help="Invoice ref or number.")],
+    confirm: Annotated[bool, typer.Option("--confirm", help="Yes, write it off at the package.")] = False,
+    administration: AdmOption = None,
+    org: Org = "default",
+) -> None:
+    """Mark an invoice uncollectible: reminders stop and the package is told. Needs --confirm."""
+    from connector import debtors
+
+    rt, org_id, adm_id = _dm_context(org, invoice, administration, debtor=False)
+    _dm_call(debtors.mark_invoice_uncollectible, rt, org_id, adm_id, invoice, confirm=confirm)
+    err.print(f"{invoice} marked uncollectible")
+
+
+@app.command("hand-over")
+def hand_over_cmd(
+    debtor: Annotated[str, typer.Argument(help="Debtor ref or customer number.")],
+    out: Annotated[str, typer.Option("--out", help="Directory for the dossier PDF and CSV.")],
+    agency: Annotated[str | None, typer.Option(help="Collection agency name.")] = None,
+    registration: Annotated[str | None, typer.Option(help="The agency's Justis registration (L8).")] = None,
+    administration: AdmOption = None,
+    org: Org = "default",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Hand a debtor over to a collection agency: dossier as PDF + CSV, and our reminders stop (P16)."""
+    from pathlib import Path
+
+    from connector import debtors
+
+    rt, org_id, adm_id = _dm_context(org, debtor, administration, debtor=True)
+    result = _dm_call(debtors.hand_over, rt, org_id, adm_id, debtor, Path(out), agency=agency,
+                      agency_registration=registration)
+    _emit({"pdf": str(result.pdf_path), "csv": str(result.csv_path), "invoices": list(result.invoices),
+           "total_claim": str(result.total_claim), "currency": result.currency, "pdf_sha256": result.pdf_sha256},
+          as_json)
+
+
+@app.command()
+def classify(org: Org = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Risk class per debtor from payment behaviour and broken promises/arrangements (thresholds: P19 docs)."""
+    from dataclasses import asdict
+
+    from connector import debtors, services
+
+    rt = _runtime()
+    rows = [asdict(r) for r in debtors.classify_debtors(rt, services.ensure_organisation(rt, org))]
+    _emit(rows, as_json)
