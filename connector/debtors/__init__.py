@@ -1,6 +1,7 @@
 """Debtor management (P10-P19, L9): the services a credit controller uses on one debtor or invoice.
 
-Sits beside ``connector.services`` (called by the CLI, the dashboard and jobs); writes our own dunning state
+Sits below ``connector.services`` and ``connector.jobs`` (called by the CLI, the dashboard and the daily job) and
+above the dunning run (``connector.dunning``), whose snapshots it reuses; writes our own dunning state
 (holds, promises, arrangements, contact moments, flags) that ``connector.dunning`` reads into every
 ``InvoiceSnapshot``, and queues write-backs for ``connector.outbox``. See the submodules:
 ``holds`` (P11, P13, P14, P19, L9), ``arrangements`` (P12), ``contacts`` (P10, L2 receipt), ``checks`` (the daily
