@@ -650,3 +650,12 @@ def classify(org: Org = "default", as_json: Annotated[bool, typer.Option("--json
     rt = _runtime()
     rows = [asdict(r) for r in debtors.classify_debtors(rt, services.ensure_organisation(rt, org))]
     _emit(rows, as_json)
+
+
+@app.command()
+def reasons(org: Org = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Late-payment reasons recorded with contact moments, per administration and month (P10)."""
+    from connector import debtors, services
+
+    rt = _runtime()
+    _emit(debtors.late_reasons(rt, services.ensure_organisation(rt, org)), as_json)

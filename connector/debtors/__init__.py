@@ -22,7 +22,7 @@ from connector.debtors.arrangements import (
 from connector.debtors.checks import DailyCheck, check_promises, daily_checks, expire_holds
 from connector.debtors.classify import DebtorRisk, classify_debtors, risk_class
 from connector.debtors.common import resolve_debtor, resolve_invoice
-from connector.debtors.contacts import record_call_outcome, record_contact, record_letter_receipt
+from connector.debtors.contacts import late_reasons, record_call_outcome, record_contact, record_letter_receipt
 from connector.debtors.handover import Claim, HandOverResult, claim, hand_over
 from connector.debtors.holds import (
     CollectionStatus,
@@ -59,6 +59,7 @@ __all__ = [
     "hand_over",
     "hold_debtor",
     "hold_invoice",
+    "late_reasons",
     "list_arrangements",
     "mark_invoice_uncollectible",
     "pay_installment",

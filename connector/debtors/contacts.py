@@ -137,3 +137,18 @@ def record_letter_receipt(rt: Runtime, org_id: int, evidence_id: int, received_o
         repos.audit(s, org_id, "letter_received", f"{row.kind} received on {received_on.isoformat()}",
                     administration_id=row.administration_id, debtor_ref=row.debtor_ref,
                     data={"letter_evidence": evidence_id})
+
+
+def late_reasons(rt: Runtime, org_id: int) -> list[dict[str, str | int]]:
+    """P10: how often each late-payment reason was recorded, per administration and month (of the contact)."""
+    counts: dict[tuple[int, str, str], int] = {}
+    with rt.sessions() as s:
+        for adm in repos.list_administrations(s, org_id):
+            for moment in repos.contact_moments(s, org_id, adm.id):
+                if moment.reason_code:
+                    key = (adm.id, moment.at.strftime("%Y-%m"), moment.reason_code)
+                    counts[key] = counts.get(key, 0) + 1
+    return [
+        {"administration_id": adm_id, "month": month, "reason": reason, "count": count}
+        for (adm_id, month, reason), count in sorted(counts.items())
+    ]

@@ -32,7 +32,8 @@ from connector.storage import repos, tables
 from connector.storage.db import transaction
 
 _ONE_DAY = timedelta(days=1)
-INTERNAL_AUDIT_KINDS = frozenset({"preview", "non_decision"})  # not part of the debtor's file
+# internal previews, and entries that duplicate a contact moment already listed, stay out of the debtor's file
+INTERNAL_AUDIT_KINDS = frozenset({"preview", "non_decision", "call", "contact"})
 LETTER_TITLES = {
     "fourteen_day_letter": "14-day letter (veertiendagenbrief)",
     "demand_letter": "Demand letter (aanmaning)",
@@ -184,7 +185,7 @@ def _dossier(
                       reference=m.document_sha256)
         for m in moments
     ] + [
-        ContactMoment(at=e.created_at, channel="note", direction="out", summary=f"{e.kind}: {e.message}"[:300],
+        ContactMoment(at=e.created_at, channel="note", direction="out", summary=f"[{e.kind}] {e.message}"[:300],
                       reference=f"audit:{e.id}")
         for e in trail
         if e.kind not in INTERNAL_AUDIT_KINDS

@@ -163,3 +163,29 @@ def test_refs_resolve_by_number_and_ambiguity_is_refused(world: World) -> None:
     with pytest.raises(PermanentError, match="--administration"):
         debtors.resolve_invoice(world.rt, world.org_id, "i1")
     assert debtors.resolve_invoice(world.rt, world.org_id, "i1", other_id) == other_id
+
+
+def test_late_reasons_are_counted_per_month(world: World) -> None:
+    w = world
+    w.debtor("d1")
+    w.debtor("d2")
+    calls = [
+        (date(2026, 1, 5), "d1", "financial_trouble"),
+        (date(2026, 1, 20), "d2", "financial_trouble"),
+        (date(2026, 1, 21), "d2", "miscommunication"),
+        (date(2026, 2, 2), "d1", "financial_trouble"),
+        (date(2026, 2, 3), "d1", None),
+    ]
+    for day, debtor, reason in calls:
+        w.clock.day(day)
+        debtors.record_call_outcome(w.rt, w.org_id, w.adm_id, debtor, "call_back", reason=reason)
+    debtors.record_contact(w.rt, w.org_id, w.adm_id, "d2", channel="email", note="invoice never arrived",
+                           reason="miscommunication")
+    with pytest.raises(PermanentError, match="channel"):
+        debtors.record_contact(w.rt, w.org_id, w.adm_id, "d2", channel="pigeon", note="?")
+    assert debtors.late_reasons(w.rt, w.org_id) == [
+        {"administration_id": w.adm_id, "month": "2026-01", "reason": "financial_trouble", "count": 2},
+        {"administration_id": w.adm_id, "month": "2026-01", "reason": "miscommunication", "count": 1},
+        {"administration_id": w.adm_id, "month": "2026-02", "reason": "financial_trouble", "count": 1},
+        {"administration_id": w.adm_id, "month": "2026-02", "reason": "miscommunication", "count": 1},
+    ]
