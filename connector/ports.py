@@ -117,6 +117,15 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
+class RateObservation:
+    """What a provider's headers said about one limit (adapters build these in ``rate_observation``)."""
+
+    scope: str  # 'minute', 'day', 'app', ...
+    remaining: int | None = None
+    reset_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class WebhookRegistration:
     provider_ref: str
     secret: str | None  # Moneybird returns the signing secret once, at creation
@@ -172,6 +181,11 @@ class AccountingAdapter:
     def retry_at(status: int, headers: Mapping[str, str], now: datetime) -> tuple[datetime | None, str]:
         """When a throttled or failed call may be retried (UTC), and the limit's scope ('minute', 'day', ...)."""
         return None, "minute"
+
+    @staticmethod
+    def rate_observation(headers: Mapping[str, str]) -> list[RateObservation]:
+        """What the response headers say is left of each limit; the shared budget parks an exhausted one."""
+        return []
 
     @staticmethod
     def parse_token_response(body: Mapping[str, Any], now: datetime) -> TokenSet:

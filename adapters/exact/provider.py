@@ -28,7 +28,6 @@ from adapters.exact.mapping import (
 from adapters.exact.receivables import ReceivablesReader
 from adapters.exact.writeback import ExactWriteback
 from connector.errors import GarbageResponse
-from connector.http.budget import RateObservation
 from connector.model import (
     Capability,
     Debtor,
@@ -47,6 +46,7 @@ from connector.ports import (
     KnownVersions,
     OAuthSpec,
     RateLimit,
+    RateObservation,
     WebhookRegistration,
 )
 

@@ -38,6 +38,7 @@ from connector.ports import (
     KnownVersions,
     OAuthSpec,
     RateLimit,
+    RateObservation,
     ResponseAction,
 )
 from connector.settings import XeroConfig
@@ -109,6 +110,23 @@ class XeroAdapter(AccountingAdapter):
         if scope == "day":
             return datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC), scope
         return (now + timedelta(seconds=60) if status == 429 else None), scope
+
+    @staticmethod
+    def rate_observation(headers: Mapping[str, str]) -> list[RateObservation]:
+        """xero.md §3: every response says what is left of the tenant's minute and day and the app's minute.
+
+        Xero sends no reset instant: an exhausted minute parks for a minute; an exhausted day is parked by the
+        429 that follows, whose Retry-After gives the real reset.
+        """
+        lowered = {k.lower(): v for k, v in headers.items()}
+        seen = []
+        for scope, name in (("minute", "x-minlimit-remaining"), ("day", "x-daylimit-remaining"),
+                            ("app", "x-appminlimit-remaining")):  # fmt: skip
+            raw = (lowered.get(name) or "").strip()
+            if raw.lstrip("-").isdigit():
+                reset = datetime.now(UTC) + timedelta(seconds=60) if scope in ("minute", "app") else None
+                seen.append(RateObservation(scope, int(raw), reset))
+        return seen
 
     @staticmethod
     def parse_token_response(body: Mapping[str, Any], now: datetime) -> TokenSet:

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from connector.http.budget import BudgetKey, RateBudget, RateObservation
+from connector.http.budget import BudgetKey, RateBudget
 from connector.http.factory import make_session
 from connector.http.retry import parse_retry_after, utcnow
 from connector.http.session import ConnectionSession
+from connector.ports import RateObservation
 
 __all__ = [
     "BudgetKey",

@@ -27,7 +27,7 @@ from pyrate_limiter.utils import validate_rate_list
 
 from connector.errors import ConfigurationError, RateLimited
 from connector.http.retry import utcnow
-from connector.ports import AccountingAdapter, RateLimit
+from connector.ports import AccountingAdapter, RateLimit, RateObservation
 
 log = structlog.get_logger(__name__)
 
@@ -35,15 +35,6 @@ BudgetKey = tuple[str, str]
 APP_KEY = "*"
 _MAX_WAIT_ROUNDS = 1000  # a guard: never spin, whatever a bucket reports
 _LEAK_EVERY = 64  # puts between clean-ups of expired entries
-
-
-@dataclass(frozen=True)
-class RateObservation:
-    """What a provider's headers said about one limit (adapters build these in ``rate_observation``)."""
-
-    scope: str  # 'minute', 'day', ...
-    remaining: int | None = None
-    reset_at: datetime | None = None
 
 
 class _Backend(Protocol):
@@ -315,18 +306,12 @@ class RateBudget:
         headers: Mapping[str, str],
         connection_key: str = "",
     ) -> list[RateObservation]:
-        """Learn from response headers through the adapter's optional ``rate_observation(headers)``.
+        """Learn from response headers through the adapter's ``rate_observation(headers)``.
 
         A limit the provider reports as exhausted (``remaining == 0`` with a reset instant) parks the tenant
         until that reset, so no worker spends calls that would only come back as 429.
         """
-        hook = getattr(adapter_cls, "rate_observation", None)
-        if hook is None:
-            return []
-        result = hook(headers)
-        if result is None:
-            return []
-        observations = [result] if isinstance(result, RateObservation) else list(result)
+        observations = list(adapter_cls.rate_observation(headers))
         for seen in observations:
             log.debug("rate_budget.observed", provider=adapter_cls.id, scope=seen.scope, remaining=seen.remaining)
             if seen.remaining is not None and seen.remaining <= 0 and seen.reset_at is not None:

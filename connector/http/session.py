@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,21 @@ from connector.ports import AccountingAdapter, ResponseAction
 log = structlog.get_logger(__name__)
 
 BODY_EXCERPT_CHARS = 300
+_SLOTS: dict[tuple[str, str], threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def in_flight_slot(adapter: type[AccountingAdapter], tenant: str | None) -> AbstractContextManager[Any]:
+    """At most ``adapter.max_in_flight`` requests at once per provider tenant in this process (Xero: 5).
+
+    Across processes the per-connection lease already gives one worker per connection.
+    """
+    if not adapter.max_in_flight or tenant is None:
+        return nullcontext()
+    key = (adapter.id, tenant)
+    with _SLOTS_LOCK:
+        slot = _SLOTS.setdefault(key, threading.BoundedSemaphore(adapter.max_in_flight))
+    return slot
 
 
 @dataclass
@@ -131,7 +147,8 @@ class ConnectionSession:
         with self._calls_lock:
             self.calls += 1
         try:
-            response = self.session.request(method, url, headers=merged, timeout=self.timeout, **kwargs)
+            with in_flight_slot(self.adapter, tenant):
+                response = self.session.request(method, url, headers=merged, timeout=self.timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
             error = TransientError(
                 f"{self.adapter.id} {method} {_path(url)}: {type(exc).__name__}", provider=self.adapter.id

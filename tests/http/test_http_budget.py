@@ -12,8 +12,8 @@ from typing import ClassVar
 import pytest
 
 from connector.errors import RateLimited
-from connector.http.budget import RateBudget, RateObservation
-from connector.ports import RateLimit
+from connector.http.budget import RateBudget
+from connector.ports import RateLimit, RateObservation
 from tests.http.fakes import FakeAdapter
 
 REDIS_URL = "redis://127.0.0.1:6379/15"

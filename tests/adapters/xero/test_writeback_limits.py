@@ -18,10 +18,18 @@ from connector.sandboxes import RunningServer
 from tests.adapters.xero.conftest import SettableClock, connect, make_config, no_known
 
 
-def reminder(action: WriteAction, debtor: str, invoices: list[str], key: str = "conn-1:inv:2:2026-03-10",
-             text: str = "") -> ReminderWrite:
-    return ReminderWrite(action=action, debtor_ref=debtor, invoice_refs=invoices, level=2, level_name="second",
-                         text=text, idempotency_key=key)
+def reminder(
+    action: WriteAction, debtor: str, invoices: list[str], key: str = "conn-1:inv:2:2026-03-10", text: str = ""
+) -> ReminderWrite:
+    return ReminderWrite(
+        action=action,
+        debtor_ref=debtor,
+        invoice_refs=invoices,
+        level=2,
+        level_name="second",
+        text=text,
+        idempotency_key=key,
+    )
 
 
 def test_history_note_once_per_key(adapter: XeroAdapter, sandbox: XeroSandbox) -> None:
@@ -77,39 +85,59 @@ def test_online_invoice_url(adapter: XeroAdapter, sandbox: XeroSandbox) -> None:
     assert url is not None and url.startswith("https://in.xero.com/")
 
 
-@pytest.mark.parametrize(("status", "action"), [
-    (200, ResponseAction.OK), (204, ResponseAction.OK), (400, ResponseAction.PERMANENT),
-    (401, ResponseAction.REAUTH), (403, ResponseAction.REAUTH), (404, ResponseAction.NOT_FOUND),
-    (409, ResponseAction.PERMANENT), (412, ResponseAction.PERMANENT), (429, ResponseAction.RATE_LIMITED),
-    (500, ResponseAction.RETRY), (503, ResponseAction.RETRY),
-])
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        (200, ResponseAction.OK),
+        (204, ResponseAction.OK),
+        (400, ResponseAction.PERMANENT),
+        (401, ResponseAction.REAUTH),
+        (403, ResponseAction.REAUTH),
+        (404, ResponseAction.NOT_FOUND),
+        (409, ResponseAction.PERMANENT),
+        (412, ResponseAction.PERMANENT),
+        (429, ResponseAction.RATE_LIMITED),
+        (500, ResponseAction.RETRY),
+        (503, ResponseAction.RETRY),
+    ],
+)
 def test_classify(status: int, action: ResponseAction) -> None:
     assert XeroAdapter.classify(status, {}, b"") is action
 
 
-@pytest.mark.parametrize(("headers", "seconds", "scope"), [
-    ({"Retry-After": "3", "X-Rate-Limit-Problem": "minute"}, 3, "minute"),
-    ({"retry-after": "66975", "x-rate-limit-problem": "day"}, 66975, "day"),
-    ({"Retry-After": "1", "X-Rate-Limit-Problem": "concurrent"}, 1, "concurrent"),
-    ({"Retry-After": "20", "X-Rate-Limit-Problem": "AppMinute"}, 20, "app"),
-    ({}, 60, "minute"),
-])
+@pytest.mark.parametrize(
+    ("headers", "seconds", "scope"),
+    [
+        ({"Retry-After": "3", "X-Rate-Limit-Problem": "minute"}, 3, "minute"),
+        ({"retry-after": "66975", "x-rate-limit-problem": "day"}, 66975, "day"),
+        ({"Retry-After": "1", "X-Rate-Limit-Problem": "concurrent"}, 1, "concurrent"),
+        ({"Retry-After": "20", "X-Rate-Limit-Problem": "AppMinute"}, 20, "app"),
+        ({}, 60, "minute"),
+    ],
+)
 def test_retry_at(headers: dict[str, str], seconds: int, scope: str) -> None:
     now = datetime(2026, 3, 10, 12, tzinfo=UTC)
     until, got_scope = XeroAdapter.retry_at(429, headers, now)
     assert until is not None and (until - now).total_seconds() == seconds and got_scope == scope
 
 
-def _limited(serve: Callable[..., RunningServer], clock: SettableClock, sleeps: list[float],
-             **limits: int) -> tuple[XeroAdapter, XeroSandbox]:
+def _limited(
+    serve: Callable[..., RunningServer], clock: SettableClock, sleeps: list[float], **limits: int
+) -> tuple[XeroAdapter, XeroSandbox]:
     server = serve(tenants=2, **limits)
     sandbox: XeroSandbox = server.app.extensions["sandbox"]
     config = make_config(server.url)
     tokens = connect(config, clock)
     from connector.http.session import ConnectionSession
 
-    session = ConnectionSession(XeroAdapter, access_token=lambda: tokens.access_token, session=requests.Session(),
-                                clock=clock, sleep=sleeps.append, max_retry_wait=60)
+    session = ConnectionSession(
+        XeroAdapter,
+        access_token=lambda: tokens.access_token,
+        session=requests.Session(),
+        clock=clock,
+        sleep=sleeps.append,
+        max_retry_wait=60,
+    )
     return XeroAdapter(session, config, clock=clock), sandbox
 
 
@@ -128,8 +156,9 @@ def test_minute_limit_waits_retry_after(serve: Callable[..., RunningServer], clo
     assert adapter.reminder_settings(tenant).active is False
 
 
-def test_daily_limit_raises_day_scope_without_sleeping(serve: Callable[..., RunningServer],
-                                                       clock: SettableClock) -> None:
+def test_daily_limit_raises_day_scope_without_sleeping(
+    serve: Callable[..., RunningServer], clock: SettableClock
+) -> None:
     sleeps: list[float] = []
     adapter, sandbox = _limited(serve, clock, sleeps, day_limit=3)
     first, second = sandbox.tenant_ids()[:2]
@@ -143,8 +172,10 @@ def test_daily_limit_raises_day_scope_without_sleeping(serve: Callable[..., Runn
 
 
 def test_rate_headers_and_concurrency(server: RunningServer, sandbox: XeroSandbox, tokens: object) -> None:
-    headers = {"Authorization": f"Bearer {tokens.access_token}",  # type: ignore[attr-defined]
-               "xero-tenant-id": sandbox.tenant_ids()[0]}
+    headers = {
+        "Authorization": f"Bearer {tokens.access_token}",  # type: ignore[attr-defined]
+        "xero-tenant-id": sandbox.tenant_ids()[0],
+    }
     response = requests.get(f"{server.url}/api.xro/2.0/Organisation", headers=headers, timeout=5)
     assert response.headers["X-MinLimit-Remaining"] == "59"
     assert response.headers["X-DayLimit-Remaining"] == "4999" and response.headers["X-AppMinLimit-Remaining"] == "9999"
@@ -157,12 +188,16 @@ def test_rate_headers_and_concurrency(server: RunningServer, sandbox: XeroSandbo
     assert limiter.acquire("t").allowed
 
 
-def test_revoked_connection_needs_reauth(adapter: XeroAdapter, sandbox: XeroSandbox, tokens: object,
-                                         server: RunningServer) -> None:
+def test_revoked_connection_needs_reauth(
+    adapter: XeroAdapter, sandbox: XeroSandbox, tokens: object, server: RunningServer
+) -> None:
     tenant = sandbox.tenant_ids()[0]
     connection = next(c for c in sandbox.connections.values() if c["tenantId"] == tenant)
-    response = requests.delete(f"{server.url}/connections/{connection['id']}", timeout=5,
-                               headers={"Authorization": f"Bearer {tokens.access_token}"})  # type: ignore[attr-defined]
+    response = requests.delete(
+        f"{server.url}/connections/{connection['id']}",
+        timeout=5,
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+    )  # type: ignore[attr-defined]
     assert response.status_code == 204
     with pytest.raises(ReauthRequired):
         list(adapter.iter_invoice_pages(tenant, None, no_known))
@@ -177,3 +212,46 @@ def test_part_payment_register_rules(sandbox: XeroSandbox) -> None:
         sandbox.register_payment(tenant, invoice, Decimal("60.01"))
     sandbox.register_payment(tenant, invoice, Decimal("60.00"))
     assert sandbox.org(tenant).invoices[invoice]["Status"] == "PAID" and invoice not in sandbox.open_invoice_ids(tenant)
+
+
+def test_the_budget_learns_from_xeros_headers(server: RunningServer, sandbox: XeroSandbox, tokens: object) -> None:
+    """xero.md §3: X-MinLimit-Remaining: 0 parks the tenant for the minute; the other tenant is unaffected."""
+    from connector.http.budget import RateBudget
+
+    seen = XeroAdapter.rate_observation(
+        {"X-MinLimit-Remaining": "0", "X-DayLimit-Remaining": "4000", "X-AppMinLimit-Remaining": "9000"}
+    )
+    assert [(o.scope, o.remaining) for o in seen] == [("minute", 0), ("day", 4000), ("app", 9000)]
+    budget = RateBudget("memory://", max_wait=0)
+    budget.observe(XeroAdapter, "t1", {"X-MinLimit-Remaining": "0"})
+    assert budget.parked_until(("xero", "t1")) is not None and budget.parked_until(("xero", "t2")) is None
+    with pytest.raises(RateLimited):
+        budget.acquire(XeroAdapter, "t1")
+    budget.observe(XeroAdapter, "t2", {"X-MinLimit-Remaining": "12", "X-DayLimit-Remaining": "0"})
+    assert budget.parked_until(("xero", "t2")) is None  # day reset unknown here: the 429's Retry-After parks it
+
+
+def test_at_most_five_requests_in_flight_per_tenant() -> None:
+    """The sandbox answers 429 'concurrent' beyond 5; our session never lets a 6th request start."""
+    import threading
+    import time
+
+    from connector.http.session import in_flight_slot
+
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def call() -> None:
+        with in_flight_slot(XeroAdapter, "tenant-a"):
+            with lock:
+                active[0] += 1
+                peak[0] = max(peak[0], active[0])
+            time.sleep(0.05)
+            with lock:
+                active[0] -= 1
+
+    threads = [threading.Thread(target=call) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert XeroAdapter.max_in_flight == 5 and 2 <= peak[0] <= 5  # never a 6th; not serialised to 1
