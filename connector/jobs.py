@@ -17,7 +17,7 @@ import structlog
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from connector import dunning, inbox, outbox, sync
-from connector.errors import RateLimited, ReauthRequired
+from connector.errors import RateLimited, ReauthRequired, TransientError
 from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.storage import repos, tables
@@ -108,10 +108,12 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
 
     def _each_connection(full: bool) -> None:
         rt = runtime()
-        with rt.sessions() as s:
-            rows = s.query(tables.Connection.org_id, tables.Connection.id).filter(tables.Connection.status == "active")
-            for org_id, connection_id in rows:
-                sync_connection(org_id, connection_id, full)
+        with rt.sessions() as s:  # read, then enqueue outside: an immediate queue syncs inline and SQLite would
+            rows = list(  # still hold this session's write lock (BEGIN IMMEDIATE) -> "database is locked"
+                s.query(tables.Connection.org_id, tables.Connection.id).filter(tables.Connection.status == "active")
+            )
+        for org_id, connection_id in rows:
+            sync_connection(org_id, connection_id, full)
 
     @huey.periodic_task(crontab(minute="*/15"))
     def incremental_sync() -> None:
@@ -126,6 +128,18 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
         for org_id in orgs:
             for event_id in inbox.due_events(rt, org_id, rt.clock()):
                 process_event(org_id, event_id)
+
+    @huey.periodic_task(crontab(minute="15", hour="3"))
+    def token_keepalive() -> None:
+        """engineering §3.4: refresh tokens die unused (Exact 30 days, Xero 60): exercise idle ones at 20 days."""
+        rt = runtime()
+        now = rt.clock()
+        rt.tokens.expire_idle(now)
+        for connection_id in rt.tokens.keepalive_due(now):
+            try:
+                rt.tokens.keepalive(connection_id)
+            except (ReauthRequired, TransientError) as exc:
+                log.warning("token.keepalive_failed", connection_id=connection_id, error=type(exc).__name__)
 
     @huey.periodic_task(crontab(minute="0", hour="7"))
     def daily_dunning() -> None:
@@ -142,6 +156,7 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
         "drain_outbox": drain_outbox,
         "incremental_sync": incremental_sync,
         "reconciliation_sweep": reconciliation_sweep,
+        "token_keepalive": token_keepalive,
         "daily_dunning": daily_dunning,
     }
     return HueyQueue(huey, tasks)

@@ -129,7 +129,20 @@ class TokenManager:
 
     def keepalive_due(self, now: datetime, idle_days: int = 20) -> list[int]:
         """Connections whose refresh token has not been used for ``idle_days`` and can die of disuse."""
-        cutoff = now - timedelta(days=idle_days)
+        return [cid for cid, idle, lifetime in self._idle(now) if idle >= timedelta(days=idle_days) and idle < lifetime]
+
+    def expire_idle(self, now: datetime) -> list[int]:
+        """Mark connections idle past their refresh-token lifetime (Exact 30 days, Xero 60) as ``needs_reauth``:
+        their refresh token is dead, and only the user can connect again (engineering §3.7 #28)."""
+        expired = [cid for cid, idle, lifetime in self._idle(now) if idle >= lifetime]
+        for connection_id in expired:
+            with self._sessions() as session, session.begin():
+                stored = self._load(session, connection_id)
+                self._mark_needs_reauth(session, stored, "refresh token unused beyond its lifetime")
+        return expired
+
+    def _idle(self, now: datetime) -> list[tuple[int, timedelta, timedelta]]:
+        """(connection id, time since the refresh token was last used, its lifetime) for expiring providers."""
         with self._sessions() as session:
             rows = session.execute(
                 select(OAuthToken.connection_id, Connection.provider, OAuthToken.last_refresh_at, OAuthToken.updated_at)
@@ -137,14 +150,14 @@ class TokenManager:
                 .where(OAuthToken.status.in_(USABLE), Connection.status == "active")
                 .order_by(OAuthToken.connection_id)
             ).all()
-        due: list[int] = []
+        idle: list[tuple[int, timedelta, timedelta]] = []
         for connection_id, provider, last_refresh_at, updated_at in rows:
             adapter = self._adapters.get(provider)
             if adapter is None or adapter.oauth.refresh_token_lifetime_days is None:
                 continue  # no lifetime to protect (e.g. Moneybird tokens do not expire)
-            if (last_refresh_at or updated_at) < cutoff:
-                due.append(connection_id)
-        return due
+            lifetime = timedelta(days=adapter.oauth.refresh_token_lifetime_days)
+            idle.append((connection_id, now - (last_refresh_at or updated_at), lifetime))
+        return idle
 
     def rotate_keys(self, batch_size: int = 200) -> int:
         """Re-encrypt every token row under the newest key (``dunning rotate-keys``); returns rows rotated.
@@ -256,8 +269,13 @@ class TokenManager:
         )
         if getattr(result, "rowcount", 0) != 1:
             raise TransientError(f"token row of connection {stored.connection_id} changed during the refresh")
-        log.info("oauth.refreshed", connection_id=stored.connection_id, provider=stored.provider,
-                 version=stored.version + 1, rotated=bool(fresh.refresh_token))
+        log.info(
+            "oauth.refreshed",
+            connection_id=stored.connection_id,
+            provider=stored.provider,
+            version=stored.version + 1,
+            rotated=bool(fresh.refresh_token),
+        )
         return merged.access_token
 
     def _mark_needs_reauth(self, session: Session, stored: _Stored, reason: str) -> ReauthRequired:
@@ -274,10 +292,16 @@ class TokenManager:
             .values(status="needs_reauth", parked_reason="re-authorisation required")
             .execution_options(synchronize_session=False)
         )
-        log.error("oauth.needs_reauth", connection_id=stored.connection_id, org_id=stored.org_id,
-                  provider=stored.provider, reason=reason)
-        return ReauthRequired(f"connection {stored.connection_id} ({stored.provider}) must be re-authorised",
-                              provider=stored.provider)
+        log.error(
+            "oauth.needs_reauth",
+            connection_id=stored.connection_id,
+            org_id=stored.org_id,
+            provider=stored.provider,
+            reason=reason,
+        )
+        return ReauthRequired(
+            f"connection {stored.connection_id} ({stored.provider}) must be re-authorised", provider=stored.provider
+        )
 
     # --- helpers --------------------------------------------------------------------------------------------
     def _load(self, session: Session, connection_id: int, *, must_be_usable: bool = True) -> _Stored:

@@ -109,3 +109,21 @@ def test_refresh_goes_to_the_connections_own_country_site(sqlite_url: str, world
     assert rt.tokens.access_token(connection_id) != tokens.access_token
     assert _refreshes(world) == [("refresh_token", 200)]
     rt.close()
+
+
+def test_keepalive_at_21_days_and_needs_reauth_after_31(engine: Engine, world: Exact) -> None:
+    """engineering §3.7 #28: an idle Exact connection is refreshed at 21 days; one idle 31 days needs re-auth."""
+    connection_id = _connected(engine, world)
+    manager = _manager(engine, world)
+    world.clock.advance(19 * 86400)
+    assert manager.keepalive_due(world.clock()) == []
+    world.clock.advance(2 * 86400)
+    assert manager.keepalive_due(world.clock()) == [connection_id]
+    manager.keepalive(connection_id)
+    assert _refreshes(world) == [("refresh_token", 200)] and manager.keepalive_due(world.clock()) == []
+    world.clock.advance(31 * 86400)
+    assert manager.keepalive_due(world.clock()) == []  # too late to keep alive: the refresh token is dead
+    assert manager.expire_idle(world.clock()) == [connection_id]
+    with session_factory(engine)() as session:
+        connection = session.get(repos.t.Connection, connection_id)
+        assert connection is not None and connection.status == "needs_reauth"
