@@ -659,3 +659,33 @@ def reasons(org: Org = "default", as_json: Annotated[bool, typer.Option("--json"
 
     rt = _runtime()
     _emit(debtors.late_reasons(rt, services.ensure_organisation(rt, org)), as_json)
+
+
+@app.command("debtor")
+def debtor_cmd(
+    debtor: Annotated[str, typer.Argument(help="Debtor ref or customer number.")],
+    segment: Annotated[str | None, typer.Option(help="b2b | b2c | auto (back to what the package says).")] = None,
+    status: Annotated[str | None, typer.Option(help="collectible | doubtful | uncollectible (needs --confirm).")]
+    = None,
+    insolvent: Annotated[bool | None, typer.Option("--insolvent/--solvent", help="L9 legal hold.")] = None,
+    confirm: Annotated[bool, typer.Option("--confirm", help="Confirm writing the debtor off.")] = False,
+    administration: AdmOption = None,
+    org: Org = "default",
+) -> None:
+    """Classify a debtor by hand: segment override, collection status, insolvency (P19, L9)."""
+    from connector import debtors
+
+    rt, org_id, adm_id = _dm_context(org, debtor, administration, debtor=True)
+    if segment is not None:
+        if segment not in ("b2b", "b2c", "auto"):
+            err.print("--segment is b2b, b2c or auto")
+            raise typer.Exit(2)
+        _dm_call(debtors.set_segment, rt, org_id, adm_id, debtor, None if segment == "auto" else segment)
+    if status is not None:
+        if status not in {s.value for s in debtors.CollectionStatus}:
+            err.print("--status is collectible, doubtful or uncollectible")
+            raise typer.Exit(2)
+        _dm_call(debtors.set_collection_status, rt, org_id, adm_id, debtor, status, confirm=confirm)
+    if insolvent is not None:
+        _dm_call(debtors.set_insolvent, rt, org_id, adm_id, debtor, insolvent)
+    err.print(f"{debtor} updated")

@@ -120,3 +120,19 @@ def test_arrangement_call_promise_classify_and_hand_over(cli: Cli, tmp_path: Pat
     assert sorted(result["invoices"]) == ["i1", "i2"]
     assert Path(result["pdf"]).read_bytes().startswith(b"%PDF")
     assert "F-i1" in Path(result["csv"]).read_text(encoding="utf-8")
+
+
+def test_debtor_classification_by_hand(cli: Cli) -> None:
+    cli.ok("debtor", "d1", "--segment", "b2c", "--insolvent")
+    assert cli("debtor", "d1", "--segment", "b2x").exit_code == 2
+    refused = cli("debtor", "d1", "--status", "uncollectible")
+    assert refused.exit_code == 1 and "--confirm" in refused.output
+    cli.ok("debtor", "d1", "--status", "doubtful")
+    [risk] = cli.json("classify")
+    assert (risk["segment"], risk["insolvent"], risk["collection_status"], risk["risk_class"]) == (
+        "b2c", True, "doubtful", "high",
+    )
+    cli.ok("debtor", "d1", "--status", "uncollectible", "--confirm", "--segment", "auto", "--solvent")
+    [risk] = cli.json("classify")
+    assert (risk["segment"], risk["insolvent"], risk["collection_status"]) == ("b2b", False, "uncollectible")
+    assert cli.outbox() == [("mark_uncollectible", ["i1", "i2"])]
