@@ -51,10 +51,11 @@ class RateLimiter:
                 self._day_calls[day_key] = used_today = used_today + 1
                 self._in_flight[tenant] = self._in_flight.get(tenant, 0) + 1
                 self.max_in_flight_seen = max(self.max_in_flight_seen, self._in_flight[tenant])
+            counted = self.enabled  # limits switched off (tests, benchmarks): the full allowance is always left
             headers = {
-                "X-DayLimit-Remaining": str(max(self.day - used_today, 0)),
-                "X-MinLimit-Remaining": str(max(self.minute - len(window), 0)),
-                "X-AppMinLimit-Remaining": str(max(self.app_minute - len(self._app_calls), 0)),
+                "X-DayLimit-Remaining": str(max(self.day - (used_today if counted else 0), 0)),
+                "X-MinLimit-Remaining": str(max(self.minute - (len(window) if counted else 0), 0)),
+                "X-AppMinLimit-Remaining": str(max(self.app_minute - (len(self._app_calls) if counted else 0), 0)),
             }
             if problem is not None:
                 headers["Retry-After"] = str(retry_after)
