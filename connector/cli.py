@@ -226,6 +226,10 @@ def run(
     rt = _runtime()
     org_id = services.ensure_organisation(rt, org)
     day = date.fromisoformat(run_date) if run_date else _today() + (timedelta(days=1) if dry_run else timedelta(0))
+    if not dry_run:
+        from connector.debtors import daily_checks
+
+        daily_checks(rt, org_id, day)  # holds, promises and arrangements settled before the rules run
     report = dunning.run_dunning(rt, org_id, day, dry_run=dry_run)
     data: dict[str, Any] = {
         "run_date": day.isoformat(),

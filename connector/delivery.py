@@ -71,7 +71,7 @@ def debtor_model(row: tables.Debtor | None, ref: str) -> Debtor:
         phone=row.phone,
         kvk_number=row.kvk_number,
         vat_number=row.vat_number,
-        segment=Segment(row.segment),
+        segment=Segment(row.segment_override or row.segment),  # a segment set by hand wins (P19)
         address=Address(**(row.address or {})),
         language=row.language,
         customer_number=row.customer_number,

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from connector import dunning, outbox, services, sync
 from connector.auth.crypto import TokenCipher
+from connector.debtors import daily_checks
 from connector.mailbox import Mailbox, start_mailbox
 from connector.registry import ADAPTERS
 from connector.runtime import Runtime
@@ -145,6 +146,7 @@ def run_provider(
     for adm in administrations:
         if adm.safe_mode:
             services.set_safe_mode(rt, run.org_id, adm.id, False)  # the demo sends to its own sandboxes
+    daily_checks(rt, run.org_id, today)  # holds, promises and arrangements settled before the rules run
     policies, rates = dunning.load_rules(rt)
     report = dunning.RunReport(run_date=today, dry_run=False)
     with rt.sessions() as s:

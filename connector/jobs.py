@@ -17,6 +17,7 @@ import structlog
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from connector import dunning, inbox, outbox, sync
+from connector.debtors import daily_checks
 from connector.errors import RateLimited, ReauthRequired, TransientError
 from connector.runtime import Runtime
 from connector.settings import Settings
@@ -68,6 +69,12 @@ def with_lease(rt: Runtime, org_id: int, name: str, work: Callable[[], Any]) -> 
             repos.release_lease(s, org_id, name, holder)
 
 
+def _checked_run(rt: Runtime, org_id: int, today: date) -> dunning.RunReport:
+    """Holds that ended, promises kept or broken, instalments paid or missed: settled before the rules run."""
+    daily_checks(rt, org_id, today)
+    return dunning.run_dunning(rt, org_id, today)
+
+
 def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue:
     huey = make_huey(settings)
 
@@ -95,7 +102,7 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
     def run_dunning(org_id: int, run_date: str | None = None, drain: bool = True) -> int:
         rt = runtime()
         today = date.fromisoformat(run_date) if run_date else rt.clock().date()
-        report = with_lease(rt, org_id, "dunning", lambda: dunning.run_dunning(rt, org_id, today))
+        report = with_lease(rt, org_id, "dunning", lambda: _checked_run(rt, org_id, today))
         if drain:
             drain_outbox(org_id)
         return report.decisions if report else 0

@@ -28,6 +28,7 @@ log = structlog.get_logger(__name__)
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))
 REMINDER_ACTIONS = {"friendly_reminder", "reminder", "demand_letter", "fourteen_day_letter", "final_notice"}
 OWN_CHANNEL_ACTIONS = REMINDER_ACTIONS | {"phone_task", "credit_stop", "hand_over"}
+PAUSED_BY_US = "paused_by_us"  # marker in ReminderState.provider_reminded_levels, read by connector.dunning
 
 
 @dataclass
@@ -41,14 +42,18 @@ class DrainReport:
     details: list[str] = field(default_factory=list)
 
 
-def _still_due(rt: Runtime, adm: tables.Administration, invoices: list[Invoice]) -> list[Invoice]:
+def _still_due(
+    rt: Runtime, adm: tables.Administration, invoices: list[Invoice], *, holds_stop: bool = True
+) -> list[Invoice]:
+    """The invoices still open; a dunning step also drops disputed, held and handed-over ones, while a debtor
+    management write-back (``holds_stop=False``: the note saying an invoice is on hold or handed over) keeps them."""
     with rt.sessions() as s:
         states = repos.reminder_states(s, adm.org_id, adm.id, [i.provider_ref for i in invoices])
     keep = []
     for inv in invoices:
         state = states.get(inv.provider_ref)
-        held = state is not None and (state.hold_reason or state.handed_over)
-        if inv.status is InvoiceStatus.OPEN and inv.open_amount > 0 and not inv.disputed and not held:
+        held = holds_stop and (inv.disputed or (state is not None and (state.hold_reason or state.handed_over)))
+        if inv.status is InvoiceStatus.OPEN and inv.open_amount > 0 and not held:
             keep.append(inv)
     return keep
 
@@ -132,9 +137,13 @@ def process_item(
     report: DrainReport,
     fresh: dict[str, Invoice] | None = None,
 ) -> None:
+    if item.payload.get("manual"):
+        _process_manual(rt, item, adapter, adm, report)
+        return
     if fresh is None:
         fresh = {i.provider_ref: i for i in refresh_invoices(rt, adapter, adm, list(item.invoice_refs))}
-    due = _still_due(rt, adm, [fresh[r] for r in item.invoice_refs if r in fresh])
+    manual = bool(item.payload.get("manual"))  # connector.debtors.common.queue_writeback
+    due = _still_due(rt, adm, [fresh[r] for r in item.invoice_refs if r in fresh], holds_stop=not manual)
     if not due:
         _finish(rt, item, "skipped", "freshness gate: paid, credited, disputed or held since the decision", [])
         report.skipped += 1
@@ -156,7 +165,44 @@ def process_item(
     detail = "sent by the accounting package" if by_provider else str(record.get("detail") or "written back")
     status = "task_open" if record.get("status") == "task_open" else "done"
     refs = [r for res in results for r in res.provider_refs]
-    _finish(rt, item, status, detail, refs, provider_sent=by_provider, invoices=due)
+    paused = any(w.action is WriteAction.PAUSE_PROVIDER_REMINDERS for w in writes)
+    _finish(rt, item, status, detail, refs, provider_sent=by_provider, invoices=due, paused_by_us=paused)
+    report.done += 1
+
+
+MANUAL_WRITES = {
+    # what a person decided (connector.debtors), written back as the package allows it; a note otherwise
+    "credit_stop": (WriteAction.CREDIT_HOLD, Capability.CREDIT_HOLD),
+    "credit_release": (WriteAction.CREDIT_RELEASE, Capability.CREDIT_HOLD),
+    "mark_uncollectible": (WriteAction.MARK_UNCOLLECTIBLE, Capability.MARK_UNCOLLECTIBLE),
+}
+
+
+def _process_manual(
+    rt: Runtime, item: tables.OutboxItem, adapter: AccountingAdapter, adm: tables.Administration, report: DrainReport
+) -> None:
+    """A write-back a person caused (hold, release, arrangement, credit stop, write-off, hand-over): no freshness
+    gate (a hold note is exactly for an invoice that is held) and no message to the debtor; only the write-back."""
+    action, needs = MANUAL_WRITES.get(item.action, (WriteAction.NOTE, Capability.WRITE_NOTE))
+    if needs not in adapter.capabilities:
+        action = WriteAction.NOTE
+    if action is WriteAction.NOTE and Capability.WRITE_NOTE not in adapter.capabilities:
+        _finish(rt, item, "skipped", f"{adm.provider} takes no notes: recorded here only", [])
+        report.skipped += 1
+        return
+    write = ReminderWrite(
+        action=action,
+        debtor_ref=item.debtor_ref,
+        invoice_refs=list(item.invoice_refs),
+        level=item.level,
+        level_name=item.level_name,
+        channel=item.channel,
+        text=str(item.payload.get("text") or item.level_name),
+        idempotency_key=item.idempotency_key,
+    )
+    result = adapter.write_reminder_status(adm.provider_tenant_id, write)
+    report.writebacks += 0 if result.already_done else 1
+    _finish(rt, item, "done", result.detail or f"{action.value} written back", list(result.provider_refs))
     report.done += 1
 
 
@@ -185,6 +231,7 @@ def _finish(
     *,
     provider_sent: bool = False,
     invoices: list[Invoice] | None = None,
+    paused_by_us: bool = False,
 ) -> None:
     with transaction(rt.sessions) as s:
         row = s.get(tables.OutboxItem, item.id)
@@ -194,6 +241,11 @@ def _finish(
         if status == "done" and row.action == "hand_over":
             for inv in invoices or []:  # P16: handed over to the agency, our own reminders stop
                 repos.reminder_state(s, row.org_id, row.administration_id, inv.provider_ref).handed_over = True
+        if paused_by_us:
+            for inv in invoices or []:  # our own pause (double-chase guard) is no stop sign for our ladder
+                state = repos.reminder_state(s, row.org_id, row.administration_id, inv.provider_ref)
+                if PAUSED_BY_US not in (state.provider_reminded_levels or []):
+                    state.provider_reminded_levels = [*(state.provider_reminded_levels or []), PAUSED_BY_US]
         if provider_sent:
             for inv in invoices or []:
                 state = repos.reminder_state(s, row.org_id, row.administration_id, inv.provider_ref)
