@@ -624,11 +624,17 @@ def start_run(session: Session, org_id: int, administration_id: int, run_date: d
     return run
 
 
+def _lease_key(org_id: int, name: str) -> str:
+    """Leases are per organisation: two organisations' 'dunning' runs never exclude each other."""
+    return f"org{org_id}:{name}"
+
+
 def try_lease(session: Session, org_id: int, name: str, holder: str, until: datetime, now: datetime) -> bool:
-    """Take or renew the named lease if free, expired or already ours (caller commits)."""
-    lease = session.get(t.Lease, name)
+    """Take or renew the organisation's named lease if free, expired or already ours (caller commits)."""
+    key = _lease_key(org_id, name)
+    lease = session.get(t.Lease, key)
     if lease is None:
-        session.add(t.Lease(name=name, org_id=org_id, holder=holder, until=until))
+        session.add(t.Lease(name=key, org_id=org_id, holder=holder, until=until))
         try:
             session.flush()
         except IntegrityError:
@@ -644,7 +650,7 @@ def try_lease(session: Session, org_id: int, name: str, holder: str, until: date
 
 
 def release_lease(session: Session, org_id: int, name: str, holder: str) -> None:
-    lease = session.get(t.Lease, name)
+    lease = session.get(t.Lease, _lease_key(org_id, name))
     if lease is not None and lease.org_id == org_id and lease.holder == holder:
         session.delete(lease)
 

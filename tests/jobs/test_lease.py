@@ -94,11 +94,6 @@ def test_the_lease_is_released_when_the_work_fails(runtimes: tuple[Runtime, Runt
     assert with_lease(second, org_id, "dunning", lambda: "free again") == "free again"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: lease names are global (leases.name is the primary key) but jobs use 'dunning'/'outbox' "
-    "per organisation, so one organisation's run makes another's skip silently",
-)
 def test_leases_of_different_organisations_do_not_collide(runtimes: tuple[Runtime, Runtime]) -> None:
     first, second = runtimes
     org_a = services.ensure_organisation(first, "accountant A")
