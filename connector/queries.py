@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from connector.model import Money
@@ -77,6 +78,59 @@ def worklist(rt: Runtime, org_id: int, limit: int = 200) -> list[dict[str, Any]]
             }
         )
     return rows
+
+
+def phone_tasks(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
+    """Open phone tasks (P8): whom to call, the number, what is open and the script; closed by the call's outcome."""
+    with rt.sessions() as s:
+        names = {a.id: a.name for a in repos.list_administrations(s, org_id)}
+        tasks = repos.outbox_items(s, org_id, status="task_open")
+        debtors = {(a, ref): d for a in names for ref, d in repos.get_debtors(s, org_id, a).items()}
+    rows = []
+    for item in tasks:
+        task = (item.payload.get("delivered") or {}).get("task") or {}
+        debtor = debtors.get((item.administration_id, item.debtor_ref))
+        rows.append(
+            {
+                "id": item.id,
+                "administration": names.get(item.administration_id, "?"),
+                "administration_id": item.administration_id,
+                "debtor_ref": item.debtor_ref,
+                "debtor": debtor.name if debtor else item.debtor_ref,
+                "phone": task.get("phone"),
+                "invoices": task.get("invoices", []),
+                "total_open": task.get("total_open"),
+                "currency": item.payload.get("currency"),
+                "script": task.get("script", ""),
+                "level_name": item.level_name,
+            }
+        )
+    return rows
+
+
+def credit_stops(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
+    """Debtors under a credit stop (P14): deliver nothing until the overdue amount is paid."""
+    with rt.sessions() as s:
+        rows = []
+        for adm in repos.list_administrations(s, org_id):
+            for debtor in repos.get_debtors(s, org_id, adm.id).values():
+                if debtor.credit_stop or debtor.blocked:
+                    rows.append(
+                        {
+                            "administration": adm.name,
+                            "debtor_ref": debtor.provider_ref,
+                            "debtor": debtor.name,
+                            "set_by": "us" if debtor.credit_stop else adm.provider,
+                        }
+                    )
+    return rows
+
+
+def tomorrow(rt: Runtime, org_id: int, today: date) -> list[dict[str, Any]]:
+    """Tomorrow's actions as a dry run would decide them now (nothing is stored or sent)."""
+    from connector.dunning import run_dunning
+
+    return run_dunning(rt, org_id, today + timedelta(days=1), dry_run=True).previews
 
 
 def previews(rt: Runtime, org_id: int, limit: int = 100) -> list[dict[str, Any]]:

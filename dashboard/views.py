@@ -7,6 +7,7 @@ import json
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
@@ -52,7 +53,17 @@ def index() -> Response:
         worklist=queries.worklist(ctx.runtime, ctx.org_id),
         previews=queries.previews(ctx.runtime, ctx.org_id),
         dead=queries.dead_letters(ctx.runtime, ctx.org_id),
+        phone_tasks=queries.phone_tasks(ctx.runtime, ctx.org_id),
+        credit_stops=queries.credit_stops(ctx.runtime, ctx.org_id),
     )
+
+
+@bp.get("/tomorrow")
+def tomorrow() -> Response:
+    """Tomorrow's actions (dry run): what the next daily run would send, for a last look before it happens."""
+    ctx = _ctx()
+    today = ctx.runtime.clock().astimezone(ZoneInfo("Europe/Amsterdam")).date()
+    return _page("tomorrow.html", actions=queries.tomorrow(ctx.runtime, ctx.org_id, today))
 
 
 @bp.post("/administrations/<int:administration_id>/safe-mode")
