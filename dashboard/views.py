@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hmac
 import json
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_currency
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from connector import queries, services
@@ -34,6 +36,15 @@ def _lang() -> str:
 
 def _ctx() -> Any:
     return current_app.extensions["dunning"]
+
+
+@bp.app_template_filter("money")
+def money(amount: Any, currency: str | None = "EUR") -> str:
+    """An amount as the user reads it: ``€ 69.212,49`` in Dutch, ``€69,212.49`` in English (babel)."""
+    if amount in (None, ""):
+        return ""
+    locale = "nl_NL" if _lang() == "nl" else "en_GB"
+    return format_currency(Decimal(str(amount)), currency or "EUR", locale=locale)
 
 
 def _page(template: str, **context: Any) -> Response:
