@@ -130,7 +130,14 @@ def tomorrow(rt: Runtime, org_id: int, today: date) -> list[dict[str, Any]]:
     """Tomorrow's actions as a dry run would decide them now (nothing is stored or sent)."""
     from connector.dunning import run_dunning
 
-    return run_dunning(rt, org_id, today + timedelta(days=1), dry_run=True).previews
+    actions = run_dunning(rt, org_id, today + timedelta(days=1), dry_run=True).previews
+    with rt.sessions() as s:
+        names = {
+            (adm.name, ref): debtor.name
+            for adm in repos.list_administrations(s, org_id)
+            for ref, debtor in repos.get_debtors(s, org_id, adm.id).items()
+        }
+    return [{**a, "debtor": names.get((a["administration"], a["debtor_ref"]), a["debtor_ref"])} for a in actions]
 
 
 def previews(rt: Runtime, org_id: int, limit: int = 100) -> list[dict[str, Any]]:

@@ -53,6 +53,13 @@ def test_phone_tasks_credit_stops_and_tomorrow(page: Page, stack: demo.DemoRun) 
     expect(page.get_by_role("heading", name="Acties van morgen")).to_be_visible()
     expect(page.locator("#tomorrow tr").filter(has=page.locator("td")).first).to_be_visible()
     with rt.sessions() as s:
+        names = {
+            d.name
+            for a in repos.list_administrations(s, stack.org_id)
+            for d in repos.get_debtors(s, stack.org_id, a.id).values()
+        }
+    assert page.locator("#tomorrow tr td:nth-child(2)").first.inner_text() in names  # names, not provider ids
+    with rt.sessions() as s:
         before = len(repos.outbox_items(s, stack.org_id))
     page.reload()
     with rt.sessions() as s:
