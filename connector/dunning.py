@@ -16,10 +16,11 @@ from typing import Any
 
 import structlog
 
+from connector.errors import ConnectorError
 from connector.model import Capability, InvoiceStatus, Money, Segment
 from connector.registry import adapter_class
 from connector.rules.decisions import Decision, EvaluationResult, Message, NonDecision, Reason
-from connector.rules.engine import RunContext, evaluate
+from connector.rules.engine import RunContext, evaluate, evaluate_invoice
 from connector.rules.interest import RateTable, load_rate_table
 from connector.rules.loader import load_policies, select_policy
 from connector.rules.policy import Action, Policy
@@ -386,6 +387,29 @@ def _audit_non_decision(s: Any, adm: tables.Administration, nd: NonDecision) -> 
         debtor_ref=nd.debtor_ref,
         data={"why": nd.why.model_dump(mode="json")},
     )
+
+
+def snapshot_outcome(
+    rt: Runtime,
+    adm: tables.Administration,
+    invoice_ref: str,
+    today: date,
+    policies: dict[str, Policy],
+    rates: RateTable,
+) -> tuple[str, dict[str, Any]] | None:
+    """What the rules decide for one invoice today, as (summary, why); None when it is not open any more."""
+    snapshot = next((snap for snap in build_snapshots(rt, adm) if snap.invoice_ref == invoice_ref), None)
+    if snapshot is None:
+        return None
+    try:
+        outcome = evaluate_invoice(snapshot, select_policy(snapshot, policies), today, rates=rates)
+    except ConnectorError as exc:
+        return f"no decision: {exc}", {}
+    why = outcome.why.model_dump(mode="json")
+    if isinstance(outcome, NonDecision):
+        return f"{outcome.reason.value}: {outcome.detail}", {"why": why, "next_date": str(outcome.next_date or "")}
+    verb = "recorded without a message" if outcome.skipped else f"send via {outcome.channel.value}"
+    return f"level {outcome.level} ({outcome.level_name}): {verb}", {"why": why}
 
 
 def run_dunning(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from connector.model import Money
 from connector.runtime import Runtime
@@ -161,13 +162,26 @@ def dead_letters(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
         ]
 
 
-def why(rt: Runtime, org_id: int, invoice_ref: str) -> list[dict[str, Any]]:
-    """Every recorded decision and non-decision for one invoice, newest first, with the rule and its inputs."""
+def why(rt: Runtime, org_id: int, invoice_ref: str, today: date | None = None) -> list[dict[str, Any]]:
+    """Why an invoice did or did not get a step: what the rules decide for it right now (rule, inputs, the sync
+    time it relied on), then every recorded decision and non-decision, newest first."""
+    from connector.dunning import load_rules, snapshot_outcome
+
     with rt.sessions() as s:
-        return [
+        recorded = [
             {"at": e.created_at.isoformat(), "kind": e.kind, "message": e.message, "data": e.data}
             for e in repos.audit_trail(s, org_id, invoice_ref=invoice_ref)
         ]
+        administrations = repos.list_administrations(s, org_id)
+        holding = [a for a in administrations if repos.get_invoices(s, org_id, a.id, [invoice_ref])]
+    live = []
+    policies, rates = load_rules(rt)
+    for adm in holding:
+        day = today or rt.clock().astimezone(ZoneInfo(adm.timezone)).date()
+        outcome = snapshot_outcome(rt, adm, invoice_ref, day, policies, rates)
+        if outcome is not None:
+            live.append({"at": day.isoformat(), "kind": "now", "message": outcome[0], "data": outcome[1]})
+    return live + recorded
 
 
 def as_dicts(rows: list[Any]) -> list[dict[str, Any]]:
