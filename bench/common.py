@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import multiprocessing
 import os
 import platform
@@ -28,6 +29,7 @@ from werkzeug.serving import make_server
 from connector import demo, services
 from connector.auth.crypto import TokenCipher
 from connector.http.budget import RateBudget
+from connector.logging import configure_logging
 from connector.ports import AccountingAdapter
 from connector.runtime import Runtime
 from connector.sandboxes import RunningServer, serve_in_thread
@@ -152,6 +154,12 @@ def serve_in_child(app: Any, timeout: float = 30.0) -> Iterator[str]:
     finally:
         child.terminate()
         child.join(timeout=10)
+
+
+def quiet() -> None:
+    """Warnings only: the per-request werkzeug lines and debug logs would dominate the wall time."""
+    configure_logging("WARNING")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
 def machine() -> dict[str, Any]:

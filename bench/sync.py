@@ -23,7 +23,6 @@ over the PaymentTerms sync stream (1,000 rows a call, receivable and payable lin
 from __future__ import annotations
 
 import argparse
-import logging
 import math
 import re
 import tempfile
@@ -40,13 +39,13 @@ from bench.common import (
     bench_settings,
     machine,
     provider_settings,
+    quiet,
     serve_in_child,
     start_stack,
     write_json,
 )
 from bench.memory import MemoryProbe, verdicts
 from connector import demo, services, sync
-from connector.logging import configure_logging
 from connector.sandboxes import sandbox_factory, serve_in_thread
 from connector.storage import repos
 
@@ -264,12 +263,6 @@ def bench_one(provider: str, n: int, work: Path) -> dict[str, Any]:
         "traced_wall_seconds": traced["wall_seconds"],
         "incremental": timed["incremental"],
     }
-
-
-def quiet() -> None:
-    """Warnings only: the per-request werkzeug lines and debug logs would dominate the wall time."""
-    configure_logging("WARNING")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
 def main(
