@@ -55,7 +55,7 @@ def expected_invoice_calls(provider: str, records: int, endpoints: dict[str, int
 def sync_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("bench") / "sync.json"
     returned = sync_bench.main(SIZES, sync_bench.PROVIDERS, out, echo=lambda _line: None)
-    written = json.loads(out.read_text())
+    written: dict[str, Any] = json.loads(out.read_text())
     assert written["runs"] == json.loads(json.dumps(returned["runs"], default=str))
     return written
 
