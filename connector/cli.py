@@ -243,6 +243,51 @@ def run(
     _emit(data, as_json)
 
 
+@app.command()
+def administrations(org: str = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the connected administrations with their id, safe mode and whether the package chases by itself."""
+    from connector import queries, services
+
+    rt = _runtime()
+    _emit(queries.as_dicts(queries.administrations(rt, services.ensure_organisation(rt, org))), as_json)
+
+
+@app.command("safe-mode")
+def safe_mode(
+    administration: Annotated[int, typer.Argument(help="Administration id (see `dunning administrations`).")],
+    on: Annotated[bool, typer.Option("--on/--off", help="--off starts sending; --on only shows decisions.")] = True,
+    org: str = "default",
+) -> None:
+    """Switch safe mode for an administration: on = decisions are shown, nothing is sent (the default)."""
+    from connector import services
+    from connector.errors import NotFound
+
+    rt = _runtime()
+    try:
+        services.set_safe_mode(rt, services.ensure_organisation(rt, org), administration, on)
+    except NotFound:
+        err.print(f"no administration {administration} here; `dunning administrations` lists them")
+        raise typer.Exit(2) from None
+    err.print(f"administration {administration}: safe mode {'on (nothing is sent)' if on else 'off (sending)'}")
+
+
+@app.command()
+def approve(
+    item: Annotated[int, typer.Argument(help="Outbox item id (see `dunning outbox`).")], org: str = "default"
+) -> None:
+    """Approve a step that waits for a person (hand-over to a collection agency): it goes out on the next drain."""
+    from connector import services
+    from connector.errors import PermanentError
+
+    rt = _runtime()
+    try:
+        services.approve(rt, services.ensure_organisation(rt, org), item)
+    except PermanentError as exc:
+        err.print(f"{exc}; `dunning outbox` shows what is awaiting approval")
+        raise typer.Exit(2) from None
+    err.print(f"outbox item {item} approved")
+
+
 @app.command("outbox")
 def outbox_cmd(org: str = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List outbox items (worklist): queued, awaiting approval, done, failed."""
@@ -438,10 +483,12 @@ def _dm_context(org: str, ref: str, administration: int | None, *, debtor: bool)
 @app.command()
 def hold(
     ref: Annotated[str, typer.Argument(help="Invoice (provider ref or number), or debtor with --debtor.")],
-    reason: Annotated[str, typer.Option(help="dispute|complaint|awaiting_credit_note|payment_claimed|talk_first|"
-                                             "insolvency|other")],
-    until: Annotated[str | None, typer.Option(help="Last day of the hold (YYYY-MM-DD); default: until released.")]
-    = None,
+    reason: Annotated[
+        str, typer.Option(help="dispute|complaint|awaiting_credit_note|payment_claimed|talk_first|insolvency|other")
+    ],
+    until: Annotated[
+        str | None, typer.Option(help="Last day of the hold (YYYY-MM-DD); default: until released.")
+    ] = None,
     debtor: Annotated[bool, typer.Option("--debtor", help="REF is a debtor: hold all its invoices.")] = False,
     administration: AdmOption = None,
     org: Org = "default",
@@ -474,8 +521,9 @@ def release(
 def promise(
     ref: Annotated[str, typer.Argument(help="Invoice, or debtor with --debtor.")],
     on: Annotated[str, typer.Option("--date", help="Promised payment date YYYY-MM-DD.")],
-    debtor: Annotated[bool, typer.Option("--debtor", help="REF is a debtor: the promise covers all its invoices.")]
-    = False,
+    debtor: Annotated[
+        bool, typer.Option("--debtor", help="REF is a debtor: the promise covers all its invoices.")
+    ] = False,
     administration: AdmOption = None,
     org: Org = "default",
 ) -> None:
@@ -506,8 +554,18 @@ def arrangement_create(
     rt, org_id, adm_id = _dm_context(org, debtor, administration, debtor=True)
     refs = [r.strip() for r in invoices.split(",") if r.strip()]
     first_due = _dm_date(first, "--first")
-    plan = _dm_call(debtors.create_arrangement, rt, org_id, adm_id, debtor, refs, installments=installments,
-                    first_due=first_due, every_days=every_days, note=note)
+    plan = _dm_call(
+        debtors.create_arrangement,
+        rt,
+        org_id,
+        adm_id,
+        debtor,
+        refs,
+        installments=installments,
+        first_due=first_due,
+        every_days=every_days,
+        note=note,
+    )
     _emit(next(a for a in debtors.list_arrangements(rt, org_id) if a["id"] == plan), as_json)
 
 
@@ -536,8 +594,9 @@ def arrangement_pay(
 
     rt = _runtime()
     org_id = services.ensure_organisation(rt, org)
-    status = _dm_call(debtors.pay_installment, rt, org_id, arrangement_id, installment,
-                      paid_on=_dm_date(paid_on, "--date"))
+    status = _dm_call(
+        debtors.pay_installment, rt, org_id, arrangement_id, installment, paid_on=_dm_date(paid_on, "--date")
+    )
     err.print(f"arrangement {arrangement_id}: installment {installment} paid; arrangement {status}")
 
 
@@ -570,10 +629,17 @@ def arrangement_check(
 @app.command()
 def call(
     debtor: Annotated[str, typer.Argument(help="Debtor ref or customer number.")],
-    outcome: Annotated[str, typer.Option(help="promise_to_pay|payment_arrangement|dispute|already_paid|call_back|"
-                                              "no_answer|voicemail|wrong_number|refused")],
-    reason: Annotated[str | None, typer.Option(help="Late-payment reason: miscommunication|dissatisfied|"
-                                                    "financial_trouble|negligence|other")] = None,
+    outcome: Annotated[
+        str,
+        typer.Option(
+            help="promise_to_pay|payment_arrangement|dispute|already_paid|call_back|"
+            "no_answer|voicemail|wrong_number|refused"
+        ),
+    ],
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Late-payment reason: miscommunication|dissatisfied|financial_trouble|negligence|other"),
+    ] = None,
     promise_on: Annotated[str | None, typer.Option("--promise", help="Promised date (promise_to_pay).")] = None,
     invoice: Annotated[str | None, typer.Option(help="The invoice the call was about.")] = None,
     note: str = "",
@@ -584,8 +650,18 @@ def call(
     from connector import debtors
 
     rt, org_id, adm_id = _dm_context(org, debtor, administration, debtor=True)
-    moment = _dm_call(debtors.record_call_outcome, rt, org_id, adm_id, debtor, outcome, reason=reason,
-                      promise_date=_dm_date(promise_on, "--promise"), invoice_ref=invoice, note=note)
+    moment = _dm_call(
+        debtors.record_call_outcome,
+        rt,
+        org_id,
+        adm_id,
+        debtor,
+        outcome,
+        reason=reason,
+        promise_date=_dm_date(promise_on, "--promise"),
+        invoice_ref=invoice,
+        note=note,
+    )
     err.print(f"contact moment {moment} recorded ({outcome})")
 
 
@@ -637,11 +713,20 @@ def hand_over_cmd(
     from connector import debtors
 
     rt, org_id, adm_id = _dm_context(org, debtor, administration, debtor=True)
-    result = _dm_call(debtors.hand_over, rt, org_id, adm_id, debtor, Path(out), agency=agency,
-                      agency_registration=registration)
-    _emit({"pdf": str(result.pdf_path), "csv": str(result.csv_path), "invoices": list(result.invoices),
-           "total_claim": str(result.total_claim), "currency": result.currency, "pdf_sha256": result.pdf_sha256},
-          as_json)
+    result = _dm_call(
+        debtors.hand_over, rt, org_id, adm_id, debtor, Path(out), agency=agency, agency_registration=registration
+    )
+    _emit(
+        {
+            "pdf": str(result.pdf_path),
+            "csv": str(result.csv_path),
+            "invoices": list(result.invoices),
+            "total_claim": str(result.total_claim),
+            "currency": result.currency,
+            "pdf_sha256": result.pdf_sha256,
+        },
+        as_json,
+    )
 
 
 @app.command()
@@ -669,8 +754,9 @@ def reasons(org: Org = "default", as_json: Annotated[bool, typer.Option("--json"
 def debtor_cmd(
     debtor: Annotated[str, typer.Argument(help="Debtor ref or customer number.")],
     segment: Annotated[str | None, typer.Option(help="b2b | b2c | auto (back to what the package says).")] = None,
-    status: Annotated[str | None, typer.Option(help="collectible | doubtful | uncollectible (needs --confirm).")]
-    = None,
+    status: Annotated[
+        str | None, typer.Option(help="collectible | doubtful | uncollectible (needs --confirm).")
+    ] = None,
     insolvent: Annotated[bool | None, typer.Option("--insolvent/--solvent", help="L9 legal hold.")] = None,
     confirm: Annotated[bool, typer.Option("--confirm", help="Confirm writing the debtor off.")] = False,
     administration: AdmOption = None,

@@ -246,3 +246,27 @@ def test_dead_letters_and_replay(after_demo: Cli, monkeypatch: pytest.MonkeyPatc
         event = repos.get_inbox_event(s, org_id, event_id)
     rt.close()
     assert event.status == "processed" and event.last_error is None
+
+
+def test_administrations_safe_mode_and_approve(after_demo: Cli) -> None:
+    listed = after_demo.json("administrations", "--json", *ORG)
+    assert listed and {"id", "name", "safe_mode", "provider_reminders_active"} <= set(listed[0])
+    target = listed[0]["id"]
+    after_demo.ok("safe-mode", str(target), "--on", *ORG)
+    assert next(a for a in after_demo.json("administrations", "--json", *ORG) if a["id"] == target)["safe_mode"]
+    after_demo.ok("safe-mode", str(target), "--off", *ORG)
+    assert not next(a for a in after_demo.json("administrations", "--json", *ORG) if a["id"] == target)["safe_mode"]
+    unknown = after_demo("safe-mode", "999999", "--on", *ORG)
+    assert unknown.exit_code == 2 and "dunning administrations" in unknown.output
+    rt = _runtime()
+    org_id = _org_id(rt)
+    with rt.sessions.begin() as s:
+        item = repos.outbox_items(s, org_id)[0]
+        item.status = "awaiting_approval"
+        item_id = item.id
+    after_demo.ok("approve", str(item_id), *ORG)
+    with rt.sessions() as s:
+        assert next(i for i in repos.outbox_items(s, org_id) if i.id == item_id).status == "pending"
+    again = after_demo("approve", str(item_id), *ORG)
+    assert again.exit_code == 2 and "not waiting for approval" in again.output
+    rt.close()
