@@ -1,0 +1,286 @@
+"""Ten simulated weeks on Moneybird, Xero and Exact (issue 6, Tests): the whole product under one controlled clock.
+
+Every day the sandbox and our runtime move to the same simulated day, then: incremental sync, the debtor checks,
+the rules for that day and the outbox drain. What the debtors received (the SMTP mailbox) and what the package
+received (the sandbox's write-backs) is checked against the policy ladder: exactly once each, in order, nothing
+while held, paid, in an arrangement or handed over, and a consumer's costs only after the 14-day letter's term.
+The story itself is in ``scenario.py``; the world (stack, clock, collectors) in ``world.py``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from connector import dunning, outbox
+from connector.channels.templating import money
+from connector.debtors import list_arrangements
+from connector.storage import repos, tables
+from tests.e2e_weeks.scenario import (
+    FULL_PAYMENT_WEEK,
+    HOLD_DAY,
+    LADDER_ACTIONS,
+    PART_PAYMENT,
+    PART_PAYMENT_DAY,
+    RELEASE_DAY,
+    SAFE_MODE_DAYS,
+    START,
+    Story,
+    day_number,
+    play,
+)
+from tests.e2e_weeks.world import Mail, World, note_marker, numbers_listed, start_world
+
+PROVIDERS = ("moneybird", "xero", "exact")
+PROVIDER_SENT = {"friendly_reminder", "reminder", "final_notice"}  # Moneybird's send_reminders sends these
+SENT = {"done", "task_open"}
+NOTE_KINDS = {"note", "history"}
+COST_LINE = re.compile(r"^(Incassokosten|Collection costs): ", re.MULTILINE)
+
+
+@pytest.fixture(scope="module", params=PROVIDERS)
+def played(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, Story]]:
+    tmp = tmp_path_factory.mktemp(request.param)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        world = start_world(request.param, START, tmp, monkeypatch)
+        try:
+            yield world, play(world, tmp / "dossiers")
+        finally:
+            world.run.shutdown()
+
+
+def ladder(world: World, story: Story) -> dict[str, list[tables.OutboxItem]]:
+    """Our dunning steps per scenario debtor, oldest first."""
+    steps: dict[str, list[tables.OutboxItem]] = defaultdict(list)
+    for item in world.outbox_items():
+        if item.action in LADDER_ACTIONS:
+            debtor = story.debtor_of(item.debtor_ref)
+            assert debtor is not None, f"a step for a debtor the scenario did not create: {item.debtor_ref}"
+            steps[debtor].append(item)
+    return steps
+
+
+def mails_to(world: World, story: Story, debtor: str) -> list[tuple[date, Mail]]:
+    return [(day, mail) for day, mail in world.mails if mail.to == story.emails[debtor]]
+
+
+def writes_for(world: World, invoice_id: str) -> list[tuple[date, dict[str, object]]]:
+    return [(day, w) for day, w in world.writes if invoice_id in (w.get("invoice_ids") or [])]
+
+
+def delivered(item: tables.OutboxItem) -> dict[str, str]:
+    return dict(item.payload.get("delivered") or {})
+
+
+def test_nothing_is_sent_in_safe_mode_and_the_first_step_follows_the_switch(played: tuple[World, Story]) -> None:
+    world, story = played  # play() asserted after each safe-mode day: no outbox item, no mail, no write-back
+    assert story.safe_mode_previews >= len(story.debtor_ids), "safe mode previewed nothing: the check proves nothing"
+    first = min(item.run_date for steps in ladder(world, story).values() for item in steps)
+    assert first == START + timedelta(days=SAFE_MODE_DAYS)
+
+
+def test_every_message_went_out_exactly_once(played: tuple[World, Story]) -> None:
+    world, story = played
+    ids = [mail.message_id for _day, mail in world.mails]
+    assert ids, "nothing was e-mailed"
+    assert len(ids) == len(set(ids)), "a Message-ID arrived twice"
+    steps = [item for items in ladder(world, story).values() for item in items]
+    by_message_id = {delivered(i)["message_id"]: i for i in steps if delivered(i).get("channel") == "email"}
+    assert set(by_message_id) == set(ids), "the mailbox and our outbox disagree on what was e-mailed"
+    for day, mail in world.mails:
+        item = by_message_id[mail.message_id]
+        debtor = story.debtor_of(item.debtor_ref)
+        assert debtor is not None and mail.to == story.emails[debtor]
+        assert mail.sent.date() == item.run_date == day
+        assert numbers_listed(mail.text, story.numbers) == set(item.invoice_refs), mail.subject
+    per_level = Counter((i.debtor_ref, i.level) for i in steps)
+    assert max(per_level.values()) == 1, f"two steps for one (debtor, level): {per_level.most_common(1)}"
+    per_run = Counter((i.debtor_ref, i.run_date) for i in steps)
+    assert max(per_run.values()) == 1, f"two steps for one debtor in one run: {per_run.most_common(1)}"
+    a_steps = ladder(world, story)["A"]
+    assert all(set(i.invoice_refs) == set(story.refs("A")) for i in a_steps), "A's invoices were not grouped"
+
+
+def test_levels_follow_the_policy_ladder_in_order(played: tuple[World, Story]) -> None:
+    world, story = played
+    policies, _rates = dunning.load_rules(world.rt)
+    for debtor, steps in ladder(world, story).items():
+        policy = policies["b2c" if debtor == "F" else "b2b"]
+        assert [i.level for i in steps] == list(range(len(steps))), f"{debtor} skipped or repeated a level"
+        assert [i.run_date for i in steps] == sorted({i.run_date for i in steps})
+        for item in steps:
+            level = policy.levels[item.level]
+            assert (item.action, item.level_name) == (level.action.value, level.name)
+            assert (item.status == "awaiting_approval") == level.requires_approval
+    assert len(ladder(world, story)["A"]) == 8, "A should climb the whole B2B ladder in ten weeks"
+
+
+def test_steps_reach_the_debtor_through_the_right_channel_and_are_written_back(
+    played: tuple[World, Story],
+) -> None:
+    world, story = played
+    steps = [item for items in ladder(world, story).values() for item in items if item.status in SENT]
+    reminder_writes = sorted(
+        (day, tuple(sorted(w["invoice_ids"]))) for day, w in world.writes if w["kind"] == "reminder"
+    )
+    by_provider = [i for i in steps if i.action in PROVIDER_SENT]
+    assert by_provider
+    if world.provider == "moneybird":  # the package itself sends the reminder
+        assert reminder_writes == sorted((i.run_date, tuple(sorted(i.invoice_refs))) for i in by_provider)
+        assert not [i for i in by_provider if delivered(i)], "Moneybird sends these itself; we must not e-mail"
+    else:  # Xero and Exact cannot send reminders: our e-mail does, and the step is noted in the package
+        assert not reminder_writes
+        assert all(delivered(i).get("channel") == "email" for i in by_provider)
+    for item in steps:
+        marker = note_marker(world.provider, item.idempotency_key)
+        for ref in item.invoice_refs:
+            notes = [
+                w for _day, w in writes_for(world, ref) if w["kind"] in NOTE_KINDS and marker in str(w.get("text"))
+            ]
+            assert len(notes) == 1, f"{item.level_name} for {ref}: {len(notes)} notes in the package"
+    letters = [i for i in steps if i.action in ("demand_letter", "fourteen_day_letter")]
+    assert letters and all(delivered(i).get("channel") == "email" for i in letters)
+    for _day, mail in world.mails:
+        if mail.attachments:
+            assert all(content.startswith(b"%PDF") for _name, content in mail.attachments)
+
+
+def test_payments_re_evaluate_and_the_freshness_gate_stops_a_paid_invoice(played: tuple[World, Story]) -> None:
+    world, story = played
+    steps = ladder(world, story)["B"]
+    total = story.totals[story.invoice_ids["B1"]]
+    paid_day = story.full_payment_day
+    assert paid_day is not None and paid_day in FULL_PAYMENT_WEEK, "B was never paid in full"
+    assert paid_day != FULL_PAYMENT_WEEK[-1], "no step was pending for B in week 5: the gate was not exercised"
+    before = [i for i in steps if day_number(i.run_date) < PART_PAYMENT_DAY]
+    after = [i for i in steps if PART_PAYMENT_DAY <= day_number(i.run_date) < paid_day]
+    assert before and after
+    assert {Decimal(i.payload["open_amount"]) for i in before} == {total}
+    assert Decimal(after[0].payload["open_amount"]) == total - PART_PAYMENT
+    emailed = [mail for _day, mail in mails_to(world, story, "B") if day_number(_day) >= PART_PAYMENT_DAY]
+    for mail in emailed:  # the message shows the new open amount next to the invoice amount
+        assert money(total - PART_PAYMENT, "EUR", "nl") in mail.text and money(total, "EUR", "nl") in mail.text
+    if world.provider != "moneybird":
+        assert emailed, "no e-mail after the part payment"
+    gated = [i for i in steps if day_number(i.run_date) == paid_day]
+    assert [i.status for i in gated] == ["skipped"], "the payment after the decision did not stop the send"
+    assert "freshness gate" in (world_audit_detail(world, gated[0]) or "")
+    assert not [i for i in steps if day_number(i.run_date) > paid_day]
+    assert not [m for d, m in mails_to(world, story, "B") if day_number(d) >= paid_day]
+    assert not [
+        w
+        for d, w in writes_for(world, story.invoice_ids["B1"])
+        if day_number(d) >= paid_day and w["kind"] == "reminder"
+    ]
+
+
+def world_audit_detail(world: World, item: tables.OutboxItem) -> str | None:
+    with world.rt.sessions() as s:
+        entries = repos.audit_trail(s, world.org_id, kind="outbox_skipped", limit=1000)
+    return next((e.message for e in entries if (e.data or {}).get("idempotency_key") == item.idempotency_key), None)
+
+
+def test_a_disputed_invoice_waits_and_resumes_at_the_next_level(played: tuple[World, Story]) -> None:
+    world, story = played
+    steps = ladder(world, story)["C"]
+    held = [i for i in steps if HOLD_DAY <= day_number(i.run_date) < RELEASE_DAY]
+    assert not held, f"sent while disputed: {[(i.run_date, i.level_name) for i in held]}"
+    last_before = [i for i in steps if day_number(i.run_date) < HOLD_DAY][-1]
+    first_after = next(i for i in steps if day_number(i.run_date) >= RELEASE_DAY)
+    assert (first_after.level, day_number(first_after.run_date)) == (last_before.level + 1, RELEASE_DAY)
+    assert not [m for d, m in mails_to(world, story, "C") if HOLD_DAY <= day_number(d) < RELEASE_DAY]
+    notes = [str(w.get("text")) for _d, w in writes_for(world, story.invoice_ids["C1"]) if w["kind"] in NOTE_KINDS]
+    assert sum("gepauzeerd" in n and "dispute" in n for n in notes) == 1, "the hold was not noted in the package"
+    assert sum("hervat" in n for n in notes) == 1, "the release was not noted in the package"
+
+
+def test_an_arrangement_pauses_the_ladder_until_an_installment_is_missed(played: tuple[World, Story]) -> None:
+    world, story = played
+    steps = ladder(world, story)["D"]
+    first_reminder = next(i for i in steps if i.action == "reminder")
+    assert story.arrangement_day == day_number(first_reminder.run_date) + 1
+    (plan,) = [p for p in list_arrangements(world.rt, world.org_id) if p["id"] == story.arrangement_id]
+    assert [(i["paid"], i["due_date"]) for i in plan["installments"]] == [
+        (True, (START + timedelta(days=14)).isoformat()),
+        (False, (START + timedelta(days=28)).isoformat()),
+        (False, (START + timedelta(days=42)).isoformat()),
+    ]
+    assert plan["status"] == "broken"
+    broken = [day for day, check in world.checks.items() if check.arrangements_broken]
+    assert [day_number(d) for d in broken] == [28 + 3 + 1], "installment 2 (day 28) + 3 grace days, missed on 32"
+    paused = [i for i in steps if story.arrangement_day <= day_number(i.run_date) < day_number(broken[0])]
+    assert not paused, f"sent during the arrangement: {[(i.run_date, i.level_name) for i in paused]}"
+    resumed = next(i for i in steps if i.run_date >= broken[0])
+    assert (resumed.run_date, resumed.level) == (broken[0], first_reminder.level + 1)
+    assert Decimal(resumed.payload["open_amount"]) == story.totals[story.invoice_ids["D1"]] - Decimal("403.33")
+    notes = [str(w.get("text")) for _d, w in writes_for(world, story.invoice_ids["D1"]) if w["kind"] in NOTE_KINDS]
+    assert sum("Betalingsregeling niet nagekomen" in n for n in notes) == 1
+
+
+def test_a_handed_over_debtor_gets_nothing_more_and_has_a_dossier(played: tuple[World, Story]) -> None:
+    world, story = played
+    steps = ladder(world, story)["E"]
+    demand = next(i for i in steps if i.action == "demand_letter")
+    assert story.hand_over is not None and story.hand_over_day == day_number(demand.run_date) + 1
+    assert not [i for i in steps if day_number(i.run_date) >= story.hand_over_day]
+    assert not [m for d, m in mails_to(world, story, "E") if day_number(d) >= story.hand_over_day]
+    invoice = story.invoice_ids["E1"]
+    later = [w for d, w in writes_for(world, invoice) if day_number(d) >= story.hand_over_day]
+    assert not [w for w in later if w["kind"] == "reminder"]
+    assert sum("Overgedragen aan incassobureau" in str(w.get("text")) for w in later) == 1
+    result = story.hand_over
+    assert result.pdf_path.read_bytes().startswith(b"%PDF")
+    rows = list(csv.DictReader(io.StringIO(result.csv_path.read_text("utf-8"))))
+    assert {r["reference"] for r in rows if r["record_type"] == "invoice"} == {story.numbers[invoice]}
+    contacts = [r for r in rows if r["record_type"] == "contact"]
+    with world.rt.sessions() as s:
+        moments = repos.contact_moments(s, world.org_id, story.administration_id, debtor_ref=story.debtor_ids["E"])
+    for moment in moments:
+        assert any(r["date"] == moment.at.isoformat() and r["channel"] == moment.channel for r in contacts), moment.note
+    for item in steps:
+        if item.status in SENT:
+            assert any(item.level_name in r["description"] for r in contacts), f"{item.level_name} not in dossier"
+    assert [r for r in rows if r["record_type"] == "letter"], "the demand letter is not in the dossier"
+
+
+def test_a_consumer_pays_costs_only_after_the_fourteen_day_term(played: tuple[World, Story]) -> None:
+    world, story = played
+    with world.rt.sessions() as s:
+        debtor = repos.get_debtors(s, world.org_id, story.administration_id, [story.debtor_ids["F"]])
+        (evidence,) = repos.letter_evidence(
+            s, world.org_id, story.administration_id, debtor_ref=story.debtor_ids["F"], kind="fourteen_day_letter"
+        )
+    assert debtor[story.debtor_ids["F"]].segment == "b2c"
+    steps = ladder(world, story)["F"]
+    letter = next(i for i in steps if i.action == "fourteen_day_letter")
+    fee = Decimal(letter.payload["letter_costs"]["fee"])
+    assert fee > 0 and evidence.sent_on == letter.run_date and evidence.stated_costs_minor == int(fee * 100)
+    receipt = evidence.received_on or evidence.sent_on  # e-mailed: received the day it was sent (L2)
+    chargeable = receipt + timedelta(days=15)
+    (letter_mail,) = [m for _d, m in world.mails if m.message_id == delivered(letter)["message_id"]]
+    assert money(fee, "EUR", "nl") in letter_mail.text, "the 14-day letter does not state the costs"
+    assert letter_mail.attachments and not COST_LINE.search(letter_mail.text)
+    charged = [i for i in steps if i.payload.get("costs")]
+    assert charged, "the consumer was never charged costs: the gate was not exercised"
+    assert all(i.run_date >= chargeable for i in charged), [(i.run_date, i.level_name) for i in charged]
+    assert not [i for i in steps if i.run_date < letter.run_date and i.payload.get("costs")]
+    for day, mail in mails_to(world, story, "F"):
+        assert not COST_LINE.search(mail.text) or day >= chargeable, f"costs in a mail of {day}"
+    if world.provider != "moneybird":  # Moneybird sends the final notice itself
+        assert any(COST_LINE.search(m.text) for d, m in mails_to(world, story, "F") if d >= chargeable)
+
+
+def test_a_rerun_of_the_last_day_sends_nothing(played: tuple[World, Story]) -> None:
+    world, _story = played
+    mails, writes = len(world.run.mailbox.messages()), len(world.sandbox.writes(world.tenant))
+    report = dunning.run_dunning(world.rt, world.org_id, world.today)
+    drained = outbox.drain(world.rt, world.org_id)
+    assert (report.queued, drained.done, drained.writebacks) == (0, 0, 0)
+    assert len(world.run.mailbox.messages()) == mails and len(world.sandbox.writes(world.tenant)) == writes
