@@ -42,18 +42,14 @@ class DrainReport:
     details: list[str] = field(default_factory=list)
 
 
-def _still_due(
-    rt: Runtime, adm: tables.Administration, invoices: list[Invoice], *, holds_stop: bool = True
-) -> list[Invoice]:
-    """The invoices still open; a dunning step also drops disputed, held and handed-over ones, while a debtor
-    management write-back (``holds_stop=False``: the note saying an invoice is on hold or handed over) keeps them."""
+def _still_due(rt: Runtime, adm: tables.Administration, invoices: list[Invoice]) -> list[Invoice]:
     with rt.sessions() as s:
         states = repos.reminder_states(s, adm.org_id, adm.id, [i.provider_ref for i in invoices])
     keep = []
     for inv in invoices:
         state = states.get(inv.provider_ref)
-        held = holds_stop and (inv.disputed or (state is not None and (state.hold_reason or state.handed_over)))
-        if inv.status is InvoiceStatus.OPEN and inv.open_amount > 0 and not held:
+        held = state is not None and (state.hold_reason or state.handed_over)
+        if inv.status is InvoiceStatus.OPEN and inv.open_amount > 0 and not inv.disputed and not held:
             keep.append(inv)
     return keep
 
@@ -142,8 +138,7 @@ def process_item(
         return
     if fresh is None:
         fresh = {i.provider_ref: i for i in refresh_invoices(rt, adapter, adm, list(item.invoice_refs))}
-    manual = bool(item.payload.get("manual"))  # connector.debtors.common.queue_writeback
-    due = _still_due(rt, adm, [fresh[r] for r in item.invoice_refs if r in fresh], holds_stop=not manual)
+    due = _still_due(rt, adm, [fresh[r] for r in item.invoice_refs if r in fresh])
     if not due:
         _finish(rt, item, "skipped", "freshness gate: paid, credited, disputed or held since the decision", [])
         report.skipped += 1
