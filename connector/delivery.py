@@ -20,6 +20,7 @@ from connector.channels.context import (
     LETTER_KINDS,
     Contact,
     DebtorInfo,
+    InstallmentInfo,
     InvoiceLine,
     MessageContext,
     MessageKind,
@@ -44,6 +45,7 @@ KIND_BY_ACTION = {
     "phone_task": MessageKind.PHONE_SCRIPT,
     "credit_stop": MessageKind.CREDIT_STOP_NOTICE,
     "hand_over": MessageKind.HAND_OVER_NOTICE,
+    "installment_reminder": MessageKind.INSTALLMENT_REMINDER,
 }
 FOURTEEN_DAYS = timedelta(days=14)
 
@@ -112,6 +114,19 @@ def message_context(
         receipt_date=receipt,
         deadline=receipt + FOURTEEN_DAYS if receipt else None,
         reference=item.idempotency_key[:12],
+        installment=_installment(payload),
+    )
+
+
+def _installment(payload: dict[str, Any]) -> InstallmentInfo | None:
+    part = payload.get("installment")
+    if not isinstance(part, dict):
+        return None
+    return InstallmentInfo(
+        number=int(part["number"]),
+        of=int(part["of"]),
+        due_date=date.fromisoformat(part["due_date"]),
+        amount=Decimal(part["amount"]),
     )
 
 

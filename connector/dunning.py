@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import structlog
@@ -305,12 +305,58 @@ def _commit_run(
         for nd in result.non_decisions:
             if nd.reason not in QUIET_REASONS:
                 _audit_non_decision(s, adm, nd)
+        report.queued += _installment_reminders(s, adm, today)
         run.decisions = report.decisions
         run.finished_at = rt.clock()
 
 
 def _cost_line(line: Any) -> dict[str, str] | None:
     return {k: str(v) for k, v in dataclasses.asdict(line).items()} if line is not None else None
+
+
+INSTALLMENT_NOTICE_DAYS = 3  # P12: remind of an agreed payment this many days before it is due
+
+
+def _installment_reminders(s: Any, adm: tables.Administration, today: date) -> int:
+    """Reminders follow the arrangement's schedule (P12): one e-mail per instalment, a few days before it is due.
+
+    The normal ladder stays paused while the arrangement holds; a missed instalment breaks it (daily checks) and
+    the ladder resumes. Idempotent per (arrangement, instalment).
+    """
+    plans = repos.arrangements(s, adm.org_id, adm.id, status="active")
+    schedules = repos.installments(s, adm.org_id, [plan.id for plan in plans])
+    queued = 0
+    for plan in plans:
+        rows = schedules.get(plan.id) or []
+        for row in rows:
+            if row.paid or not (row.due_date - timedelta(days=INSTALLMENT_NOTICE_DAYS) <= today <= row.due_date):
+                continue
+            amount = Money.from_minor(row.amount_minor, row.currency).amount
+            queued += repos.add_outbox_item(
+                s,
+                adm.org_id,
+                adm.id,
+                idempotency_key=f"installment:{plan.id}:{row.number}",
+                action="installment_reminder",
+                debtor_ref=plan.debtor_ref,
+                invoice_refs=[str(ref) for ref in plan.invoice_refs],
+                level=0,
+                level_name=f"Termijn {row.number}/{len(rows)}",
+                channel="email",
+                run_date=today,
+                payload={
+                    "currency": row.currency,
+                    "open_amount": str(amount),
+                    "note": f"Betalingsregeling: herinnering termijn {row.number}/{len(rows)} verstuurd",
+                    "installment": {
+                        "number": row.number,
+                        "of": len(rows),
+                        "due_date": row.due_date.isoformat(),
+                        "amount": str(amount),
+                    },
+                },
+            )
+    return queued
 
 
 def _blocked_double_chase(s: Any, adm: tables.Administration, message: Message) -> None:

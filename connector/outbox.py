@@ -27,7 +27,7 @@ from connector.sync import refresh_invoices
 log = structlog.get_logger(__name__)
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))
 REMINDER_ACTIONS = {"friendly_reminder", "reminder", "demand_letter", "fourteen_day_letter", "final_notice"}
-OWN_CHANNEL_ACTIONS = REMINDER_ACTIONS | {"phone_task", "credit_stop", "hand_over"}
+OWN_CHANNEL_ACTIONS = REMINDER_ACTIONS | {"phone_task", "credit_stop", "hand_over", "installment_reminder"}
 PAUSED_BY_US = "paused_by_us"  # marker in ReminderState.provider_reminded_levels, read by connector.dunning
 
 
@@ -90,7 +90,7 @@ def _writes(
             ReminderWrite(
                 action=WriteAction.NOTE,
                 idempotency_key=item.idempotency_key,
-                text=f"Aanmaningsstap {item.level}: {item.level_name} ({item.channel})",
+                text=item.payload.get("note") or f"Aanmaningsstap {item.level}: {item.level_name} ({item.channel})",
                 **base,
             )
         )

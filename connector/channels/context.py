@@ -30,6 +30,7 @@ class MessageKind(str, enum.Enum):
     PHONE_SCRIPT = "phone_script"  # script for a phone task (P8)
     CREDIT_STOP_NOTICE = "credit_stop_notice"  # deliveries stopped (P14)
     HAND_OVER_NOTICE = "hand_over_notice"  # claim handed to a collection agency (P16)
+    INSTALLMENT_REMINDER = "installment_reminder"  # the next payment of an agreed arrangement (P12)
 
 
 LETTER_KINDS = frozenset({MessageKind.DEMAND_LETTER, MessageKind.FOURTEEN_DAY_LETTER, MessageKind.FINAL_NOTICE})
@@ -123,6 +124,16 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
+class InstallmentInfo:
+    """One payment of an agreed arrangement (P12): which of how many, how much, by when."""
+
+    number: int
+    of: int
+    due_date: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class MessageContext:
     """Everything a template can show. Amounts are ``Decimal`` in ``currency``; ``None`` means "not charged".
 
@@ -145,6 +156,7 @@ class MessageContext:
     deadline: date | None = None
     reference: str | None = None
     agency: str | None = None  # the collection agency a hand-over notice names (P16, L8)
+    installment: InstallmentInfo | None = None  # the arrangement payment an installment reminder is about
 
     @property
     def language(self) -> str:

@@ -117,6 +117,8 @@ def check_context(kind: MessageKind, ctx: MessageContext) -> None:
         )
     if kind is MessageKind.FOURTEEN_DAY_LETTER:
         _check_fourteen_day_letter(ctx)
+    if kind is MessageKind.INSTALLMENT_REMINDER and (ctx.installment is None or ctx.charges_costs):
+        raise LegalCheckFailed("an installment reminder names its installment and charges nothing extra (P12)")
 
 
 def _check_fourteen_day_letter(ctx: MessageContext) -> None:
