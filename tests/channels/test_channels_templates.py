@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from connector.channels.context import LETTER_KINDS, MessageKind, language_for
+from connector.channels.context import LETTER_KINDS, InstallmentInfo, MessageKind, language_for
 from connector.channels.email import render_email
 from connector.channels.letters import render_letter
 from connector.channels.templating import TEMPLATE_DIR, LegalCheckFailed, check_context, money
@@ -54,13 +54,22 @@ def test_money_format(amount: str, language: str, expected: str) -> None:
     assert _plain(money(Decimal(amount), "EUR", language)) == expected
 
 
+INSTALLMENT = InstallmentInfo(number=2, of=3, due_date=date(2026, 4, 1), amount=Decimal("250.00"))
+
+
 @pytest.mark.parametrize("language", ["nl", "en"])
 @pytest.mark.parametrize("kind", EMAIL_KINDS)
 def test_every_kind_renders_in_both_languages(kind: MessageKind, language: str) -> None:
     ctx = (
         fourteen_day_context(language)
         if kind is MessageKind.FOURTEEN_DAY_LETTER
-        else context(BUSINESS, language=language, invoices=(INVOICE_A, INVOICE_B), agency="Incasso Noord B.V.")
+        else context(
+            BUSINESS,
+            language=language,
+            invoices=(INVOICE_A, INVOICE_B),
+            agency="Incasso Noord B.V.",
+            installment=INSTALLMENT if kind is MessageKind.INSTALLMENT_REMINDER else None,
+        )
     )
     rendered = render_email(kind, ctx)
     assert rendered.subject and "\n" not in rendered.subject
@@ -69,6 +78,19 @@ def test_every_kind_renders_in_both_languages(kind: MessageKind, language: str) 
     assert "\n\n\n" not in rendered.text
     greeting = "Beste" if language == "nl" else "Dear"
     assert rendered.text.startswith(greeting)
+    if kind is MessageKind.INSTALLMENT_REMINDER:
+        assert ("termijn 2 van 3" if language == "nl" else "instalment 2 of 3") in rendered.subject.lower()
+        assert _plain(money(Decimal("250.00"), "EUR", language)) in _plain(rendered.text)
+
+
+def test_an_installment_reminder_without_its_installment_or_with_costs_is_refused() -> None:
+    with pytest.raises(LegalCheckFailed):
+        render_email(MessageKind.INSTALLMENT_REMINDER, context(BUSINESS))
+    with pytest.raises(LegalCheckFailed):
+        render_email(
+            MessageKind.INSTALLMENT_REMINDER,
+            context(BUSINESS, installment=INSTALLMENT, collection_costs=Decimal("40.00")),
+        )
 
 
 @pytest.mark.parametrize(
