@@ -68,6 +68,7 @@ class Story:
     arrangement_day: int | None = None
     full_payment_day: int | None = None
     hand_over_day: int | None = None
+    credit_stop_approved_day: int | None = None
     hand_over: HandOverResult | None = None
     safe_mode_previews: int = 0
 
@@ -135,6 +136,17 @@ def morning(story: Story, out_dir: Path) -> tuple[Hook, Hook]:
             story.arrangement_day = n
         if n == INSTALLMENT_PAID_DAY:
             world.pay(story.invoice_ids["D1"], Decimal("403.33"))  # installment 1 of 1210.00 / 3, on time
+        if story.credit_stop_approved_day is None:  # a person approves A's credit stop the morning after
+            waiting = [
+                i
+                for i in world.outbox_items()
+                if i.status == "awaiting_approval"
+                and i.action == "credit_stop"
+                and i.debtor_ref == story.debtor_ids["A"]
+            ]
+            for item in waiting:
+                services.approve(rt, org, item.id)
+                story.credit_stop_approved_day = n
         if story.hand_over is None and _sent(world, story, "E", "demand_letter"):
             story.hand_over = debtors.hand_over(
                 rt, org, adm, story.debtor_ids["E"], out_dir, agency="Incasso Noord B.V.", today=world.today

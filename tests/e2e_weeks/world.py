@@ -99,8 +99,10 @@ def parse_mail(message: Message) -> Mail:
 
 
 def note_marker(provider: str, idempotency_key: str) -> str:
-    """What a write-back note carries to name our step (xero.md: a hash of the key; elsewhere the key itself)."""
-    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:12] if provider == "xero" else idempotency_key[:12]
+    """The tag a write-back note carries to name our step (adapters/<provider>/writeback.py ``marker``)."""
+    if provider == "xero":
+        return f"[dunning {hashlib.sha256(idempotency_key.encode()).hexdigest()[:12]}]"
+    return f"[dunning:{idempotency_key[:24] if provider == 'moneybird' else idempotency_key}]"
 
 
 def numbers_listed(text: str, numbers: dict[str, str]) -> set[str]:
