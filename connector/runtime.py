@@ -34,7 +34,7 @@ class Runtime:
         self.settings = settings
         self.clock = clock
         self.engine = make_engine(settings.database_url)
-        self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        self.sessions: sessionmaker[Session] = session_factory(self.engine, clock=lambda: self.clock())
         self.cipher = TokenCipher(settings.fernet_keys())
         self.tokens = TokenManager(
             self.sessions,

@@ -64,7 +64,7 @@ def check_promises(rt: Runtime, org_id: int, today: date) -> tuple[int, int]:
                 repos.audit(s, org_id, outcome, f"promise to pay by {state.promise_date} {outcome.split('_')[1]}",
                             administration_id=adm.id, invoice_ref=ref, debtor_ref=row.debtor_ref if row else None,
                             data={"promise_date": state.promise_date.isoformat()})
-                state.promise_date, state.updated_at = None, repos.utcnow()
+                state.promise_date, state.updated_at = None, repos.utcnow(s)
             for debtor in repos.get_debtors(s, org_id, adm.id).values():
                 promised = debtor.promise_date
                 if promised is None or promised >= today:

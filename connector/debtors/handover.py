@@ -151,7 +151,7 @@ def hand_over(
         adm = repos.get_administration(s, org_id, administration_id)
         for ref in refs:
             state = repos.reminder_state(s, org_id, administration_id, ref)
-            state.handed_over, state.updated_at = True, repos.utcnow()
+            state.handed_over, state.updated_at = True, repos.utcnow(s)
         text = "Overgedragen aan incassobureau" + (f" {agency}" if agency else "")
         queue_writeback(s, adm, action="note", kind="hand_over", debtor_ref=debtor.provider_ref, invoice_refs=refs,
                         subject=f"debtor:{debtor.provider_ref}", text=text, today=day)

@@ -72,7 +72,7 @@ def apply_invoice_hold(
     text = f"Aanmaningen gepauzeerd (on hold): {code.value}" + (f" tot en met {until.isoformat()}" if until else "")
     queue_writeback(s, adm, action="note", kind="hold", debtor_ref=inv.debtor_ref, invoice_refs=[inv.provider_ref],
                     subject=f"invoice:{inv.provider_ref}", text=text, today=today, level=state.level or 0)
-    state.hold_reason, state.hold_until, state.updated_at = code.value, until, repos.utcnow()
+    state.hold_reason, state.hold_until, state.updated_at = code.value, until, repos.utcnow(s)
     repos.audit(s, adm.org_id, "hold", f"on hold: {code.value}", administration_id=adm.id,
                 invoice_ref=inv.provider_ref, debtor_ref=inv.debtor_ref,
                 data={"reason": code.value, "until": until.isoformat() if until else None})
@@ -97,7 +97,7 @@ def apply_invoice_release(
     queue_writeback(s, adm, action="note", kind="release", debtor_ref=inv.debtor_ref,
                     invoice_refs=[inv.provider_ref], subject=f"invoice:{inv.provider_ref}",
                     text=f"Aanmaningen hervat (hold {previous} opgeheven)", today=today, level=state.level or 0)
-    state.hold_reason, state.hold_until, state.updated_at = None, None, repos.utcnow()
+    state.hold_reason, state.hold_until, state.updated_at = None, None, repos.utcnow(s)
     repos.audit(s, adm.org_id, "release", f"hold lifted ({previous}) {note}".strip(), administration_id=adm.id,
                 invoice_ref=inv.provider_ref, debtor_ref=inv.debtor_ref, data={"previous_reason": previous})
     return True
@@ -185,7 +185,7 @@ def apply_promise(
         raise PermanentError(f"the promised date {promise_date.isoformat()} lies in the past")
     if inv is not None:
         state = repos.reminder_state(s, adm.org_id, adm.id, inv.provider_ref)
-        state.promise_date, state.updated_at = promise_date, repos.utcnow()
+        state.promise_date, state.updated_at = promise_date, repos.utcnow(s)
     else:
         debtor_row(s, adm.org_id, adm.id, debtor_ref).promise_date = promise_date
     subject = f"invoice {inv.provider_ref}" if inv is not None else "all invoices"
@@ -278,7 +278,7 @@ def mark_invoice_uncollectible(
         queue_writeback(s, adm, action="mark_uncollectible", kind="uncollectible", debtor_ref=inv.debtor_ref,
                         invoice_refs=[inv.provider_ref], subject=f"invoice:{inv.provider_ref}",
                         text="Oninbaar verklaard", today=today, level=state.level or 0)
-        state.written_off_on, state.updated_at = today, repos.utcnow()
+        state.written_off_on, state.updated_at = today, repos.utcnow(s)
         repos.audit(s, org_id, "uncollectible", "marked uncollectible (confirmed)",
                     administration_id=administration_id, invoice_ref=inv.provider_ref, debtor_ref=inv.debtor_ref,
                     data={"open_minor": inv.open_minor, "currency": inv.currency})

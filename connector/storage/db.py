@@ -6,8 +6,9 @@ SQLite gets WAL, a busy timeout and foreign keys on every connection, and write 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,9 @@ def _sqlite_recipe(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, clock: Callable[[], datetime] | None = None) -> sessionmaker[Session]:
+    """Sessions for ``engine``; with ``clock``, repository timestamps follow it (``repos.utcnow(session)``)."""
+    return sessionmaker(engine, expire_on_commit=False, info={"clock": clock} if clock is not None else {})
 
 
 @contextmanager

@@ -24,15 +24,18 @@ Row = TypeVar("Row", t.Debtor, t.Invoice, t.Payment, t.CreditNote)
 ROUTING_EXCEPTIONS = frozenset({"route_tenant", "route_webhook_secrets"})
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+def utcnow(session: Session | None = None) -> datetime:
+    """Now (UTC) by the clock the session was made with (``session_factory(engine, clock=...)``; the runtime's,
+    so a simulated day stamps its rows with that day), else the wall clock."""
+    clock = session.info.get("clock") if session is not None else None
+    return clock() if clock is not None else datetime.now(UTC)
 
 
 # --- organisations and connections -----------------------------------------------------------------------
 
 
 def create_organisation(session: Session, name: str) -> int:
-    org = t.Organisation(name=name, created_at=utcnow())
+    org = t.Organisation(name=name, created_at=utcnow(session))
     session.add(org)
     session.flush()
     return org.id
@@ -43,7 +46,7 @@ def find_organisation(session: Session, name: str) -> int | None:
 
 
 def create_connection(session: Session, org_id: int, provider: str, display_name: str = "") -> t.Connection:
-    conn = t.Connection(org_id=org_id, provider=provider, display_name=display_name, created_at=utcnow())
+    conn = t.Connection(org_id=org_id, provider=provider, display_name=display_name, created_at=utcnow(session))
     session.add(conn)
     session.flush()
     return conn
@@ -98,7 +101,7 @@ def upsert_administration(
             connection_id=connection_id,
             provider=provider,
             provider_tenant_id=tenant.provider_tenant_id,
-            created_at=utcnow(),
+            created_at=utcnow(session),
             name=tenant.name,
         )
         session.add(adm)
@@ -165,12 +168,16 @@ def set_cursor(session: Session, org_id: int, administration_id: int, stream: st
     if row is None:
         session.add(
             t.SyncCursor(
-                administration_id=administration_id, stream=stream, org_id=org_id, cursor=cursor, updated_at=utcnow()
+                administration_id=administration_id,
+                stream=stream,
+                org_id=org_id,
+                cursor=cursor,
+                updated_at=utcnow(session),
             )
         )
     elif row.org_id == org_id:
         row.cursor = cursor
-        row.updated_at = utcnow()
+        row.updated_at = utcnow(session)
 
 
 _STREAM_TABLES: dict[str, Any] = {
@@ -460,7 +467,7 @@ def reminder_state(session: Session, org_id: int, administration_id: int, invoic
     state = reminder_states(session, org_id, administration_id, [invoice_ref]).get(invoice_ref)
     if state is None:
         state = t.ReminderState(
-            org_id=org_id, administration_id=administration_id, invoice_ref=invoice_ref, updated_at=utcnow()
+            org_id=org_id, administration_id=administration_id, invoice_ref=invoice_ref, updated_at=utcnow(session)
         )
         session.add(state)
         session.flush()
@@ -478,7 +485,7 @@ def add_outbox_item(session: Session, org_id: int, administration_id: int, **fie
     )
     if exists is not None:
         return False
-    session.add(t.OutboxItem(org_id=org_id, administration_id=administration_id, created_at=utcnow(), **fields))
+    session.add(t.OutboxItem(org_id=org_id, administration_id=administration_id, created_at=utcnow(session), **fields))
     session.flush()
     return True
 
@@ -523,7 +530,7 @@ def audit(
             kind=kind,
             message=message,
             data=dict(data or {}),
-            created_at=utcnow(),
+            created_at=utcnow(session),
         )
     )
 
@@ -550,7 +557,7 @@ def record_inbox_event(session: Session, org_id: int | None, **fields: Any) -> i
     query = query.where(t.InboxEvent.org_id.is_(None) if org_id is None else t.InboxEvent.org_id == org_id)
     if session.scalar(query) is not None:
         return None
-    event = t.InboxEvent(org_id=org_id, received_at=utcnow(), **fields)
+    event = t.InboxEvent(org_id=org_id, received_at=utcnow(session), **fields)
     try:
         with session.begin_nested():
             session.add(event)
@@ -617,7 +624,11 @@ def start_run(session: Session, org_id: int, administration_id: int, run_date: d
     )
     if run is None:
         run = t.DunningRun(
-            org_id=org_id, administration_id=administration_id, run_date=run_date, dry_run=dry_run, started_at=utcnow()
+            org_id=org_id,
+            administration_id=administration_id,
+            run_date=run_date,
+            dry_run=dry_run,
+            started_at=utcnow(session),
         )
         session.add(run)
         session.flush()
@@ -700,7 +711,7 @@ def record_letter_evidence(
         sha256=sha256,
         document_ref=document_ref,
         message_id=message_id,
-        created_at=utcnow(),
+        created_at=utcnow(session),
     )
     session.add(row)
     session.flush()
@@ -813,7 +824,7 @@ def create_arrangement(
         status="active",
         agreed_on=agreed_on,
         note=note,
-        created_at=utcnow(),
+        created_at=utcnow(session),
     )
     session.add(plan)
     session.flush()

@@ -290,11 +290,6 @@ def test_a_handed_over_debtor_gets_nothing_more_and_has_a_dossier(played: tuple[
     assert [r for r in rows if r["record_type"] == "letter"], "the demand letter is not in the dossier"
 
 
-@pytest.mark.xfail(
-    strict=False,  # the fix (repos.utcnow(session) by the runtime's clock) is in progress in the working tree
-    reason="known bug: repos.audit stamps created_at with the wall clock (repos.utcnow), not Runtime.clock, so the "
-    "dossier's audit-trail lines (and a phone task's history) are dated when the code ran, not when it happened",
-)
 def test_every_dossier_line_is_dated_in_simulated_time(played: tuple[World, Story]) -> None:
     _world, story = played
     assert story.hand_over is not None
