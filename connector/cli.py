@@ -42,6 +42,20 @@ def _runtime(settings: Settings | None = None) -> Any:
     return Runtime(settings or _settings())
 
 
+def _org(rt: Any, name: str) -> int:
+    """The organisation a command acts for; a name that does not exist is an error, never silently created."""
+    from connector.storage import repos
+
+    with rt.sessions() as s:
+        org_id = repos.find_organisation(s, name)
+    if org_id is None:
+        err.print(
+            f"no organisation {name!r} here yet: connect a provider first (`dunning connect PROVIDER --org {name!r}`)"
+        )
+        raise typer.Exit(2)
+    return int(org_id)
+
+
 def _today(tz: str = "Europe/Amsterdam") -> date:
     return datetime.now(ZoneInfo(tz)).date()
 
@@ -198,11 +212,11 @@ def sync_cmd(
     full: bool = False, org: str = "default", as_json: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """Sync every active connection of the organisation (incremental unless --full)."""
-    from connector import services, sync
+    from connector import sync
     from connector.storage import repos
 
     rt = _runtime()
-    org_id = services.ensure_organisation(rt, org)
+    org_id = _org(rt, org)
     with rt.sessions() as s:
         connections = [c.id for c in repos.list_connections(s, org_id) if c.status == "active"]
     reports = {cid: sync.sync_connection(rt, org_id, cid, full=full).__dict__ for cid in connections}
@@ -221,10 +235,10 @@ def run(
     """Run the dunning rules (and drain the outbox unless --dry-run)."""
     from datetime import timedelta
 
-    from connector import dunning, outbox, services
+    from connector import dunning, outbox
 
     rt = _runtime()
-    org_id = services.ensure_organisation(rt, org)
+    org_id = _org(rt, org)
     day = date.fromisoformat(run_date) if run_date else _today() + (timedelta(days=1) if dry_run else timedelta(0))
     if not dry_run:
         from connector.debtors import daily_checks
@@ -246,10 +260,10 @@ def run(
 @app.command()
 def administrations(org: str = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the connected administrations with their id, safe mode and whether the package chases by itself."""
-    from connector import queries, services
+    from connector import queries
 
     rt = _runtime()
-    _emit(queries.as_dicts(queries.administrations(rt, services.ensure_organisation(rt, org))), as_json)
+    _emit(queries.as_dicts(queries.administrations(rt, _org(rt, org))), as_json)
 
 
 @app.command("safe-mode")
@@ -264,7 +278,7 @@ def safe_mode(
 
     rt = _runtime()
     try:
-        services.set_safe_mode(rt, services.ensure_organisation(rt, org), administration, on)
+        services.set_safe_mode(rt, _org(rt, org), administration, on)
     except NotFound:
         err.print(f"no administration {administration} here; `dunning administrations` lists them")
         raise typer.Exit(2) from None
@@ -281,7 +295,7 @@ def approve(
 
     rt = _runtime()
     try:
-        services.approve(rt, services.ensure_organisation(rt, org), item)
+        services.approve(rt, _org(rt, org), item)
     except PermanentError as exc:
         err.print(f"{exc}; `dunning outbox` shows what is awaiting approval")
         raise typer.Exit(2) from None
@@ -291,28 +305,28 @@ def approve(
 @app.command("outbox")
 def outbox_cmd(org: str = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List outbox items (worklist): queued, awaiting approval, done, failed."""
-    from connector import queries, services
+    from connector import queries
 
     rt = _runtime()
-    _emit(queries.worklist(rt, services.ensure_organisation(rt, org)), as_json)
+    _emit(queries.worklist(rt, _org(rt, org)), as_json)
 
 
 @app.command("dead-letters")
 def dead_letters(org: str = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List webhook events that could not be processed, with their reason."""
-    from connector import queries, services
+    from connector import queries
 
     rt = _runtime()
-    _emit(queries.dead_letters(rt, services.ensure_organisation(rt, org)), as_json)
+    _emit(queries.dead_letters(rt, _org(rt, org)), as_json)
 
 
 @app.command("replay-dead")
 def replay_dead(org: str = "default") -> None:
     """Process dead-lettered webhook events again."""
-    from connector import inbox, services
+    from connector import inbox
 
     rt = _runtime()
-    org_id = services.ensure_organisation(rt, org)
+    org_id = _org(rt, org)
     results = [inbox.process_event(rt, org_id, event_id) for event_id in inbox.replay_dead(rt, org_id)]
     err.print(f"replayed {len(results)}: {results.count('processed')} processed")
 
@@ -320,10 +334,10 @@ def replay_dead(org: str = "default") -> None:
 @app.command()
 def why(invoice_ref: str, org: str = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Why did (or didn't) an invoice get a reminder: every decision with its rule and inputs."""
-    from connector import queries, services
+    from connector import queries
 
     rt = _runtime()
-    _emit(queries.why(rt, services.ensure_organisation(rt, org), invoice_ref), as_json)
+    _emit(queries.why(rt, _org(rt, org), invoice_ref), as_json)
 
 
 def _date_option(name: str, value: str | None) -> date | None:
@@ -426,13 +440,13 @@ def report(
     as_csv: Annotated[bool, typer.Option("--csv")] = False,
 ) -> None:
     """Aging buckets, DSO, or a weekly cash-flow forecast from stored data."""
-    from connector import reporting, services
+    from connector import reporting
 
     if kind not in reporting.KINDS:
         err.print(f"unknown report {kind!r}: choose one of {', '.join(reporting.KINDS)}")
         raise typer.Exit(2)
     rt = _runtime()
-    org_id = services.ensure_organisation(rt, org)
+    org_id = _org(rt, org)
     result = reporting.build(rt, org_id, kind, _today())
     if as_csv:
         sys.stdout.write(reporting.to_csv(kind, result))
@@ -472,10 +486,10 @@ def _dm_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _dm_context(org: str, ref: str, administration: int | None, *, debtor: bool) -> tuple[Any, int, int]:
-    from connector import debtors, services
+    from connector import debtors
 
     rt = _runtime()
-    org_id = services.ensure_organisation(rt, org)
+    org_id = _org(rt, org)
     resolve = debtors.resolve_debtor if debtor else debtors.resolve_invoice
     return rt, org_id, _dm_call(resolve, rt, org_id, ref, administration)
 
@@ -576,10 +590,10 @@ def arrangement_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Payment arrangements with their installments."""
-    from connector import debtors, services
+    from connector import debtors
 
     rt = _runtime()
-    _emit(debtors.list_arrangements(rt, services.ensure_organisation(rt, org), status=status), as_json)
+    _emit(debtors.list_arrangements(rt, _org(rt, org), status=status), as_json)
 
 
 @arrangement_app.command("pay")
@@ -590,10 +604,10 @@ def arrangement_pay(
     org: Org = "default",
 ) -> None:
     """Record an installment as paid (payments synced from the package are matched by `arrangement check`)."""
-    from connector import debtors, services
+    from connector import debtors
 
     rt = _runtime()
-    org_id = services.ensure_organisation(rt, org)
+    org_id = _org(rt, org)
     status = _dm_call(
         debtors.pay_installment, rt, org_id, arrangement_id, installment, paid_on=_dm_date(paid_on, "--date")
     )
@@ -605,10 +619,10 @@ def arrangement_cancel(
     arrangement_id: Annotated[int, typer.Argument(metavar="ID")], reason: str = "by hand", org: Org = "default"
 ) -> None:
     """Cancel an active arrangement: the normal sequence resumes."""
-    from connector import debtors, services
+    from connector import debtors
 
     rt = _runtime()
-    _dm_call(debtors.cancel_arrangement, rt, services.ensure_organisation(rt, org), arrangement_id, reason=reason)
+    _dm_call(debtors.cancel_arrangement, rt, _org(rt, org), arrangement_id, reason=reason)
     err.print(f"arrangement {arrangement_id} cancelled")
 
 
@@ -619,11 +633,11 @@ def arrangement_check(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The daily follow-up: lapsed holds, passed promises (kept/broken), installments paid, arrangements broken."""
-    from connector import debtors, services
+    from connector import debtors
 
     rt = _runtime()
     day = _dm_date(run_date, "--date") or _today()
-    _emit(debtors.daily_checks(rt, services.ensure_organisation(rt, org), day).as_dict(), as_json)
+    _emit(debtors.daily_checks(rt, _org(rt, org), day).as_dict(), as_json)
 
 
 @app.command()
@@ -734,20 +748,20 @@ def classify(org: Org = "default", as_json: Annotated[bool, typer.Option("--json
     """Risk class per debtor from payment behaviour and broken promises/arrangements (thresholds: P19 docs)."""
     from dataclasses import asdict
 
-    from connector import debtors, services
+    from connector import debtors
 
     rt = _runtime()
-    rows = [asdict(r) for r in debtors.classify_debtors(rt, services.ensure_organisation(rt, org))]
+    rows = [asdict(r) for r in debtors.classify_debtors(rt, _org(rt, org))]
     _emit(rows, as_json)
 
 
 @app.command()
 def reasons(org: Org = "default", as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Late-payment reasons recorded with contact moments, per administration and month (P10)."""
-    from connector import debtors, services
+    from connector import debtors
 
     rt = _runtime()
-    _emit(debtors.late_reasons(rt, services.ensure_organisation(rt, org)), as_json)
+    _emit(debtors.late_reasons(rt, _org(rt, org)), as_json)
 
 
 @app.command("debtor")

@@ -109,7 +109,14 @@ def start(
     runtime = Runtime(placeholder, budget_url="memory://")  # the sandbox restarts with each demo, so does its window
     org_id = services.ensure_organisation(runtime, DEMO_ORG)
     web_app = create_app(placeholder, runtime=runtime, org_id=org_id)
-    web = serve_in_thread(web_app, port=port)
+    try:
+        web = serve_in_thread(web_app, port=port)
+    except OSError:  # port taken: leave nothing running behind (the caller may retry on a free port)
+        for server in sandboxes.values():
+            server.shutdown()
+        mailbox.stop()
+        runtime.close()
+        raise
     runtime.settings = settings.model_copy(update={"base_url": web.url, "queue_immediate": True})
     for provider, server in sandboxes.items():
         state = server.app.extensions["sandbox"]

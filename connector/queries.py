@@ -50,11 +50,18 @@ def administrations(rt: Runtime, org_id: int) -> list[AdministrationView]:
     return views
 
 
+RECENT_DAYS = 7
+
+
 def worklist(rt: Runtime, org_id: int, limit: int = 200) -> list[dict[str, Any]]:
-    """Today's actions: queued, awaiting approval, failed and recently done outbox items, newest first."""
+    """The worklist: everything still open (queued, awaiting approval, phone tasks, failed) and what was done or
+    skipped in the last week, newest first."""
+    since = rt.clock().date() - timedelta(days=RECENT_DAYS)
     with rt.sessions() as s:
         names = {a.id: a.name for a in repos.list_administrations(s, org_id)}
-        items = repos.outbox_items(s, org_id)[-limit:]
+        items = [
+            i for i in repos.outbox_items(s, org_id) if i.status not in ("done", "skipped") or i.run_date >= since
+        ][-limit:]
         debtors: dict[tuple[int, str], str] = {}
         for adm_id in names:
             for ref, d in repos.get_debtors(s, org_id, adm_id).items():

@@ -88,3 +88,17 @@ def test_bad_date_exits_2_and_says_how_to_write_it(cli: Cli, option: str, value:
     result = cli("costs", "--principal", "1000", option, value, other, "2026-01-01", "--json")
     assert result.exit_code == 2
     assert "write it like 2026-01-31" in result.stderr
+
+
+def test_read_commands_do_not_create_an_organisation(cli) -> None:  # type: ignore[no-untyped-def]
+    cli.ok("db", "upgrade")
+    result = cli("outbox", "--json", "--org", "nobody")
+    assert result.exit_code == 2 and "connect a provider first" in result.output
+    from connector.runtime import Runtime
+    from connector.settings import Settings
+    from connector.storage import repos
+
+    rt = Runtime(Settings())
+    with rt.sessions() as s:
+        assert repos.find_organisation(s, "nobody") is None
+    rt.close()
