@@ -110,7 +110,8 @@ def dso_for_period(
     """Standard DSO over the ``days`` days ending on ``period_end`` (inclusive), from invoices and payments.
 
     * credit sales = sum of ``total`` of the invoices (not draft, not voided) dated inside the period;
-    * open receivables = for every such invoice dated on or before ``period_end``: ``total`` minus every payment
+    * open receivables = for every such invoice dated on or before ``period_end`` and not written off as
+      uncollectible: ``total`` minus every payment
       to it dated on or before ``period_end`` (never below zero). An invoice without any payment record counts
       with its current ``open_amount`` (its payments are unknown, so today's state is the best evidence).
 
@@ -134,6 +135,8 @@ def dso_for_period(
             continue
         if inv.invoice_date >= start:
             sales += inv.total
+        if inv.status is InvoiceStatus.UNCOLLECTIBLE:
+            continue  # written off: a credit sale of the period, but no longer a receivable (as in the aging)
         if inv.provider_ref in seen:
             open_total += max(Decimal(0), inv.total - paid.get(inv.provider_ref, Decimal(0)))
         else:

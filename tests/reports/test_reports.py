@@ -245,6 +245,26 @@ def test_dso_for_period_from_invoices_and_payments() -> None:
     assert csv_row["dso"] == "65.0" and csv_row["formula"] == DSO_FORMULA
 
 
+def test_dso_counts_a_written_off_sale_but_not_its_open_amount() -> None:
+    """Uncollectible invoices are no receivable any more: DSO's open total agrees with the aging's."""
+    written_off = inv(
+        "w1",
+        "d1",
+        date(2026, 3, 10),
+        "500.00",
+        total="500.00",
+        status=InvoiceStatus.UNCOLLECTIBLE,
+        invoice_date=date(2026, 2, 8),
+    )
+    open_one = inv("o1", "d1", date(2026, 3, 20), "300.00", total="300.00", invoice_date=date(2026, 2, 18))
+    items = [ReceivableItem("A", written_off), ReceivableItem("A", open_one)]
+    result = dso_for_period(items, [], date(2026, 3, 31), days=90)
+    assert result.credit_sales == D("800.00")  # both were credit sales of the period
+    assert result.open_receivables == D("300.00")  # only the one still owed
+    (total,) = aging(items, date(2026, 3, 31)).scoped("total")
+    assert total.total == result.open_receivables
+
+
 @pytest.mark.parametrize(
     ("open_total", "months", "expected"),
     [
