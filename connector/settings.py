@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     secret_keys: list[SecretStr] = Field(default_factory=list)  # Fernet keys, newest first
     base_url: str = "http://127.0.0.1:8000"  # public URL for OAuth redirects and webhooks
     api_tokens: list[SecretStr] = Field(default_factory=list)  # bearer tokens for /api/v1
+    dashboard_password: SecretStr = SecretStr("")  # HTTP Basic password for the dashboard; empty: no login
     log_level: str = "INFO"
     log_json: bool = False
     http_timeout_seconds: float = 30.0

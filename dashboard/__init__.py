@@ -6,6 +6,7 @@ organisation (``DUNNING`` config ``ORG_ID``); every view reads through ``connect
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,9 @@ def create_app(
     rt = runtime or Runtime(settings)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_bytes
-    app.config["SECRET_KEY"] = settings.fernet_keys()[0]
+    # the session-signing key is derived, never the token-encryption key itself
+    app.config["SECRET_KEY"] = hmac.new(settings.fernet_keys()[0].encode(), b"dashboard-session", "sha256").hexdigest()
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.extensions["dunning"] = Services(
         runtime=rt,

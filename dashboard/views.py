@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import secrets
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 
 from connector import queries, services
 from connector.errors import ConnectorError
@@ -34,6 +35,39 @@ def _lang() -> str:
     return chosen
 
 
+OPEN_PATHS = ("/oauth/", "/api/v1/")  # the provider's redirect lands in the user's browser; the API has bearer tokens
+
+
+@bp.before_app_request
+def _guard() -> Response | None:
+    """Dashboard login (HTTP Basic with DUNNING_DASHBOARD_PASSWORD, compared in constant time) and CSRF on posts.
+
+    Webhooks are not this blueprint's (signed by the provider); the JSON API checks its own bearer tokens.
+    """
+    if request.blueprint != "dashboard":
+        return None
+    password = _ctx().runtime.settings.dashboard_password.get_secret_value()
+    if password and not request.path.startswith(OPEN_PATHS):
+        given = (request.authorization.password if request.authorization else None) or ""
+        if not hmac.compare_digest(given.encode(), password.encode()):
+            return Response(
+                "Log in with the dashboard password (DUNNING_DASHBOARD_PASSWORD).",
+                401,
+                {"WWW-Authenticate": 'Basic realm="dunning-connector"'},
+            )
+    if request.method == "POST":
+        expected = session.get("csrf", "")
+        if not expected or not hmac.compare_digest(str(request.form.get("csrf", "")).encode(), expected.encode()):
+            return Response("This form has expired: reload the page and try again.", 400)
+    return None
+
+
+def _csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return str(session["csrf"])
+
+
 def _ctx() -> Any:
     return current_app.extensions["dunning"]
 
@@ -49,7 +83,9 @@ def money(amount: Any, currency: str | None = "EUR") -> str:
 
 def _page(template: str, **context: Any) -> Response:
     lang = _lang()
-    body = render_template(template, t=_messages(lang), lang=lang, providers=sorted(ADAPTERS), **context)
+    body = render_template(
+        template, t=_messages(lang), lang=lang, providers=sorted(ADAPTERS), csrf=_csrf_token(), **context
+    )
     response = Response(body)
     response.set_cookie("lang", lang, samesite="Lax")
     return response
