@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 
@@ -19,7 +20,7 @@ from connector.errors import ConnectorError, GarbageResponse, NotSupported, Reau
 from connector.model import WebhookEvent
 from connector.registry import adapter_class
 from connector.runtime import Runtime
-from connector.storage import repos
+from connector.storage import repos, tables
 from connector.storage.db import transaction
 from connector.sync import apply_hint, refresh_invoices
 
@@ -187,15 +188,50 @@ def _failed(rt: Runtime, org_id: int, event_id: int, exc: Exception) -> str:
 
 
 def replay_dead(rt: Runtime, org_id: int | None) -> list[int]:
-    """Move dead letters back to ``received`` (attempts reset) and return their ids for processing."""
+    """Move dead letters back to ``received`` (attempts reset) and return their ids for processing.
+
+    A body that could not be parsed is parsed again (the parser may have learnt it since): each event it yields is
+    routed and recorded like a fresh delivery, and the dead letter is closed as re-parsed. One that still cannot
+    be parsed stays dead with its reason.
+    """
     with transaction(rt.sessions) as s:
         revived = []
         for row in repos.inbox_events(s, org_id, status="dead", limit=10_000):
             if row.connection_id is None:
-                continue  # unparseable body: nothing to replay until the parser learns it
+                revived.extend(_reparse(s, row))
+                continue
             row.status, row.attempts, row.next_attempt_at = "received", 0, None
             revived.append(row.id)
     return revived
+
+
+def _reparse(s: Any, row: tables.InboxEvent) -> list[int]:
+    try:
+        events = adapter_class(row.provider).parse_webhook(row.raw, {})
+    except (GarbageResponse, ValueError) as exc:
+        row.last_error = f"still unparseable: {exc}"[:2000]
+        return []
+    created = []
+    for event in events:
+        for adm in repos.route_tenant(s, row.provider, event.provider_tenant_id):
+            if row.org_id is not None and adm.org_id != row.org_id:
+                continue
+            event_id = repos.record_inbox_event(
+                s,
+                adm.org_id,
+                connection_id=adm.connection_id,
+                provider=row.provider,
+                provider_tenant_id=event.provider_tenant_id,
+                dedupe_id=event.dedupe_id,
+                entity_type=event.entity_type,
+                entity_id=event.entity_id,
+                action=event.action,
+                raw=row.raw,
+            )
+            if event_id is not None:
+                created.append(event_id)
+    row.status, row.last_error = "processed", f"re-parsed into {len(created)} event(s)"
+    return created
 
 
 def due_events(rt: Runtime, org_id: int, now: datetime, stale_after: timedelta = timedelta(minutes=2)) -> list[int]:

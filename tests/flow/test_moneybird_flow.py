@@ -179,3 +179,47 @@ def test_webhook_receiver_answers_per_contract(stack: demo.DemoRun) -> None:
     assert any("unparseable" in (d.last_error or "") for d in dead)
     assert requests.post(url, data=b"{}", timeout=10).status_code == 200  # registration probe
     assert requests.post(f"{stack.web.url}/webhooks/nope", data=b"{}", timeout=10).status_code == 404
+
+
+def test_an_unparseable_dead_letter_is_parsed_again_on_replay(
+    stack: demo.DemoRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.moneybird import webhooks as mb_webhooks
+    from adapters.moneybird.provider import MoneybirdAdapter
+    from connector import inbox
+
+    rt = stack.runtime
+    sync.sync_connection(rt, stack.org_id, demo.connect(stack, "moneybird"))
+    with rt.sessions() as s:
+        adm = repos.list_administrations(s, stack.org_id)[0]
+        invoice = repos.get_invoices(s, stack.org_id, adm.id, open_only=True)[0]
+    # a body today's parser cannot read (a payload version that calls the action "event")
+    raw = json.dumps(
+        {
+            "administration_id": adm.provider_tenant_id,
+            "webhook_id": "1",
+            "entity_type": "SalesInvoice",
+            "entity_id": invoice.provider_ref,
+            "event": "sales_invoice_updated",
+        }
+    ).encode()
+    monkeypatch.setattr(MoneybirdAdapter, "verify_webhook", staticmethod(lambda *a: None))
+    signed = {"Moneybird-Signature": "t=1,v1=checked-by-the-patched-verifier"}
+    assert inbox.receive(rt, "moneybird", raw, signed, datetime.now(UTC)).reason == "dead letter"
+    assert inbox.replay_dead(rt, stack.org_id) == []  # still unparseable: stays dead with its reason
+    with rt.sessions() as s:
+        (dead,) = repos.inbox_events(s, stack.org_id, status="dead")
+        assert "still unparseable" in (dead.last_error or "")
+    original = mb_webhooks.parse
+
+    def learnt(body: bytes, headers):  # type: ignore[no-untyped-def]
+        data = json.loads(body)
+        data.setdefault("action", data.get("event"))
+        return original(json.dumps(data).encode(), headers)
+
+    monkeypatch.setattr(MoneybirdAdapter, "parse_webhook", staticmethod(learnt))
+    (revived,) = inbox.replay_dead(rt, stack.org_id)
+    assert inbox.process_event(rt, stack.org_id, revived) == "processed"
+    with rt.sessions() as s:
+        assert repos.inbox_events(s, stack.org_id, status="dead") == []
+        assert repos.get_inbox_event(s, stack.org_id, revived).entity_id == invoice.provider_ref
