@@ -498,7 +498,10 @@ def _dm_context(org: str, ref: str, administration: int | None, *, debtor: bool)
 def hold(
     ref: Annotated[str, typer.Argument(help="Invoice (provider ref or number), or debtor with --debtor.")],
     reason: Annotated[
-        str, typer.Option(help="dispute|complaint|awaiting_credit_note|payment_claimed|talk_first|insolvency|other")
+        str,
+        typer.Option(
+            help="dispute|complaint|awaiting_credit_note|payment_claimed|talk_first|insolvency|factored|other"
+        ),
     ],
     until: Annotated[
         str | None, typer.Option(help="Last day of the hold (YYYY-MM-DD); default: until released.")

@@ -31,6 +31,7 @@ class HoldReason(str, enum.Enum):
     PAYMENT_CLAIMED = "payment_claimed"  # the debtor says it paid; check the bank first (U1)
     TALK_FIRST = "talk_first"  # key account or sensitive relationship (P24)
     INSOLVENCY = "insolvency"  # L9: file the claim, do not chase
+    FACTORED = "factored"  # P17: sold to a factor, who collects it; our own dunning stops
     OTHER = "other"
 
 

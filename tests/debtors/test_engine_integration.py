@@ -281,3 +281,15 @@ def test_segment_override_and_insolvency_reach_the_snapshot(world: World) -> Non
     [snap] = build_snapshots(world.rt, adm)
     assert (snap.segment and snap.segment.value, snap.insolvent) == ("b2c", True)
     assert world.run(date(2026, 1, 20)).non_decisions.get("insolvent") == 1
+
+
+def test_a_factored_invoice_is_left_to_the_factor(world: World) -> None:
+    """P17: an invoice sold to a factor gets no reminders of ours; the package is told with a note."""
+    world.debtor("d1")
+    world.invoice("i1", "d1", DUE, "500.00")
+    world.clock.day(date(2026, 1, 20))
+    assert debtors.hold_invoice(world.rt, world.org_id, world.adm_id, "i1", "factored") is True
+    report = world.run(date(2026, 1, 20))
+    assert report.decisions == 0 and report.non_decisions.get("on_hold") == 1
+    (note,) = world.outbox("note")
+    assert "factored" in note.payload["text"]
