@@ -775,6 +775,9 @@ def debtor_cmd(
         str | None, typer.Option(help="collectible | doubtful | uncollectible (needs --confirm).")
     ] = None,
     insolvent: Annotated[bool | None, typer.Option("--insolvent/--solvent", help="L9 legal hold.")] = None,
+    credit_limit: Annotated[
+        str | None, typer.Option("--credit-limit", help="P2: credit granted, e.g. 5000.00; 'none' removes it.")
+    ] = None,
     confirm: Annotated[bool, typer.Option("--confirm", help="Confirm writing the debtor off.")] = False,
     administration: AdmOption = None,
     org: Org = "default",
@@ -795,4 +798,11 @@ def debtor_cmd(
         _dm_call(debtors.set_collection_status, rt, org_id, adm_id, debtor, status, confirm=confirm)
     if insolvent is not None:
         _dm_call(debtors.set_insolvent, rt, org_id, adm_id, debtor, insolvent)
+    if credit_limit is not None:
+        try:
+            limit = None if credit_limit.lower() == "none" else Decimal(credit_limit)
+        except InvalidOperation:
+            err.print(f"--credit-limit {credit_limit!r} is not an amount; write it like 5000.00 (or none)")
+            raise typer.Exit(2) from None
+        _dm_call(debtors.set_credit_limit, rt, org_id, adm_id, debtor, limit)
     err.print(f"{debtor} updated")

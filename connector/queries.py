@@ -116,6 +116,36 @@ def phone_tasks(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
     return rows
 
 
+def over_credit_limit(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
+    """P2: debtors whose open items exceed the credit limit granted to them."""
+    rows = []
+    with rt.sessions() as s:
+        for adm in repos.list_administrations(s, org_id):
+            debtors = {
+                ref: d for ref, d in repos.get_debtors(s, org_id, adm.id).items() if d.credit_limit_minor is not None
+            }
+            if not debtors:
+                continue
+            open_minor: dict[str, int] = {}
+            for inv in repos.get_invoices(s, org_id, adm.id, open_only=True):
+                if inv.debtor_ref in debtors:
+                    open_minor[inv.debtor_ref] = open_minor.get(inv.debtor_ref, 0) + inv.open_minor
+            for ref, debtor in debtors.items():
+                limit = debtor.credit_limit_minor or 0
+                if open_minor.get(ref, 0) > limit:
+                    rows.append(
+                        {
+                            "administration": adm.name,
+                            "debtor_ref": ref,
+                            "debtor": debtor.name,
+                            "currency": adm.currency,
+                            "open": str(Money.from_minor(open_minor[ref], adm.currency).amount),
+                            "limit": str(Money.from_minor(limit, adm.currency).amount),
+                        }
+                    )
+    return rows
+
+
 def credit_stops(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
     """Debtors under a credit stop (P14): deliver nothing until the overdue amount is paid."""
     with rt.sessions() as s:

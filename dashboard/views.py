@@ -102,6 +102,7 @@ def index() -> Response:
         dead=queries.dead_letters(ctx.runtime, ctx.org_id),
         phone_tasks=queries.phone_tasks(ctx.runtime, ctx.org_id),
         credit_stops=queries.credit_stops(ctx.runtime, ctx.org_id),
+        over_limit=queries.over_credit_limit(ctx.runtime, ctx.org_id),
     )
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import enum
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from connector.debtors.common import debtor_row, invoice_row, open_invoice_refs, queue_writeback, today_for
 from connector.errors import PermanentError
-from connector.model import Segment
+from connector.model import Money, Segment
 from connector.runtime import Runtime
 from connector.storage import repos, tables
 from connector.storage.db import transaction
@@ -60,8 +61,9 @@ def hold_invoice(
     code = _reason(reason)
     with transaction(rt.sessions) as s:
         adm = repos.get_administration(s, org_id, administration_id)
-        return apply_invoice_hold(s, adm, invoice_row(s, org_id, administration_id, invoice_ref), code,
-                                  until, today_for(rt, adm))
+        return apply_invoice_hold(
+            s, adm, invoice_row(s, org_id, administration_id, invoice_ref), code, until, today_for(rt, adm)
+        )
 
 
 def apply_invoice_hold(
@@ -71,12 +73,29 @@ def apply_invoice_hold(
     if state.hold_reason == code.value and state.hold_until == until:
         return False
     text = f"Aanmaningen gepauzeerd (on hold): {code.value}" + (f" tot en met {until.isoformat()}" if until else "")
-    queue_writeback(s, adm, action="note", kind="hold", debtor_ref=inv.debtor_ref, invoice_refs=[inv.provider_ref],
-                    subject=f"invoice:{inv.provider_ref}", text=text, today=today, level=state.level or 0)
+    queue_writeback(
+        s,
+        adm,
+        action="note",
+        kind="hold",
+        debtor_ref=inv.debtor_ref,
+        invoice_refs=[inv.provider_ref],
+        subject=f"invoice:{inv.provider_ref}",
+        text=text,
+        today=today,
+        level=state.level or 0,
+    )
     state.hold_reason, state.hold_until, state.updated_at = code.value, until, repos.utcnow(s)
-    repos.audit(s, adm.org_id, "hold", f"on hold: {code.value}", administration_id=adm.id,
-                invoice_ref=inv.provider_ref, debtor_ref=inv.debtor_ref,
-                data={"reason": code.value, "until": until.isoformat() if until else None})
+    repos.audit(
+        s,
+        adm.org_id,
+        "hold",
+        f"on hold: {code.value}",
+        administration_id=adm.id,
+        invoice_ref=inv.provider_ref,
+        debtor_ref=inv.debtor_ref,
+        data={"reason": code.value, "until": until.isoformat() if until else None},
+    )
     return True
 
 
@@ -95,12 +114,29 @@ def apply_invoice_release(
     if not state.hold_reason:
         return False
     previous = state.hold_reason
-    queue_writeback(s, adm, action="note", kind="release", debtor_ref=inv.debtor_ref,
-                    invoice_refs=[inv.provider_ref], subject=f"invoice:{inv.provider_ref}",
-                    text=f"Aanmaningen hervat (hold {previous} opgeheven)", today=today, level=state.level or 0)
+    queue_writeback(
+        s,
+        adm,
+        action="note",
+        kind="release",
+        debtor_ref=inv.debtor_ref,
+        invoice_refs=[inv.provider_ref],
+        subject=f"invoice:{inv.provider_ref}",
+        text=f"Aanmaningen hervat (hold {previous} opgeheven)",
+        today=today,
+        level=state.level or 0,
+    )
     state.hold_reason, state.hold_until, state.updated_at = None, None, repos.utcnow(s)
-    repos.audit(s, adm.org_id, "release", f"hold lifted ({previous}) {note}".strip(), administration_id=adm.id,
-                invoice_ref=inv.provider_ref, debtor_ref=inv.debtor_ref, data={"previous_reason": previous})
+    repos.audit(
+        s,
+        adm.org_id,
+        "release",
+        f"hold lifted ({previous}) {note}".strip(),
+        administration_id=adm.id,
+        invoice_ref=inv.provider_ref,
+        debtor_ref=inv.debtor_ref,
+        data={"previous_reason": previous},
+    )
     return True
 
 
@@ -111,8 +147,9 @@ def hold_debtor(
     code = _reason(reason)
     with transaction(rt.sessions) as s:
         adm = repos.get_administration(s, org_id, administration_id)
-        return apply_debtor_hold(s, adm, debtor_row(s, org_id, administration_id, debtor_ref), code, until,
-                                 today_for(rt, adm))
+        return apply_debtor_hold(
+            s, adm, debtor_row(s, org_id, administration_id, debtor_ref), code, until, today_for(rt, adm)
+        )
 
 
 def apply_debtor_hold(
@@ -121,13 +158,27 @@ def apply_debtor_hold(
     if debtor.on_hold_reason == code.value and debtor.hold_until == until:
         return False
     text = f"Debiteur on hold: {code.value}" + (f" tot en met {until.isoformat()}" if until else "")
-    queue_writeback(s, adm, action="note", kind="debtor_hold", debtor_ref=debtor.provider_ref,
-                    invoice_refs=open_invoice_refs(s, adm.org_id, adm.id, debtor.provider_ref),
-                    subject=f"debtor:{debtor.provider_ref}", text=text, today=today)
+    queue_writeback(
+        s,
+        adm,
+        action="note",
+        kind="debtor_hold",
+        debtor_ref=debtor.provider_ref,
+        invoice_refs=open_invoice_refs(s, adm.org_id, adm.id, debtor.provider_ref),
+        subject=f"debtor:{debtor.provider_ref}",
+        text=text,
+        today=today,
+    )
     debtor.on_hold_reason, debtor.hold_until = code.value, until
-    repos.audit(s, adm.org_id, "debtor_hold", f"debtor on hold: {code.value}", administration_id=adm.id,
-                debtor_ref=debtor.provider_ref,
-                data={"reason": code.value, "until": until.isoformat() if until else None})
+    repos.audit(
+        s,
+        adm.org_id,
+        "debtor_hold",
+        f"debtor on hold: {code.value}",
+        administration_id=adm.id,
+        debtor_ref=debtor.provider_ref,
+        data={"reason": code.value, "until": until.isoformat() if until else None},
+    )
     return True
 
 
@@ -141,13 +192,26 @@ def apply_debtor_release(s: Session, adm: tables.Administration, debtor: tables.
     if not debtor.on_hold_reason:
         return False
     previous = debtor.on_hold_reason
-    queue_writeback(s, adm, action="note", kind="debtor_release", debtor_ref=debtor.provider_ref,
-                    invoice_refs=open_invoice_refs(s, adm.org_id, adm.id, debtor.provider_ref),
-                    subject=f"debtor:{debtor.provider_ref}",
-                    text=f"Aanmaningen debiteur hervat (hold {previous} opgeheven)", today=today)
+    queue_writeback(
+        s,
+        adm,
+        action="note",
+        kind="debtor_release",
+        debtor_ref=debtor.provider_ref,
+        invoice_refs=open_invoice_refs(s, adm.org_id, adm.id, debtor.provider_ref),
+        subject=f"debtor:{debtor.provider_ref}",
+        text=f"Aanmaningen debiteur hervat (hold {previous} opgeheven)",
+        today=today,
+    )
     debtor.on_hold_reason, debtor.hold_until = None, None
-    repos.audit(s, adm.org_id, "debtor_release", f"debtor hold lifted ({previous})", administration_id=adm.id,
-                debtor_ref=debtor.provider_ref)
+    repos.audit(
+        s,
+        adm.org_id,
+        "debtor_release",
+        f"debtor hold lifted ({previous})",
+        administration_id=adm.id,
+        debtor_ref=debtor.provider_ref,
+    )
     return True
 
 
@@ -190,9 +254,16 @@ def apply_promise(
     else:
         debtor_row(s, adm.org_id, adm.id, debtor_ref).promise_date = promise_date
     subject = f"invoice {inv.provider_ref}" if inv is not None else "all invoices"
-    repos.audit(s, adm.org_id, "promise", f"promise to pay by {promise_date.isoformat()} ({subject}) {note}".strip(),
-                administration_id=adm.id, invoice_ref=inv.provider_ref if inv is not None else None,
-                debtor_ref=debtor_ref, data={"promise_date": promise_date.isoformat()})
+    repos.audit(
+        s,
+        adm.org_id,
+        "promise",
+        f"promise to pay by {promise_date.isoformat()} ({subject}) {note}".strip(),
+        administration_id=adm.id,
+        invoice_ref=inv.provider_ref if inv is not None else None,
+        debtor_ref=debtor_ref,
+        data={"promise_date": promise_date.isoformat()},
+    )
 
 
 def set_credit_stop(
@@ -209,12 +280,27 @@ def set_credit_stop(
             return False
         kind = "credit_stop" if stop else "credit_release"
         text = f"Kredietstop: {reason}" if stop else f"Kredietstop opgeheven: {reason}"
-        queue_writeback(s, adm, action=kind, kind=kind, debtor_ref=debtor.provider_ref,
-                        invoice_refs=open_invoice_refs(s, org_id, administration_id, debtor.provider_ref),
-                        subject=f"debtor:{debtor.provider_ref}", text=text, today=today_for(rt, adm))
+        queue_writeback(
+            s,
+            adm,
+            action=kind,
+            kind=kind,
+            debtor_ref=debtor.provider_ref,
+            invoice_refs=open_invoice_refs(s, org_id, administration_id, debtor.provider_ref),
+            subject=f"debtor:{debtor.provider_ref}",
+            text=text,
+            today=today_for(rt, adm),
+        )
         debtor.credit_stop = stop
-        repos.audit(s, org_id, kind, text, administration_id=administration_id, debtor_ref=debtor.provider_ref,
-                    data={"reason": reason})
+        repos.audit(
+            s,
+            org_id,
+            kind,
+            text,
+            administration_id=administration_id,
+            debtor_ref=debtor.provider_ref,
+            data={"reason": reason},
+        )
     return True
 
 
@@ -226,8 +312,34 @@ def set_insolvent(
         debtor = debtor_row(s, org_id, administration_id, debtor_ref)
         debtor.insolvent = insolvent
         text = "insolvent: legal hold, file the claim with the trustee (L9)" if insolvent else "insolvency flag lifted"
-        repos.audit(s, org_id, "insolvency", f"{text} {note}".strip(), administration_id=administration_id,
-                    debtor_ref=debtor.provider_ref)
+        repos.audit(
+            s,
+            org_id,
+            "insolvency",
+            f"{text} {note}".strip(),
+            administration_id=administration_id,
+            debtor_ref=debtor.provider_ref,
+        )
+
+
+def set_credit_limit(rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, limit: Decimal | None) -> None:
+    """P2: the credit granted to a debtor; the worklist flags the debtor while its open items exceed it."""
+    if limit is not None and limit < 0:
+        raise PermanentError("a credit limit is a positive amount (or none)")
+    with transaction(rt.sessions) as s:
+        adm = repos.get_administration(s, org_id, administration_id)
+        debtor = debtor_row(s, org_id, administration_id, debtor_ref)
+        debtor.credit_limit_minor = (
+            Money(amount=limit, currency=adm.currency).quantized().to_minor() if limit is not None else None
+        )
+        repos.audit(
+            s,
+            org_id,
+            "credit_limit",
+            f"credit limit {f'{limit} {adm.currency}' if limit is not None else 'removed'}",
+            administration_id=administration_id,
+            debtor_ref=debtor.provider_ref,
+        )
 
 
 def set_segment(rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, segment: str | None) -> None:
@@ -236,8 +348,14 @@ def set_segment(rt: Runtime, org_id: int, administration_id: int, debtor_ref: st
     with transaction(rt.sessions) as s:
         debtor = debtor_row(s, org_id, administration_id, debtor_ref)
         debtor.segment_override = value
-        repos.audit(s, org_id, "segment", f"segment override {value or 'removed'}",
-                    administration_id=administration_id, debtor_ref=debtor.provider_ref)
+        repos.audit(
+            s,
+            org_id,
+            "segment",
+            f"segment override {value or 'removed'}",
+            administration_id=administration_id,
+            debtor_ref=debtor.provider_ref,
+        )
 
 
 def set_collection_status(
@@ -253,13 +371,26 @@ def set_collection_status(
         debtor = debtor_row(s, org_id, administration_id, debtor_ref)
         if value is CollectionStatus.UNCOLLECTIBLE and debtor.collectible != value.value:
             refs = open_invoice_refs(s, org_id, administration_id, debtor.provider_ref)
-            queue_writeback(s, adm, action="mark_uncollectible", kind="collection_status",
-                            debtor_ref=debtor.provider_ref, invoice_refs=refs,
-                            subject=f"debtor:{debtor.provider_ref}", text="Oninbaar verklaard",
-                            today=today_for(rt, adm))
+            queue_writeback(
+                s,
+                adm,
+                action="mark_uncollectible",
+                kind="collection_status",
+                debtor_ref=debtor.provider_ref,
+                invoice_refs=refs,
+                subject=f"debtor:{debtor.provider_ref}",
+                text="Oninbaar verklaard",
+                today=today_for(rt, adm),
+            )
         debtor.collectible = value.value
-        repos.audit(s, org_id, "collection_status", f"collection status {value.value}",
-                    administration_id=administration_id, debtor_ref=debtor.provider_ref)
+        repos.audit(
+            s,
+            org_id,
+            "collection_status",
+            f"collection status {value.value}",
+            administration_id=administration_id,
+            debtor_ref=debtor.provider_ref,
+        )
 
 
 def mark_invoice_uncollectible(
@@ -276,15 +407,33 @@ def mark_invoice_uncollectible(
         if state.written_off_on is not None:
             return
         today = today_for(rt, adm)
-        queue_writeback(s, adm, action="mark_uncollectible", kind="uncollectible", debtor_ref=inv.debtor_ref,
-                        invoice_refs=[inv.provider_ref], subject=f"invoice:{inv.provider_ref}",
-                        text="Oninbaar verklaard", today=today, level=state.level or 0)
+        queue_writeback(
+            s,
+            adm,
+            action="mark_uncollectible",
+            kind="uncollectible",
+            debtor_ref=inv.debtor_ref,
+            invoice_refs=[inv.provider_ref],
+            subject=f"invoice:{inv.provider_ref}",
+            text="Oninbaar verklaard",
+            today=today,
+            level=state.level or 0,
+        )
         state.written_off_on, state.updated_at = today, repos.utcnow(s)
-        repos.audit(s, org_id, "uncollectible", "marked uncollectible (confirmed)",
-                    administration_id=administration_id, invoice_ref=inv.provider_ref, debtor_ref=inv.debtor_ref,
-                    data={"open_minor": inv.open_minor, "currency": inv.currency})
+        repos.audit(
+            s,
+            org_id,
+            "uncollectible",
+            "marked uncollectible (confirmed)",
+            administration_id=administration_id,
+            invoice_ref=inv.provider_ref,
+            debtor_ref=inv.debtor_ref,
+            data={"open_minor": inv.open_minor, "currency": inv.currency},
+        )
 
 
 def _confirm_text(what: str) -> str:
-    return (f"marking {what} uncollectible writes it off at the accounting package and stops all reminders; "
-            "confirm explicitly (--confirm)")
+    return (
+        f"marking {what} uncollectible writes it off at the accounting package and stops all reminders; "
+        "confirm explicitly (--confirm)"
+    )

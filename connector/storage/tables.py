@@ -154,6 +154,7 @@ class Debtor(Base):
     hold_until: Mapped[date | None] = mapped_column(Date)  # debtor-level hold lapses after this day (P11)
     segment_override: Mapped[str | None] = mapped_column(String(8))  # b2b|b2c set by hand; wins over the synced one
     insolvent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # L9 legal hold
+    credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)  # P2: alert when open items exceed it
 
 
 class Invoice(Base):

@@ -293,3 +293,21 @@ def test_a_factored_invoice_is_left_to_the_factor(world: World) -> None:
     assert report.decisions == 0 and report.non_decisions.get("on_hold") == 1
     (note,) = world.outbox("note")
     assert "factored" in note.payload["text"]
+
+
+def test_credit_limit_flags_a_debtor_whose_open_items_exceed_it(world: World) -> None:
+    """P2: a credit limit per debtor; the worklist lists the debtor once its open items exceed it."""
+    from connector import queries
+
+    world.debtor("d1")
+    world.invoice("i1", "d1", DUE, "600.00")
+    world.invoice("i2", "d1", DUE, "500.00")
+    debtors.set_credit_limit(world.rt, world.org_id, world.adm_id, "d1", Decimal("1200.00"))
+    assert queries.over_credit_limit(world.rt, world.org_id) == []  # 1,100 open <= 1,200
+    debtors.set_credit_limit(world.rt, world.org_id, world.adm_id, "d1", Decimal("1000.00"))
+    (flagged,) = queries.over_credit_limit(world.rt, world.org_id)
+    assert (flagged["debtor_ref"], flagged["open"], flagged["limit"]) == ("d1", "1100.00", "1000.00")
+    with pytest.raises(PermanentError):
+        debtors.set_credit_limit(world.rt, world.org_id, world.adm_id, "d1", Decimal("-1"))
+    debtors.set_credit_limit(world.rt, world.org_id, world.adm_id, "d1", None)
+    assert queries.over_credit_limit(world.rt, world.org_id) == []
