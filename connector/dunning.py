@@ -336,7 +336,7 @@ def _installment_reminders(s: Any, adm: tables.Administration, today: date) -> i
                 s,
                 adm.org_id,
                 adm.id,
-                idempotency_key=f"installment:{plan.id}:{row.number}",
+                idempotency_key=f"installment:{adm.org_id}:{adm.connection_id}:{plan.id}:{row.number}",
                 action="installment_reminder",
                 debtor_ref=plan.debtor_ref,
                 invoice_refs=[str(ref) for ref in plan.invoice_refs],

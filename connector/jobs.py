@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
@@ -101,7 +102,8 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
     @huey.task()
     def run_dunning(org_id: int, run_date: str | None = None, drain: bool = True) -> int:
         rt = runtime()
-        today = date.fromisoformat(run_date) if run_date else rt.clock().date()
+        # the Dutch calendar day, not the UTC one: a run just after midnight belongs to the new day
+        today = date.fromisoformat(run_date) if run_date else rt.clock().astimezone(ZoneInfo("Europe/Amsterdam")).date()
         report = with_lease(rt, org_id, "dunning", lambda: _checked_run(rt, org_id, today))
         if drain:
             drain_outbox(org_id)

@@ -74,7 +74,7 @@ def _writes(
                 action=WriteAction.PAUSE_PROVIDER_REMINDERS, idempotency_key=item.idempotency_key + ":pause", **base
             )
         )
-    if item.action in REMINDER_ACTIONS and item.channel in ("provider", "email") and Capability.SEND_REMINDER in caps:
+    if provider_sends(item, adapter):
         writes.append(ReminderWrite(action=WriteAction.SEND_REMINDER, idempotency_key=item.idempotency_key, **base))
     elif item.action == "credit_stop" and Capability.CREDIT_HOLD in caps:
         writes.append(
@@ -98,11 +98,17 @@ def _writes(
 
 
 def provider_sends(item: tables.OutboxItem, adapter: AccountingAdapter) -> bool:
-    """The accounting package itself sends this step (Moneybird ``send_reminders``); else our own channels do."""
+    """The accounting package itself sends this step (Moneybird ``send_reminders``); else our own channels do.
+
+    A step that charges collection costs or interest, or states the costs of a 14-day letter, always goes through
+    our own templates: the package's reminder would not state the amounts the debtor is charged (L1-L3, L5).
+    """
+    charges = any(item.payload.get(key) for key in ("costs", "letter_costs", "interest"))
     return (
         item.action in REMINDER_ACTIONS
         and item.channel in ("provider", "email")
         and Capability.SEND_REMINDER in adapter.capabilities
+        and not charges
     )
 
 

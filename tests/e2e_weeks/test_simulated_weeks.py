@@ -138,9 +138,17 @@ def test_steps_reach_the_debtor_through_the_right_channel_and_are_written_back(
     reminder_writes = sorted(
         (day, tuple(sorted(w["invoice_ids"]))) for day, w in world.writes if w["kind"] == "reminder"
     )
-    by_provider = [i for i in steps if i.action in PROVIDER_SENT]
-    assert by_provider
-    if world.provider == "moneybird":  # the package itself sends the reminder
+    reminders = [i for i in steps if i.action in PROVIDER_SENT]
+    # a step that charges costs or interest is always ours: the package's reminder would not state the amounts
+    charging = [i for i in reminders if any(i.payload.get(k) for k in ("costs", "letter_costs", "interest"))]
+    by_provider = [i for i in reminders if i not in charging]
+    assert by_provider and charging, "the scenario should have both uncharged and charged reminder steps"
+    assert all(delivered(i).get("channel") == "email" for i in charging)
+    for item in charging:  # ...and our e-mail states what is charged
+        (mail,) = [m for _day, m in world.mails if m.message_id == delivered(item)["message_id"]]
+        if item.payload.get("costs"):
+            assert COST_LINE.search(mail.text), f"{item.level_name}: the charged costs are not in the e-mail"
+    if world.provider == "moneybird":  # the package itself sends the uncharged reminders
         assert reminder_writes == sorted((i.run_date, tuple(sorted(i.invoice_refs))) for i in by_provider)
         assert not [i for i in by_provider if delivered(i)], "Moneybird sends these itself; we must not e-mail"
     else:  # Xero and Exact cannot send reminders: our e-mail does, and the step is noted in the package
