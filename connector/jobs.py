@@ -27,6 +27,7 @@ from connector.storage.db import transaction
 
 log = structlog.get_logger(__name__)
 LEASE = timedelta(minutes=30)
+WEBHOOK_BODY_DAYS = 30  # credit-management.md L10 retention proposal
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -74,6 +75,12 @@ def _checked_run(rt: Runtime, org_id: int, today: date) -> dunning.RunReport:
     """Holds that ended, promises kept or broken, instalments paid or missed: settled before the rules run."""
     daily_checks(rt, org_id, today)
     return dunning.run_dunning(rt, org_id, today)
+
+
+def _organisations(rt: Runtime) -> list[int]:
+    """Every organisation this installation serves (the periodic tasks act for each in turn)."""
+    with rt.sessions() as s:
+        return [org_id for (org_id,) in s.query(tables.Organisation.id)]
 
 
 def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue:
@@ -132,11 +139,18 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
     def reconciliation_sweep() -> None:
         _each_connection(full=True)
         rt = runtime()
-        with rt.sessions() as s:
-            orgs = [o for (o,) in s.query(tables.Organisation.id)]
-        for org_id in orgs:
+        for org_id in _organisations(rt):
             for event_id in inbox.due_events(rt, org_id, rt.clock()):
                 process_event(org_id, event_id)
+
+    @huey.periodic_task(crontab(minute="45", hour="3"))
+    def retention() -> None:
+        """L10: raw webhook bodies go 30 days after they were processed (the metadata stays)."""
+        rt = runtime()
+        cutoff = rt.clock() - timedelta(days=WEBHOOK_BODY_DAYS)
+        for org_id in _organisations(rt):
+            with transaction(rt.sessions) as s:
+                repos.purge_webhook_bodies(s, org_id, cutoff)
 
     @huey.periodic_task(crontab(minute="15", hour="3"))
     def token_keepalive() -> None:
@@ -152,10 +166,7 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
 
     @huey.periodic_task(crontab(minute="0", hour="7"))
     def daily_dunning() -> None:
-        rt = runtime()
-        with rt.sessions() as s:
-            orgs = [o for (o,) in s.query(tables.Organisation.id)]
-        for org_id in orgs:
+        for org_id in _organisations(runtime()):
             run_dunning(org_id)
 
     tasks = {
@@ -166,6 +177,7 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
         "incremental_sync": incremental_sync,
         "reconciliation_sweep": reconciliation_sweep,
         "token_keepalive": token_keepalive,
+        "retention": retention,
         "daily_dunning": daily_dunning,
     }
     return HueyQueue(huey, tasks)

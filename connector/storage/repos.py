@@ -585,6 +585,22 @@ def inbox_events(
     return list(session.scalars(query.order_by(t.InboxEvent.id).limit(limit)))
 
 
+def purge_webhook_bodies(session: Session, org_id: int, older_than: datetime) -> int:
+    """L10 retention: raw bodies of processed webhook events older than ``older_than`` are deleted; the metadata
+    (provider, entity, action, times) stays for the audit year. Dead letters keep their body for replay."""
+    result = session.execute(
+        update(t.InboxEvent)
+        .where(
+            t.InboxEvent.org_id == org_id,
+            t.InboxEvent.status == "processed",
+            t.InboxEvent.received_at < older_than,
+            func.length(t.InboxEvent.raw) > 0,
+        )
+        .values(raw=b"")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def stale_inbox_events(session: Session, org_id: int, older_than: datetime) -> list[t.InboxEvent]:
     """Events still ``received`` (never processed, e.g. the enqueue failed) since before ``older_than``."""
     return list(

@@ -223,3 +223,24 @@ def test_an_unparseable_dead_letter_is_parsed_again_on_replay(
     with rt.sessions() as s:
         assert repos.inbox_events(s, stack.org_id, status="dead") == []
         assert repos.get_inbox_event(s, stack.org_id, revived).entity_id == invoice.provider_ref
+
+
+def test_retention_deletes_processed_webhook_bodies_after_30_days(stack: demo.DemoRun) -> None:
+    """credit-management.md L10: raw bodies go after 30 days; metadata and dead letters (for replay) stay."""
+    from datetime import timedelta
+
+    rt = stack.runtime
+    sync.sync_connection(rt, stack.org_id, demo.connect(stack, "moneybird"))
+    sandbox = stack.sandboxes["moneybird"].app.extensions["sandbox"]
+    tenant = sandbox.tenant_ids()[0]
+    sandbox.register_payment(tenant, sandbox.open_invoice_ids(tenant)[0], Decimal("1.00"))
+    assert sandbox.deliver_webhooks() >= 1
+    now = datetime.now(UTC)
+    with rt.sessions.begin() as s:
+        assert repos.purge_webhook_bodies(s, stack.org_id, now - timedelta(days=30)) == 0  # too recent
+        purged = repos.purge_webhook_bodies(s, stack.org_id, now + timedelta(seconds=1))
+    assert purged >= 1
+    with rt.sessions() as s:
+        events = repos.inbox_events(s, stack.org_id)
+    assert all(e.raw == b"" for e in events if e.status == "processed")
+    assert all(e.action and e.entity_id for e in events if e.status == "processed")  # the metadata stays
