@@ -304,7 +304,7 @@ def _commit_run(
             report.decisions += 1
         for nd in result.non_decisions:
             if nd.reason not in QUIET_REASONS:
-                _audit_non_decision(s, adm, nd)
+                _audit_non_decision(s, adm, nd.invoice_ref, nd.debtor_ref, f"{nd.reason.value}: {nd.detail}", nd.why)
         report.queued += _installment_reminders(s, adm, today)
         run.decisions = report.decisions
         run.finished_at = rt.clock()
@@ -366,16 +366,7 @@ def _blocked_double_chase(s: Any, adm: tables.Administration, message: Message) 
         f"switch them off in {adm.provider} or set who_chases_when_provider_reminders_on: provider in the policy"
     )
     for decision in message.decisions:
-        repos.audit(
-            s,
-            adm.org_id,
-            "non_decision",
-            f"double_chase: {text}",
-            administration_id=adm.id,
-            invoice_ref=decision.invoice_ref,
-            debtor_ref=decision.debtor_ref,
-            data={"why": decision.why.model_dump(mode="json")},
-        )
+        _audit_non_decision(s, adm, decision.invoice_ref, decision.debtor_ref, f"double_chase: {text}", decision.why)
 
 
 def _payload(message: Message) -> dict[str, Any]:
@@ -422,16 +413,19 @@ def _advance(
     )
 
 
-def _audit_non_decision(s: Any, adm: tables.Administration, nd: NonDecision) -> None:
+def _audit_non_decision(
+    s: Any, adm: tables.Administration, invoice_ref: str, debtor_ref: str, text: str, why: Any
+) -> None:
+    """Why nothing was sent for an invoice (the rule, its inputs, the sync time it relied on)."""
     repos.audit(
         s,
         adm.org_id,
         "non_decision",
-        f"{nd.reason.value}: {nd.detail}",
+        text,
         administration_id=adm.id,
-        invoice_ref=nd.invoice_ref,
-        debtor_ref=nd.debtor_ref,
-        data={"why": nd.why.model_dump(mode="json")},
+        invoice_ref=invoice_ref,
+        debtor_ref=debtor_ref,
+        data={"why": why.model_dump(mode="json")},
     )
 
 

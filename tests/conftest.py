@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from connector import demo
+from connector.settings import Settings
 from connector.storage.db import make_engine, session_factory, upgrade
 from tests.dbs import database_url
 
@@ -38,3 +40,19 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[demo.DemoRun]:
+    """A fresh installation: empty database, a small Moneybird sandbox (2 administrations, 40 invoices each, no
+    rate limits), our web app and the demo's SMTP mailbox, all on 127.0.0.1."""
+    settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'var' / 'dunning.db'}")
+    run = demo.start(
+        settings,
+        providers=["moneybird"],
+        options={
+            "moneybird": {"invoices_per_administration": 40, "contacts_per_administration": 10, "rate_limits": False}
+        },
+    )
+    yield run
+    run.shutdown()

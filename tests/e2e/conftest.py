@@ -11,14 +11,10 @@ socket.socket"; it would block every 127.0.0.1 server of the suite too); Playwri
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from connector import demo
-from connector.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -42,18 +38,3 @@ def browser_type_launch_args() -> dict[str, Any]:
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     """A Dutch-speaking browser by default (the product's users); tests that need English say so."""
     return {**browser_context_args, "locale": "nl-NL"}
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[demo.DemoRun]:
-    """A fresh installation: empty database, Moneybird sandbox (2 small administrations, no rate limits)."""
-    settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'var' / 'dunning.db'}")
-    run = demo.start(
-        settings,
-        providers=["moneybird"],
-        options={
-            "moneybird": {"invoices_per_administration": 40, "contacts_per_administration": 10, "rate_limits": False}
-        },
-    )
-    yield run
-    run.shutdown()

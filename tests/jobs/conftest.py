@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from connector import demo
-from connector.settings import Settings
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -26,16 +23,7 @@ def redis_reachable() -> bool:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[demo.DemoRun]:
+def stack(stack: demo.DemoRun) -> demo.DemoRun:
     """Connected and fully synced (the OAuth callback queues a full sync; the demo's queue is immediate)."""
-    settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'var' / 'dunning.db'}")
-    run = demo.start(
-        settings,
-        providers=["moneybird"],
-        options={
-            "moneybird": {"invoices_per_administration": 40, "contacts_per_administration": 10, "rate_limits": False}
-        },
-    )
-    demo.connect(run, "moneybird")
-    yield run
-    run.shutdown()
+    demo.connect(stack, "moneybird")
+    return stack
