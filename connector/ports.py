@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 
@@ -66,6 +66,10 @@ class ApiSession(Protocol):
         headers: Mapping[str, str] | None = None,
         files: Any = None,
     ) -> HttpResponse: ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class ResponseAction(enum.Enum):
@@ -157,9 +161,10 @@ class AccountingAdapter:
     webhook_max_bytes: ClassVar[int] = 1024 * 1024
     status_actions: ClassVar[Mapping[int, ResponseAction]] = DEFAULT_STATUS_ACTIONS
 
-    def __init__(self, http: ApiSession, config: Any) -> None:
+    def __init__(self, http: ApiSession, config: Any, *, clock: Callable[[], datetime] | None = None) -> None:
         self.http = http
         self.config = config
+        self.clock: Callable[[], datetime] = clock or _utcnow  # the runtime's clock: what the adapter stamps
 
     # --- declarations (pure, static) ---------------------------------------------------------------------
     @classmethod

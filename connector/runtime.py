@@ -80,7 +80,7 @@ class Runtime:
 
     def adapter_for(self, connection: tables.Connection) -> AccountingAdapter:
         cls = adapter_class(connection.provider)
-        return cls(cast(ApiSession, self.http_for(connection)), self.provider_config(connection))
+        return cls(cast(ApiSession, self.http_for(connection)), self.provider_config(connection), clock=self.clock)
 
     def calls_for(self, connection_id: int) -> int:
         session = self._sessions_by_connection.get(connection_id)

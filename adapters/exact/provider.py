@@ -10,7 +10,7 @@ documents and the opt-in Blocked flag (``writeback.py``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -103,8 +103,9 @@ class ExactAdapter(AccountingAdapter):
     # exact.md §7: the default table never retries a functional 4xx (each one counts towards the error cap)
 
     def __init__(self, http: ApiSession, config: Any, *, base_url: str | None = None,
-                 breaker: ErrorCapBreaker | None = None) -> None:  # fmt: skip
-        super().__init__(http, config)
+                 breaker: ErrorCapBreaker | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:  # fmt: skip
+        super().__init__(http, config, clock=clock)
         site = base_url or getattr(config, "base_url", None) or "https://start.exactonline.nl"
         self.client = ExactClient(http, site, breaker or ErrorCapBreaker(SHARED_STATE))
         self.receivables = ReceivablesReader(self.client)
@@ -207,7 +208,7 @@ class ExactAdapter(AccountingAdapter):
 
     # --- writes --------------------------------------------------------------------------------------------
     def write_reminder_status(self, tenant: str, write: ReminderWrite) -> WriteResult:
-        writer = ExactWriteback(self.client, credit_stop_sets_blocked=bool(
+        writer = ExactWriteback(self.client, clock=self.clock, credit_stop_sets_blocked=bool(
             getattr(self.config, "credit_stop_sets_blocked", False)))  # fmt: skip
         return writer.write(tenant, write)
 

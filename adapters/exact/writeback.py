@@ -11,6 +11,7 @@ so a retried or timed-out write never lands twice.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,8 +39,11 @@ def _body(write: ReminderWrite) -> str:
 
 
 class ExactWriteback:
-    def __init__(self, client: ExactClient, *, credit_stop_sets_blocked: bool) -> None:
+    def __init__(
+        self, client: ExactClient, *, credit_stop_sets_blocked: bool, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.client = client
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.credit_stop_sets_blocked = credit_stop_sets_blocked
         self.calls = 0
 
@@ -64,7 +68,7 @@ class ExactWriteback:
                 return WriteResult(ok=True, provider_refs=[str(note["ID"])], already_done=True, api_calls=self.calls)
         created = self.client.post(division, "activities/CommunicationNotes", {
             "Account": write.debtor_ref, "Subject": subject, "Notes": _body(write),
-            "Date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            "Date": self.clock().strftime("%Y-%m-%dT%H:%M:%S"),
         })  # fmt: skip
         self.calls += 1
         return WriteResult(ok=True, provider_refs=[str(created.get("ID", ""))], api_calls=self.calls)
@@ -80,7 +84,7 @@ class ExactWriteback:
         else:
             created = self.client.post(division, "documents/Documents", {
                 "Subject": _subject(write, "Aanmaning"), "Type": DOCUMENT_TYPE_MISC, "Account": write.debtor_ref,
-                "Body": _body(write), "DocumentDate": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                "Body": _body(write), "DocumentDate": self.clock().strftime("%Y-%m-%dT%H:%M:%S"),
             })  # fmt: skip
             self.calls += 1
             doc_id, already = str(created["ID"]), False

@@ -7,7 +7,7 @@ sync costs 1 + ceil(changed / 100) requests; payments arrive embedded in invoice
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -64,8 +64,8 @@ class MoneybirdAdapter(AccountingAdapter):
     limits: ClassVar[tuple[RateLimit, ...]] = (RateLimit(150, 300, scope="connection", name="5min"),)
     page_size: ClassVar[int] = 100
 
-    def __init__(self, http: Any, config: MoneybirdConfig) -> None:
-        super().__init__(http, config)
+    def __init__(self, http: Any, config: MoneybirdConfig, *, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__(http, config, clock=clock)
         self.client = MoneybirdClient(http, config.base_url)
 
     @classmethod

@@ -84,9 +84,8 @@ class XeroAdapter(AccountingAdapter):
     status_actions: ClassVar[Mapping[int, ResponseAction]] = {**DEFAULT_STATUS_ACTIONS, 403: ResponseAction.REAUTH}
 
     def __init__(self, http: ApiSession, config: XeroConfig, *, clock: Callable[[], datetime] = _utcnow) -> None:
-        super().__init__(http, config)
+        super().__init__(http, config, clock=clock)
         self.client = XeroClient(http, config.api_url)
-        self.clock = clock
 
     @classmethod
     def scopes_for(cls, config: Any) -> tuple[str, ...]:

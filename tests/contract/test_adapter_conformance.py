@@ -56,6 +56,17 @@ def test_webhook_contract(adapter: type[AccountingAdapter]) -> None:
         adapter.parse_webhook(b"not json", {})
 
 
+def test_built_the_way_the_runtime_builds_it(adapter: type[AccountingAdapter]) -> None:
+    """Runtime.adapter_for calls cls(http, config, clock=...): every adapter accepts the base constructor."""
+    from unittest import mock
+
+    from connector.settings import Settings
+
+    config = Settings(secret_keys=["x"]).provider(adapter.id)  # type: ignore[list-item]
+    built = adapter(mock.Mock(), config, clock=lambda: NOW)
+    assert built.clock() == NOW
+
+
 def test_capabilities_match_implemented_methods(adapter: type[AccountingAdapter]) -> None:
     overridden = {
         name

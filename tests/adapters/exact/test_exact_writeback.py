@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.exact.breaker import ErrorCapBreaker
 from adapters.exact.provider import ExactAdapter
 from connector.errors import NotSupported
 from connector.model import Capability, ReminderWrite, WriteAction
+from connector.settings import ExactConfig
 from tests.adapters.exact.conftest import Exact
 
 PDF = b"%PDF-1.4\n% a reminder letter\n%%EOF\n"
@@ -80,3 +82,17 @@ def test_capabilities_match_what_is_implemented() -> None:
     assert Capability.SEND_REMINDER not in caps and Capability.PAYMENT_EVENTS not in caps
     assert {Capability.WRITE_NOTE, Capability.WRITE_DOCUMENT, Capability.CREDIT_HOLD, Capability.WEBHOOKS} == caps
     assert not ExactAdapter.reminder_settings(object.__new__(ExactAdapter), "1").active  # type: ignore[arg-type]
+
+
+def test_notes_are_dated_by_the_runtime_clock_not_the_wall_clock(exact: Exact) -> None:
+    """Under a time machine (or a replayed backlog) the note says when the step happened."""
+    from datetime import UTC, datetime
+
+    when = datetime(2026, 5, 17, 9, 30, tzinfo=UTC)  # neither the sandbox's clock nor today
+    adapter = ExactAdapter(exact.session(), ExactConfig(base_url=exact.url), clock=lambda: when,
+                           breaker=ErrorCapBreaker(clock=exact.clock))
+    tenant = exact.state.tenant_ids()[0]
+    result = adapter.write_reminder_status(tenant, write(exact, WriteAction.NOTE, "conn1:inv:2:dated"))
+    (note_id,) = result.provider_refs
+    stored = exact.state.division(tenant)["notes"][note_id]
+    assert str(stored["Date"]).startswith("2026-05-17")
