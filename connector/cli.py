@@ -286,6 +286,25 @@ def safe_mode(
 
 
 @app.command()
+def done(
+    item: Annotated[int, typer.Argument(help="Outbox item id of an open task (see `dunning outbox`).")],
+    note: Annotated[str, typer.Option(help="What was done, for the audit trail.")] = "",
+    org: str = "default",
+) -> None:
+    """Mark an open task done (e.g. the claim was filed with the trustee); calls are closed by `dunning call`."""
+    from connector import services
+    from connector.errors import PermanentError
+
+    rt = _runtime()
+    try:
+        services.complete_task(rt, _org(rt, org), item, note)
+    except PermanentError as exc:
+        err.print(f"{exc}; `dunning outbox` lists the open tasks")
+        raise typer.Exit(2) from None
+    err.print(f"task {item} done")
+
+
+@app.command()
 def approve(
     item: Annotated[int, typer.Argument(help="Outbox item id (see `dunning outbox`).")], org: str = "default"
 ) -> None:

@@ -306,12 +306,45 @@ def _commit_run(
             if nd.reason not in QUIET_REASONS:
                 _audit_non_decision(s, adm, nd.invoice_ref, nd.debtor_ref, f"{nd.reason.value}: {nd.detail}", nd.why)
         report.queued += _installment_reminders(s, adm, today)
+        report.queued += _file_claim_tasks(s, adm, today, result.non_decisions)
         run.decisions = report.decisions
         run.finished_at = rt.clock()
 
 
 def _cost_line(line: Any) -> dict[str, str] | None:
     return {k: str(v) for k, v in dataclasses.asdict(line).items()} if line is not None else None
+
+
+def _file_claim_tasks(s: Any, adm: tables.Administration, today: date, non_decisions: Any) -> int:
+    """L9: an insolvent debtor is not chased; a person files the claim with the trustee. One open task per debtor
+    in the worklist, listing the invoices and the amount to file (idempotent per debtor)."""
+    claims: dict[str, list[NonDecision]] = {}
+    for nd in non_decisions:
+        if nd.reason is Reason.INSOLVENT:
+            claims.setdefault(nd.debtor_ref, []).append(nd)
+    if not claims:
+        return 0
+    invoices = {i.provider_ref: i for i in repos.get_invoices(s, adm.org_id, adm.id, open_only=True)}
+    queued = 0
+    for debtor_ref, items in claims.items():
+        refs = sorted(nd.invoice_ref for nd in items)
+        total = sum(invoices[r].open_minor for r in refs if r in invoices)
+        queued += repos.add_outbox_item(
+            s,
+            adm.org_id,
+            adm.id,
+            idempotency_key=f"file_claim:{adm.org_id}:{adm.id}:{debtor_ref}",
+            action="file_claim",
+            debtor_ref=debtor_ref,
+            invoice_refs=refs,
+            level=0,
+            level_name="Vordering indienen bij curator/bewindvoerder (L9)",
+            channel="task",
+            run_date=today,
+            status="task_open",
+            payload={"currency": adm.currency, "open_amount": str(Money.from_minor(total, adm.currency).amount)},
+        )
+    return queued
 
 
 INSTALLMENT_NOTICE_DAYS = 3  # P12: remind of an agreed payment this many days before it is due

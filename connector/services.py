@@ -134,6 +134,26 @@ def existing_connection(rt: Runtime, org_id: int, provider: str) -> int | None:
     return rows[0].id if rows else None
 
 
+def complete_task(rt: Runtime, org_id: int, outbox_id: int, note: str = "") -> None:
+    """A person has done an open task from the worklist (a call, filing a claim with the trustee)."""
+    with transaction(rt.sessions) as s:
+        item = s.scalar(
+            select(tables.OutboxItem).where(tables.OutboxItem.id == outbox_id, tables.OutboxItem.org_id == org_id)
+        )
+        if item is None or item.status != "task_open":
+            raise PermanentError(f"outbox item {outbox_id} is not an open task")
+        item.status, item.done_at = "done", rt.clock()
+        item.payload = {**item.payload, "completed_note": note}
+        repos.audit(
+            s,
+            org_id,
+            "task_done",
+            f"{item.level_name} done {note}".strip(),
+            administration_id=item.administration_id,
+            debtor_ref=item.debtor_ref,
+        )
+
+
 def approve(rt: Runtime, org_id: int, outbox_id: int) -> None:
     """A person approves a step that needs approval (hand-over): it moves to the outbox."""
     with transaction(rt.sessions) as s:

@@ -72,12 +72,25 @@ def record_call_outcome(
             raise PermanentError(f"invoice {invoice_ref} belongs to another debtor")
         today = today_for(rt, adm)
         moment = repos.record_contact_moment(
-            s, org_id, administration_id, debtor_ref=debtor.provider_ref,
-            invoice_ref=inv.provider_ref if inv else None, at=called_at, channel="phone", direction="out",
-            reason_code=late, outcome=result.value, note=note or None, promise_date=promise_date,
+            s,
+            org_id,
+            administration_id,
+            debtor_ref=debtor.provider_ref,
+            invoice_ref=inv.provider_ref if inv else None,
+            at=called_at,
+            channel="phone",
+            direction="out",
+            reason_code=late,
+            outcome=result.value,
+            note=note or None,
+            promise_date=promise_date,
         )
         for task in repos.outbox_items(s, org_id, status="task_open"):  # the worklist's phone task is done
-            if task.administration_id == administration_id and task.debtor_ref == debtor.provider_ref:
+            if (
+                task.action == "phone_task"
+                and task.administration_id == administration_id
+                and task.debtor_ref == debtor.provider_ref
+            ):
                 task.status, task.done_at = "done", called_at
                 task.payload = {**task.payload, "outcome": result.value, "contact_moment": moment}
         if result is CallOutcome.PROMISE_TO_PAY and promise_date is not None:
@@ -90,11 +103,21 @@ def record_call_outcome(
         elif result is CallOutcome.ALREADY_PAID and inv is not None:
             until = today + timedelta(days=PAYMENT_CHECK_DAYS)
             apply_invoice_hold(s, adm, inv, HoldReason.PAYMENT_CLAIMED, until, today)
-        repos.audit(s, org_id, "call", f"call: {result.value}" + (f", reason {late}" if late else ""),
-                    administration_id=administration_id, debtor_ref=debtor.provider_ref,
-                    invoice_ref=inv.provider_ref if inv else None,
-                    data={"contact_moment": moment, "outcome": result.value, "reason": late,
-                          "promise_date": promise_date.isoformat() if promise_date else None})
+        repos.audit(
+            s,
+            org_id,
+            "call",
+            f"call: {result.value}" + (f", reason {late}" if late else ""),
+            administration_id=administration_id,
+            debtor_ref=debtor.provider_ref,
+            invoice_ref=inv.provider_ref if inv else None,
+            data={
+                "contact_moment": moment,
+                "outcome": result.value,
+                "reason": late,
+                "promise_date": promise_date.isoformat() if promise_date else None,
+            },
+        )
     return moment
 
 
@@ -120,11 +143,27 @@ def record_contact(
     with transaction(rt.sessions) as s:
         debtor = debtor_row(s, org_id, administration_id, debtor_ref)
         moment = repos.record_contact_moment(
-            s, org_id, administration_id, debtor_ref=debtor.provider_ref, invoice_ref=invoice_ref,
-            at=at or rt.clock(), channel=channel, direction=direction, reason_code=late, note=note,
+            s,
+            org_id,
+            administration_id,
+            debtor_ref=debtor.provider_ref,
+            invoice_ref=invoice_ref,
+            at=at or rt.clock(),
+            channel=channel,
+            direction=direction,
+            reason_code=late,
+            note=note,
         )
-        repos.audit(s, org_id, "contact", f"{channel} {direction}: {note}"[:500], administration_id=administration_id,
-                    debtor_ref=debtor.provider_ref, invoice_ref=invoice_ref, data={"contact_moment": moment})
+        repos.audit(
+            s,
+            org_id,
+            "contact",
+            f"{channel} {direction}: {note}"[:500],
+            administration_id=administration_id,
+            debtor_ref=debtor.provider_ref,
+            invoice_ref=invoice_ref,
+            data={"contact_moment": moment},
+        )
     return moment
 
 
@@ -134,9 +173,15 @@ def record_letter_receipt(rt: Runtime, org_id: int, evidence_id: int, received_o
         row = repos.set_letter_received(s, org_id, evidence_id, received_on)
         if received_on < row.sent_on:
             raise PermanentError("a letter cannot be received before it was sent")
-        repos.audit(s, org_id, "letter_received", f"{row.kind} received on {received_on.isoformat()}",
-                    administration_id=row.administration_id, debtor_ref=row.debtor_ref,
-                    data={"letter_evidence": evidence_id})
+        repos.audit(
+            s,
+            org_id,
+            "letter_received",
+            f"{row.kind} received on {received_on.isoformat()}",
+            administration_id=row.administration_id,
+            debtor_ref=row.debtor_ref,
+            data={"letter_evidence": evidence_id},
+        )
 
 
 def late_reasons(rt: Runtime, org_id: int) -> list[dict[str, str | int]]:

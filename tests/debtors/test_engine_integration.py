@@ -127,7 +127,9 @@ def test_an_arrangement_pauses_the_ladder_and_a_missed_installment_beyond_grace_
     plan = _arrangement(w)
     [listed] = debtors.list_arrangements(w.rt, w.org_id)
     assert [(i["due_date"], i["amount"]) for i in listed["installments"]] == [
-        ("2026-01-15", "166.66"), ("2026-02-14", "166.66"), ("2026-03-16", "166.68"),
+        ("2026-01-15", "166.66"),
+        ("2026-02-14", "166.66"),
+        ("2026-03-16", "166.68"),
     ]
     assert w.run(date(2026, 1, 5)).non_decisions.get("arrangement_active") == 2
     assert debtors.pay_installment(w.rt, w.org_id, plan, 1, paid_on=date(2026, 1, 15)) == "active"
@@ -190,8 +192,17 @@ def test_fourteen_day_letter_evidence_makes_b2c_costs_chargeable_from_day_15_aft
     if evidence:
         with w.rt.sessions.begin() as s:
             letter = repos.record_letter_evidence(
-                s, w.org_id, w.adm_id, debtor_ref="c1", invoice_refs=["b1"], kind="fourteen_day_letter",
-                sent_on=LETTER_SENT, channel="post", stated_costs_minor=15000, currency="EUR", sha256="f" * 64,
+                s,
+                w.org_id,
+                w.adm_id,
+                debtor_ref="c1",
+                invoice_refs=["b1"],
+                kind="fourteen_day_letter",
+                sent_on=LETTER_SENT,
+                channel="post",
+                stated_costs_minor=15000,
+                currency="EUR",
+                sha256="f" * 64,
             )
         if received_on:
             debtors.record_letter_receipt(w.rt, w.org_id, letter, received_on)
@@ -215,8 +226,17 @@ def test_hand_over_writes_pdf_and_csv_with_everything_and_stops_reminders(world:
     debtors.record_call_outcome(w.rt, w.org_id, w.adm_id, "d1", "refused", note="will not pay")
     with w.rt.sessions.begin() as s:
         repos.record_letter_evidence(
-            s, w.org_id, w.adm_id, debtor_ref="d1", invoice_refs=["h1", "h2"], kind="demand_letter",
-            sent_on=date(2026, 2, 1), channel="email", stated_costs_minor=None, currency="EUR", sha256="c" * 64,
+            s,
+            w.org_id,
+            w.adm_id,
+            debtor_ref="d1",
+            invoice_refs=["h1", "h2"],
+            kind="demand_letter",
+            sent_on=date(2026, 2, 1),
+            channel="email",
+            stated_costs_minor=None,
+            currency="EUR",
+            sha256="c" * 64,
             document_ref="aanmaning-d1.pdf",
         )
     w.clock.day(date(2026, 3, 1))
@@ -230,7 +250,8 @@ def test_hand_over_writes_pdf_and_csv_with_everything_and_stops_reminders(world:
     contacts = [r for r in rows if r["record_type"] == "contact"]
     phone = [r for r in contacts if r["channel"] == "phone"]
     assert [(r["description"], r["reason"]) for r in phone] == [
-        ("no_answer", "financial_trouble"), ("refused will not pay", ""),
+        ("no_answer", "financial_trouble"),
+        ("refused will not pay", ""),
     ]
     claim = {r["description"]: r["amount"] for r in rows if r["record_type"] == "claim"}
     # WIK on 1,250.00 = 15 % = 187.50 (L1); commercial interest 10.15 %: 1000 x 58/365 = 16.13, 250 x 44/365 = 3.06
@@ -265,7 +286,8 @@ def test_credit_stop_by_hand_is_written_back_once_per_change(world: World) -> No
     assert debtors.set_credit_stop(world.rt, world.org_id, world.adm_id, "d1", stop=True) is False
     assert debtors.set_credit_stop(world.rt, world.org_id, world.adm_id, "d1", stop=False) is True
     assert [(i.action, i.invoice_refs) for i in world.outbox()] == [
-        ("credit_stop", ["i1"]), ("credit_release", ["i1"]),
+        ("credit_stop", ["i1"]),
+        ("credit_release", ["i1"]),
     ]
 
 
@@ -311,3 +333,40 @@ def test_credit_limit_flags_a_debtor_whose_open_items_exceed_it(world: World) ->
         debtors.set_credit_limit(world.rt, world.org_id, world.adm_id, "d1", Decimal("-1"))
     debtors.set_credit_limit(world.rt, world.org_id, world.adm_id, "d1", None)
     assert queries.over_credit_limit(world.rt, world.org_id) == []
+
+
+def test_an_insolvent_debtor_gets_one_file_claim_task_and_no_reminders(world: World) -> None:
+    """L9: legal hold; a person files the claim with the trustee (one open task listing what to file)."""
+    world.debtor("d1")
+    world.invoice("i1", "d1", DUE, "600.00")
+    world.invoice("i2", "d1", DUE, "400.50")
+    world.clock.day(date(2026, 1, 20))
+    debtors.set_insolvent(world.rt, world.org_id, world.adm_id, "d1", True)
+    first = world.run(date(2026, 1, 20))
+    assert first.decisions == 0 and first.non_decisions.get("insolvent") == 2
+    (task,) = [i for i in world.outbox() if i.action == "file_claim"]
+    assert (task.status, sorted(task.invoice_refs), task.payload["open_amount"]) == (
+        "task_open",
+        ["i1", "i2"],
+        "1000.50",
+    )
+    world.run(date(2026, 1, 21))
+    assert len([i for i in world.outbox() if i.action == "file_claim"]) == 1  # not a new task every day
+
+
+def test_a_file_claim_task_is_closed_by_hand_not_by_a_call(world: World) -> None:
+    from connector import services
+    from connector.debtors.contacts import record_call_outcome
+
+    world.debtor("d1")
+    world.invoice("i1", "d1", DUE, "600.00")
+    world.clock.day(date(2026, 1, 20))
+    debtors.set_insolvent(world.rt, world.org_id, world.adm_id, "d1", True)
+    world.run(date(2026, 1, 20))
+    (task,) = world.outbox("file_claim")
+    record_call_outcome(world.rt, world.org_id, world.adm_id, "d1", "no_answer")
+    assert world.outbox("file_claim")[0].status == "task_open"  # a call is not filing the claim
+    services.complete_task(world.rt, world.org_id, task.id, "filed with mr. De Vries, curator")
+    assert world.outbox("file_claim")[0].status == "done"
+    with pytest.raises(PermanentError):
+        services.complete_task(world.rt, world.org_id, task.id)
