@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector import demo
+from connector import clock, demo
 from connector.settings import Settings
 from connector.storage.db import make_engine, session_factory, upgrade
 from tests.dbs import database_url
@@ -56,3 +57,9 @@ def stack(tmp_path: Path) -> Iterator[demo.DemoRun]:
     )
     yield run
     run.shutdown()
+
+
+@pytest.fixture
+def today() -> date:
+    """Today in the organisation's time zone, from the runtime's clock (moved with it under time-machine)."""
+    return clock.today()

@@ -21,8 +21,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed at /usr/bin/chromium"),
 ]
 
-TODAY = date(2026, 11, 24)
-
 
 def _outbox(run: demo.DemoRun) -> list[tuple[str, str]]:
     with run.runtime.sessions() as s:
@@ -35,9 +33,9 @@ def _administrations(run: demo.DemoRun) -> list[tuple[int, str, bool]]:
 
 
 def test_overview_lists_administrations_and_todays_actions_in_dutch_and_english(
-    stack: demo.DemoRun, page: Page
+    stack: demo.DemoRun, page: Page, today: date
 ) -> None:
-    summary = demo.run_provider(stack, "moneybird", TODAY)
+    summary = demo.run_provider(stack, "moneybird", today)
     assert summary["writebacks"] > 0
     items = _outbox(stack)
     names = [name for _, name, _ in _administrations(stack)]
@@ -187,8 +185,8 @@ def test_dead_letters_are_listed_and_replayed(stack: demo.DemoRun, page: Page, m
     assert replayed[0].last_error is None
 
 
-def test_screenshot_of_the_dashboard(stack: demo.DemoRun, page: Page, tmp_path: Path) -> None:
-    demo.run_provider(stack, "moneybird", TODAY)
+def test_screenshot_of_the_dashboard(stack: demo.DemoRun, page: Page, tmp_path: Path, today: date) -> None:
+    demo.run_provider(stack, "moneybird", today)
     page.goto(stack.web.url)
     expect(page.locator("#worklist")).to_be_visible()
     target = tmp_path / "dashboard.png"

@@ -18,7 +18,7 @@ pytestmark = [
 ]
 
 
-def test_phone_tasks_credit_stops_and_tomorrow(page: Page, stack: demo.DemoRun) -> None:
+def test_phone_tasks_credit_stops_and_tomorrow(page: Page, stack: demo.DemoRun, today: date) -> None:
     rt = stack.runtime
     sync.sync_connection(rt, stack.org_id, demo.connect(stack, "moneybird"))
     with rt.sessions.begin() as s:
@@ -37,7 +37,7 @@ def test_phone_tasks_credit_stops_and_tomorrow(page: Page, stack: demo.DemoRun) 
             level=3,
             level_name="Bellen",
             channel="phone",
-            run_date=date(2026, 11, 24),
+            run_date=today,
             payload={"open_amount": "1.00", "currency": "EUR"},
         )
     outbox.drain(rt, stack.org_id)

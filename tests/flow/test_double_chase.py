@@ -3,7 +3,7 @@ cannot be paused per invoice, so nothing is queued and the level does not advanc
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,9 @@ from connector.settings import Settings
 from connector.storage import repos
 
 
-def test_xero_with_its_own_reminders_on_is_not_chased_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_xero_with_its_own_reminders_on_is_not_chased_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, today: date
+) -> None:
     monkeypatch.setattr(ADAPTERS["xero"], "limits", (RateLimit(100_000, 60),))
     settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'var' / 'dunning.db'}")
     run = demo.start(
@@ -25,8 +27,8 @@ def test_xero_with_its_own_reminders_on_is_not_chased_twice(tmp_path: Path, monk
     )
     try:
         rt = run.runtime
-        demo.run_provider(run, "xero", date(2026, 11, 24))
-        demo.run_provider(run, "xero", date(2026, 11, 25))
+        demo.run_provider(run, "xero", today)
+        demo.run_provider(run, "xero", today + timedelta(days=1))
         with rt.sessions() as s:
             administrations = repos.list_administrations(s, run.org_id)
             items = repos.outbox_items(s, run.org_id)

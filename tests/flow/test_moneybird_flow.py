@@ -13,15 +13,13 @@ import requests
 from connector import demo, dunning, outbox, sync
 from connector.storage import repos
 
-TODAY = date(2026, 11, 24)
-
 
 def _sandbox(run: demo.DemoRun):  # type: ignore[no-untyped-def]
     return run.sandboxes["moneybird"].app.extensions["sandbox"]
 
 
-def test_connect_sync_rules_writeback_then_nothing_twice(stack: demo.DemoRun) -> None:
-    first = demo.run_provider(stack, "moneybird", TODAY)
+def test_connect_sync_rules_writeback_then_nothing_twice(stack: demo.DemoRun, today: date) -> None:
+    first = demo.run_provider(stack, "moneybird", today)
     assert first["administrations"] == 2
     assert all(
         first[k] > 0 for k in ("invoices_synced", "open_invoices", "payments", "api_calls", "decisions", "writebacks")
@@ -32,7 +30,7 @@ def test_connect_sync_rules_writeback_then_nothing_twice(stack: demo.DemoRun) ->
     reminded = [i for w in reminders for i in w["invoice_ids"]]
     assert len(reminded) == len(set(reminded)), "an invoice was reminded twice in one run"
     writes_before = sum(len(sandbox.writes(t)) for t in sandbox.tenant_ids())
-    second = demo.run_provider(stack, "moneybird", TODAY)
+    second = demo.run_provider(stack, "moneybird", today)
     assert second["decisions"] == 0 and second["writebacks"] == 0
     assert sum(len(sandbox.writes(t)) for t in sandbox.tenant_ids()) == writes_before
 
@@ -54,7 +52,7 @@ def test_webhook_payment_is_refetched(stack: demo.DemoRun) -> None:
     assert any(e.entity_id == invoice_id and e.status == "processed" for e in events)
 
 
-def test_freshness_gate_skips_an_invoice_paid_after_the_decision(stack: demo.DemoRun) -> None:
+def test_freshness_gate_skips_an_invoice_paid_after_the_decision(stack: demo.DemoRun, today: date) -> None:
     rt = stack.runtime
     connection_id = demo.connect(stack, "moneybird")
     sync.sync_connection(rt, stack.org_id, connection_id)
@@ -62,7 +60,7 @@ def test_freshness_gate_skips_an_invoice_paid_after_the_decision(stack: demo.Dem
         for adm in repos.list_administrations(s, stack.org_id):
             adm.safe_mode = False
         s.commit()
-    dunning.run_dunning(rt, stack.org_id, TODAY)
+    dunning.run_dunning(rt, stack.org_id, today)
     with rt.sessions() as s:
         pending = repos.pending_outbox(s, stack.org_id, datetime.now(UTC))
         adm = repos.get_administration(s, stack.org_id, pending[0].administration_id)
@@ -122,10 +120,10 @@ def test_crash_between_pages_is_completed_by_the_next_run(stack: demo.DemoRun, m
     assert stored == listed and (expected in (0, listed))
 
 
-def test_webhook_receiver_answers_per_contract(stack: demo.DemoRun) -> None:
+def test_webhook_receiver_answers_per_contract(stack: demo.DemoRun, today: date) -> None:
     from adapters.moneybird.webhooks import sign
 
-    demo.run_provider(stack, "moneybird", TODAY)
+    demo.run_provider(stack, "moneybird", today)
     rt = stack.runtime
     with rt.sessions() as s:
         adm = repos.list_administrations(s, stack.org_id)[0]

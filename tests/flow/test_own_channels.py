@@ -4,7 +4,7 @@ and the step is written back to the package; a rerun sends nothing new."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,6 @@ from connector.registry import ADAPTERS
 from connector.settings import Settings
 from connector.storage import repos
 
-TODAY = date(2026, 11, 24)
-TOMORROW = date(2026, 11, 25)
 SIZES = {
     "xero": {"tenants": 1, "invoices_per_tenant": 30, "contacts_per_tenant": 8, "rate_limits": False},
     "exact": {"divisions": 1, "items_per_division": 30, "accounts_per_division": 8, "rate_limits": False},
@@ -36,11 +34,12 @@ def own_stack(
     run.shutdown()
 
 
-def test_own_email_channel_sends_once_and_writes_back(own_stack: tuple[str, demo.DemoRun]) -> None:
+def test_own_email_channel_sends_once_and_writes_back(own_stack: tuple[str, demo.DemoRun], today: date) -> None:
     provider, run = own_stack
-    first = demo.run_provider(run, provider, TODAY)  # overdue invoices: the lapsed pre-due notice is recorded
+    tomorrow = today + timedelta(days=1)
+    first = demo.run_provider(run, provider, today)  # overdue invoices: the lapsed pre-due notice is recorded
     assert first["decisions"] > 0
-    demo.run_provider(run, provider, TOMORROW)  # the first overdue reminders go out
+    demo.run_provider(run, provider, tomorrow)  # the first overdue reminders go out
     with run.runtime.sessions() as s:
         items = repos.outbox_items(s, run.org_id)
     delivered = [i for i in items if (i.payload.get("delivered") or {}).get("channel") == "email"]
@@ -63,6 +62,6 @@ def test_own_email_channel_sends_once_and_writes_back(own_stack: tuple[str, demo
     assert moments >= len(delivered)
     before = len(messages)
     outbox.drain(run.runtime, run.org_id)
-    again = demo.run_provider(run, provider, TOMORROW)
+    again = demo.run_provider(run, provider, tomorrow)
     assert again["decisions"] == 0
     assert len(run.mailbox.messages()) == before, "a rerun e-mailed again"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from connector import demo, outbox, queries, sync
 from connector.debtors.contacts import record_call_outcome
 from connector.storage import repos
 
 
-def test_phone_task_opens_in_the_worklist_and_closes_with_the_outcome(stack: demo.DemoRun) -> None:
+def test_phone_task_opens_in_the_worklist_and_closes_with_the_outcome(stack: demo.DemoRun, today: date) -> None:
+    promised = today + timedelta(days=7)
     rt = stack.runtime
     sync.sync_connection(rt, stack.org_id, demo.connect(stack, "moneybird"))
     with rt.sessions.begin() as s:
@@ -26,7 +27,7 @@ def test_phone_task_opens_in_the_worklist_and_closes_with_the_outcome(stack: dem
             level=3,
             level_name="Phone call",
             channel="phone",
-            run_date=date(2026, 11, 24),
+            run_date=today,
             payload={"open_amount": "1.00", "currency": "EUR"},
         )
     outbox.drain(rt, stack.org_id)
@@ -37,10 +38,10 @@ def test_phone_task_opens_in_the_worklist_and_closes_with_the_outcome(stack: dem
     script = item.payload["delivered"]["task"]["script"]
     assert invoice.number in " ".join(item.payload["delivered"]["task"]["invoices"]) and script.strip()
     assert stack.mailbox.messages() == []  # a phone step sends no e-mail
-    record_call_outcome(rt, stack.org_id, adm.id, invoice.debtor_ref, "promise_to_pay", promise_date=date(2026, 12, 1))
+    record_call_outcome(rt, stack.org_id, adm.id, invoice.debtor_ref, "promise_to_pay", promise_date=promised)
     with rt.sessions() as s:
         item = next(i for i in repos.outbox_items(s, stack.org_id) if i.idempotency_key == "phone-1")
         state = repos.reminder_states(s, stack.org_id, adm.id).get(invoice.provider_ref)
         debtor = repos.get_debtors(s, stack.org_id, adm.id)[invoice.debtor_ref]
     assert item.status == "done" and item.payload["outcome"] == "promise_to_pay"
-    assert date(2026, 12, 1) in {getattr(state, "promise_date", None), debtor.promise_date}
+    assert promised in {getattr(state, "promise_date", None), debtor.promise_date}

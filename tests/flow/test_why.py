@@ -8,13 +8,12 @@ from connector import demo, queries, sync
 from connector.storage import repos
 
 
-def test_why_answers_for_decisions_and_non_decisions(stack: demo.DemoRun) -> None:
+def test_why_answers_for_decisions_and_non_decisions(stack: demo.DemoRun, today: date) -> None:
     rt = stack.runtime
     sync.sync_connection(rt, stack.org_id, demo.connect(stack, "moneybird"))
     with rt.sessions() as s:
         adm = repos.list_administrations(s, stack.org_id)[0]
         invoices = repos.get_invoices(s, stack.org_id, adm.id, open_only=True)
-    today = date(2026, 11, 24)
     later = next(i for i in invoices if i.due_date > today + timedelta(days=3))
     overdue = next(i for i in invoices if i.due_date < today)
     (now,) = [e for e in queries.why(rt, stack.org_id, later.provider_ref, today) if e["kind"] == "now"]
