@@ -38,13 +38,18 @@ class BreakerState:
     open_until: dict[str, datetime] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
-        return {"errors": {k: [t.isoformat() for t in v] for k, v in self.errors.items()},
-                "open_until": {k: t.isoformat() for k, t in self.open_until.items()}}  # fmt: skip
+        return {
+            "errors": {k: [t.isoformat() for t in v] for k, v in self.errors.items()},
+            "open_until": {k: t.isoformat() for k, t in self.open_until.items()},
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, dict[str, object]]) -> BreakerState:
-        errors = {k: [datetime.fromisoformat(str(t)) for t in v] for k, v in data.get("errors", {}).items()
-                  if isinstance(v, list)}  # fmt: skip
+        errors = {
+            k: [datetime.fromisoformat(str(t)) for t in v]
+            for k, v in data.get("errors", {}).items()
+            if isinstance(v, list)
+        }
         opened = {k: datetime.fromisoformat(str(v)) for k, v in data.get("open_until", {}).items()}
         return cls(errors=errors, open_until=opened)
 
@@ -82,8 +87,13 @@ class ErrorCapBreaker:
             if until <= now:
                 del self.state.open_until[key]
                 return
-        raise RateLimited(f"exact: circuit open for {key} (error cap guard)", until=until, scope="error-cap",
-                          status=None, provider="exact")  # fmt: skip
+        raise RateLimited(
+            f"exact: circuit open for {key} (error cap guard)",
+            until=until,
+            scope="error-cap",
+            status=None,
+            provider="exact",
+        )
 
     def record_error(self, key: str, status: int) -> None:
         if status not in CAP_STATUSES:

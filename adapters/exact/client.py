@@ -132,8 +132,9 @@ class ExactClient:
         return [row for page in self.iter_pages(division, endpoint, **kwargs) for row in page]
 
     def post(self, division: str, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        response = self._call("POST", self.url(division, endpoint), division, endpoint, json=dict(body),
-                              headers=WRITE_HEADERS)  # fmt: skip
+        response = self._call(
+            "POST", self.url(division, endpoint), division, endpoint, json=dict(body), headers=WRITE_HEADERS
+        )
         if not response.content:
             return {}
         rows, _ = unwrap(self._json(response))

@@ -25,20 +25,61 @@ RECEIVABLE = 20  # exact.md §3.1: LineType 20 = receivable, 22 = payable
 OPEN_STATUSES = frozenset({20, 30})  # 20 open, 30 selected for collection; 40 processed, 50 matched
 
 TERM_FIELDS = (
-    "ID", "EntryID", "TransactionEntryID", "Account", "AmountDC", "AmountFC", "TransactionAmountDC",
-    "TransactionAmountFC", "Currency", "DueDate", "InvoiceDate", "InvoiceNumber", "EntryNumber", "Status",
-    "IsFullyPaid", "LastPaymentDate", "EndDate", "LineType", "YourRef", "PaymentReference", "Modified", "Timestamp",
-)  # fmt: skip
+    "ID",
+    "EntryID",
+    "TransactionEntryID",
+    "Account",
+    "AmountDC",
+    "AmountFC",
+    "TransactionAmountDC",
+    "TransactionAmountFC",
+    "Currency",
+    "DueDate",
+    "InvoiceDate",
+    "InvoiceNumber",
+    "EntryNumber",
+    "Status",
+    "IsFullyPaid",
+    "LastPaymentDate",
+    "EndDate",
+    "LineType",
+    "YourRef",
+    "PaymentReference",
+    "Modified",
+    "Timestamp",
+)
 # cashflow/Receivables and its bulk variant have no row version and no LineType (receivables only, exact.md §3.1)
 RECEIVABLE_FIELDS = tuple(f for f in TERM_FIELDS if f not in ("LineType", "Timestamp"))
 ACCOUNT_FIELDS = (
-    "ID", "Code", "Name", "Email", "Phone", "VATNumber", "ChamberOfCommerce", "AddressLine1", "AddressLine2",
-    "Postcode", "City", "Country", "Language", "IsSales", "Status", "Blocked", "Modified", "Timestamp",
-)  # fmt: skip
+    "ID",
+    "Code",
+    "Name",
+    "Email",
+    "Phone",
+    "VATNumber",
+    "ChamberOfCommerce",
+    "AddressLine1",
+    "AddressLine2",
+    "Postcode",
+    "City",
+    "Country",
+    "Language",
+    "IsSales",
+    "Status",
+    "Blocked",
+    "Modified",
+    "Timestamp",
+)
 ACCOUNT_CRUD_FIELDS = tuple(f for f in ACCOUNT_FIELDS if f != "Timestamp")  # only sync/CRM/Accounts has it
 DIVISION_FIELDS = ("Code", "Description", "Country", "Currency", "Status", "BlockingStatus")
-_TIMEZONES = {"GB": "Europe/London", "US": "America/New_York", "BE": "Europe/Brussels", "DE": "Europe/Berlin",
-              "ES": "Europe/Madrid", "FR": "Europe/Paris"}  # fmt: skip
+_TIMEZONES = {
+    "GB": "Europe/London",
+    "US": "America/New_York",
+    "BE": "Europe/Brussels",
+    "DE": "Europe/Berlin",
+    "ES": "Europe/Madrid",
+    "FR": "Europe/Paris",
+}
 
 
 def _text(value: Any) -> str | None:
@@ -96,9 +137,12 @@ def map_account(row: Mapping[str, Any]) -> Debtor:
         vat_number=vat,
         segment=Segment.B2B if business else Segment.B2C,
         address=Address(
-            line1=_text(row.get("AddressLine1")), line2=_text(row.get("AddressLine2")),
-            postcode=_text(row.get("Postcode")), city=_text(row.get("City")), country=_text(row.get("Country")),
-        ),  # fmt: skip
+            line1=_text(row.get("AddressLine1")),
+            line2=_text(row.get("AddressLine2")),
+            postcode=_text(row.get("Postcode")),
+            city=_text(row.get("City")),
+            country=_text(row.get("Country")),
+        ),
         language=_text(row.get("Language")),
         customer_number=_text(row.get("Code")),
         blocked=bool(row.get("Blocked")),
@@ -160,9 +204,16 @@ def map_entry(terms: Sequence[Mapping[str, Any]], version: str | None = None) ->
     account = str(first.get("Account") or "").lower()
     version = version or terms_version(terms)
     if total < 0:
-        return CreditNote(provider_ref=ref, number=str(number) if number else None, debtor_ref=account,
-                          issue_date=_day(first.get("InvoiceDate")), currency=currency, total=-total,
-                          remaining=-open_amount, provider_version=version)  # fmt: skip
+        return CreditNote(
+            provider_ref=ref,
+            number=str(number) if number else None,
+            debtor_ref=account,
+            issue_date=_day(first.get("InvoiceDate")),
+            currency=currency,
+            total=-total,
+            remaining=-open_amount,
+            provider_version=version,
+        )
     due_source = min(open_terms, key=lambda t: str(t.get("DueDate"))) if open_terms else first
     due = _day(due_source.get("DueDate")) or _day(first.get("InvoiceDate"))
     if due is None:
@@ -195,7 +246,14 @@ def map_payments(terms: Sequence[Mapping[str, Any]]) -> list[Payment]:
         paid_on = _day(term.get("LastPaymentDate")) or _day(term.get("EndDate")) or _day(term.get("Modified"))
         if paid_on is None:
             continue
-        payments.append(Payment(provider_ref=str(term["ID"]).lower(), invoice_ref=entry_id(term),
-                                payment_date=paid_on, amount=amount, currency=_text(term.get("Currency")) or "EUR",
-                                provider_version=str(term.get("Timestamp") or "")))  # fmt: skip
+        payments.append(
+            Payment(
+                provider_ref=str(term["ID"]).lower(),
+                invoice_ref=entry_id(term),
+                payment_date=paid_on,
+                amount=amount,
+                currency=_text(term.get("Currency")) or "EUR",
+                provider_version=str(term.get("Timestamp") or ""),
+            )
+        )
     return payments

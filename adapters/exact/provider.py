@@ -102,9 +102,15 @@ class ExactAdapter(AccountingAdapter):
     page_size: ClassVar[int] = 1000  # sync/ and bulk/ endpoints
     # exact.md §7: the default table never retries a functional 4xx (each one counts towards the error cap)
 
-    def __init__(self, http: ApiSession, config: Any, *, base_url: str | None = None,
-                 breaker: ErrorCapBreaker | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        http: ApiSession,
+        config: Any,
+        *,
+        base_url: str | None = None,
+        breaker: ErrorCapBreaker | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         super().__init__(http, config, clock=clock)
         site = base_url or getattr(config, "base_url", None) or "https://start.exactonline.nl"
         self.client = ExactClient(http, site, breaker or ErrorCapBreaker(SHARED_STATE))
@@ -115,8 +121,11 @@ class ExactAdapter(AccountingAdapter):
     def retry_at(status: int, headers: Mapping[str, str], now: datetime) -> tuple[datetime | None, str]:
         """exact.md §4: a minutely 429 carries the minutely headers, a daily one the daily headers."""
         minutely = _epoch(_header(headers, "X-RateLimit-Minutely-Reset"))
-        if minutely is not None and _int(_header(headers, "X-RateLimit-Minutely-Remaining")) != 0 and \
-                _int(_header(headers, "X-RateLimit-Remaining")) == 0:  # fmt: skip
+        if (
+            minutely is not None
+            and _int(_header(headers, "X-RateLimit-Minutely-Remaining")) != 0
+            and _int(_header(headers, "X-RateLimit-Remaining")) == 0
+        ):
             minutely = None  # minute budget left, day budget gone
         if minutely is not None:
             return minutely, "minute"
@@ -142,8 +151,11 @@ class ExactAdapter(AccountingAdapter):
         except ValueError as exc:
             raise GarbageResponse("Exact token response has a non-numeric expires_in") from exc
         refresh = body.get("refresh_token")
-        return TokenSet(access_token=access, refresh_token=str(refresh) if refresh else None,
-                        expires_at=now + timedelta(seconds=seconds))  # fmt: skip
+        return TokenSet(
+            access_token=access,
+            refresh_token=str(refresh) if refresh else None,
+            expires_at=now + timedelta(seconds=seconds),
+        )
 
     @staticmethod
     def verify_webhook(raw: bytes, headers: Mapping[str, str], secrets: Sequence[str], now: datetime) -> None:
@@ -173,8 +185,9 @@ class ExactAdapter(AccountingAdapter):
 
     def iter_debtor_pages(self, tenant: str, cursor: str | None, known: KnownVersions) -> Iterator[Page[Debtor]]:
         since = int(json.loads(cursor)["ts"]) if cursor else 1  # exact.md §3.1: first run Timestamp gt 1
-        for rows in self.client.iter_pages(tenant, "sync/CRM/Accounts", select=ACCOUNT_FIELDS,
-                                           filter=f"Timestamp gt {since}L"):  # fmt: skip
+        for rows in self.client.iter_pages(
+            tenant, "sync/CRM/Accounts", select=ACCOUNT_FIELDS, filter=f"Timestamp gt {since}L"
+        ):
             if not rows:
                 continue
             since = max([since, *(int(r.get("Timestamp") or 0) for r in rows)])
@@ -192,15 +205,20 @@ class ExactAdapter(AccountingAdapter):
     def fetch_debtors(self, tenant: str, refs: Sequence[str]) -> list[Debtor]:
         debtors: list[Debtor] = []
         for start in range(0, len(refs), ID_BATCH):
-            rows = self.client.get_all(tenant, "crm/Accounts", select=ACCOUNT_CRUD_FIELDS,
-                                       filter=any_of("ID", refs[start:start + ID_BATCH]))  # fmt: skip
+            rows = self.client.get_all(
+                tenant, "crm/Accounts", select=ACCOUNT_CRUD_FIELDS, filter=any_of("ID", refs[start : start + ID_BATCH])
+            )
             debtors.extend(map_account(r) for r in rows)
         return debtors
 
     def reminder_settings(self, tenant: str) -> ProviderReminderSettings:
-        return ProviderReminderSettings(active=False, detail=(
-            "Exact's own reminders are not readable via the API (exact.md §6): switch off the division's "
-            "credit-management scenario if this connector does the dunning"))  # fmt: skip
+        return ProviderReminderSettings(
+            active=False,
+            detail=(
+                "Exact's own reminders are not readable via the API (exact.md §6): switch off the division's "
+                "credit-management scenario if this connector does the dunning"
+            ),
+        )
 
     def open_items_by_number(self, tenant: str) -> dict[str, Any]:
         """Outstanding amount per invoice number from read/financial/ReceivablesList (reconciliation check)."""
@@ -208,8 +226,11 @@ class ExactAdapter(AccountingAdapter):
 
     # --- writes --------------------------------------------------------------------------------------------
     def write_reminder_status(self, tenant: str, write: ReminderWrite) -> WriteResult:
-        writer = ExactWriteback(self.client, clock=self.clock, credit_stop_sets_blocked=bool(
-            getattr(self.config, "credit_stop_sets_blocked", False)))  # fmt: skip
+        writer = ExactWriteback(
+            self.client,
+            clock=self.clock,
+            credit_stop_sets_blocked=bool(getattr(self.config, "credit_stop_sets_blocked", False)),
+        )
         return writer.write(tenant, write)
 
     def register_webhook(self, tenant: str, url: str) -> WebhookRegistration:
@@ -219,8 +240,10 @@ class ExactAdapter(AccountingAdapter):
         ids = []
         for topic in WEBHOOK_TOPICS:
             if topic not in have:
-                have[topic] = str(self.client.post(tenant, "webhooks/WebhookSubscriptions",
-                                                   {"CallbackURL": url, "Topic": topic}).get("ID", ""))  # fmt: skip
+                have[topic] = str(
+                    self.client.post(tenant, "webhooks/WebhookSubscriptions", {"CallbackURL": url, "Topic": topic}).get(
+                        "ID", ""
+                    )
+                )
             ids.append(have[topic])
         return WebhookRegistration(provider_ref=",".join(ids), secret=None)  # the app's webhook key signs
-

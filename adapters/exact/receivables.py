@@ -57,8 +57,12 @@ class ReceivablesReader:
     def _terms_for(self, division: str, entries: Sequence[str]) -> dict[str, list[Mapping[str, Any]]]:
         rows: list[dict[str, Any]] = []
         for start in range(0, len(entries), ENTRY_BATCH):
-            rows += self.client.get_all(division, BULK_ENDPOINT, select=RECEIVABLE_FIELDS,
-                                        filter=any_of("EntryID", entries[start:start + ENTRY_BATCH]))  # fmt: skip
+            rows += self.client.get_all(
+                division,
+                BULK_ENDPOINT,
+                select=RECEIVABLE_FIELDS,
+                filter=any_of("EntryID", entries[start : start + ENTRY_BATCH]),
+            )
         return group_terms(rows)
 
     def _build(
@@ -82,8 +86,9 @@ class ReceivablesReader:
 
     def iter_pages(self, division: str, cursor: str | None, known: KnownVersions) -> Iterator[Page[Invoice]]:
         since = load_cursor(cursor)
-        for rows in self.client.iter_pages(division, SYNC_ENDPOINT, select=TERM_FIELDS,
-                                           filter=f"Timestamp gt {since}L"):  # fmt: skip
+        for rows in self.client.iter_pages(
+            division, SYNC_ENDPOINT, select=TERM_FIELDS, filter=f"Timestamp gt {since}L"
+        ):
             if not rows:
                 continue
             since = max([since, *(int(r.get("Timestamp") or 0) for r in rows)])  # payable rows advance it too
@@ -106,8 +111,9 @@ class ReceivablesReader:
     def open_items_by_number(self, division: str) -> dict[str, Decimal]:
         """exact.md §3.1: ReceivablesList has one row per open term; summed per invoice number."""
         totals: dict[str, Decimal] = {}
-        for row in self.client.get_all(division, LIST_ENDPOINT, select=("HID", "InvoiceNumber", "EntryNumber",
-                                                                          "Amount")):  # fmt: skip
+        for row in self.client.get_all(
+            division, LIST_ENDPOINT, select=("HID", "InvoiceNumber", "EntryNumber", "Amount")
+        ):
             number = str(row.get("InvoiceNumber") or row.get("EntryNumber"))
             totals[number] = totals.get(number, Decimal(0)) + Decimal(str(row.get("Amount", 0)))
         return totals

@@ -48,9 +48,12 @@ def _read(state: ExactState, division: str, resource: str, spec: sandbox_rows.Re
         return _error(400, f"Property '{unknown[0]}' does not exist on type '{resource}'.")
     flt = args.get("$filter")
     if spec.mandatory_filter and not flt:
-        return _error(400, "This endpoint has mandatory filtering applied. A GET request for this endpoint must "
-                           "have a $filter parameter with one of the following fields in the url: ID, Code, Name, "
-                           "Modified")  # fmt: skip
+        return _error(
+            400,
+            "This endpoint has mandatory filtering applied. A GET request for this endpoint must "
+            "have a $filter parameter with one of the following fields in the url: ID, Code, Name, "
+            "Modified",
+        )
     rows = spec.rows(state, division)
     if flt:
         predicate, _ = parse_filter(flt, spec.filterable)
@@ -83,27 +86,41 @@ def _api(state: ExactState, division: str, resource: str) -> Response:
         return _error(404 if request.method == "GET" else 405, f"Resource not found: {name}")
     body = request.get_json(silent=True) if request.method in ("POST", "PUT") else None
     if request.method in ("POST", "PUT") and not isinstance(body, dict):
-        return _error(400, "Error processing request stream. The request should be a valid top-level resource "
-                           "object.")  # fmt: skip
+        return _error(400, "Error processing request stream. The request should be a valid top-level resource object.")
     status, payload = handler(state, division, key, body or {})
     if status == 204:
         return Response(status=204)
     return _json({"d": to_wire(payload)}, status) if status < 400 else _error(status, str(payload))
 
 
-def create_app(*, client_id: str = "exact-client-id", client_secret: str = "exact-client-secret",  # noqa: S107
-               auto_consent: bool = True, seed: int = 42, state_path: Path | None = None,
-               clock: Callable[[], datetime] | None = None, rate_limits: bool = True,
-               **options: Any) -> Flask:  # fmt: skip
+def create_app(
+    *,
+    client_id: str = "exact-client-id",
+    client_secret: str = "exact-client-secret",  # noqa: S107
+    auto_consent: bool = True,
+    seed: int = 42,
+    state_path: Path | None = None,
+    clock: Callable[[], datetime] | None = None,
+    rate_limits: bool = True,
+    **options: Any,
+) -> Flask:
     """Options: ``divisions`` (3), ``items_per_division`` (300), ``accounts_per_division`` (40), ``minute_limit``
     (60), ``day_limit`` (5000), ``token_calls_per_day`` (200), ``error_cap`` (10), ``webhook_key``."""
-    state = ExactState(client_id=client_id, client_secret=client_secret,
-                       clock=clock or (lambda: datetime.now(UTC)), seed=seed, state_path=state_path,
-                       options={"rate_limits": rate_limits, **options})  # fmt: skip
+    state = ExactState(
+        client_id=client_id,
+        client_secret=client_secret,
+        clock=clock or (lambda: datetime.now(UTC)),
+        seed=seed,
+        state_path=state_path,
+        options={"rate_limits": rate_limits, **options},
+    )
     if not state.load():
-        seed_state(state, divisions=int(options.get("divisions", 3)),
-                   items_per_division=int(options.get("items_per_division", 300)),
-                   accounts_per_division=int(options.get("accounts_per_division", 40)))  # fmt: skip
+        seed_state(
+            state,
+            divisions=int(options.get("divisions", 3)),
+            items_per_division=int(options.get("items_per_division", 300)),
+            accounts_per_division=int(options.get("accounts_per_division", 40)),
+        )
         state.save()
     app = Flask("exact-sandbox")
     app.extensions["sandbox"] = state
@@ -114,8 +131,11 @@ def create_app(*, client_id: str = "exact-client-id", client_secret: str = "exac
             return _error(400, "invalid client_id or response_type")
         redirect_uri = request.args.get("redirect_uri", "")
         if not auto_consent and request.args.get("consent") != "1":
-            return Response(f'<form><input type="hidden" name="consent" value="1">{_hidden(request.args)}'
-                            '<button>Toestaan</button></form>', content_type="text/html")  # fmt: skip
+            return Response(
+                f'<form><input type="hidden" name="consent" value="1">{_hidden(request.args)}'
+                "<button>Toestaan</button></form>",
+                content_type="text/html",
+            )
         code = sandbox_oauth.issue_code(state, redirect_uri)
         params = {"code": code, **({"state": request.args["state"]} if "state" in request.args else {})}
         return redirect(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{urlencode(params)}")
@@ -140,8 +160,9 @@ def create_app(*, client_id: str = "exact-client-id", client_secret: str = "exac
                 me = {k: v for k, v in state.db["user"].items()} | {"ServerTime": state.now(), "ServerUtcOffset": 1}
                 response = _json({"d": {"results": [to_wire(me)]}})
             elif division not in state.tenant_ids():
-                response = _error(403, "Forbidden - User division is not within division scope",
-                                  {"Reason": "NoDivisionAccess"})  # fmt: skip
+                response = _error(
+                    403, "Forbidden - User division is not within division scope", {"Reason": "NoDivisionAccess"}
+                )
             else:
                 try:
                     response = _api(state, division, resource)

@@ -30,15 +30,20 @@ def _headers(state: ExactState, division: str, *, minute: bool, day: bool) -> di
     if minute:
         limit = int(state.options.get("minute_limit", 60))
         used = state.minute_counts.get((division, minute_no), 0)
-        headers |= {"X-RateLimit-Minutely-Limit": str(limit),
-                    "X-RateLimit-Minutely-Remaining": str(max(0, limit - used)),
-                    "X-RateLimit-Minutely-Reset": str((minute_no + 1) * 60_000)}  # fmt: skip
+        headers |= {
+            "X-RateLimit-Minutely-Limit": str(limit),
+            "X-RateLimit-Minutely-Remaining": str(max(0, limit - used)),
+            "X-RateLimit-Minutely-Reset": str((minute_no + 1) * 60_000),
+        }
     if day:
         limit = int(state.options.get("day_limit", 5000))
         used = state.day_counts.get((division, now.date().isoformat()), 0)
         midnight = datetime(now.year, now.month, now.day, tzinfo=now.tzinfo) + timedelta(days=1)
-        headers |= {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(0, limit - used)),
-                    "X-RateLimit-Reset": _ms(midnight)}  # fmt: skip
+        headers |= {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(0, limit - used)),
+            "X-RateLimit-Reset": _ms(midnight),
+        }
     return headers
 
 
@@ -51,18 +56,30 @@ def check_limits(state: ExactState, division: str, endpoint: str) -> Response | 
     now = state.now()
     blocked = state.blocked_until.get(_cap_key(division, endpoint))
     if blocked is not None and blocked > now:
-        return Response(error_body("Too many errors: this API key is blocked for this endpoint."), status=403,
-                        headers={"Reason": "ErrorCapExceeded"}, content_type="application/json")  # fmt: skip
+        return Response(
+            error_body("Too many errors: this API key is blocked for this endpoint."),
+            status=403,
+            headers={"Reason": "ErrorCapExceeded"},
+            content_type="application/json",
+        )
     if division == "current" or not state.options.get("rate_limits", True):
         return None
     minute_key = (division, int(now.timestamp() // 60))
     day_key = (division, now.date().isoformat())
     if state.minute_counts.get(minute_key, 0) >= int(state.options.get("minute_limit", 60)):
-        return Response(error_body("Too many requests: minutely limit exceeded."), status=429,
-                        headers=_headers(state, division, minute=True, day=False), content_type="application/json")
+        return Response(
+            error_body("Too many requests: minutely limit exceeded."),
+            status=429,
+            headers=_headers(state, division, minute=True, day=False),
+            content_type="application/json",
+        )
     if state.day_counts.get(day_key, 0) >= int(state.options.get("day_limit", 5000)):
-        return Response(error_body("Too many requests: daily limit exceeded."), status=429,
-                        headers=_headers(state, division, minute=False, day=True), content_type="application/json")
+        return Response(
+            error_body("Too many requests: daily limit exceeded."),
+            status=429,
+            headers=_headers(state, division, minute=False, day=True),
+            content_type="application/json",
+        )
     state.minute_counts[minute_key] = state.minute_counts.get(minute_key, 0) + 1
     state.day_counts[day_key] = state.day_counts.get(day_key, 0) + 1
     return None

@@ -45,8 +45,11 @@ def _issue(state: ExactState) -> Reply:
     state.db["access"][access] = {"user": user, "expires": now + timedelta(seconds=TOKEN_LIFETIME)}
     state.db["refresh"][refresh] = {"user": user, "issued": now, "alive": True}
     state.db["chains"][user] = {"last_token_at": now}
-    return 200, {"access_token": access, "token_type": "bearer", "expires_in": str(TOKEN_LIFETIME),
-                 "refresh_token": refresh}, {}  # fmt: skip
+    return (
+        200,
+        {"access_token": access, "token_type": "bearer", "expires_in": str(TOKEN_LIFETIME), "refresh_token": refresh},
+        {},
+    )
 
 
 def token(state: ExactState, form: Mapping[str, str]) -> Reply:
@@ -83,13 +86,19 @@ def _token(state: ExactState, form: Mapping[str, str]) -> Reply:
             return _error(401, "unauthorized_client", "Old refresh token used.")
         expires = info["issued"] + timedelta(days=REFRESH_LIFETIME_DAYS)
         if now >= expires:
-            return _error(400, "invalid_request",
-                          f"The refresh token expired at {expires:%d-%m-%Y %H:%M:%S} and it is now "
-                          f"{now:%d-%m-%Y %H:%M:%S}.")  # fmt: skip
+            return _error(
+                400,
+                "invalid_request",
+                f"The refresh token expired at {expires:%d-%m-%Y %H:%M:%S} and it is now {now:%d-%m-%Y %H:%M:%S}.",
+            )
         last = state.db["chains"].get(info["user"], {}).get("last_token_at")
         if last is not None and (now - last).total_seconds() < EARLIEST_REFRESH:
-            return _error(400, "access_denied", "Rate limit exceeded: access_token not expired",
-                          {"Reason": "TooEarlyToRefreshTokens"})  # fmt: skip
+            return _error(
+                400,
+                "access_denied",
+                "Rate limit exceeded: access_token not expired",
+                {"Reason": "TooEarlyToRefreshTokens"},
+            )
         return _issue(state)
     return _error(400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token.")
 

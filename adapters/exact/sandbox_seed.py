@@ -14,9 +14,18 @@ from typing import Any
 
 from adapters.exact.sandbox_state import ExactState, new_id
 
-_COMPANIES = ("Bakkerij de Vries", "Jansen Installatietechniek", "Van Dijk Logistiek", "Smit & Zonen",
-              "De Boer Architecten", "Mulder ICT", "Visser Transport", "Bos Hoveniers", "Meijer Advies",
-              "Dekker Bouw")  # fmt: skip
+_COMPANIES = (
+    "Bakkerij de Vries",
+    "Jansen Installatietechniek",
+    "Van Dijk Logistiek",
+    "Smit & Zonen",
+    "De Boer Architecten",
+    "Mulder ICT",
+    "Visser Transport",
+    "Bos Hoveniers",
+    "Meijer Advies",
+    "Dekker Bouw",
+)
 _PEOPLE = ("Sanne de Jong", "Daan Bakker", "Emma Peters", "Lucas Hendriks", "Julia van Leeuwen")
 
 
@@ -24,32 +33,69 @@ def _account(state: ExactState, index: int, *, consumer: bool, supplier: bool = 
     rng, now = state.rng, state.now()
     name = (_PEOPLE[index % len(_PEOPLE)] if consumer else _COMPANIES[index % len(_COMPANIES)]) + f" {index}"
     return {
-        "ID": new_id(rng), "Code": f"{1000 + index:>18}", "Name": name,
-        "Email": f"debiteur{index}@example.nl", "Phone": f"+31 20 555 {index:04d}",
+        "ID": new_id(rng),
+        "Code": f"{1000 + index:>18}",
+        "Name": name,
+        "Email": f"debiteur{index}@example.nl",
+        "Phone": f"+31 20 555 {index:04d}",
         "VATNumber": None if consumer else f"NL{rng.randint(10**8, 10**9 - 1)}B01",
         "ChamberOfCommerce": None if consumer else f"{rng.randint(10**7, 10**8 - 1)}",
-        "AddressLine1": f"Kerkstraat {index + 1}", "AddressLine2": None, "Postcode": f"{1000 + index} AB",
-        "City": "Amsterdam", "Country": "NL ", "Language": "NL", "IsSales": not supplier, "IsSupplier": supplier,
-        "Status": "A" if supplier else "C", "Blocked": False, "CreditLineSales": Decimal("0"), "Remarks": None,
-        "Created": now, "Modified": now, "Timestamp": state.bump(),
-    }  # fmt: skip
+        "AddressLine1": f"Kerkstraat {index + 1}",
+        "AddressLine2": None,
+        "Postcode": f"{1000 + index} AB",
+        "City": "Amsterdam",
+        "Country": "NL ",
+        "Language": "NL",
+        "IsSales": not supplier,
+        "IsSupplier": supplier,
+        "Status": "A" if supplier else "C",
+        "Blocked": False,
+        "CreditLineSales": Decimal("0"),
+        "Remarks": None,
+        "Created": now,
+        "Modified": now,
+        "Timestamp": state.bump(),
+    }
 
 
-def seed_state(state: ExactState, *, divisions: int = 3, items_per_division: int = 300,
-               accounts_per_division: int = 40) -> None:  # fmt: skip
+def seed_state(
+    state: ExactState, *, divisions: int = 3, items_per_division: int = 300, accounts_per_division: int = 40
+) -> None:
     rng, today = state.rng, state.now().date()
-    state.db["user"] = {"UserID": new_id(rng), "UserName": "accountant@example.nl", "FullName": "Anna Accountant",
-                        "Email": "accountant@example.nl", "LanguageCode": "nl-NL", "Legislation": "1"}  # fmt: skip
+    state.db["user"] = {
+        "UserID": new_id(rng),
+        "UserName": "accountant@example.nl",
+        "FullName": "Anna Accountant",
+        "Email": "accountant@example.nl",
+        "LanguageCode": "nl-NL",
+        "Legislation": "1",
+    }
     codes = [1234560 + 7 * i for i in range(divisions)]
     for number, code in enumerate([*codes, 9999990]):  # the last one exists but the user has no access to it
         div: dict[str, Any] = {
-            "info": {"Code": code, "Description": f"Administratie {number + 1} B.V.", "Country": "NL ",
-                     "Currency": "EUR", "Status": 1, "BlockingStatus": 0, "IsMainDivision": number == 0,
-                     "Hid": number + 1, "Customer": new_id(rng), "CustomerName": f"Klant {number + 1}",
-                     "VATNumber": f"NL00000000{number}B01", "Accessible": code in codes},
-            "accounts": {}, "entries": {}, "terms": {}, "notes": {}, "documents": {}, "attachments": {},
-            "subscriptions": {}, "writes": [],
-        }  # fmt: skip
+            "info": {
+                "Code": code,
+                "Description": f"Administratie {number + 1} B.V.",
+                "Country": "NL ",
+                "Currency": "EUR",
+                "Status": 1,
+                "BlockingStatus": 0,
+                "IsMainDivision": number == 0,
+                "Hid": number + 1,
+                "Customer": new_id(rng),
+                "CustomerName": f"Klant {number + 1}",
+                "VATNumber": f"NL00000000{number}B01",
+                "Accessible": code in codes,
+            },
+            "accounts": {},
+            "entries": {},
+            "terms": {},
+            "notes": {},
+            "documents": {},
+            "attachments": {},
+            "subscriptions": {},
+            "writes": [],
+        }
         state.db["divisions"][str(code)] = div
         if code not in codes:
             continue
@@ -76,8 +122,14 @@ def _fill(state: ExactState, div: dict[str, Any], items: int, accounts: int, tod
         if index % 97 == 13:
             total = -total / 4  # a credit note, still open
         split = 2 if index % 20 == 7 else 1
-        entry = state.new_entry(div, rng.choice(customers), total.quantize(Decimal("0.01")), invoice_date,
-                                invoice_date + timedelta(days=30), installments=split)
+        entry = state.new_entry(
+            div,
+            rng.choice(customers),
+            total.quantize(Decimal("0.01")),
+            invoice_date,
+            invoice_date + timedelta(days=30),
+            installments=split,
+        )
         if index % 7 == 3 and total > 0:  # part payment: the open term is split
             paid = (total * Decimal(rng.randint(10, 80)) / 100).quantize(Decimal("0.01"))
             state.pay(div, entry["ID"], paid, invoice_date + timedelta(days=rng.randint(5, 40)))
@@ -89,5 +141,12 @@ def _fill(state: ExactState, div: dict[str, Any], items: int, accounts: int, tod
     for _ in range(max(1, items // 20)):  # purchase invoices: payable lines in the same stream
         invoice_date = base - timedelta(days=rng.randint(1, 90))
         total = (Decimal(rng.randint(5_000, 90_000)) / 100).quantize(Decimal("0.01"))
-        state.new_entry(div, rng.choice(suppliers), total, invoice_date, invoice_date + timedelta(days=30),
-                        journal="60", line_type=22)  # fmt: skip
+        state.new_entry(
+            div,
+            rng.choice(suppliers),
+            total,
+            invoice_date,
+            invoice_date + timedelta(days=30),
+            journal="60",
+            line_type=22,
+        )

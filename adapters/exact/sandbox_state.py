@@ -67,8 +67,16 @@ def new_id(rng: random.Random) -> str:
 class ExactState:
     """Everything the emulator knows. All public methods are thread-safe."""
 
-    def __init__(self, *, client_id: str, client_secret: str, clock: Callable[[], datetime], seed: int,
-                 state_path: Path | None, options: dict[str, Any]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        clock: Callable[[], datetime],
+        seed: int,
+        state_path: Path | None,
+        options: dict[str, Any],
+    ) -> None:
         self.client_id, self.client_secret = client_id, client_secret
         self.clock = clock
         self.rng = random.Random(seed)
@@ -82,8 +90,17 @@ class ExactState:
         self.day_counts: dict[tuple[str, str], int] = {}
         self.errors: dict[str, list[datetime]] = {}
         self.blocked_until: dict[str, datetime] = {}
-        self.db: dict[str, Any] = {"seq": 1000, "divisions": {}, "codes": {}, "access": {}, "refresh": {},
-                                   "chains": {}, "token_calls": {}, "queue": [], "user": {}}  # fmt: skip
+        self.db: dict[str, Any] = {
+            "seq": 1000,
+            "divisions": {},
+            "codes": {},
+            "access": {},
+            "refresh": {},
+            "chains": {},
+            "token_calls": {},
+            "queue": [],
+            "user": {},
+        }
 
     # --- persistence -------------------------------------------------------------------------------------
     def load(self) -> bool:
@@ -123,40 +140,89 @@ class ExactState:
 
     def open_invoice_ids(self, tenant: str) -> list[str]:
         div = self.division(tenant)
-        ids = {t["EntryID"] for t in div["terms"].values() if t["LineType"] == 20 and t["Status"] == 20
-               and t["AmountDC"] > 0}  # fmt: skip
+        ids = {
+            t["EntryID"]
+            for t in div["terms"].values()
+            if t["LineType"] == 20 and t["Status"] == 20 and t["AmountDC"] > 0
+        }
         return sorted(ids)
 
-    def add_term(self, div: dict[str, Any], entry: dict[str, Any], amount: Decimal, due: date,
-                 line_type: int = 20) -> dict[str, Any]:  # fmt: skip
+    def add_term(
+        self, div: dict[str, Any], entry: dict[str, Any], amount: Decimal, due: date, line_type: int = 20
+    ) -> dict[str, Any]:
         account = div["accounts"][entry["Account"]]
         now = self.now()
         term = {
-            "ID": new_id(self.rng), "EntryID": entry["ID"], "TransactionEntryID": entry["ID"],
-            "TransactionID": new_id(self.rng), "Account": entry["Account"], "AccountCode": account["Code"],
-            "AccountName": account["Name"], "AmountDC": amount, "AmountFC": amount,
-            "TransactionAmountDC": entry["AmountDC"], "TransactionAmountFC": entry["AmountDC"],
-            "Currency": entry["Currency"], "RateFC": Decimal("1"), "DueDate": due, "DiscountDueDate": None,
-            "InvoiceDate": entry["InvoiceDate"], "InvoiceNumber": entry["InvoiceNumber"],
-            "EntryNumber": entry["EntryNumber"], "Status": 20, "IsFullyPaid": False, "LastPaymentDate": None,
-            "EndDate": None, "LineType": line_type, "PaymentMethod": "B", "PaymentCondition": "30",
-            "PaymentReference": f"RF{entry['EntryNumber']}", "YourRef": entry["YourRef"],
-            "Description": entry["Description"], "JournalCode": entry["Journal"], "Created": now, "Modified": now,
-            "Timestamp": self.bump(), "ApprovalStatus": 1, "Division": div["info"]["Code"],
-        }  # fmt: skip
+            "ID": new_id(self.rng),
+            "EntryID": entry["ID"],
+            "TransactionEntryID": entry["ID"],
+            "TransactionID": new_id(self.rng),
+            "Account": entry["Account"],
+            "AccountCode": account["Code"],
+            "AccountName": account["Name"],
+            "AmountDC": amount,
+            "AmountFC": amount,
+            "TransactionAmountDC": entry["AmountDC"],
+            "TransactionAmountFC": entry["AmountDC"],
+            "Currency": entry["Currency"],
+            "RateFC": Decimal("1"),
+            "DueDate": due,
+            "DiscountDueDate": None,
+            "InvoiceDate": entry["InvoiceDate"],
+            "InvoiceNumber": entry["InvoiceNumber"],
+            "EntryNumber": entry["EntryNumber"],
+            "Status": 20,
+            "IsFullyPaid": False,
+            "LastPaymentDate": None,
+            "EndDate": None,
+            "LineType": line_type,
+            "PaymentMethod": "B",
+            "PaymentCondition": "30",
+            "PaymentReference": f"RF{entry['EntryNumber']}",
+            "YourRef": entry["YourRef"],
+            "Description": entry["Description"],
+            "JournalCode": entry["Journal"],
+            "Created": now,
+            "Modified": now,
+            "Timestamp": self.bump(),
+            "ApprovalStatus": 1,
+            "Division": div["info"]["Code"],
+        }
         div["terms"][term["ID"]] = term
         return term
 
-    def new_entry(self, div: dict[str, Any], account_id: str, total: Decimal, invoice_date: date, due: date,
-                  *, journal: str = "70", installments: int = 1, line_type: int = 20) -> dict[str, Any]:  # fmt: skip
+    def new_entry(
+        self,
+        div: dict[str, Any],
+        account_id: str,
+        total: Decimal,
+        invoice_date: date,
+        due: date,
+        *,
+        journal: str = "70",
+        installments: int = 1,
+        line_type: int = 20,
+    ) -> dict[str, Any]:
         div["info"]["_entry_no"] = div["info"].get("_entry_no", 24000000) + 1
         number = div["info"]["_entry_no"]
         now = self.now()
-        entry = {"ID": new_id(self.rng), "InvoiceID": new_id(self.rng), "EntryNumber": number,
-                 "InvoiceNumber": number, "Account": account_id, "InvoiceDate": invoice_date, "DueDate": due,
-                 "AmountDC": total, "Currency": div["info"]["Currency"], "YourRef": f"PO-{number % 10000}",
-                 "Description": f"Factuur {number}", "Journal": journal, "Created": now, "Modified": now,
-                 "LineType": line_type}  # fmt: skip
+        entry = {
+            "ID": new_id(self.rng),
+            "InvoiceID": new_id(self.rng),
+            "EntryNumber": number,
+            "InvoiceNumber": number,
+            "Account": account_id,
+            "InvoiceDate": invoice_date,
+            "DueDate": due,
+            "AmountDC": total,
+            "Currency": div["info"]["Currency"],
+            "YourRef": f"PO-{number % 10000}",
+            "Description": f"Factuur {number}",
+            "Journal": journal,
+            "Created": now,
+            "Modified": now,
+            "LineType": line_type,
+        }
         div["entries"][entry["ID"]] = entry
         share = (total / installments).quantize(Decimal("0.01"))
         for index in range(installments):
@@ -167,21 +233,43 @@ class ExactState:
     def pay(self, div: dict[str, Any], entry_id: str, amount: Decimal, on: date) -> list[dict[str, Any]]:
         """Match ``amount`` against the entry's open terms (earliest due first), splitting the last one."""
         now, touched = self.now(), []
-        open_terms = sorted((t for t in div["terms"].values() if t["EntryID"] == entry_id and t["Status"] == 20
-                             and t["LineType"] == 20), key=lambda t: (t["DueDate"], t["Timestamp"]))  # fmt: skip
+        open_terms = sorted(
+            (
+                t
+                for t in div["terms"].values()
+                if t["EntryID"] == entry_id and t["Status"] == 20 and t["LineType"] == 20
+            ),
+            key=lambda t: (t["DueDate"], t["Timestamp"]),
+        )
         for term in open_terms:
             if amount <= 0:
                 break
             if amount >= term["AmountDC"]:
                 amount -= term["AmountDC"]
-                term.update(Status=50, IsFullyPaid=True, LastPaymentDate=on, EndDate=on, Modified=now,
-                            Timestamp=self.bump())  # fmt: skip
+                term.update(
+                    Status=50, IsFullyPaid=True, LastPaymentDate=on, EndDate=on, Modified=now, Timestamp=self.bump()
+                )
                 touched.append(term)
                 continue
-            paid = dict(term, ID=new_id(self.rng), AmountDC=amount, AmountFC=amount, Status=50, IsFullyPaid=True,
-                        LastPaymentDate=on, EndDate=on, Modified=now, Created=now)  # fmt: skip
-            term.update(AmountDC=term["AmountDC"] - amount, AmountFC=term["AmountFC"] - amount, Modified=now,
-                        Timestamp=self.bump(), LastPaymentDate=on)  # fmt: skip
+            paid = dict(
+                term,
+                ID=new_id(self.rng),
+                AmountDC=amount,
+                AmountFC=amount,
+                Status=50,
+                IsFullyPaid=True,
+                LastPaymentDate=on,
+                EndDate=on,
+                Modified=now,
+                Created=now,
+            )
+            term.update(
+                AmountDC=term["AmountDC"] - amount,
+                AmountFC=term["AmountFC"] - amount,
+                Modified=now,
+                Timestamp=self.bump(),
+                LastPaymentDate=on,
+            )
             paid["Timestamp"] = self.bump()
             div["terms"][paid["ID"]] = paid
             touched += [term, paid]
@@ -199,13 +287,18 @@ class ExactState:
             self.queue_event(tenant, "FinancialTransactions", invoice_id, "Update")
             self.save()
 
-    def create_invoice(self, tenant: str, debtor_id: str | None = None, total: Decimal = Decimal("121.00"),
-                       due_date: date | None = None, consumer: bool = False) -> str:  # fmt: skip
+    def create_invoice(
+        self,
+        tenant: str,
+        debtor_id: str | None = None,
+        total: Decimal = Decimal("121.00"),
+        due_date: date | None = None,
+        consumer: bool = False,
+    ) -> str:
         with self.lock:
             div = self.division(tenant)
             if debtor_id is None:
-                candidates = [a for a in div["accounts"].values() if a["IsSales"]
-                              and (not a["VATNumber"]) == consumer]  # fmt: skip
+                candidates = [a for a in div["accounts"].values() if a["IsSales"] and (not a["VATNumber"]) == consumer]
                 debtor_id = sorted(candidates, key=lambda a: a["Code"])[0]["ID"]
             due = due_date or self.now().date() + timedelta(days=14)
             entry = self.new_entry(div, debtor_id, Decimal(total), due - timedelta(days=14), due)
@@ -227,10 +320,21 @@ class ExactState:
         for sub in self.division(tenant)["subscriptions"].values():
             if sub["Topic"] == topic:
                 created = self.now().strftime("%Y-%m-%dT%H:%M:%S.") + f"{self.now().microsecond // 1000:03d}"
-                self.db["queue"].append({"url": sub["CallbackURL"], "tries": 0, "content": {
-                    "Topic": topic, "ClientId": self.client_id, "Division": int(tenant), "Action": action,
-                    "Key": key, "ExactOnlineEndpoint": f"https://start.exactonline.nl/api/v1/{tenant}/{topic}",
-                    "EventCreatedOn": created}})  # fmt: skip
+                self.db["queue"].append(
+                    {
+                        "url": sub["CallbackURL"],
+                        "tries": 0,
+                        "content": {
+                            "Topic": topic,
+                            "ClientId": self.client_id,
+                            "Division": int(tenant),
+                            "Action": action,
+                            "Key": key,
+                            "ExactOnlineEndpoint": f"https://start.exactonline.nl/api/v1/{tenant}/{topic}",
+                            "EventCreatedOn": created,
+                        },
+                    }
+                )
 
     def signed_body(self, content: dict[str, Any]) -> bytes:
         """exact.md §5.3: ``{"Content":{…},"HashCode":"<UPPER hex HMAC-SHA256 of the Content bytes>"}``."""
@@ -253,9 +357,18 @@ class ExactState:
         for sub in subs.values():
             if sub["CallbackURL"] == url and sub["Topic"] == topic:
                 return dict(sub)
-        sub = {"ID": new_id(self.rng), "CallbackURL": url, "Topic": topic, "ClientID": self.client_id,
-               "Division": int(tenant), "UserID": self.db["user"].get("UserID"), "Description": None,
-               "Created": self.now(), "Creator": self.db["user"].get("UserID"), "IsInstant": False}  # fmt: skip
+        sub = {
+            "ID": new_id(self.rng),
+            "CallbackURL": url,
+            "Topic": topic,
+            "ClientID": self.client_id,
+            "Division": int(tenant),
+            "UserID": self.db["user"].get("UserID"),
+            "Description": None,
+            "Created": self.now(),
+            "Creator": self.db["user"].get("UserID"),
+            "IsInstant": False,
+        }
         subs[sub["ID"]] = sub
         return dict(sub)
 
@@ -267,8 +380,12 @@ class ExactState:
         for item in queue:
             body = self.signed_body(item["content"])
             try:
-                ok = requests.post(item["url"], data=body, headers={"Content-Type": "application/json"},
-                                   timeout=10).status_code < 300  # fmt: skip
+                ok = (
+                    requests.post(
+                        item["url"], data=body, headers={"Content-Type": "application/json"}, timeout=10
+                    ).status_code
+                    < 300
+                )
             except requests.RequestException:
                 ok = False
             delivered += ok

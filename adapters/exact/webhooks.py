@@ -149,5 +149,13 @@ def parse(raw: bytes) -> list[WebhookEvent]:
         entity_type, entity_id = "invoice", None  # run the division's PaymentTerms cursor
     else:
         entity_type, entity_id = "other", key
-    return [WebhookEvent(provider_tenant_id=str(division), dedupe_id=dedupe, entity_type=entity_type,
-                         entity_id=entity_id, action=action.lower(), occurred_at=_created_on(stamp))]  # fmt: skip
+    return [
+        WebhookEvent(
+            provider_tenant_id=str(division),
+            dedupe_id=dedupe,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action.lower(),
+            occurred_at=_created_on(stamp),
+        )
+    ]

@@ -61,49 +61,81 @@ class ExactWriteback:
         raise NotSupported(f"exact: {write.action.value} (Exact has no reminder API, exact.md §6)")
 
     def _note(self, division: str, write: ReminderWrite, subject: str) -> WriteResult:
-        existing = self._get(division, "activities/CommunicationNotes", ("ID", "Notes"),
-                             f"Account eq {guid(write.debtor_ref)}")  # fmt: skip
+        existing = self._get(
+            division, "activities/CommunicationNotes", ("ID", "Notes"), f"Account eq {guid(write.debtor_ref)}"
+        )
         for note in existing:
             if marker(write) in str(note.get("Notes") or ""):
                 return WriteResult(ok=True, provider_refs=[str(note["ID"])], already_done=True, api_calls=self.calls)
-        created = self.client.post(division, "activities/CommunicationNotes", {
-            "Account": write.debtor_ref, "Subject": subject, "Notes": _body(write),
-            "Date": self.clock().strftime("%Y-%m-%dT%H:%M:%S"),
-        })  # fmt: skip
+        created = self.client.post(
+            division,
+            "activities/CommunicationNotes",
+            {
+                "Account": write.debtor_ref,
+                "Subject": subject,
+                "Notes": _body(write),
+                "Date": self.clock().strftime("%Y-%m-%dT%H:%M:%S"),
+            },
+        )
         self.calls += 1
         return WriteResult(ok=True, provider_refs=[str(created.get("ID", ""))], api_calls=self.calls)
 
     def _document(self, division: str, write: ReminderWrite) -> WriteResult:
         if not write.attachment:
             raise NotSupported("exact: a document write needs the letter PDF")
-        found = [d for d in self._get(division, "documents/Documents", ("ID", "Body"),
-                                      f"Account eq {guid(write.debtor_ref)}")
-                 if marker(write) in str(d.get("Body") or "")]  # fmt: skip
+        found = [
+            d
+            for d in self._get(division, "documents/Documents", ("ID", "Body"), f"Account eq {guid(write.debtor_ref)}")
+            if marker(write) in str(d.get("Body") or "")
+        ]
         if found:
             doc_id, already = str(found[0]["ID"]), True
         else:
-            created = self.client.post(division, "documents/Documents", {
-                "Subject": _subject(write, "Aanmaning"), "Type": DOCUMENT_TYPE_MISC, "Account": write.debtor_ref,
-                "Body": _body(write), "DocumentDate": self.clock().strftime("%Y-%m-%dT%H:%M:%S"),
-            })  # fmt: skip
+            created = self.client.post(
+                division,
+                "documents/Documents",
+                {
+                    "Subject": _subject(write, "Aanmaning"),
+                    "Type": DOCUMENT_TYPE_MISC,
+                    "Account": write.debtor_ref,
+                    "Body": _body(write),
+                    "DocumentDate": self.clock().strftime("%Y-%m-%dT%H:%M:%S"),
+                },
+            )
             self.calls += 1
             doc_id, already = str(created["ID"]), False
-        attachments = [] if not already else self._get(division, "documents/DocumentAttachments", ("ID",),
-                                                        f"Document eq {guid(doc_id)}")  # fmt: skip
+        attachments = (
+            []
+            if not already
+            else self._get(division, "documents/DocumentAttachments", ("ID",), f"Document eq {guid(doc_id)}")
+        )
         if attachments:
             return WriteResult(ok=True, provider_refs=[doc_id], already_done=True, api_calls=self.calls)
-        self.client.post(division, "documents/DocumentAttachments", {
-            "Document": doc_id, "FileName": write.attachment_name or f"aanmaning-{write.level}.pdf",
-            "Attachment": base64.b64encode(write.attachment).decode("ascii"),
-        })  # fmt: skip
+        self.client.post(
+            division,
+            "documents/DocumentAttachments",
+            {
+                "Document": doc_id,
+                "FileName": write.attachment_name or f"aanmaning-{write.level}.pdf",
+                "Attachment": base64.b64encode(write.attachment).decode("ascii"),
+            },
+        )
         self.calls += 1
-        return WriteResult(ok=True, provider_refs=[doc_id], already_done=False, api_calls=self.calls,
-                           detail="attachment completed" if already else "")  # fmt: skip
+        return WriteResult(
+            ok=True,
+            provider_refs=[doc_id],
+            already_done=False,
+            api_calls=self.calls,
+            detail="attachment completed" if already else "",
+        )
 
     def _credit(self, division: str, write: ReminderWrite, *, hold: bool) -> WriteResult:
         if not self.credit_stop_sets_blocked:  # exact.md §6: Blocked is an opt-in escalation only
-            result = self._note(division, write, _subject(write, "Kredietstop geadviseerd" if hold else
-                                                          "Kredietstop opheffen geadviseerd"))  # fmt: skip
+            result = self._note(
+                division,
+                write,
+                _subject(write, "Kredietstop geadviseerd" if hold else "Kredietstop opheffen geadviseerd"),
+            )
             return result.model_copy(update={"detail": "note only: credit_stop_sets_blocked is off"})
         rows = self._get(division, "crm/Accounts", ("ID", "Blocked"), f"ID eq {guid(write.debtor_ref)}")
         if rows and bool(rows[0].get("Blocked")) == hold:

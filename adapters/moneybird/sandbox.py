@@ -36,20 +36,39 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(json.dumps(body), status=status, headers=headers, mimetype="application/json")
 
 
-def create_app(*, client_id: str = "sandbox-client-id", client_secret: str = "sandbox-client-secret",  # noqa: S107 - sandbox default
-               auto_consent: bool = True, seed: int = 42, state_path: Path | str | None = None,
-               clock: Callable[[], datetime] | None = None, rate_limits: bool = True,
-               rate_limit_per_window: int = 150, administrations: int = 2, invoices_per_administration: int = 300,
-               contacts_per_administration: int = 40, duplicate_rate: float = 0.0,
-               background_delivery: bool = False, **state_options: Any) -> Flask:
+def create_app(
+    *,
+    client_id: str = "sandbox-client-id",
+    client_secret: str = "sandbox-client-secret",  # noqa: S107 - sandbox default
+    auto_consent: bool = True,
+    seed: int = 42,
+    state_path: Path | str | None = None,
+    clock: Callable[[], datetime] | None = None,
+    rate_limits: bool = True,
+    rate_limit_per_window: int = 150,
+    administrations: int = 2,
+    invoices_per_administration: int = 300,
+    contacts_per_administration: int = 40,
+    duplicate_rate: float = 0.0,
+    background_delivery: bool = False,
+    **state_options: Any,
+) -> Flask:
     """Build the emulator. ``state_options`` go to ``MoneybirdSandbox`` (``probe_webhooks``, ``public_url``,
     ``auto_reminders``, ``webhook_timeout``, ``rate_limit_window_seconds``)."""
     state = MoneybirdSandbox(
-        client_id=client_id, client_secret=client_secret, seed=seed, administrations=administrations,
+        client_id=client_id,
+        client_secret=client_secret,
+        seed=seed,
+        administrations=administrations,
         invoices_per_administration=invoices_per_administration,
-        contacts_per_administration=contacts_per_administration, state_path=state_path, clock=clock,
-        rate_limits=rate_limits, rate_limit_per_window=rate_limit_per_window, duplicate_rate=duplicate_rate,
-        **state_options)
+        contacts_per_administration=contacts_per_administration,
+        state_path=state_path,
+        clock=clock,
+        rate_limits=rate_limits,
+        rate_limit_per_window=rate_limit_per_window,
+        duplicate_rate=duplicate_rate,
+        **state_options,
+    )
     app = Flask(__name__)
     app.url_map.converters["digits"] = DigitsConverter
     app.url_map.strict_slashes = False
@@ -119,8 +138,9 @@ def _register_oauth(app: Flask, state: MoneybirdSandbox) -> None:
     def grant(values: dict[str, str]) -> Response:
         redirect_uri = values.get("redirect_uri", "")
         if values.get("client_id") != state.oauth.client_id or not redirect_uri:
-            return Response("Client authentication failed: unknown client or missing redirect_uri.", 400,
-                            mimetype="text/plain")
+            return Response(
+                "Client authentication failed: unknown client or missing redirect_uri.", 400, mimetype="text/plain"
+            )
         echo = {"state": values["state"]} if values.get("state") is not None else {}
         if values.get("response_type") != "code":
             return redirect_with(redirect_uri, {"error": "unsupported_response_type", **echo})
@@ -128,18 +148,24 @@ def _register_oauth(app: Flask, state: MoneybirdSandbox) -> None:
         if scope is None:
             return redirect_with(redirect_uri, {"error": "invalid_scope", **echo})
         if request.method == "GET" and not app.config["SANDBOX_AUTO_CONSENT"]:
-            fields = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
-                             for k, v in values.items() if k != "decision")
-            return Response(CONSENT_PAGE.format(client_id=escape(values["client_id"]), scope=escape(scope),
-                                                fields=fields), mimetype="text/html")
+            fields = "".join(
+                f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+                for k, v in values.items()
+                if k != "decision"
+            )
+            return Response(
+                CONSENT_PAGE.format(client_id=escape(values["client_id"]), scope=escape(scope), fields=fields),
+                mimetype="text/html",
+            )
         if values.get("decision") == "deny":
             return redirect_with(redirect_uri, {"error": "access_denied", **echo})
         with state.lock:
             code = state.oauth.issue_code(values["client_id"], redirect_uri, scope, int(state.now().timestamp()))
             state.save()
         if redirect_uri == "urn:ietf:wg:oauth:2.0:oob":  # moneybird.md §1.1: the code is displayed
-            return Response(f"<html><body><p>Autorisatiecode: <code>{escape(code)}</code></p></body></html>",
-                            mimetype="text/html")
+            return Response(
+                f"<html><body><p>Autorisatiecode: <code>{escape(code)}</code></p></body></html>", mimetype="text/html"
+            )
         return redirect_with(redirect_uri, {"code": code, **echo})
 
     @app.get("/oauth/authorize")

@@ -48,8 +48,13 @@ def reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return Response(json.dumps(body), status=status, headers=headers, mimetype="application/json")
 
 
-def route(rule: str, methods: tuple[str, ...], scopes: tuple[str, ...] = (), *, locked: bool = True,
-          ) -> Callable[[View], View]:
+def route(
+    rule: str,
+    methods: tuple[str, ...],
+    scopes: tuple[str, ...] = (),
+    *,
+    locked: bool = True,
+) -> Callable[[View], View]:
     """Register ``rule`` with and without the ``.json`` suffix (§2), check scopes, run under the state lock."""
 
     def decorate(view: View) -> View:
@@ -96,7 +101,7 @@ def paged(items: list[Any], render: Callable[[Any], Any] = lambda item: item) ->
             query = urlencode({**request.args.to_dict(), "page": target, "per_page": per_page})
             links.append(f'<{request.base_url}?{query}>; rel="{rel}"')
     headers = {"Link": ", ".join(links)} if links else {}
-    return reply([render(item) for item in items[(page - 1) * per_page: page * per_page]], 200, headers)
+    return reply([render(item) for item in items[(page - 1) * per_page : page * per_page]], 200, headers)
 
 
 def write(adm: Record, kind: str, invoice_ids: list[str], **details: Any) -> None:
@@ -134,9 +139,13 @@ def users(adm_id: str) -> Response:
 def contacts(adm_id: str) -> Response:
     adm = sandbox().administration(adm_id)
     query = (request.args.get("query") or "").lower()
-    found = [c for c in adm["contacts"].values()
-             if not query or query in " ".join(str(c[k] or "") for k in ("company_name", "firstname", "lastname",
-                                                                         "email", "customer_id")).lower()]
+    found = [
+        c
+        for c in adm["contacts"].values()
+        if not query
+        or query
+        in " ".join(str(c[k] or "") for k in ("company_name", "firstname", "lastname", "email", "customer_id")).lower()
+    ]
     return paged(found, lambda c: render_contact(adm_id, c))
 
 
@@ -153,8 +162,9 @@ def contacts_sync(adm_id: str) -> Response:
     adm = sandbox().administration(adm_id)
     if request.method == "GET":
         matches = contact_filter(request.args.get("filter"))
-        return reply([{"id": c["id"], "version": version_of(c["updated_at"])}
-                      for c in adm["contacts"].values() if matches(c)])
+        return reply(
+            [{"id": c["id"], "version": version_of(c["updated_at"])} for c in adm["contacts"].values() if matches(c)]
+        )
     ids = [str(i) for i in body().get("ids") or []][:SYNC_POST_LIMIT]
     return reply([render_contact(adm_id, adm["contacts"][i]) for i in ids if i in adm["contacts"]])
 
@@ -217,8 +227,13 @@ def sales_invoices_sync(adm_id: str) -> Response:
     adm = state.administration(adm_id)
     if request.method == "GET":  # §3.3: all matches, no paging, no default period
         matcher = parse_invoice_filter(request.args.get("filter"), state.today(), default_period=False)
-        return reply([{"id": inv["id"], "version": version_of(inv["updated_at"])}
-                      for inv in adm["invoices"].values() if matcher.matches(inv)])
+        return reply(
+            [
+                {"id": inv["id"], "version": version_of(inv["updated_at"])}
+                for inv in adm["invoices"].values()
+                if matcher.matches(inv)
+            ]
+        )
     ids = body().get("ids")
     if not isinstance(ids, list):
         raise SandboxError(400, {"error": "ids is required", "symbolic": {"ids": "required"}})

@@ -35,26 +35,42 @@ class OAuthStore:
 
     def issue_code(self, client_id: str, redirect_uri: str, scope: str, now: int) -> str:
         code = secrets.token_urlsafe(24)
-        self.records["codes"][code] = {"client_id": client_id, "redirect_uri": redirect_uri, "scope": scope,
-                                       "used": False, "created_at": now}
+        self.records["codes"][code] = {
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "used": False,
+            "created_at": now,
+        }
         return code
 
     def issue_tokens(self, scope: str, now: int) -> dict[str, Any]:
         access, refresh = secrets.token_hex(32), secrets.token_hex(32)
         self.records["access_tokens"][access] = {"scope": scope, "refresh_token": refresh, "created_at": now}
         self.records["refresh_tokens"][refresh] = access
-        return {"access_token": access, "token_type": "bearer", "refresh_token": refresh, "scope": scope,
-                "created_at": now}
+        return {
+            "access_token": access,
+            "token_type": "bearer",
+            "refresh_token": refresh,
+            "scope": scope,
+            "created_at": now,
+        }
 
     def token_endpoint(self, form: dict[str, str], now: int) -> OAuthResult:
         if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
-            return 401, {"error": "invalid_client",
-                         "error_description": "Client authentication failed due to unknown client."}
+            return 401, {
+                "error": "invalid_client",
+                "error_description": "Client authentication failed due to unknown client.",
+            }
         grant = form.get("grant_type")
         if grant == "authorization_code":
             record = self.records["codes"].get(form.get("code", ""))
-            if (record is None or record["used"] or record["client_id"] != self.client_id
-                    or record["redirect_uri"] != form.get("redirect_uri")):
+            if (
+                record is None
+                or record["used"]
+                or record["client_id"] != self.client_id
+                or record["redirect_uri"] != form.get("redirect_uri")
+            ):
                 return 400, _invalid_grant()
             record["used"] = True
             return 200, self.issue_tokens(record["scope"], now)
@@ -64,8 +80,10 @@ class OAuthStore:
                 return 400, _invalid_grant()
             old = self.records["access_tokens"].pop(old_access, None)
             return 200, self.issue_tokens(old["scope"] if old else "sales_invoices", now)  # rotates both tokens
-        return 400, {"error": "unsupported_grant_type",
-                     "error_description": "The authorization grant type is not supported."}
+        return 400, {
+            "error": "unsupported_grant_type",
+            "error_description": "The authorization grant type is not supported.",
+        }
 
     def scopes_of(self, authorization: str | None) -> tuple[str, set[str]] | None:
         """(token, scopes) for a valid ``Authorization: Bearer`` header, else None."""
@@ -77,9 +95,12 @@ class OAuthStore:
 
 
 def _invalid_grant() -> dict[str, Any]:
-    return {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid, expired, "
-            "revoked, does not match the redirection URI used in the authorization request, or was issued to "
-            "another client."}
+    return {
+        "error": "invalid_grant",
+        "error_description": "The provided authorization grant is invalid, expired, "
+        "revoked, does not match the redirection URI used in the authorization request, or was issued to "
+        "another client.",
+    }
 
 
 class RateLimiter:
@@ -98,7 +119,11 @@ class RateLimiter:
         if count >= self.limit:
             reset = start + self.window_seconds
             # §4: Retry-After is the ABSOLUTE reset time in UTC epoch seconds, not delta-seconds
-            return {"RateLimit-Limit": str(self.limit), "RateLimit-Remaining": "0",
-                    "RateLimit-Reset": str(reset), "Retry-After": str(reset)}
+            return {
+                "RateLimit-Limit": str(self.limit),
+                "RateLimit-Remaining": "0",
+                "RateLimit-Reset": str(reset),
+                "Retry-After": str(reset),
+            }
         self.windows[token] = (start, count + 1)
         return None

@@ -20,12 +20,30 @@ FIRST_ID = 496081500000000000
 ADMINISTRATION_IDS = ("178732006888903010", "178732006913750222", "178732006918727798", "178732006920000001")
 
 COMPANIES = (
-    "Bakkerij De Gouden Korst B.V.", "Van Dijk Installatietechniek B.V.", "Groothandel Noord B.V.",
-    "Jansen & Zonen Transport", "Bloemenhuis Flora", "Studio Pixelwerk", "De Vries Bouw B.V.",
-    "Koffiebranderij Het Anker", "Technisch Bureau Smit", "Hoveniersbedrijf Groen", "Drukkerij Visser",
-    "Autobedrijf Bakker", "Fietsenmakerij Snel", "Advocatenkantoor Mulder", "Zorgcentrum De Linde",
-    "Timmerbedrijf Hout & Co", "Schoonmaakbedrijf Glans", "ICT Partners Utrecht B.V.", "Restaurant De Haven",
-    "Kaashandel Gouda", "Elektro Peters", "Architectenbureau Lijn", "Rijschool Veilig", "Tandartspraktijk Wit",
+    "Bakkerij De Gouden Korst B.V.",
+    "Van Dijk Installatietechniek B.V.",
+    "Groothandel Noord B.V.",
+    "Jansen & Zonen Transport",
+    "Bloemenhuis Flora",
+    "Studio Pixelwerk",
+    "De Vries Bouw B.V.",
+    "Koffiebranderij Het Anker",
+    "Technisch Bureau Smit",
+    "Hoveniersbedrijf Groen",
+    "Drukkerij Visser",
+    "Autobedrijf Bakker",
+    "Fietsenmakerij Snel",
+    "Advocatenkantoor Mulder",
+    "Zorgcentrum De Linde",
+    "Timmerbedrijf Hout & Co",
+    "Schoonmaakbedrijf Glans",
+    "ICT Partners Utrecht B.V.",
+    "Restaurant De Haven",
+    "Kaashandel Gouda",
+    "Elektro Peters",
+    "Architectenbureau Lijn",
+    "Rijschool Veilig",
+    "Tandartspraktijk Wit",
 )
 FIRST_NAMES = ("Jan", "Sanne", "Pieter", "Fatima", "Daan", "Emma", "Mohamed", "Lotte", "Bram", "Anouk", "Kees")
 LAST_NAMES = ("de Jong", "Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "Yilmaz")
@@ -55,8 +73,13 @@ def at(day: date, seconds: int) -> datetime:
 
 def new_state(*, seed: int, now: datetime, administrations: int, invoices: int, contacts: int) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "format": 1, "seed": seed, "seed_date": today_in_amsterdam(now).isoformat(), "next_id": FIRST_ID,
-        "last_tick": today_in_amsterdam(now).isoformat(), "administrations": {}, "deliveries": [],
+        "format": 1,
+        "seed": seed,
+        "seed_date": today_in_amsterdam(now).isoformat(),
+        "next_id": FIRST_ID,
+        "last_tick": today_in_amsterdam(now).isoformat(),
+        "administrations": {},
+        "deliveries": [],
         "oauth": {"codes": {}, "access_tokens": {}, "refresh_tokens": {}},
     }
     next_id = IdSource(data)
@@ -78,71 +101,195 @@ def _administration(index: int, next_id: IdSource, now: datetime) -> Record:
     for name, auto in (("Standaard (automatische herinneringen)", True), ("Handmatig herinneren", False)):
         workflow_id = next_id()
         steps = [
-            {"id": next_id(), "administration_id": adm_id, "step_order": order + 1, "due_interval": 14,
-             "reminder_delay": delay, "reminder_text": f"{text}: factuur {{document.invoice_id}} staat open.",
-             "reminder_auto_send": auto, "action": None, "created_at": created, "updated_at": created}
+            {
+                "id": next_id(),
+                "administration_id": adm_id,
+                "step_order": order + 1,
+                "due_interval": 14,
+                "reminder_delay": delay,
+                "reminder_text": f"{text}: factuur {{document.invoice_id}} staat open.",
+                "reminder_auto_send": auto,
+                "action": None,
+                "created_at": created,
+                "updated_at": created,
+            }
             for order, (delay, text) in enumerate(WORKFLOW_STEPS)
         ]
-        workflows.append({
-            "id": workflow_id, "administration_id": adm_id, "type": "InvoiceWorkflow", "name": name,
-            "default": auto, "currency": "EUR", "language": "nl", "active": True, "prices_are_incl_tax": False,
-            "payment_methods": ["bank_transfer"], "collection_method": None, "number_of_collections": 0,
-            "show_qr_code": True, "created_at": created, "updated_at": created, "steps": steps,
-        })
+        workflows.append(
+            {
+                "id": workflow_id,
+                "administration_id": adm_id,
+                "type": "InvoiceWorkflow",
+                "name": name,
+                "default": auto,
+                "currency": "EUR",
+                "language": "nl",
+                "active": True,
+                "prices_are_incl_tax": False,
+                "payment_methods": ["bank_transfer"],
+                "collection_method": None,
+                "number_of_collections": 0,
+                "show_qr_code": True,
+                "created_at": created,
+                "updated_at": created,
+                "steps": steps,
+            }
+        )
     names = ("Parkietje B.V.", "Administratiekantoor Klant Holding B.V.", "Klant Twee B.V.", "Klant Drie B.V.")
     return {
         "info": {
-            "id": adm_id, "name": names[index] if index < len(names) else f"Administratie {index + 1}",
-            "language": "nl", "currency": "EUR", "country": "NL", "time_zone": "Europe/Amsterdam",
+            "id": adm_id,
+            "name": names[index] if index < len(names) else f"Administratie {index + 1}",
+            "language": "nl",
+            "currency": "EUR",
+            "country": "NL",
+            "time_zone": "Europe/Amsterdam",
             "access": "user" if index == 0 else "accountant_company",  # §2: own vs via an accountant company
-            "suspended": False, "period_locked_until": None, "period_start_date": f"{now.year - 2}-01-01",
-            "_tax_rate_id": next_id(), "_ledger_account_id": next_id(),
+            "suspended": False,
+            "period_locked_until": None,
+            "period_start_date": f"{now.year - 2}-01-01",
+            "_tax_rate_id": next_id(),
+            "_ledger_account_id": next_id(),
         },
-        "users": [{"id": user_id, "name": "Sandbox Gebruiker", "created_at": created, "updated_at": created,
-                   "email": f"owner-{adm_id[-4:]}@example.com", "email_validated": True, "language": "nl",
-                   "time_zone": "Europe/Amsterdam", "user_type": "owner",
-                   "permissions": ["sales_invoices", "documents", "estimates", "bank", "settings"]}],
-        "identities": [{"id": identity_id, "administration_id": adm_id, "company_name": names[min(index, 3)],
-                        "city": "Amsterdam", "country": "NL", "zipcode": "1012AB", "address1": "Damrak 1",
-                        "address2": None, "email": "facturen@example.com", "phone": "020-1234567",
-                        "bank_account_name": names[min(index, 3)], "bank_account_number": "NL91ABNA0417164300",
-                        "bank_account_bic": "ABNANL2A", "custom_fields": [], "updated_at": created,
-                        "created_at": created, "chamber_of_commerce": "12345678", "tax_number": "NL001234567B01"}],
-        "document_styles": [{"id": next_id(), "administration_id": adm_id, "name": "Standaard",
-                             "identity_id": identity_id, "default": True, "logo_hash": None,
-                             "logo_container_full_width": False, "logo_display_width": 50, "logo_position": "left",
-                             "background_hash": None, "paper_size": "A4", "address_position": "left",
-                             "font_size": 10, "font_family": "Helvetica", "print_on_stationery": False,
-                             "custom_css": None, "invoice_sender_address": [], "invoice_metadata_left": [],
-                             "invoice_metadata_right": [], "estimate_sender_address": [],
-                             "estimate_metadata_left": [], "estimate_metadata_right": [],
-                             "created_at": created, "updated_at": created}],
-        "workflows": workflows, "contacts": {}, "invoices": {}, "webhooks": {}, "writes": [],
-        "number_seq": 0, "draft_seq": 0,
+        "users": [
+            {
+                "id": user_id,
+                "name": "Sandbox Gebruiker",
+                "created_at": created,
+                "updated_at": created,
+                "email": f"owner-{adm_id[-4:]}@example.com",
+                "email_validated": True,
+                "language": "nl",
+                "time_zone": "Europe/Amsterdam",
+                "user_type": "owner",
+                "permissions": ["sales_invoices", "documents", "estimates", "bank", "settings"],
+            }
+        ],
+        "identities": [
+            {
+                "id": identity_id,
+                "administration_id": adm_id,
+                "company_name": names[min(index, 3)],
+                "city": "Amsterdam",
+                "country": "NL",
+                "zipcode": "1012AB",
+                "address1": "Damrak 1",
+                "address2": None,
+                "email": "facturen@example.com",
+                "phone": "020-1234567",
+                "bank_account_name": names[min(index, 3)],
+                "bank_account_number": "NL91ABNA0417164300",
+                "bank_account_bic": "ABNANL2A",
+                "custom_fields": [],
+                "updated_at": created,
+                "created_at": created,
+                "chamber_of_commerce": "12345678",
+                "tax_number": "NL001234567B01",
+            }
+        ],
+        "document_styles": [
+            {
+                "id": next_id(),
+                "administration_id": adm_id,
+                "name": "Standaard",
+                "identity_id": identity_id,
+                "default": True,
+                "logo_hash": None,
+                "logo_container_full_width": False,
+                "logo_display_width": 50,
+                "logo_position": "left",
+                "background_hash": None,
+                "paper_size": "A4",
+                "address_position": "left",
+                "font_size": 10,
+                "font_family": "Helvetica",
+                "print_on_stationery": False,
+                "custom_css": None,
+                "invoice_sender_address": [],
+                "invoice_metadata_left": [],
+                "invoice_metadata_right": [],
+                "estimate_sender_address": [],
+                "estimate_metadata_left": [],
+                "estimate_metadata_right": [],
+                "created_at": created,
+                "updated_at": created,
+            }
+        ],
+        "workflows": workflows,
+        "contacts": {},
+        "invoices": {},
+        "webhooks": {},
+        "writes": [],
+        "number_seq": 0,
+        "draft_seq": 0,
     }
 
 
-def new_contact(adm_id: str, contact_id: str, customer_number: int, *, person: tuple[str, str] | None,
-                company: str | None, kvk: str | None, city: tuple[str, str], created: str) -> Record:
+def new_contact(
+    adm_id: str,
+    contact_id: str,
+    customer_number: int,
+    *,
+    person: tuple[str, str] | None,
+    company: str | None,
+    kvk: str | None,
+    city: tuple[str, str],
+    created: str,
+) -> Record:
     slug = (company or (f"{person[0]}.{person[1]}" if person else "klant")).lower()
     email = "facturen@" + "".join(ch for ch in slug if ch.isalnum())[:20] + ".example.com"
     return {
-        "id": contact_id, "administration_id": adm_id, "company_name": company,
-        "firstname": person[0] if person else None, "lastname": person[1] if person else None,
-        "address1": f"Kerkstraat {customer_number}", "address2": None, "zipcode": city[1], "city": city[0],
-        "country": "NL", "phone": f"06-{10000000 + customer_number * 7919 % 89999999}", "delivery_method": "Email",
-        "customer_id": str(customer_number), "tax_number": f"NL{kvk}0B01" if kvk else None,
-        "chamber_of_commerce": kvk, "bank_account": None, "is_trusted": False, "max_transfer_amount": None,
-        "attention": None, "email": email, "email_ubl": company is not None, "send_invoices_to_attention": None,
-        "send_invoices_to_email": email, "send_estimates_to_attention": None, "send_estimates_to_email": email,
-        "direct_debit": False, "sepa_active": False, "sepa_iban": None, "sepa_iban_account_name": None,
-        "sepa_bic": None, "sepa_mandate_id": None, "sepa_mandate_date": None, "sepa_sequence_type": "RCUR",
-        "credit_card_number": None, "credit_card_reference": None, "credit_card_type": None,
-        "tax_number_validated_at": None, "tax_number_valid": None, "invoice_workflow_id": None,
-        "estimate_workflow_id": None, "si_identifier": None, "si_identifier_type": None,
-        "moneybird_payments_mandate": False, "created_at": created, "updated_at": created,
+        "id": contact_id,
+        "administration_id": adm_id,
+        "company_name": company,
+        "firstname": person[0] if person else None,
+        "lastname": person[1] if person else None,
+        "address1": f"Kerkstraat {customer_number}",
+        "address2": None,
+        "zipcode": city[1],
+        "city": city[0],
+        "country": "NL",
+        "phone": f"06-{10000000 + customer_number * 7919 % 89999999}",
+        "delivery_method": "Email",
+        "customer_id": str(customer_number),
+        "tax_number": f"NL{kvk}0B01" if kvk else None,
+        "chamber_of_commerce": kvk,
+        "bank_account": None,
+        "is_trusted": False,
+        "max_transfer_amount": None,
+        "attention": None,
+        "email": email,
+        "email_ubl": company is not None,
+        "send_invoices_to_attention": None,
+        "send_invoices_to_email": email,
+        "send_estimates_to_attention": None,
+        "send_estimates_to_email": email,
+        "direct_debit": False,
+        "sepa_active": False,
+        "sepa_iban": None,
+        "sepa_iban_account_name": None,
+        "sepa_bic": None,
+        "sepa_mandate_id": None,
+        "sepa_mandate_date": None,
+        "sepa_sequence_type": "RCUR",
+        "credit_card_number": None,
+        "credit_card_reference": None,
+        "credit_card_type": None,
+        "tax_number_validated_at": None,
+        "tax_number_valid": None,
+        "invoice_workflow_id": None,
+        "estimate_workflow_id": None,
+        "si_identifier": None,
+        "si_identifier_type": None,
+        "moneybird_payments_mandate": False,
+        "created_at": created,
+        "updated_at": created,
         "sales_invoices_url": f"https://moneybird.com/{adm_id}/sales_invoices/{hex64(adm_id, contact_id)}/all",
-        "notes": [], "custom_fields": [], "contact_people": [], "archived": False, "events": [],
+        "notes": [],
+        "custom_fields": [],
+        "contact_people": [],
+        "archived": False,
+        "events": [],
     }
 
 
@@ -151,17 +298,38 @@ def _seed_contacts(adm: Record, rng: random.Random, next_id: IdSource, now: date
     for number in range(1, max(4, count) + 1):
         created = stamp(now - timedelta(days=500 - number))
         consumer = number % 3 == 0  # one in three contacts is a B2C person
-        company = None if consumer else COMPANIES[(number - 1) % len(COMPANIES)] + (
-            "" if number <= len(COMPANIES) else f" {number}")
+        company = (
+            None
+            if consumer
+            else COMPANIES[(number - 1) % len(COMPANIES)] + ("" if number <= len(COMPANIES) else f" {number}")
+        )
         person = (rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)) if consumer or number % 4 == 1 else None
         kvk = None if consumer else f"{rng.randrange(10_000_000, 99_999_999)}"
-        contact = new_contact(adm_id, next_id(), number, person=person, company=company, kvk=kvk,
-                              city=CITIES[number % len(CITIES)], created=created)
+        contact = new_contact(
+            adm_id,
+            next_id(),
+            number,
+            person=person,
+            company=company,
+            kvk=kvk,
+            city=CITIES[number % len(CITIES)],
+            created=created,
+        )
         adm["contacts"][contact["id"]] = contact
 
 
-def new_invoice(adm: Record, next_id: IdSource, *, contact_id: str, excl_cents: int, invoice_date: date | None,
-                due_date: date, created: datetime, workflow: Record, draft: bool = False) -> Record:
+def new_invoice(
+    adm: Record,
+    next_id: IdSource,
+    *,
+    contact_id: str,
+    excl_cents: int,
+    invoice_date: date | None,
+    due_date: date,
+    created: datetime,
+    workflow: Record,
+    draft: bool = False,
+) -> Record:
     """A sent (or draft) invoice with one line at 21 % VAT; the caller sets state, events and payments."""
     info = adm["info"]
     invoice_id = next_id()
@@ -174,26 +342,60 @@ def new_invoice(adm: Record, next_id: IdSource, *, contact_id: str, excl_cents: 
         adm["number_seq"] += 1
         number = f"{(invoice_date or due_date).year}-{adm['number_seq']:04d}"
     return {
-        "id": invoice_id, "contact_id": contact_id, "invoice_id": number, "draft_id": draft_id, "state": "open",
-        "invoice_date": invoice_date.isoformat() if invoice_date else None, "due_date": due_date.isoformat(),
-        "reference": f"Project {invoice_id[-5:]}", "workflow_id": workflow["id"],
-        "document_style_id": adm["document_styles"][0]["id"], "identity_id": adm["identities"][0]["id"],
-        "original_sales_invoice_id": None, "paused": False, "paid_at": None,
+        "id": invoice_id,
+        "contact_id": contact_id,
+        "invoice_id": number,
+        "draft_id": draft_id,
+        "state": "open",
+        "invoice_date": invoice_date.isoformat() if invoice_date else None,
+        "due_date": due_date.isoformat(),
+        "reference": f"Project {invoice_id[-5:]}",
+        "workflow_id": workflow["id"],
+        "document_style_id": adm["document_styles"][0]["id"],
+        "identity_id": adm["identities"][0]["id"],
+        "original_sales_invoice_id": None,
+        "paused": False,
+        "paid_at": None,
         "sent_at": None if draft else (invoice_date or due_date).isoformat(),
-        "created_at": stamp(created), "updated_at": stamp(created),
-        "lines": [{"id": next_id(), "description": "Werkzaamheden", "price_cents": excl_cents,
-                   "tax_rate_id": info["_tax_rate_id"], "ledger_account_id": info["_ledger_account_id"]}],
-        "excl_cents": excl_cents, "tax_cents": round(excl_cents * 21 / 100), "payments": [], "notes": [],
-        "events": [], "reminder_count": 0, "next_reminder": None if draft else due_date.isoformat(),
-        "marked_dubious_on": None, "marked_uncollectible_on": None,
+        "created_at": stamp(created),
+        "updated_at": stamp(created),
+        "lines": [
+            {
+                "id": next_id(),
+                "description": "Werkzaamheden",
+                "price_cents": excl_cents,
+                "tax_rate_id": info["_tax_rate_id"],
+                "ledger_account_id": info["_ledger_account_id"],
+            }
+        ],
+        "excl_cents": excl_cents,
+        "tax_cents": round(excl_cents * 21 / 100),
+        "payments": [],
+        "notes": [],
+        "events": [],
+        "reminder_count": 0,
+        "next_reminder": None if draft else due_date.isoformat(),
+        "marked_dubious_on": None,
+        "marked_uncollectible_on": None,
         "payment_reference": f"RF{int(invoice_id) % 97:02d}{invoice_id[-12:]}",
         "public_view_code": f"{int(invoice_id) % 900000 + 100000}",
     }
 
 
 # The first invoices of every administration cover every state; the rest are drawn at random.
-_FIXED_KINDS = ("draft", "scheduled", "open", "pending_payment", "reminded", "late", "paid", "uncollectible",
-                "credit", "part_paid", "paused")
+_FIXED_KINDS = (
+    "draft",
+    "scheduled",
+    "open",
+    "pending_payment",
+    "reminded",
+    "late",
+    "paid",
+    "uncollectible",
+    "credit",
+    "part_paid",
+    "paused",
+)
 
 
 def _seed_invoices(adm: Record, rng: random.Random, next_id: IdSource, now: datetime, count: int) -> None:
@@ -218,18 +420,31 @@ def _seed_invoices(adm: Record, rng: random.Random, next_id: IdSource, now: date
             invoice_date = min(due - timedelta(days=terms), today)
         workflow = auto if kind == "reminded" or (kind != "late" and rng.random() < 0.35) else manual
         created = at(min(invoice_date, today), rng.randrange(0, 30_000))
-        inv = new_invoice(adm, next_id, contact_id=contacts[rng.randrange(len(contacts))], excl_cents=excl,
-                          invoice_date=None if kind == "draft" else invoice_date, due_date=due, created=created,
-                          workflow=workflow, draft=kind == "draft")
+        inv = new_invoice(
+            adm,
+            next_id,
+            contact_id=contacts[rng.randrange(len(contacts))],
+            excl_cents=excl,
+            invoice_date=None if kind == "draft" else invoice_date,
+            due_date=due,
+            created=created,
+            workflow=workflow,
+            draft=kind == "draft",
+        )
         moment = created
 
-        def event(action: str, day: date | None = None, data: dict[str, Any] | None = None, inv: Record = inv,
-                  ) -> None:
+        def event(
+            action: str,
+            day: date | None = None,
+            data: dict[str, Any] | None = None,
+            inv: Record = inv,
+        ) -> None:
             nonlocal moment
             moment = max(moment, at(day, rng.randrange(0, 30_000)) if day else moment) + timedelta(seconds=7)
             moment = min(moment, now)
-            inv["events"].append({"action": action, "user_id": user_id, "data": data or {},
-                                  "created_at": stamp(moment)})
+            inv["events"].append(
+                {"action": action, "user_id": user_id, "data": data or {}, "created_at": stamp(moment)}
+            )
 
         event("sales_invoice_created")
         if kind == "draft":
@@ -248,31 +463,62 @@ def _seed_invoices(adm: Record, rng: random.Random, next_id: IdSource, now: date
 
 def _draw_kind(rng: random.Random) -> str:
     roll = rng.random()
-    for kind, upto in (("draft", 0.03), ("scheduled", 0.05), ("credit", 0.08), ("paid", 0.45),
-                       ("part_paid", 0.58), ("paused", 0.64), ("pending_payment", 0.67), ("uncollectible", 0.69)):
+    for kind, upto in (
+        ("draft", 0.03),
+        ("scheduled", 0.05),
+        ("credit", 0.08),
+        ("paid", 0.45),
+        ("part_paid", 0.58),
+        ("paused", 0.64),
+        ("pending_payment", 0.67),
+        ("uncollectible", 0.69),
+    ):
         if roll < upto:
             return kind
     return "unpaid"
 
 
-def _settle(adm: Record, inv: Record, kind: str, rng: random.Random, next_id: IdSource, today: date,
-            paid_ids: list[str], event: Any, user_id: str, auto: Record) -> None:
+def _settle(
+    adm: Record,
+    inv: Record,
+    kind: str,
+    rng: random.Random,
+    next_id: IdSource,
+    today: date,
+    paid_ids: list[str],
+    event: Any,
+    user_id: str,
+    auto: Record,
+) -> None:
     """Give a sent seed invoice its payments, reminders and final state."""
     due = date.fromisoformat(inv["due_date"])
     total = inv["excl_cents"] + inv["tax_cents"]
 
     def pay(cents: int, day: date, credit_invoice_id: str | None = None) -> None:
-        inv["payments"].append({"id": next_id(), "price_cents": cents, "payment_date": day.isoformat(),
-                                "user_id": user_id, "credit_invoice_id": credit_invoice_id,
-                                "manual_payment_action": "bank_transfer", "created_at": "", "financial_account_id":
-                                None, "transaction_identifier": None})
+        inv["payments"].append(
+            {
+                "id": next_id(),
+                "price_cents": cents,
+                "payment_date": day.isoformat(),
+                "user_id": user_id,
+                "credit_invoice_id": credit_invoice_id,
+                "manual_payment_action": "bank_transfer",
+                "created_at": "",
+                "financial_account_id": None,
+                "transaction_identifier": None,
+            }
+        )
         event("payment_registered", day)
         inv["payments"][-1]["created_at"] = inv["events"][-1]["created_at"]
 
     if kind == "credit" and paid_ids:
         original = adm["invoices"][paid_ids[rng.randrange(len(paid_ids))]]
-        inv.update(excl_cents=-original["excl_cents"], tax_cents=-original["tax_cents"],
-                   original_sales_invoice_id=original["id"], contact_id=original["contact_id"])
+        inv.update(
+            excl_cents=-original["excl_cents"],
+            tax_cents=-original["tax_cents"],
+            original_sales_invoice_id=original["id"],
+            contact_id=original["contact_id"],
+        )
         inv["lines"][0].update(price_cents=-original["excl_cents"], description="Creditering")
         total = -(original["excl_cents"] + original["tax_cents"])
         kind = "paid"

@@ -58,13 +58,26 @@ NOT_FOUND = {"error": "record not found", "symbolic": {"id": "not_found"}}  # mo
 
 
 class MoneybirdSandbox:
-    def __init__(self, *, client_id: str = "sandbox-client-id", client_secret: str = "sandbox-client-secret",  # noqa: S107 - sandbox default
-                 seed: int = 42, administrations: int = 2, invoices_per_administration: int = 300,
-                 contacts_per_administration: int = 40, state_path: Path | str | None = None,
-                 clock: Callable[[], datetime] | None = None, rate_limits: bool = True,
-                 rate_limit_per_window: int = 150, rate_limit_window_seconds: int = 300,
-                 duplicate_rate: float = 0.0, auto_reminders: bool = True, webhook_timeout: float = 5.0,
-                 probe_webhooks: bool = True, public_url: str = "https://moneybird.com") -> None:
+    def __init__(
+        self,
+        *,
+        client_id: str = "sandbox-client-id",
+        client_secret: str = "sandbox-client-secret",  # noqa: S107 - sandbox default
+        seed: int = 42,
+        administrations: int = 2,
+        invoices_per_administration: int = 300,
+        contacts_per_administration: int = 40,
+        state_path: Path | str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        rate_limits: bool = True,
+        rate_limit_per_window: int = 150,
+        rate_limit_window_seconds: int = 300,
+        duplicate_rate: float = 0.0,
+        auto_reminders: bool = True,
+        webhook_timeout: float = 5.0,
+        probe_webhooks: bool = True,
+        public_url: str = "https://moneybird.com",
+    ) -> None:
         self.clock: Callable[[], datetime] = clock or _utcnow
         self.lock = threading.RLock()
         self.state_path = Path(state_path) if state_path else None
@@ -84,8 +97,13 @@ class MoneybirdSandbox:
         if self.state_path and self.state_path.exists():
             self.data: dict[str, Any] = json.loads(self.state_path.read_text())
         else:
-            self.data = new_state(seed=seed, now=self.now(), administrations=administrations,
-                                  invoices=invoices_per_administration, contacts=contacts_per_administration)
+            self.data = new_state(
+                seed=seed,
+                now=self.now(),
+                administrations=administrations,
+                invoices=invoices_per_administration,
+                contacts=contacts_per_administration,
+            )
             self.save()
         self.oauth = OAuthStore(self.data["oauth"], client_id, client_secret)
         self._next_id = IdSource(self.data)
@@ -119,8 +137,9 @@ class MoneybirdSandbox:
     def administration(self, adm_id: str) -> Record:
         adm = self.data["administrations"].get(str(adm_id))
         if adm is None:
-            raise SandboxError(404, {"error": "Administration not found",
-                                     "symbolic": {"administration_id": "not_found"}})
+            raise SandboxError(
+                404, {"error": "Administration not found", "symbolic": {"administration_id": "not_found"}}
+            )
         return adm  # type: ignore[no-any-return]
 
     def invoice_record(self, adm_id: str, invoice_id: str) -> Record:
@@ -139,8 +158,7 @@ class MoneybirdSandbox:
     def open_invoice_ids(self, tenant: str) -> list[str]:
         with self.lock:
             self.tick()
-            return [i for i, inv in self.administration(tenant)["invoices"].items()
-                    if inv["state"] in OPEN_FOR_DUNNING]
+            return [i for i, inv in self.administration(tenant)["invoices"].items() if inv["state"] in OPEN_FOR_DUNNING]
 
     def invoice(self, adm_id: str, invoice_id: str) -> Record:
         """The invoice exactly as ``GET sales_invoices/{id}.json`` would return it."""
@@ -155,22 +173,40 @@ class MoneybirdSandbox:
         with self.lock:
             inv = self.invoice_record(tenant, invoice_id)
             moment = self.now()
-            payment = {"id": self._next_id(), "price_cents": cents_of(amount),
-                       "payment_date": (on or self.today()).isoformat(),
-                       "user_id": self.administration(tenant)["users"][0]["id"], "credit_invoice_id": None,
-                       "manual_payment_action": "bank_transfer", "created_at": stamp(moment),
-                       "financial_account_id": None, "transaction_identifier": None}
+            payment = {
+                "id": self._next_id(),
+                "price_cents": cents_of(amount),
+                "payment_date": (on or self.today()).isoformat(),
+                "user_id": self.administration(tenant)["users"][0]["id"],
+                "credit_invoice_id": None,
+                "manual_payment_action": "bank_transfer",
+                "created_at": stamp(moment),
+                "financial_account_id": None,
+                "transaction_identifier": None,
+            }
             inv["payments"].append(payment)
-            self.record_event(tenant, inv, "payment_registered", entity_type="Payment", entity_id=payment["id"],
-                        entity=render_payment(tenant, inv["id"], payment))
+            self.record_event(
+                tenant,
+                inv,
+                "payment_registered",
+                entity_type="Payment",
+                entity_id=payment["id"],
+                entity=render_payment(tenant, inv["id"], payment),
+            )
             if invoice_totals(inv)[2] <= 0 and inv["state"] not in ("paid", "draft"):
                 inv["paid_at"] = payment["payment_date"]
                 self.change_state(tenant, inv, "paid")
             self.save()
             return str(payment["id"])
 
-    def create_invoice(self, tenant: str, debtor_id: str | None = None, total: Decimal = Decimal("121.00"),
-                       due_date: date | None = None, consumer: bool = False) -> str:
+    def create_invoice(
+        self,
+        tenant: str,
+        debtor_id: str | None = None,
+        total: Decimal = Decimal("121.00"),
+        due_date: date | None = None,
+        consumer: bool = False,
+    ) -> str:
         """A sent invoice (``open``, or ``late`` if already due) for ``total`` incl. 21 % VAT."""
         with self.lock:
             adm = self.administration(tenant)
@@ -182,15 +218,23 @@ class MoneybirdSandbox:
                 raise SandboxError(404, NOT_FOUND)
             total_cents = cents_of(total)
             excl = round(total_cents * 100 / 121)
-            inv = new_invoice(adm, self._next_id, contact_id=debtor_id, excl_cents=excl,
-                              invoice_date=min(today, due - timedelta(days=14)), due_date=due, created=self.now(),
-                              workflow=adm["workflows"][1])
+            inv = new_invoice(
+                adm,
+                self._next_id,
+                contact_id=debtor_id,
+                excl_cents=excl,
+                invoice_date=min(today, due - timedelta(days=14)),
+                due_date=due,
+                created=self.now(),
+                workflow=adm["workflows"][1],
+            )
             inv["tax_cents"] = total_cents - excl
             adm["invoices"][inv["id"]] = inv
             self.record_event(tenant, inv, "sales_invoice_created")
             self.change_state(tenant, inv, "open")
-            self.record_event(tenant, inv, "sales_invoice_send_email",
-                        data={"email_address": adm["contacts"][debtor_id]["email"]})
+            self.record_event(
+                tenant, inv, "sales_invoice_send_email", data={"email_address": adm["contacts"][debtor_id]["email"]}
+            )
             if due < today:
                 self.change_state(tenant, inv, "late")
             self.save()
@@ -219,17 +263,33 @@ class MoneybirdSandbox:
             return tokens
 
     # -- events, state changes and the daily tick ----------------------------------------------------------
-    def record_event(self, adm_id: str, inv: Record, action: str, *, data: Record | None = None,
-               entity_type: str = "SalesInvoice", entity_id: str | None = None, entity: Record | None = None,
-               history: bool = True) -> None:
+    def record_event(
+        self,
+        adm_id: str,
+        inv: Record,
+        action: str,
+        *,
+        data: Record | None = None,
+        entity_type: str = "SalesInvoice",
+        entity_id: str | None = None,
+        entity: Record | None = None,
+        history: bool = True,
+    ) -> None:
         moment = stamp(self.now())
         adm = self.administration(adm_id)
         if history:
-            inv["events"].append({"action": action, "user_id": adm["users"][0]["id"], "data": data or {},
-                                  "created_at": moment})
+            inv["events"].append(
+                {"action": action, "user_id": adm["users"][0]["id"], "data": data or {}, "created_at": moment}
+            )
         inv["updated_at"] = max(inv["updated_at"], moment)
-        self.emit(adm_id, action, entity_type, entity_id or inv["id"], inv["state"],
-                  entity if entity is not None else lambda: self.render(adm_id, inv))
+        self.emit(
+            adm_id,
+            action,
+            entity_type,
+            entity_id or inv["id"],
+            inv["state"],
+            entity if entity is not None else lambda: self.render(adm_id, inv),
+        )
 
     def change_state(self, adm_id: str, inv: Record, state: str) -> None:
         inv["state"] = state
@@ -278,8 +338,15 @@ class MoneybirdSandbox:
             self.change_state(adm_id, inv, "reminded")
 
     # -- webhooks --------------------------------------------------------------------------------------------
-    def emit(self, adm_id: str, action: str, entity_type: str, entity_id: str, state: str | None,
-             entity: Record | Callable[[], Record]) -> None:
+    def emit(
+        self,
+        adm_id: str,
+        action: str,
+        entity_type: str,
+        entity_id: str,
+        state: str | None,
+        entity: Record | Callable[[], Record],
+    ) -> None:
         """Queue one push per active webhook of the administration that subscribes to ``action``.
 
         ``entity`` is the API representation at push time (moneybird.md §5.3); a callable is rendered lazily.
@@ -290,16 +357,39 @@ class MoneybirdSandbox:
             if callable(entity):
                 entity = entity()
             body = hooks.payload(adm_id, webhook, entity_type, entity_id, state, action, entity)
-            self.data["deliveries"].append({"id": uuid.uuid4().hex, "adm": adm_id, "webhook_id": webhook["id"],
-                                            "body": body, "key": str(uuid.uuid4()), "attempts": 0})
+            self.data["deliveries"].append(
+                {
+                    "id": uuid.uuid4().hex,
+                    "adm": adm_id,
+                    "webhook_id": webhook["id"],
+                    "body": body,
+                    "key": str(uuid.uuid4()),
+                    "attempts": 0,
+                }
+            )
 
-    def create_webhook(self, adm_id: str, url: str, enabled_events: list[str], *, secret: str | None = None,
-                       ) -> Record:
+    def create_webhook(
+        self,
+        adm_id: str,
+        url: str,
+        enabled_events: list[str],
+        *,
+        secret: str | None = None,
+    ) -> Record:
         adm = self.administration(adm_id)
-        webhook = {"id": self._next_id(), "administration_id": adm_id, "url": url,
-                   "enabled_events": list(enabled_events), "last_http_status": None, "last_http_body": None,
-                   "token": secrets.token_urlsafe(18), "secret": secret or secrets.token_hex(32),
-                   "previous_secret": None, "previous_secret_until": None, "deactivated_at": None}
+        webhook = {
+            "id": self._next_id(),
+            "administration_id": adm_id,
+            "url": url,
+            "enabled_events": list(enabled_events),
+            "last_http_status": None,
+            "last_http_body": None,
+            "token": secrets.token_urlsafe(18),
+            "secret": secret or secrets.token_hex(32),
+            "previous_secret": None,
+            "previous_secret_until": None,
+            "deactivated_at": None,
+        }
         adm["webhooks"][webhook["id"]] = webhook
         self.save()
         return webhook
@@ -366,8 +456,12 @@ class MoneybirdSandbox:
         raw = delivery["body"].encode()
         with self.lock:
             signature = hooks.signature_header(self._signing_secrets(webhook), int(self.now().timestamp()), raw)
-        headers = {"Content-Type": "application/json", "User-Agent": hooks.USER_AGENT,
-                   "Idempotency-Key": delivery["key"], "Moneybird-Signature": signature}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": hooks.USER_AGENT,
+            "Idempotency-Key": delivery["key"],
+            "Moneybird-Signature": signature,
+        }
         status, text = hooks.post(webhook["url"], raw, headers, self.webhook_timeout)
         with self.lock:
             webhook["last_http_status"] = status
@@ -379,23 +473,43 @@ class MoneybirdSandbox:
         number = len(adm["contacts"]) + 1
         rng = random.Random(f"{adm['info']['id']}-{number}")
         contact = new_contact(
-            adm["info"]["id"], self._next_id(), number, person=("Eva", f"Klant {number}") if consumer else None,
+            adm["info"]["id"],
+            self._next_id(),
+            number,
+            person=("Eva", f"Klant {number}") if consumer else None,
             company=None if consumer else f"Nieuwe Klant {number} B.V.",
             kvk=None if consumer else str(rng.randrange(10_000_000, 99_999_999)),
-            city=("Amsterdam", "1012AB"), created=stamp(self.now()))
+            city=("Amsterdam", "1012AB"),
+            created=stamp(self.now()),
+        )
         adm["contacts"][contact["id"]] = contact
         return str(contact["id"])
 
-    def new_note(self, adm_id: str, entity_type: str, entity_id: str, text: str, todo: bool,
-                 assignee_id: str | None) -> Record:
+    def new_note(
+        self, adm_id: str, entity_type: str, entity_id: str, text: str, todo: bool, assignee_id: str | None
+    ) -> Record:
         adm = self.administration(adm_id)
-        return {"id": self._next_id(), "entity_id": entity_id, "entity_type": entity_type,
-                "user_id": adm["users"][0]["id"], "assignee_id": assignee_id, "todo": bool(todo or assignee_id),
-                "note": text, "created_at": stamp(self.now())}
+        return {
+            "id": self._next_id(),
+            "entity_id": entity_id,
+            "entity_type": entity_type,
+            "user_id": adm["users"][0]["id"],
+            "assignee_id": assignee_id,
+            "todo": bool(todo or assignee_id),
+            "note": text,
+            "created_at": stamp(self.now()),
+        }
 
     def note_pushed(self, adm_id: str, inv: Record, note: Record) -> None:
-        self.record_event(adm_id, inv, "note_created", entity_type="Note", entity_id=note["id"],
-                    entity=render_note(adm_id, note), history=False)
+        self.record_event(
+            adm_id,
+            inv,
+            "note_created",
+            entity_type="Note",
+            entity_id=note["id"],
+            entity=render_note(adm_id, note),
+            history=False,
+        )
 
     def pause(self, adm_id: str, inv: Record, paused: bool) -> None:
         if paused:

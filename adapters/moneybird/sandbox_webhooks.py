@@ -39,13 +39,29 @@ def event_matches(enabled_events: list[str], action: str) -> bool:
     return any(action == name or action.startswith(name) for name in enabled_events)
 
 
-def payload(adm_id: str, webhook: dict[str, Any], entity_type: str, entity_id: str, state: str | None,
-            action: str, entity: dict[str, Any]) -> str:
+def payload(
+    adm_id: str,
+    webhook: dict[str, Any],
+    entity_type: str,
+    entity_id: str,
+    state: str | None,
+    action: str,
+    entity: dict[str, Any],
+) -> str:
     """The JSON body of one push (moneybird.md §5.3), serialised once so retries resend the same bytes."""
-    return json.dumps({
-        "administration_id": adm_id, "webhook_id": webhook["id"], "webhook_token": webhook["token"],
-        "entity_type": entity_type, "entity_id": entity_id, "state": state, "action": action, "entity": entity,
-    }, separators=(",", ":"))
+    return json.dumps(
+        {
+            "administration_id": adm_id,
+            "webhook_id": webhook["id"],
+            "webhook_token": webhook["token"],
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "state": state,
+            "action": action,
+            "entity": entity,
+        },
+        separators=(",", ":"),
+    )
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int | None, str | None]:

@@ -39,17 +39,21 @@ def send_reminders(adm_id: str) -> Response:
     adm = state.administration(adm_id)
     reminders = body().get("sales_invoice_reminders")
     if not isinstance(reminders, list) or not reminders:
-        raise SandboxError(400, {"error": "sales_invoice_reminders is required",
-                                 "symbolic": {"sales_invoice_reminders": "required"}})
+        raise SandboxError(
+            400, {"error": "sales_invoice_reminders is required", "symbolic": {"sales_invoice_reminders": "required"}}
+        )
     planned: list[tuple[Record, list[Record]]] = []
     for reminder in reminders:
         reminder = reminder if isinstance(reminder, dict) else {}
         for key in REMINDER_KEYS:  # required since the spec's first diff (2025-08-14)
             if reminder.get(key) in (None, "", []):
                 raise invalid(key)
-        references = (("contact_id", adm["contacts"]), ("workflow_id", {w["id"] for w in adm["workflows"]}),
-                      ("document_style_id", {s["id"] for s in adm["document_styles"]}),
-                      ("identity_id", {i["id"] for i in adm["identities"]}))
+        references = (
+            ("contact_id", adm["contacts"]),
+            ("workflow_id", {w["id"] for w in adm["workflows"]}),
+            ("document_style_id", {s["id"] for s in adm["document_styles"]}),
+            ("identity_id", {i["id"] for i in adm["identities"]}),
+        )
         for key, known in references:
             if str(reminder[key]) not in known:
                 raise invalid(key, "is invalid", "invalid")
@@ -66,9 +70,15 @@ def send_reminders(adm_id: str) -> Response:
         method = reminder.get("delivery_method", "Email")
         for inv in invoices:
             state.record_reminder(adm_id, inv, reminder.get("reminder_text"), method)
-        write(adm, "reminder", [inv["id"] for inv in invoices], text=reminder.get("reminder_text"),
-              delivery_method=method, email_address=reminder.get("email_address"),
-              **{key: str(reminder[key]) for key in REMINDER_KEYS[:4]})
+        write(
+            adm,
+            "reminder",
+            [inv["id"] for inv in invoices],
+            text=reminder.get("reminder_text"),
+            delivery_method=method,
+            email_address=reminder.get("email_address"),
+            **{key: str(reminder[key]) for key in REMINDER_KEYS[:4]},
+        )
     state.save()
     return reply(200)
 
@@ -103,8 +113,14 @@ def invoice_note(adm_id: str, invoice_id: str) -> Response:
     note = note_from_body(adm_id, "SalesInvoice", inv["id"])
     inv["notes"].append(note)
     state.note_pushed(adm_id, inv, note)
-    write(state.administration(adm_id), "note", [inv["id"]], text=note["note"], todo=note["todo"],
-          assignee_id=note["assignee_id"])
+    write(
+        state.administration(adm_id),
+        "note",
+        [inv["id"]],
+        text=note["note"],
+        todo=note["todo"],
+        assignee_id=note["assignee_id"],
+    )
     state.save()
     return reply(render_note(adm_id, note), 201)
 
@@ -166,8 +182,13 @@ def create_webhook(adm_id: str) -> Response:
         state.administration(adm_id)
     fields = body()  # §5.1: no envelope
     if "events" in fields:
-        raise SandboxError(400, {"error": "'events' has been removed from webhooks, use 'enabled_events'",
-                                 "symbolic": {"events": "removed"}})
+        raise SandboxError(
+            400,
+            {
+                "error": "'events' has been removed from webhooks, use 'enabled_events'",
+                "symbolic": {"events": "removed"},
+            },
+        )
     url = fields.get("url")
     if not isinstance(url, str) or not url:
         raise SandboxError(400, {"error": "Url is required", "symbolic": {"url": "required"}})

@@ -46,28 +46,33 @@ class XeroClient:
             raise GarbageResponse(f"xero: unexpected JSON shape from {response.url}", provider="xero")
         return body
 
-    def get(self, tenant: str, path: str, params: Mapping[str, Any] | None = None,
-            modified_since: datetime | None = None) -> dict[str, Any]:
+    def get(
+        self, tenant: str, path: str, params: Mapping[str, Any] | None = None, modified_since: datetime | None = None
+    ) -> dict[str, Any]:
         extra = {"If-Modified-Since": if_modified_since(modified_since)} if modified_since else None
         self.calls += 1
-        response = self.http.request("GET", f"{self.api}/{path}", tenant=tenant, params=params,
-                                     headers=self._headers(tenant, extra))
+        response = self.http.request(
+            "GET", f"{self.api}/{path}", tenant=tenant, params=params, headers=self._headers(tenant, extra)
+        )
         return self._decode(response)
 
-    def send(self, method: str, tenant: str, path: str, body: Any = None,
-             idempotency_key: str | None = None) -> dict[str, Any] | None:
+    def send(
+        self, method: str, tenant: str, path: str, body: Any = None, idempotency_key: str | None = None
+    ) -> dict[str, Any] | None:
         extra = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         self.calls += 1
-        response = self.http.request(method, f"{self.api}/{path}", tenant=tenant, json=body,
-                                     headers=self._headers(tenant, extra))
+        response = self.http.request(
+            method, f"{self.api}/{path}", tenant=tenant, json=body, headers=self._headers(tenant, extra)
+        )
         return self._decode(response) if response.content else None
 
     # --- identity ----------------------------------------------------------------------------------------
     def connections(self, auth_event_id: str | None = None) -> list[dict[str, Any]]:
         params = {"authEventId": auth_event_id} if auth_event_id else None
         self.calls += 1
-        response = self.http.request("GET", f"{self.root}/connections", params=params,
-                                     headers={"Accept": "application/json"})
+        response = self.http.request(
+            "GET", f"{self.root}/connections", params=params, headers={"Accept": "application/json"}
+        )
         try:
             body = json.loads(response.content)
         except ValueError:
@@ -77,9 +82,17 @@ class XeroClient:
         return [c for c in body if isinstance(c, dict)]
 
     # --- reads -------------------------------------------------------------------------------------------
-    def page(self, tenant: str, resource: str, page: int, *, where: str | None = None,
-             statuses: Sequence[str] = (), modified_since: datetime | None = None,
-             extra: Mapping[str, str] | None = None) -> tuple[list[dict[str, Any]], int | None]:
+    def page(
+        self,
+        tenant: str,
+        resource: str,
+        page: int,
+        *,
+        where: str | None = None,
+        statuses: Sequence[str] = (),
+        modified_since: datetime | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> tuple[list[dict[str, Any]], int | None]:
         """One page of a paged list; returns the records and Xero's ``pageCount`` when it sent one."""
         params: dict[str, Any] = {"page": page, "pageSize": PAGE_SIZE, **(extra or {})}
         if where:
@@ -98,7 +111,7 @@ class XeroClient:
         """Records by ``IDs=`` in batches of ``ID_BATCH``; ``page=1`` so Xero returns full records."""
         unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), ID_BATCH):
-            batch = unique[start:start + ID_BATCH]
+            batch = unique[start : start + ID_BATCH]
             records, _count = self.page(tenant, resource, 1, extra={"IDs": ",".join(batch)})
             yield from records
 
@@ -120,8 +133,9 @@ class XeroClient:
         return list(self.get(tenant, f"Invoices/{invoice_id}/History").get("HistoryRecords") or [])
 
     def add_history(self, tenant: str, invoice_id: str, details: str, idempotency_key: str) -> None:
-        self.send("PUT", tenant, f"Invoices/{invoice_id}/History", {"HistoryRecords": [{"Details": details}]},
-                  idempotency_key)
+        self.send(
+            "PUT", tenant, f"Invoices/{invoice_id}/History", {"HistoryRecords": [{"Details": details}]}, idempotency_key
+        )
 
     def contact_groups(self, tenant: str) -> list[dict[str, Any]]:
         return list(self.get(tenant, "ContactGroups").get("ContactGroups") or [])
@@ -138,8 +152,13 @@ class XeroClient:
         return dict(groups[0])
 
     def add_to_group(self, tenant: str, group_id: str, contact_id: str, idempotency_key: str) -> None:
-        self.send("PUT", tenant, f"ContactGroups/{group_id}/Contacts", {"Contacts": [{"ContactID": contact_id}]},
-                  idempotency_key)
+        self.send(
+            "PUT",
+            tenant,
+            f"ContactGroups/{group_id}/Contacts",
+            {"Contacts": [{"ContactID": contact_id}]},
+            idempotency_key,
+        )
 
     def remove_from_group(self, tenant: str, group_id: str, contact_id: str) -> None:
         self.send("DELETE", tenant, f"ContactGroups/{group_id}/Contacts/{contact_id}")

@@ -35,11 +35,18 @@ from connector.parsing import ms_date_to_date, ms_date_to_utc
 
 CONSUMER_GROUP = "Consumers"  # B2C detection: membership of this contact group (documented choice)
 _STATUS = {
-    "DRAFT": InvoiceStatus.DRAFT, "SUBMITTED": InvoiceStatus.DRAFT, "AUTHORISED": InvoiceStatus.OPEN,
-    "PAID": InvoiceStatus.PAID, "VOIDED": InvoiceStatus.VOIDED, "DELETED": InvoiceStatus.VOIDED,
+    "DRAFT": InvoiceStatus.DRAFT,
+    "SUBMITTED": InvoiceStatus.DRAFT,
+    "AUTHORISED": InvoiceStatus.OPEN,
+    "PAID": InvoiceStatus.PAID,
+    "VOIDED": InvoiceStatus.VOIDED,
+    "DELETED": InvoiceStatus.VOIDED,
 }
-_NESTED_CREDITS = (("CreditNotes", "CreditNoteID", "credit_note"), ("Overpayments", "OverpaymentID", "overpayment"),
-                   ("Prepayments", "PrepaymentID", "prepayment"))
+_NESTED_CREDITS = (
+    ("CreditNotes", "CreditNoteID", "credit_note"),
+    ("Overpayments", "OverpaymentID", "overpayment"),
+    ("Prepayments", "PrepaymentID", "prepayment"),
+)
 
 
 def money(value: Any) -> Decimal:
@@ -82,11 +89,18 @@ def invoice(record: Mapping[str, Any]) -> Invoice | None:
     if status is InvoiceStatus.PAID and _settled_by_credit(record, total):
         status = InvoiceStatus.CREDITED
     return Invoice(
-        provider_ref=str(record["InvoiceID"]), number=record.get("InvoiceNumber") or None,
-        debtor_ref=str((record.get("Contact") or {}).get("ContactID", "")), invoice_date=issued, due_date=due,
-        payment_term_days=(due - issued).days if issued else None, currency=str(record.get("CurrencyCode", "EUR")),
-        total=total, open_amount=amount_due if status in (InvoiceStatus.OPEN, InvoiceStatus.DRAFT) else Decimal(0),
-        status=status, provider_state=state, reference=record.get("Reference") or None,
+        provider_ref=str(record["InvoiceID"]),
+        number=record.get("InvoiceNumber") or None,
+        debtor_ref=str((record.get("Contact") or {}).get("ContactID", "")),
+        invoice_date=issued,
+        due_date=due,
+        payment_term_days=(due - issued).days if issued else None,
+        currency=str(record.get("CurrencyCode", "EUR")),
+        total=total,
+        open_amount=amount_due if status in (InvoiceStatus.OPEN, InvoiceStatus.DRAFT) else Decimal(0),
+        status=status,
+        provider_state=state,
+        reference=record.get("Reference") or None,
         provider_version=version(record, "AmountDue", "DueDateString", "Status", "SentToContact"),
         updated_at=instant(record.get("UpdatedDateUTC")),
     )
@@ -102,16 +116,29 @@ def embedded_payments(record: Mapping[str, Any]) -> list[Payment]:
     """Payments and credit/overpayment/prepayment allocations nested in a paged or single invoice."""
     invoice_id, currency = str(record["InvoiceID"]), str(record.get("CurrencyCode", "EUR"))
     found = [
-        Payment(provider_ref=str(p["PaymentID"]), invoice_ref=invoice_id, payment_date=_required_date(p, "Date"),
-                amount=money(p.get("Amount", 0)), currency=currency, kind="payment")
+        Payment(
+            provider_ref=str(p["PaymentID"]),
+            invoice_ref=invoice_id,
+            payment_date=_required_date(p, "Date"),
+            amount=money(p.get("Amount", 0)),
+            currency=currency,
+            kind="payment",
+        )
         for p in record.get("Payments") or []
     ]
     for key, id_field, kind in _NESTED_CREDITS:
         for credit in record.get(key) or []:
             source = credit.get(id_field) or credit.get("ID")
-            found.append(Payment(provider_ref=f"{kind}:{source}:{invoice_id}", invoice_ref=invoice_id,
-                                 payment_date=_required_date(credit, "Date"), currency=currency, kind=kind,
-                                 amount=money(credit.get("AppliedAmount", 0))))
+            found.append(
+                Payment(
+                    provider_ref=f"{kind}:{source}:{invoice_id}",
+                    invoice_ref=invoice_id,
+                    payment_date=_required_date(credit, "Date"),
+                    currency=currency,
+                    kind=kind,
+                    amount=money(credit.get("AppliedAmount", 0)),
+                )
+            )
     return found
 
 
@@ -127,10 +154,15 @@ def payment(record: Mapping[str, Any]) -> Payment | None:
     if record.get("PaymentType") != "ACCRECPAYMENT":
         return None
     inv = record.get("Invoice") or {}
-    return Payment(provider_ref=str(record["PaymentID"]), invoice_ref=str(inv.get("InvoiceID", "")),
-                   payment_date=_required_date(record, "Date"), amount=money(record.get("Amount", 0)),
-                   currency=str(inv.get("CurrencyCode") or "EUR"), kind="payment",
-                   provider_version=version(record, "Status", "Amount"))
+    return Payment(
+        provider_ref=str(record["PaymentID"]),
+        invoice_ref=str(inv.get("InvoiceID", "")),
+        payment_date=_required_date(record, "Date"),
+        amount=money(record.get("Amount", 0)),
+        currency=str(inv.get("CurrencyCode") or "EUR"),
+        kind="payment",
+        provider_version=version(record, "Status", "Amount"),
+    )
 
 
 def credit_note(record: Mapping[str, Any]) -> CreditNote | None:
@@ -139,11 +171,16 @@ def credit_note(record: Mapping[str, Any]) -> CreditNote | None:
     allocations = [a for a in record.get("Allocations") or [] if not a.get("IsDeleted")]
     first_invoice = (allocations[0].get("Invoice") or {}).get("InvoiceID") if allocations else None
     return CreditNote(
-        provider_ref=str(record["CreditNoteID"]), number=record.get("CreditNoteNumber") or None,
-        debtor_ref=str((record.get("Contact") or {}).get("ContactID", "")), issue_date=calendar_date(record, "Date"),
-        currency=str(record.get("CurrencyCode", "EUR")), total=money(record.get("Total", 0)),
-        remaining=money(record.get("RemainingCredit", 0)), invoice_ref=first_invoice,
-        provider_version=version(record, "RemainingCredit", "Status"), updated_at=instant(record.get("UpdatedDateUTC")),
+        provider_ref=str(record["CreditNoteID"]),
+        number=record.get("CreditNoteNumber") or None,
+        debtor_ref=str((record.get("Contact") or {}).get("ContactID", "")),
+        issue_date=calendar_date(record, "Date"),
+        currency=str(record.get("CurrencyCode", "EUR")),
+        total=money(record.get("Total", 0)),
+        remaining=money(record.get("RemainingCredit", 0)),
+        invoice_ref=first_invoice,
+        provider_version=version(record, "RemainingCredit", "Status"),
+        updated_at=instant(record.get("UpdatedDateUTC")),
     )
 
 
@@ -151,10 +188,16 @@ def credit_allocations(record: Mapping[str, Any]) -> list[Payment]:
     """A credit note's live allocations as payments of kind ``credit_note`` (same refs as ``embedded_payments``)."""
     currency = str(record.get("CurrencyCode", "EUR"))
     return [
-        Payment(provider_ref=f"credit_note:{record['CreditNoteID']}:{a['Invoice']['InvoiceID']}",
-                invoice_ref=str(a["Invoice"]["InvoiceID"]), payment_date=_required_date(a, "Date"),
-                amount=money(a.get("Amount", 0)), currency=currency, kind="credit_note")
-        for a in record.get("Allocations") or [] if not a.get("IsDeleted") and a.get("Invoice")
+        Payment(
+            provider_ref=f"credit_note:{record['CreditNoteID']}:{a['Invoice']['InvoiceID']}",
+            invoice_ref=str(a["Invoice"]["InvoiceID"]),
+            payment_date=_required_date(a, "Date"),
+            amount=money(a.get("Amount", 0)),
+            currency=currency,
+            kind="credit_note",
+        )
+        for a in record.get("Allocations") or []
+        if not a.get("IsDeleted") and a.get("Invoice")
     ]
 
 
@@ -164,12 +207,17 @@ def debtor(record: Mapping[str, Any], credit_stop_group: str) -> Debtor:
     address = _address(record.get("Addresses") or [])
     phone = next((p for p in record.get("Phones") or [] if p.get("PhoneNumber")), None)
     return Debtor(
-        provider_ref=str(record["ContactID"]), name=str(record.get("Name") or ""),
-        company_name=None if consumer else (record.get("Name") or None), email=record.get("EmailAddress") or None,
+        provider_ref=str(record["ContactID"]),
+        name=str(record.get("Name") or ""),
+        company_name=None if consumer else (record.get("Name") or None),
+        email=record.get("EmailAddress") or None,
         phone=" ".join(str(phone.get(k) or "") for k in ("PhoneCountryCode", "PhoneAreaCode", "PhoneNumber")).strip()
-        if phone else None,
-        kvk_number=record.get("CompanyNumber") or None, vat_number=record.get("TaxNumber") or None,
-        segment=Segment.B2C if consumer else Segment.B2B, address=address,
+        if phone
+        else None,
+        kvk_number=record.get("CompanyNumber") or None,
+        vat_number=record.get("TaxNumber") or None,
+        segment=Segment.B2C if consumer else Segment.B2B,
+        address=address,
         customer_number=record.get("ContactNumber") or record.get("AccountNumber") or None,
         blocked=credit_stop_group.lower() in groups,
         provider_version=version(record, "ContactStatus") + "|" + ",".join(sorted(groups)),
@@ -182,24 +230,34 @@ def _address(addresses: Iterable[Mapping[str, Any]]) -> Address:
     chosen = by_type.get("POBOX") or by_type.get("STREET")  # POBOX is Xero's postal (invoice) address
     if chosen is None:
         return Address()
-    return Address(line1=chosen.get("AddressLine1") or None, line2=chosen.get("AddressLine2") or None,
-                   postcode=chosen.get("PostalCode") or None, city=chosen.get("City") or None,
-                   country=chosen.get("Country") or None)
+    return Address(
+        line1=chosen.get("AddressLine1") or None,
+        line2=chosen.get("AddressLine2") or None,
+        postcode=chosen.get("PostalCode") or None,
+        city=chosen.get("City") or None,
+        country=chosen.get("Country") or None,
+    )
 
 
 def tenant(connection: Mapping[str, Any], organisation: Mapping[str, Any] | None) -> Tenant:
     org = organisation or {}
-    return Tenant(provider_tenant_id=str(connection["tenantId"]),
-                  name=str(org.get("Name") or connection.get("tenantName") or ""),
-                  currency=str(org.get("BaseCurrency") or "EUR"), country=org.get("CountryCode"),
-                  timezone=iana_zone(org.get("Timezone")),
-                  suspended=str(org.get("OrganisationStatus", "ACTIVE")) not in ("ACTIVE", ""))
+    return Tenant(
+        provider_tenant_id=str(connection["tenantId"]),
+        name=str(org.get("Name") or connection.get("tenantName") or ""),
+        currency=str(org.get("BaseCurrency") or "EUR"),
+        country=org.get("CountryCode"),
+        timezone=iana_zone(org.get("Timezone")),
+        suspended=str(org.get("OrganisationStatus", "ACTIVE")) not in ("ACTIVE", ""),
+    )
 
 
 def reminder_settings(body: Mapping[str, Any]) -> ProviderReminderSettings:
     enabled = any(bool(r.get("Enabled")) for r in body.get("InvoiceReminders") or [])
-    detail = ("Xero's own invoice reminders are switched on for this organisation" if enabled
-              else "Xero's own invoice reminders are off")
+    detail = (
+        "Xero's own invoice reminders are switched on for this organisation"
+        if enabled
+        else "Xero's own invoice reminders are off"
+    )
     return ProviderReminderSettings(active=enabled, detail=detail)
 
 
@@ -210,8 +268,13 @@ def token_set(body: Mapping[str, Any], now: datetime) -> TokenSet:
         raise GarbageResponse("token response without access_token")
     expires_in = int(body.get("expires_in") or 1800)
     extra = {"authentication_event_id": event} if (event := _jwt_claim(access, "authentication_event_id")) else {}
-    return TokenSet(access_token=access, refresh_token=body.get("refresh_token") or None,
-                    expires_at=now + timedelta(seconds=expires_in), scope=body.get("scope"), extra=extra)
+    return TokenSet(
+        access_token=access,
+        refresh_token=body.get("refresh_token") or None,
+        expires_at=now + timedelta(seconds=expires_in),
+        scope=body.get("scope"),
+        extra=extra,
+    )
 
 
 def _jwt_claim(token: str, claim: str) -> str | None:

@@ -44,8 +44,13 @@ from connector.ports import (
 from connector.settings import XeroConfig
 
 # xero.md §1.4: apps created from 2 March 2026 must use granular scopes; older apps the broad ones.
-GRANULAR_SCOPES = ("offline_access", "accounting.invoices", "accounting.payments.read", "accounting.contacts",
-                   "accounting.settings.read")
+GRANULAR_SCOPES = (
+    "offline_access",
+    "accounting.invoices",
+    "accounting.payments.read",
+    "accounting.contacts",
+    "accounting.settings.read",
+)
 BROAD_SCOPES = ("offline_access", "accounting.transactions", "accounting.contacts", "accounting.settings.read")
 ACCREC = 'Type=="ACCREC"'
 
@@ -119,8 +124,11 @@ class XeroAdapter(AccountingAdapter):
         """
         lowered = {k.lower(): v for k, v in headers.items()}
         seen = []
-        for scope, name in (("minute", "x-minlimit-remaining"), ("day", "x-daylimit-remaining"),
-                            ("app", "x-appminlimit-remaining")):  # fmt: skip
+        for scope, name in (
+            ("minute", "x-minlimit-remaining"),
+            ("day", "x-daylimit-remaining"),
+            ("app", "x-appminlimit-remaining"),
+        ):
             raw = (lowered.get(name) or "").strip()
             if raw.lstrip("-").isdigit():
                 reset = datetime.now(UTC) + timedelta(seconds=60) if scope in ("minute", "app") else None
@@ -154,30 +162,40 @@ class XeroAdapter(AccountingAdapter):
             yield _invoice_page(records, after, known)
 
     def iter_payment_pages(self, tenant: str, cursor: str | None, known: KnownVersions) -> Iterator[Page[Payment]]:
-        for records, after, _done in keyset_pages(self.client, tenant, "Payments", Cursor.load(cursor),
-                                                  where='PaymentType=="ACCRECPAYMENT"'):
+        for records, after, _done in keyset_pages(
+            self.client, tenant, "Payments", Cursor.load(cursor), where='PaymentType=="ACCRECPAYMENT"'
+        ):
             live = [r for r in records if r.get("Status") != "DELETED"]
             payments = [p for p in (mapping.payment(r) for r in live) if p is not None]
             deleted = [str(r["PaymentID"]) for r in records if r.get("Status") == "DELETED"]
             yield Page(records=payments, cursor=after.dump(), deleted_refs=deleted)
 
-    def iter_credit_note_pages(self, tenant: str, cursor: str | None,
-                               known: KnownVersions) -> Iterator[Page[CreditNote]]:
-        for records, after, _done in keyset_pages(self.client, tenant, "CreditNotes", Cursor.load(cursor),
-                                                  where='Type=="ACCRECCREDIT"'):
+    def iter_credit_note_pages(
+        self, tenant: str, cursor: str | None, known: KnownVersions
+    ) -> Iterator[Page[CreditNote]]:
+        for records, after, _done in keyset_pages(
+            self.client, tenant, "CreditNotes", Cursor.load(cursor), where='Type=="ACCRECCREDIT"'
+        ):
             notes = [n for n in (mapping.credit_note(r) for r in records) if n is not None]
-            gone = [str(r["CreditNoteID"]) for r in records
-                    if r.get("Type") == "ACCRECCREDIT" and r.get("Status") in ("DELETED", "VOIDED")]
-            payments = [p for r in records if r.get("Status") not in ("DELETED", "VOIDED")
-                        for p in mapping.credit_allocations(r)]
+            gone = [
+                str(r["CreditNoteID"])
+                for r in records
+                if r.get("Type") == "ACCRECCREDIT" and r.get("Status") in ("DELETED", "VOIDED")
+            ]
+            payments = [
+                p
+                for r in records
+                if r.get("Status") not in ("DELETED", "VOIDED")
+                for p in mapping.credit_allocations(r)
+            ]
             yield Page(records=notes, cursor=after.dump(), deleted_refs=gone, payments=payments)
 
     def iter_debtor_pages(self, tenant: str, cursor: str | None, known: KnownVersions) -> Iterator[Page[Debtor]]:
-        for records, after, _done in keyset_pages(self.client, tenant, "Contacts", Cursor.load(cursor),
-                                                  extra={"includeArchived": "true"}):
+        for records, after, _done in keyset_pages(
+            self.client, tenant, "Contacts", Cursor.load(cursor), extra={"includeArchived": "true"}
+        ):
             wanted = [r for r in records if r.get("IsCustomer") or not r.get("IsSupplier")]
-            yield Page(records=[mapping.debtor(r, self.config.credit_stop_group) for r in wanted],
-                       cursor=after.dump())
+            yield Page(records=[mapping.debtor(r, self.config.credit_stop_group) for r in wanted], cursor=after.dump())
 
     def fetch_invoices(self, tenant: str, refs: Sequence[str]) -> list[Invoice]:
         records = self.client.by_ids(tenant, "Invoices", refs)
@@ -209,5 +227,9 @@ def _invoice_page(records: list[dict[str, Any]], after: Cursor, known: KnownVers
     stored = known([i.provider_ref for i in invoices]) if invoices else {}
     changed = {i.provider_ref for i in invoices if stored.get(i.provider_ref) != i.provider_version}
     payments = [p for r in live if str(r["InvoiceID"]) in changed for p in mapping.embedded_payments(r)]
-    return Page(records=[i for i in invoices if i.provider_ref in changed], cursor=after.dump(),
-                deleted_refs=deleted, payments=payments)
+    return Page(
+        records=[i for i in invoices if i.provider_ref in changed],
+        cursor=after.dump(),
+        deleted_refs=deleted,
+        payments=payments,
+    )

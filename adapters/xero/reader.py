@@ -57,8 +57,15 @@ def _newest(records: list[dict[str, Any]]) -> datetime | None:
     return max(stamps) if stamps else None
 
 
-def keyset_pages(client: XeroClient, tenant: str, resource: str, cursor: Cursor, *, where: str | None = None,
-                 extra: dict[str, str] | None = None) -> Iterator[tuple[list[dict[str, Any]], Cursor, bool]]:
+def keyset_pages(
+    client: XeroClient,
+    tenant: str,
+    resource: str,
+    cursor: Cursor,
+    *,
+    where: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> Iterator[tuple[list[dict[str, Any]], Cursor, bool]]:
     """Yield ``(records, cursor after them, done)``; ``done`` pages carry the next run's watermark."""
     since, page = _dt(cursor.since), cursor.page
     newest: datetime | None = since
@@ -83,8 +90,12 @@ def refresh_due(cursor: Cursor, now: datetime, hours: int) -> bool:
     return last is None or now - last >= timedelta(hours=hours)
 
 
-def refresh_pages(client: XeroClient, tenant: str, cursor: Cursor, now: datetime,
-                  ) -> Iterator[tuple[list[dict[str, Any]], Cursor]]:
+def refresh_pages(
+    client: XeroClient,
+    tenant: str,
+    cursor: Cursor,
+    now: datetime,
+) -> Iterator[tuple[list[dict[str, Any]], Cursor]]:
     """Every open sales invoice, by page number (order is stable for records that do not change meanwhile)."""
     page = cursor.page if cursor.refreshing else 1
     while True:

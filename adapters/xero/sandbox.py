@@ -34,8 +34,14 @@ _PAYMENTS = ("accounting.payments", "accounting.payments.read", *_TRANSACTIONS)
 _CONTACTS = ("accounting.contacts", "accounting.contacts.read")
 _SETTINGS = ("accounting.settings", "accounting.settings.read")
 _READ_SCOPES = {
-    "Invoices": _INVOICES, "CreditNotes": _INVOICES, "Payments": _PAYMENTS, "Overpayments": _PAYMENTS,
-    "Prepayments": _PAYMENTS, "Contacts": _CONTACTS, "ContactGroups": _CONTACTS, "Organisation": _SETTINGS,
+    "Invoices": _INVOICES,
+    "CreditNotes": _INVOICES,
+    "Payments": _PAYMENTS,
+    "Overpayments": _PAYMENTS,
+    "Prepayments": _PAYMENTS,
+    "Contacts": _CONTACTS,
+    "ContactGroups": _CONTACTS,
+    "Organisation": _SETTINGS,
     "InvoiceReminders": _SETTINGS,
 }
 
@@ -57,12 +63,23 @@ def create_app(
     app_minute_limit: int = 10000,
     concurrent_limit: int = 5,
 ) -> Flask:
-    sandbox = XeroSandbox(client_id=client_id, client_secret=client_secret, auto_consent=auto_consent, clock=clock,
-                          state_path=None, rate_limits=rate_limits, minute_limit=minute_limit, day_limit=day_limit,
-                          app_minute_limit=app_minute_limit, concurrent_limit=concurrent_limit, seed=seed)
+    sandbox = XeroSandbox(
+        client_id=client_id,
+        client_secret=client_secret,
+        auto_consent=auto_consent,
+        clock=clock,
+        state_path=None,
+        rate_limits=rate_limits,
+        minute_limit=minute_limit,
+        day_limit=day_limit,
+        app_minute_limit=app_minute_limit,
+        concurrent_limit=concurrent_limit,
+        seed=seed,
+    )
     if state_path is None or not load_state(sandbox, Path(state_path)):
-        seed_books(sandbox, tenants=tenants, invoices_per_tenant=invoices_per_tenant,
-                   contacts_per_tenant=contacts_per_tenant)
+        seed_books(
+            sandbox, tenants=tenants, invoices_per_tenant=invoices_per_tenant, contacts_per_tenant=contacts_per_tenant
+        )
         if state_path is not None:
             save_state(sandbox, Path(state_path))
     sandbox.state_path = Path(state_path) if state_path is not None else None
@@ -108,9 +125,15 @@ def _register_identity(app: Flask, sandbox: XeroSandbox) -> None:
             return json_response(error(401, detail), status=401)
         event = request.args.get("authEventId")
         with sandbox.lock:
-            items = [{**c, "createdDateUtc": _net_datetime(c["createdDateUtc"]),
-                      "updatedDateUtc": _net_datetime(c["updatedDateUtc"])}
-                     for c in sandbox.connections.values() if event is None or c["authEventId"] == event]
+            items = [
+                {
+                    **c,
+                    "createdDateUtc": _net_datetime(c["createdDateUtc"]),
+                    "updatedDateUtc": _net_datetime(c["updatedDateUtc"]),
+                }
+                for c in sandbox.connections.values()
+                if event is None or c["authEventId"] == event
+            ]
         return json_response(items)
 
     @app.delete("/connections/<connection_id>")
@@ -139,7 +162,7 @@ def _register_gate(app: Flask, sandbox: XeroSandbox) -> None:
         tenant = request.headers.get("xero-tenant-id", "")
         if not tenant or not sandbox.tenant_connected(tenant):
             return json_response(error(403, "AuthenticationUnsuccessful"), status=403)  # xero.md §6
-        resource = request.path[len(API_PREFIX) + 1:].split("/")[0]
+        resource = request.path[len(API_PREFIX) + 1 :].split("/")[0]
         allowed = _READ_SCOPES.get(resource, ())
         granted = set(record["scope"].split())
         if request.method != "GET":
@@ -186,6 +209,8 @@ def _net_datetime(moment: datetime) -> str:
 
 def _consent_page(args: dict[str, str]) -> Response:
     fields = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in args.items())
-    page = (f"<!doctype html><title>Xero sandbox consent</title><h1>Allow access to your organisations?</h1>"
-            f'<form method="post">{fields}<button type="submit">Allow access</button></form>')
+    page = (
+        f"<!doctype html><title>Xero sandbox consent</title><h1>Allow access to your organisations?</h1>"
+        f'<form method="post">{fields}<button type="submit">Allow access</button></form>'
+    )
     return Response(page, content_type="text/html; charset=utf-8")

@@ -31,16 +31,22 @@ def register_api(app: Flask, sandbox: XeroSandbox) -> None:
 
     def query(paged_by_statuses: bool = True) -> ListQuery | Response:
         try:
-            parsed = list_query(request.args, request.headers.get("If-Modified-Since"),
-                                paged_by_statuses=paged_by_statuses)
+            parsed = list_query(
+                request.args, request.headers.get("If-Modified-Since"), paged_by_statuses=paged_by_statuses
+            )
         except QueryError as exc:
             return json_response(render.validation_error(str(exc)), status=400)
         if parsed.ids is not None and len(parsed.ids) > MAX_IDS:
             return Response("The resource you're looking for cannot be found", status=404)  # URL too long
         return parsed
 
-    def listing(key: str, records: list[dict[str, Any]], facts: Callable[[dict[str, Any]], dict[str, Any]],
-                record_id: str, draw: Callable[[dict[str, Any], bool], dict[str, Any]]) -> Response:
+    def listing(
+        key: str,
+        records: list[dict[str, Any]],
+        facts: Callable[[dict[str, Any]], dict[str, Any]],
+        record_id: str,
+        draw: Callable[[dict[str, Any], bool], dict[str, Any]],
+    ) -> Response:
         parsed = query()
         if isinstance(parsed, Response):
             return parsed
@@ -56,8 +62,13 @@ def register_api(app: Flask, sandbox: XeroSandbox) -> None:
     def invoices() -> Response:
         o = org()
         summary = request.args.get("summaryOnly") == "true"
-        return listing("Invoices", list(o.invoices.values()), lambda r: _invoice_facts(sandbox, o, r), "InvoiceID",
-                       lambda r, paged: render.invoice(sandbox, o, r, lines=paged, summary_only=summary))
+        return listing(
+            "Invoices",
+            list(o.invoices.values()),
+            lambda r: _invoice_facts(sandbox, o, r),
+            "InvoiceID",
+            lambda r, paged: render.invoice(sandbox, o, r, lines=paged, summary_only=summary),
+        )
 
     @app.get(f"{API}/Invoices/<invoice_id>")
     def invoice(invoice_id: str) -> Response:
@@ -86,8 +97,12 @@ def register_api(app: Flask, sandbox: XeroSandbox) -> None:
         found = _find_invoice(o, invoice_id)
         if found is None:
             return Response(status=404)
-        created = {"Changes": "Created", "DateUTC": found["UpdatedDateUTC"], "User": "Sandbox User",
-                   "Details": f"INV {found['InvoiceNumber']} to {o.contacts.get(found['ContactID'], {}).get('Name')}"}
+        created = {
+            "Changes": "Created",
+            "DateUTC": found["UpdatedDateUTC"],
+            "User": "Sandbox User",
+            "Details": f"INV {found['InvoiceNumber']} to {o.contacts.get(found['ContactID'], {}).get('Name')}",
+        }
         records = [created, *o.history.get(found["InvoiceID"], [])]
         return json_response(render.envelope(sandbox, "HistoryRecords", [render.history(r) for r in records]))
 
@@ -121,8 +136,14 @@ def register_api(app: Flask, sandbox: XeroSandbox) -> None:
         def view() -> Response:
             o = org()
             store, id_key, _type = CREDIT_KINDS[kind]
-            return listing(key, list(getattr(o, store).values()), _credit_facts, id_key,
-                           lambda r, _paged: render.credit(sandbox, o, kind, r))
+            return listing(
+                key,
+                list(getattr(o, store).values()),
+                _credit_facts,
+                id_key,
+                lambda r, _paged: render.credit(sandbox, o, kind, r),
+            )
+
         view.__name__ = f"list_{kind}"
         return view
 
@@ -133,8 +154,9 @@ def register_api(app: Flask, sandbox: XeroSandbox) -> None:
     @app.get(f"{API}/Payments")
     def payments() -> Response:
         o = org()
-        return listing("Payments", list(o.payments.values()), _payment_facts, "PaymentID",
-                       lambda r, _paged: render.payment(o, r))
+        return listing(
+            "Payments", list(o.payments.values()), _payment_facts, "PaymentID", lambda r, _paged: render.payment(o, r)
+        )
 
     @app.get(f"{API}/Contacts")
     def contacts() -> Response:
@@ -143,8 +165,13 @@ def register_api(app: Flask, sandbox: XeroSandbox) -> None:
         archived = request.args.get("includeArchived") == "true"
         records = [c for c in o.contacts.values() if archived or c["ContactStatus"] != "ARCHIVED"]
         summary = request.args.get("summaryOnly") == "true"
-        return listing("Contacts", records, lambda c: _contact_facts(c, flags), "ContactID",
-                       lambda r, paged: render.contact(sandbox, o, r, flags, full=paged and not summary))
+        return listing(
+            "Contacts",
+            records,
+            lambda c: _contact_facts(c, flags),
+            "ContactID",
+            lambda r, paged: render.contact(sandbox, o, r, flags, full=paged and not summary),
+        )
 
     @app.get(f"{API}/Contacts/<contact_id>")
     def contact(contact_id: str) -> Response:
@@ -157,8 +184,9 @@ def register_api(app: Flask, sandbox: XeroSandbox) -> None:
 
     @app.get(f"{API}/ContactGroups")
     def groups() -> Response:
-        active = [render.group(org(), gr, with_contacts=False)
-                  for gr in org().groups.values() if gr["Status"] == "ACTIVE"]
+        active = [
+            render.group(org(), gr, with_contacts=False) for gr in org().groups.values() if gr["Status"] == "ACTIVE"
+        ]
         return json_response(render.envelope(sandbox, "ContactGroups", active))
 
     @app.route(f"{API}/ContactGroups", methods=["PUT", "POST"])
@@ -201,8 +229,15 @@ def register_api(app: Flask, sandbox: XeroSandbox) -> None:
             for cid in ids:
                 if cid not in found["contact_ids"]:
                     found["contact_ids"].append(cid)
-            o.writes.append({"kind": "contact_group", "action": "add", "group": found["Name"], "contact_ids": ids,
-                             "invoice_ids": []})
+            o.writes.append(
+                {
+                    "kind": "contact_group",
+                    "action": "add",
+                    "group": found["Name"],
+                    "contact_ids": ids,
+                    "invoice_ids": [],
+                }
+            )
             sandbox.changed()
         return json_response(render.envelope(sandbox, "Contacts", [{"ContactID": cid} for cid in ids]))
 
@@ -214,8 +249,15 @@ def register_api(app: Flask, sandbox: XeroSandbox) -> None:
             return Response(status=404)
         with sandbox.lock:
             found["contact_ids"].remove(contact_id)
-            o.writes.append({"kind": "contact_group", "action": "remove", "group": found["Name"],
-                             "contact_ids": [contact_id], "invoice_ids": []})
+            o.writes.append(
+                {
+                    "kind": "contact_group",
+                    "action": "remove",
+                    "group": found["Name"],
+                    "contact_ids": [contact_id],
+                    "invoice_ids": [],
+                }
+            )
             sandbox.changed()
         return Response(status=204)
 
@@ -242,30 +284,57 @@ def _find_invoice(org: Org, key: str) -> dict[str, Any] | None:
 
 def _invoice_facts(sandbox: XeroSandbox, org: Org, inv: dict[str, Any]) -> dict[str, Any]:
     contact = org.contacts.get(inv["ContactID"], {})
-    return {"type": inv["Type"], "status": inv["Status"], "invoiceid": inv["InvoiceID"],
-            "invoicenumber": inv["InvoiceNumber"],
-            "reference": inv["Reference"], "contact.contactid": inv["ContactID"], "contact.name": contact.get("Name"),
-            "contact.contactnumber": contact.get("ContactNumber"), "date": inv["Date"], "duedate": inv["DueDate"],
-            "amountdue": sandbox.amount_due(org, inv), "amountpaid": sandbox.amount_paid(org, inv),
-            "updateddateutc": inv["UpdatedDateUTC"]}
+    return {
+        "type": inv["Type"],
+        "status": inv["Status"],
+        "invoiceid": inv["InvoiceID"],
+        "invoicenumber": inv["InvoiceNumber"],
+        "reference": inv["Reference"],
+        "contact.contactid": inv["ContactID"],
+        "contact.name": contact.get("Name"),
+        "contact.contactnumber": contact.get("ContactNumber"),
+        "date": inv["Date"],
+        "duedate": inv["DueDate"],
+        "amountdue": sandbox.amount_due(org, inv),
+        "amountpaid": sandbox.amount_paid(org, inv),
+        "updateddateutc": inv["UpdatedDateUTC"],
+    }
 
 
 def _credit_facts(record: dict[str, Any]) -> dict[str, Any]:
-    return {"type": record["Type"], "status": record["Status"], "contact.contactid": record["ContactID"],
-            "date": record["Date"], "updateddateutc": record["UpdatedDateUTC"]}
+    return {
+        "type": record["Type"],
+        "status": record["Status"],
+        "contact.contactid": record["ContactID"],
+        "date": record["Date"],
+        "updateddateutc": record["UpdatedDateUTC"],
+    }
 
 
 def _payment_facts(record: dict[str, Any]) -> dict[str, Any]:
-    return {"paymenttype": record["PaymentType"], "status": record["Status"], "date": record["Date"],
-            "invoice.invoiceid": record["InvoiceID"], "paymentid": record["PaymentID"],
-            "reference": record["Reference"], "updateddateutc": record["UpdatedDateUTC"]}
+    return {
+        "paymenttype": record["PaymentType"],
+        "status": record["Status"],
+        "date": record["Date"],
+        "invoice.invoiceid": record["InvoiceID"],
+        "paymentid": record["PaymentID"],
+        "reference": record["Reference"],
+        "updateddateutc": record["UpdatedDateUTC"],
+    }
 
 
 def _contact_facts(record: dict[str, Any], flags: dict[str, tuple[bool, bool]]) -> dict[str, Any]:
     customer, supplier = flags.get(record["ContactID"], (False, False))
-    return {"contactid": record["ContactID"], "name": record["Name"], "contactnumber": record["ContactNumber"],
-            "contactstatus": record["ContactStatus"], "emailaddress": record["EmailAddress"],
-            "iscustomer": customer, "issupplier": supplier, "updateddateutc": record["UpdatedDateUTC"]}
+    return {
+        "contactid": record["ContactID"],
+        "name": record["Name"],
+        "contactnumber": record["ContactNumber"],
+        "contactstatus": record["ContactStatus"],
+        "emailaddress": record["EmailAddress"],
+        "iscustomer": customer,
+        "issupplier": supplier,
+        "updateddateutc": record["UpdatedDateUTC"],
+    }
 
 
 def _idempotent(sandbox: XeroSandbox, key: str | None) -> Response | None:

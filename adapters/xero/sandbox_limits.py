@@ -23,8 +23,16 @@ class Verdict:
 
 
 class RateLimiter:
-    def __init__(self, now: Callable[[], datetime], *, enabled: bool = True, minute: int = 60, day: int = 5000,
-                 app_minute: int = 10000, concurrent: int = 5) -> None:
+    def __init__(
+        self,
+        now: Callable[[], datetime],
+        *,
+        enabled: bool = True,
+        minute: int = 60,
+        day: int = 5000,
+        app_minute: int = 10000,
+        concurrent: int = 5,
+    ) -> None:
         self.now = now
         self.enabled = enabled
         self.minute, self.day, self.app_minute, self.concurrent = minute, day, app_minute, concurrent

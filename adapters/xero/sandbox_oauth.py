@@ -85,8 +85,14 @@ class OAuthState:
             return _with_query(redirect_uri, {"error": error, "state": state})
         code = secrets.token_urlsafe(24)
         auth_event = str(uuid.uuid4())
-        self.codes[code] = {"redirect_uri": redirect_uri, "scope": " ".join(scopes), "expires": self.now() + CODE_TTL,
-                            "challenge": args.get("code_challenge"), "used": False, "auth_event": auth_event}
+        self.codes[code] = {
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(scopes),
+            "expires": self.now() + CODE_TTL,
+            "challenge": args.get("code_challenge"),
+            "used": False,
+            "auth_event": auth_event,
+        }
         self._connect(auth_event)
         self.changed()
         return _with_query(redirect_uri, {"code": code, "scope": " ".join(scopes), "state": state})
@@ -100,9 +106,15 @@ class OAuthState:
                 existing.update(authEventId=auth_event, updatedDateUtc=now)
                 continue
             cid = str(uuid.uuid4())
-            self.connections[cid] = {"id": cid, "authEventId": auth_event, "tenantId": tenant_id,
-                                     "tenantType": "ORGANISATION", "tenantName": self.orgs[tenant_id].name,
-                                     "createdDateUtc": now, "updatedDateUtc": now}
+            self.connections[cid] = {
+                "id": cid,
+                "authEventId": auth_event,
+                "tenantId": tenant_id,
+                "tenantType": "ORGANISATION",
+                "tenantName": self.orgs[tenant_id].name,
+                "createdDateUtc": now,
+                "updatedDateUtc": now,
+            }
 
     # --- token endpoint ----------------------------------------------------------------------------------
     def token(self, form: dict[str, str], basic: tuple[str, str] | None) -> dict[str, Any]:
@@ -164,12 +176,22 @@ class OAuthState:
         now = self.now()
         access = self._jwt(scope, auth_event, now)
         self.access_tokens[access] = {"expires": now + ACCESS_TTL, "scope": scope, "auth_event": auth_event}
-        body: dict[str, Any] = {"access_token": access, "expires_in": int(ACCESS_TTL.total_seconds()),
-                                "token_type": "Bearer", "scope": scope}
+        body: dict[str, Any] = {
+            "access_token": access,
+            "expires_in": int(ACCESS_TTL.total_seconds()),
+            "token_type": "Bearer",
+            "scope": scope,
+        }
         if "offline_access" in scope.split():
             refresh = secrets.token_hex(32)
-            self.refresh_tokens[refresh] = {"issued": now, "scope": scope, "auth_event": auth_event,
-                                            "rotated_at": None, "successor": None, "dead": False}
+            self.refresh_tokens[refresh] = {
+                "issued": now,
+                "scope": scope,
+                "auth_event": auth_event,
+                "rotated_at": None,
+                "successor": None,
+                "dead": False,
+            }
             body["refresh_token"] = refresh
         if "openid" in scope.split():
             body["id_token"] = self._jwt("openid", auth_event, now)
@@ -178,9 +200,15 @@ class OAuthState:
 
     def _jwt(self, scope: str, auth_event: str, now: datetime) -> str:
         header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-        claims = {"nbf": int(now.timestamp()), "exp": int((now + ACCESS_TTL).timestamp()),
-                  "iss": "https://identity.xero.com", "client_id": self.client_id, "scope": scope.split(),
-                  "authentication_event_id": auth_event, "jti": secrets.token_hex(8)}
+        claims = {
+            "nbf": int(now.timestamp()),
+            "exp": int((now + ACCESS_TTL).timestamp()),
+            "iss": "https://identity.xero.com",
+            "client_id": self.client_id,
+            "scope": scope.split(),
+            "authentication_event_id": auth_event,
+            "jti": secrets.token_hex(8),
+        }
         payload = _b64url(json.dumps(claims).encode())
         signature = _b64url(hmac.new(self.client_secret.encode(), f"{header}.{payload}".encode(), "sha256").digest())
         return f"{header}.{payload}.{signature}"

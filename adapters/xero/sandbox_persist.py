@@ -17,8 +17,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from adapters.xero.sandbox_state import XeroSandbox
 
-_FIELDS = ("codes", "access_tokens", "refresh_tokens", "connections", "webhook_url", "webhook_key",
-           "webhook_status", "event_queue", "event_sequence")
+_FIELDS = (
+    "codes",
+    "access_tokens",
+    "refresh_tokens",
+    "connections",
+    "webhook_url",
+    "webhook_key",
+    "webhook_status",
+    "event_queue",
+    "event_sequence",
+)
 
 
 def _encode(value: Any) -> Any:
@@ -38,7 +47,7 @@ def _encode(value: Any) -> Any:
 def _decode(value: Any) -> Any:
     if isinstance(value, dict):
         if len(value) == 1:
-            (tag, raw), = value.items()
+            ((tag, raw),) = value.items()
             if tag == "__dec":
                 return Decimal(raw)
             if tag == "__dt":
@@ -53,8 +62,10 @@ def _decode(value: Any) -> Any:
 
 def save_state(sandbox: XeroSandbox, path: Path) -> None:
     with sandbox.lock:
-        data = {"orgs": {tid: asdict(org) for tid, org in sandbox.orgs.items()},
-                **{name: getattr(sandbox, name) for name in _FIELDS}}
+        data = {
+            "orgs": {tid: asdict(org) for tid, org in sandbox.orgs.items()},
+            **{name: getattr(sandbox, name) for name in _FIELDS},
+        }
         text = json.dumps(_encode(data))
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")

@@ -30,7 +30,12 @@ _TOKEN = re.compile(
     r"|(?P<op>==|!=|>=|<=|>|<|&&|\|\||\(|\))|(?P<word>[A-Za-z_][A-Za-z0-9_.]*)|(?P<num>-?\d+(?:\.\d+)?))",
 )
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, ">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    "<": operator.lt,
+    ">=": operator.ge,
+    "<=": operator.le,
 }
 
 
@@ -41,7 +46,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             break
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            raise QueryError(f"cannot parse where clause near {text[pos:pos + 20]!r}")
+            raise QueryError(f"cannot parse where clause near {text[pos : pos + 20]!r}")
         kind = match.lastgroup or ""
         out.append((kind, match.group(kind)))
         pos = match.end()
@@ -174,8 +179,7 @@ def list_query(args: Mapping[str, str], if_modified_since: str | None, *, paged_
     if page is None and (statuses is not None and paged_by_statuses or args.get("summaryOnly") == "true"):
         page = 1  # xero.md §2.2: Statuses and summaryOnly force pagination
     size = _int(args.get("pageSize")) or 100
-    return ListQuery(where, statuses, ids, parse_if_modified_since(if_modified_since), page,
-                     min(max(size, 1), 1000))
+    return ListQuery(where, statuses, ids, parse_if_modified_since(if_modified_since), page, min(max(size, 1), 1000))
 
 
 def _int(text: str | None) -> int | None:
@@ -185,8 +189,14 @@ def _int(text: str | None) -> int | None:
         return None
 
 
-def select(records: Sequence[Any], query: ListQuery, *, facts: Callable[[Any], Facts], record_id: str,
-           status_key: str = "Status") -> tuple[list[Any], dict[str, int] | None]:
+def select(
+    records: Sequence[Any],
+    query: ListQuery,
+    *,
+    facts: Callable[[Any], Facts],
+    record_id: str,
+    status_key: str = "Status",
+) -> tuple[list[Any], dict[str, int] | None]:
     """Filter and order by UpdatedDateUTC, id (Xero's default) and cut one page; return it and ``pagination``."""
     chosen = []
     for record in records:
@@ -203,6 +213,10 @@ def select(records: Sequence[Any], query: ListQuery, *, facts: Callable[[Any], F
     if query.page is None:
         return chosen, None
     start = (max(query.page, 1) - 1) * query.page_size
-    pagination = {"page": max(query.page, 1), "pageSize": query.page_size,
-                  "pageCount": math.ceil(len(chosen) / query.page_size), "itemCount": len(chosen)}
-    return chosen[start:start + query.page_size], pagination
+    pagination = {
+        "page": max(query.page, 1),
+        "pageSize": query.page_size,
+        "pageCount": math.ceil(len(chosen) / query.page_size),
+        "itemCount": len(chosen),
+    }
+    return chosen[start : start + query.page_size], pagination

@@ -22,15 +22,22 @@ TENANT_TEMPLATES = [
 _STATUS_WEIGHTS = [("AUTHORISED", 60), ("PAID", 24), ("DRAFT", 5), ("SUBMITTED", 3), ("VOIDED", 4), ("DELETED", 4)]
 
 
-def seed_books(sandbox: XeroSandbox, *, tenants: int = 2, invoices_per_tenant: int = 300,
-               contacts_per_tenant: int = 40) -> None:
+def seed_books(
+    sandbox: XeroSandbox, *, tenants: int = 2, invoices_per_tenant: int = 300, contacts_per_tenant: int = 40
+) -> None:
     today = sandbox.now().date()
     for index in range(tenants):
         name, zone, currency, country = TENANT_TEMPLATES[index % len(TENANT_TEMPLATES)]
         tenant_id = sandbox.new_id()
-        org = Org(tenant_id=tenant_id, name=name if index < len(TENANT_TEMPLATES) else f"{name} {index}",
-                  timezone=zone, currency=currency, country=country, short_code=f"!{tenant_id[:5]}",
-                  reminders_enabled=index == 1)  # the second org has Xero's own reminders on
+        org = Org(
+            tenant_id=tenant_id,
+            name=name if index < len(TENANT_TEMPLATES) else f"{name} {index}",
+            timezone=zone,
+            currency=currency,
+            country=country,
+            short_code=f"!{tenant_id[:5]}",
+            reminders_enabled=index == 1,
+        )  # the second org has Xero's own reminders on
         sandbox.orgs[tenant_id] = org
         _seed_org(sandbox, org, today, invoices_per_tenant, contacts_per_tenant)
 
@@ -45,26 +52,43 @@ def _seed_org(sandbox: XeroSandbox, org: Org, today: date, invoices: int, contac
         cid = _contact(sandbox, org, number, kind, _past(sandbox, today - timedelta(days=rng.randint(200, 400)), 0))
         {"consumer": consumers, "supplier": suppliers, "company": customers}[kind].append(cid)
     consumers_group = sandbox.new_id()
-    org.groups[consumers_group] = {"ContactGroupID": consumers_group, "Name": "Consumers", "Status": "ACTIVE",
-                                   "contact_ids": list(consumers)}
+    org.groups[consumers_group] = {
+        "ContactGroupID": consumers_group,
+        "Name": "Consumers",
+        "Status": "ACTIVE",
+        "contact_ids": list(consumers),
+    }
     vip = sandbox.new_id()
-    org.groups[vip] = {"ContactGroupID": vip, "Name": "Key accounts", "Status": "ACTIVE",
-                       "contact_ids": customers[:3]}
+    org.groups[vip] = {"ContactGroupID": vip, "Name": "Key accounts", "Status": "ACTIVE", "contact_ids": customers[:3]}
     statuses = [s for s, weight in _STATUS_WEIGHTS for _ in range(weight)]
     debtors = customers + consumers
     for _ in range(invoices):
         issued = today - timedelta(days=rng.randint(0, 180))
         total = (Decimal(rng.randint(2500, 500000)) / 100).quantize(CENT)
-        invoice = sandbox._new_invoice(org, rng.choice(debtors), total, issued,
-                                       issued + timedelta(days=rng.choice((14, 14, 30))), rng.choice(statuses),
-                                       "ACCREC", org.currency)
+        invoice = sandbox._new_invoice(
+            org,
+            rng.choice(debtors),
+            total,
+            issued,
+            issued + timedelta(days=rng.choice((14, 14, 30))),
+            rng.choice(statuses),
+            "ACCREC",
+            org.currency,
+        )
         invoice["UpdatedDateUTC"] = _past(sandbox, issued, -rng.randint(0, 2))
         _settle_seeded(sandbox, org, invoice, today)
     for _ in range(max(invoices // 10, 1)):
         issued = today - timedelta(days=rng.randint(0, 120))
-        bill = sandbox._new_invoice(org, rng.choice(suppliers or customers), Decimal(rng.randint(100, 9000)),
-                                    issued, issued + timedelta(days=30), rng.choice(("AUTHORISED", "PAID")),
-                                    "ACCPAY", org.currency)
+        bill = sandbox._new_invoice(
+            org,
+            rng.choice(suppliers or customers),
+            Decimal(rng.randint(100, 9000)),
+            issued,
+            issued + timedelta(days=30),
+            rng.choice(("AUTHORISED", "PAID")),
+            "ACCPAY",
+            org.currency,
+        )
         bill["UpdatedDateUTC"] = _past(sandbox, issued, 0)
         if bill["Status"] == "PAID":
             bill["Status"] = "AUTHORISED"
@@ -95,8 +119,14 @@ def _settle_seeded(sandbox: XeroSandbox, org: Org, invoice: dict[str, Any], toda
             _payment(sandbox, org, invoice, total, paid_on, "ACCRECPAYMENT")
         invoice["Status"], invoice["FullyPaidOnDate"] = "PAID", paid_on
     elif roll < 0.25:  # part paid
-        _payment(sandbox, org, invoice, (total * Decimal(rng.choice((25, 40, 50))) / 100).quantize(CENT), paid_on,
-                 "ACCRECPAYMENT")
+        _payment(
+            sandbox,
+            org,
+            invoice,
+            (total * Decimal(rng.choice((25, 40, 50))) / 100).quantize(CENT),
+            paid_on,
+            "ACCRECPAYMENT",
+        )
     elif roll < 0.33:  # part credited
         _allocate(sandbox, org, invoice, "credit_note", (total / 5).quantize(CENT), paid_on)
     elif roll < 0.37:  # part settled from an overpayment
@@ -107,16 +137,30 @@ def _settle_seeded(sandbox: XeroSandbox, org: Org, invoice: dict[str, Any], toda
 
 def _payment(sandbox: XeroSandbox, org: Org, invoice: dict[str, Any], amount: Decimal, on: date, kind: str) -> None:
     pid = sandbox.new_id()
-    org.payments[pid] = {"PaymentID": pid, "InvoiceID": invoice["InvoiceID"], "Date": on, "Amount": amount,
-                         "Status": "AUTHORISED", "PaymentType": kind, "Reference": f"Bank {pid[:8]}",
-                         "UpdatedDateUTC": _past(sandbox, on, 0)}
+    org.payments[pid] = {
+        "PaymentID": pid,
+        "InvoiceID": invoice["InvoiceID"],
+        "Date": on,
+        "Amount": amount,
+        "Status": "AUTHORISED",
+        "PaymentType": kind,
+        "Reference": f"Bank {pid[:8]}",
+        "UpdatedDateUTC": _past(sandbox, on, 0),
+    }
     invoice["UpdatedDateUTC"] = max(invoice["UpdatedDateUTC"], _past(sandbox, on, 0))
 
 
 def _allocate(sandbox: XeroSandbox, org: Org, invoice: dict[str, Any], kind: str, amount: Decimal, on: date) -> None:
     credit = _credit(sandbox, org, kind, invoice["ContactID"], amount, on)
-    credit["Allocations"].append({"AllocationID": sandbox.new_id(), "InvoiceID": invoice["InvoiceID"],
-                                  "Amount": amount, "Date": on, "IsDeleted": False})
+    credit["Allocations"].append(
+        {
+            "AllocationID": sandbox.new_id(),
+            "InvoiceID": invoice["InvoiceID"],
+            "Amount": amount,
+            "Date": on,
+            "IsDeleted": False,
+        }
+    )
     credit["Status"] = "PAID"
     org.alloc_count += 1
     invoice["UpdatedDateUTC"] = max(invoice["UpdatedDateUTC"], _past(sandbox, on, 0))
@@ -126,9 +170,18 @@ def _credit(sandbox: XeroSandbox, org: Org, kind: str, contact_id: str, total: D
     store, key, type_ = CREDIT_KINDS[kind]
     org.credit_seq += 1
     cid = sandbox.new_id()
-    record: dict[str, Any] = {key: cid, "Type": type_, "ContactID": contact_id, "Date": on, "Status": "AUTHORISED",
-                              "Total": Decimal(total).quantize(CENT), "CurrencyCode": org.currency, "Allocations": [],
-                              "UpdatedDateUTC": _past(sandbox, on, 0), "Number": f"CN-{org.credit_seq:05d}"}
+    record: dict[str, Any] = {
+        key: cid,
+        "Type": type_,
+        "ContactID": contact_id,
+        "Date": on,
+        "Status": "AUTHORISED",
+        "Total": Decimal(total).quantize(CENT),
+        "CurrencyCode": org.currency,
+        "Allocations": [],
+        "UpdatedDateUTC": _past(sandbox, on, 0),
+        "Number": f"CN-{org.credit_seq:05d}",
+    }
     getattr(org, store)[cid] = record
     return record
 
@@ -137,15 +190,21 @@ def _contact(sandbox: XeroSandbox, org: Org, number: int, kind: str, updated: da
     cid = sandbox.new_id()
     consumer = kind == "consumer"
     org.contacts[cid] = {
-        "ContactID": cid, "ContactNumber": f"C{number:05d}", "ContactStatus": "ACTIVE",
+        "ContactID": cid,
+        "ContactNumber": f"C{number:05d}",
+        "ContactStatus": "ACTIVE",
         "Name": f"{'Consumer' if consumer else 'Supplier' if kind == 'supplier' else 'Company'} {number}"
         + ("" if consumer else " B.V."),
-        "FirstName": f"First{number}" if consumer else "", "LastName": f"Last{number}" if consumer else "",
+        "FirstName": f"First{number}" if consumer else "",
+        "LastName": f"Last{number}" if consumer else "",
         "EmailAddress": f"contact{number}@example.com",
         "CompanyNumber": None if consumer else f"{10000000 + number}",
         "TaxNumber": None if consumer else f"NL{100000000 + number}B01",
-        "City": "Amsterdam", "PostalCode": f"{1000 + number} AB", "AddressLine1": f"Straat {number}",
-        "Country": org.country, "UpdatedDateUTC": updated,
+        "City": "Amsterdam",
+        "PostalCode": f"{1000 + number} AB",
+        "AddressLine1": f"Straat {number}",
+        "Country": org.country,
+        "UpdatedDateUTC": updated,
     }
     return cid
 

@@ -84,8 +84,12 @@ class XeroSandbox(OAuthState, WebhookState):
         self.request_log: list[tuple[str, str, int]] = []
         self.idempotency: dict[tuple[str, str], tuple[datetime, bytes]] = {}
         self.limiter = RateLimiter(
-            self.now, enabled=rate_limits, minute=minute_limit, day=day_limit,
-            app_minute=app_minute_limit, concurrent=concurrent_limit,
+            self.now,
+            enabled=rate_limits,
+            minute=minute_limit,
+            day=day_limit,
+            app_minute=app_minute_limit,
+            concurrent=concurrent_limit,
         )
         OAuthState.__init__(self)
         WebhookState.__init__(self)
@@ -117,16 +121,27 @@ class XeroSandbox(OAuthState, WebhookState):
 
     def open_invoice_ids(self, tenant: str) -> list[str]:
         org = self.org(tenant)
-        return [i["InvoiceID"] for i in org.invoices.values()
-                if i["Type"] == "ACCREC" and i["Status"] == "AUTHORISED" and self.amount_due(org, i) > 0]
+        return [
+            i["InvoiceID"]
+            for i in org.invoices.values()
+            if i["Type"] == "ACCREC" and i["Status"] == "AUTHORISED" and self.amount_due(org, i) > 0
+        ]
 
     def writes(self, tenant: str) -> list[dict[str, Any]]:
         return list(self.org(tenant).writes)
 
     def create_invoice(
-        self, tenant: str, debtor_id: str | None = None, total: Decimal = Decimal("100.00"),
-        due_date: date | None = None, consumer: bool = False, *, status: str = "AUTHORISED",
-        invoice_type: str = "ACCREC", invoice_date: date | None = None, currency: str | None = None,
+        self,
+        tenant: str,
+        debtor_id: str | None = None,
+        total: Decimal = Decimal("100.00"),
+        due_date: date | None = None,
+        consumer: bool = False,
+        *,
+        status: str = "AUTHORISED",
+        invoice_type: str = "ACCREC",
+        invoice_date: date | None = None,
+        currency: str | None = None,
     ) -> str:
         with self.lock:
             org = self.org(tenant)
@@ -134,8 +149,16 @@ class XeroSandbox(OAuthState, WebhookState):
                 debtor_id = self.create_contact(tenant, consumer=consumer)
             today = self.now().date()
             issued = invoice_date or today
-            invoice = self._new_invoice(org, debtor_id, Decimal(total), issued, due_date or issued + timedelta(days=14),
-                                        status, invoice_type, currency or org.currency)
+            invoice = self._new_invoice(
+                org,
+                debtor_id,
+                Decimal(total),
+                issued,
+                due_date or issued + timedelta(days=14),
+                status,
+                invoice_type,
+                currency or org.currency,
+            )
             self.queue_event(tenant, "INVOICE", "CREATE", invoice["InvoiceID"])
             self.changed()
             return str(invoice["InvoiceID"])
@@ -151,31 +174,48 @@ class XeroSandbox(OAuthState, WebhookState):
                 raise SandboxError("Payment amount exceeds the amount outstanding on this document")
             pid = self.new_id()
             org.payments[pid] = {
-                "PaymentID": pid, "InvoiceID": invoice_id, "Date": on or self.now().date(), "Amount": amount,
+                "PaymentID": pid,
+                "InvoiceID": invoice_id,
+                "Date": on or self.now().date(),
+                "Amount": amount,
                 "Status": "AUTHORISED",
                 "PaymentType": "ACCRECPAYMENT" if invoice["Type"] == "ACCREC" else "ACCPAYPAYMENT",
-                "Reference": f"Bank {pid[:8]}", "UpdatedDateUTC": self.now(),
+                "Reference": f"Bank {pid[:8]}",
+                "UpdatedDateUTC": self.now(),
             }
             self._settle(org, invoice)
             self.changed()
             return pid
 
     # --- more mutations (used by seed and tests) ---------------------------------------------------------
-    def create_contact(self, tenant: str, name: str | None = None, *, consumer: bool = False,
-                       email: str | None = None, company_number: str | None = None) -> str:
+    def create_contact(
+        self,
+        tenant: str,
+        name: str | None = None,
+        *,
+        consumer: bool = False,
+        email: str | None = None,
+        company_number: str | None = None,
+    ) -> str:
         with self.lock:
             org = self.org(tenant)
             cid = self.new_id()
             number = len(org.contacts) + 1
             org.contacts[cid] = {
-                "ContactID": cid, "ContactNumber": f"C{number:05d}", "ContactStatus": "ACTIVE",
+                "ContactID": cid,
+                "ContactNumber": f"C{number:05d}",
+                "ContactStatus": "ACTIVE",
                 "Name": name or (f"Consumer {number}" if consumer else f"Company {number} B.V."),
-                "FirstName": f"First{number}" if consumer else "", "LastName": f"Last{number}" if consumer else "",
+                "FirstName": f"First{number}" if consumer else "",
+                "LastName": f"Last{number}" if consumer else "",
                 "EmailAddress": email or f"contact{number}@example.com",
                 "CompanyNumber": None if consumer else (company_number or f"{10000000 + number}"),
                 "TaxNumber": None if consumer else f"NL{100000000 + number}B01",
-                "City": "Amsterdam", "PostalCode": f"{1000 + number % 900} AB", "AddressLine1": f"Straat {number}",
-                "Country": org.country, "UpdatedDateUTC": self.now(),
+                "City": "Amsterdam",
+                "PostalCode": f"{1000 + number % 900} AB",
+                "AddressLine1": f"Straat {number}",
+                "Country": org.country,
+                "UpdatedDateUTC": self.now(),
             }
             if consumer:
                 self._group_named(org, "Consumers", create=True)["contact_ids"].append(cid)
@@ -211,8 +251,16 @@ class XeroSandbox(OAuthState, WebhookState):
             self._settle(org, org.invoices[payment["InvoiceID"]])
             self.changed()
 
-    def create_credit(self, tenant: str, kind: str, contact_id: str, total: Decimal,
-                      allocate_to: str | None = None, amount: Decimal | None = None, on: date | None = None) -> str:
+    def create_credit(
+        self,
+        tenant: str,
+        kind: str,
+        contact_id: str,
+        total: Decimal,
+        allocate_to: str | None = None,
+        amount: Decimal | None = None,
+        on: date | None = None,
+    ) -> str:
         """A credit note ('credit_note'), overpayment or prepayment, optionally allocated to an invoice."""
         with self.lock:
             org = self.org(tenant)
@@ -220,9 +268,16 @@ class XeroSandbox(OAuthState, WebhookState):
             cid = self.new_id()
             org.credit_seq += 1
             record: dict[str, Any] = {
-                key: cid, "Type": type_, "ContactID": contact_id, "Date": on or self.now().date(),
-                "Status": "AUTHORISED", "Total": Decimal(total), "CurrencyCode": org.currency,
-                "Allocations": [], "UpdatedDateUTC": self.now(), "Number": f"CN-{org.credit_seq:05d}",
+                key: cid,
+                "Type": type_,
+                "ContactID": contact_id,
+                "Date": on or self.now().date(),
+                "Status": "AUTHORISED",
+                "Total": Decimal(total),
+                "CurrencyCode": org.currency,
+                "Allocations": [],
+                "UpdatedDateUTC": self.now(),
+                "Number": f"CN-{org.credit_seq:05d}",
             }
             getattr(org, store)[cid] = record
             if kind == "credit_note":
@@ -232,8 +287,9 @@ class XeroSandbox(OAuthState, WebhookState):
             self.changed()
             return cid
 
-    def allocate(self, tenant: str, kind: str, credit_id: str, invoice_id: str, amount: Decimal,
-                 on: date | None = None) -> str:
+    def allocate(
+        self, tenant: str, kind: str, credit_id: str, invoice_id: str, amount: Decimal, on: date | None = None
+    ) -> str:
         with self.lock:
             org = self.org(tenant)
             store, _key, _type = _CREDIT_KINDS[kind]
@@ -243,8 +299,15 @@ class XeroSandbox(OAuthState, WebhookState):
             if amount > self.remaining_credit(credit) or amount > self.amount_due(org, invoice):
                 raise SandboxError("The amount allocated exceeds the remaining credit or the amount due")
             alloc_id = self.new_id()
-            credit["Allocations"].append({"AllocationID": alloc_id, "InvoiceID": invoice_id, "Amount": amount,
-                                          "Date": on or self.now().date(), "IsDeleted": False})
+            credit["Allocations"].append(
+                {
+                    "AllocationID": alloc_id,
+                    "InvoiceID": invoice_id,
+                    "Amount": amount,
+                    "Date": on or self.now().date(),
+                    "IsDeleted": False,
+                }
+            )
             org.alloc_count += 1
             credit["UpdatedDateUTC"] = self.now()
             if self.remaining_credit(credit) == 0:
@@ -302,19 +365,39 @@ class XeroSandbox(OAuthState, WebhookState):
         return Decimal(credit["Total"] - used).quantize(CENT)
 
     # --- internals --------------------------------------------------------------------------------------
-    def _new_invoice(self, org: Org, contact_id: str, total: Decimal, issued: date, due: date, status: str,
-                     invoice_type: str, currency: str) -> dict[str, Any]:
+    def _new_invoice(
+        self,
+        org: Org,
+        contact_id: str,
+        total: Decimal,
+        issued: date,
+        due: date,
+        status: str,
+        invoice_type: str,
+        currency: str,
+    ) -> dict[str, Any]:
         iid = self.new_id()
         org.invoice_seq += 1
         sub_total = (total / Decimal("1.21")).quantize(CENT)
         invoice: dict[str, Any] = {
-            "InvoiceID": iid, "InvoiceNumber": f"INV-{org.invoice_seq:05d}" if invoice_type == "ACCREC" else "",
-            "Type": invoice_type, "ContactID": contact_id, "Date": issued, "DueDate": due, "Status": status,
-            "CurrencyCode": currency, "SubTotal": sub_total, "TotalTax": total - sub_total, "Total": total,
+            "InvoiceID": iid,
+            "InvoiceNumber": f"INV-{org.invoice_seq:05d}" if invoice_type == "ACCREC" else "",
+            "Type": invoice_type,
+            "ContactID": contact_id,
+            "Date": issued,
+            "DueDate": due,
+            "Status": status,
+            "CurrencyCode": currency,
+            "SubTotal": sub_total,
+            "TotalTax": total - sub_total,
+            "Total": total,
             "Reference": f"PO-{org.invoice_seq}" if invoice_type == "ACCREC" else "",
             "SentToContact": status == "AUTHORISED",
-            "UpdatedDateUTC": self.now(), "Url": None, "FullyPaidOnDate": None,
-            "LineItemID": self.new_id(), "Description": f"Services {issued.isoformat()}",
+            "UpdatedDateUTC": self.now(),
+            "Url": None,
+            "FullyPaidOnDate": None,
+            "LineItemID": self.new_id(),
+            "Description": f"Services {issued.isoformat()}",
         }
         org.invoices[iid] = invoice
         return invoice

@@ -32,8 +32,9 @@ def sign(key: str, raw: bytes) -> str:
 def payload_bytes(events: list[dict[str, Any]], first: int, last: int, entropy: str) -> bytes:
     """Xero's body, spaces included as real deliveries have them (xero.md §4.3/§4.4)."""
     events_json = json.dumps(events, separators=(",", ":"))
-    return (f'{{"events":{events_json},"firstEventSequence": {first},"lastEventSequence": {last}, '
-            f'"entropy": "{entropy}"}}').encode()
+    return (
+        f'{{"events":{events_json},"firstEventSequence": {first},"lastEventSequence": {last}, "entropy": "{entropy}"}}'
+    ).encode()
 
 
 @dataclass
@@ -64,15 +65,20 @@ class WebhookState:
         self.webhook_url, self.webhook_key = url, key
         self.webhook_status = "CONFIGURED"
 
-    def queue_event(self, tenant: str, category: str, event_type: str, resource_id: str,
-                    data: dict[str, Any] | None = None) -> None:
+    def queue_event(
+        self, tenant: str, category: str, event_type: str, resource_id: str, data: dict[str, Any] | None = None
+    ) -> None:
         if self.webhook_url is None:
             return
         moment = self.now().astimezone(UTC)
         event: dict[str, Any] = {
-            "resourceUrl": f"{API_BASE}/{_RESOURCE_PATHS[category]}/{resource_id}", "resourceId": resource_id,
+            "resourceUrl": f"{API_BASE}/{_RESOURCE_PATHS[category]}/{resource_id}",
+            "resourceId": resource_id,
             "eventDateUtc": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
-            "eventType": event_type, "eventCategory": category, "tenantId": tenant, "tenantType": "ORGANISATION",
+            "eventType": event_type,
+            "eventCategory": category,
+            "tenantId": tenant,
+            "tenantType": "ORGANISATION",
         }
         if data is not None:
             event["data"] = data
@@ -126,8 +132,12 @@ class WebhookState:
         if self.webhook_url is None:
             return None
         try:
-            return http.post(self.webhook_url, data=raw, timeout=5,
-                             headers={"Content-Type": "application/json", "x-xero-signature": signature})
+            return http.post(
+                self.webhook_url,
+                data=raw,
+                timeout=5,
+                headers={"Content-Type": "application/json", "x-xero-signature": signature},
+            )
         except requests.RequestException:
             return None
 

@@ -78,12 +78,16 @@ def parse(raw: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
     for event in _body(raw)["events"]:
         if not isinstance(event, dict) or any(not event.get(k) for k in _REQUIRED):
             raise GarbageResponse("xero webhook event lacks tenantId/eventCategory/resourceId/...", provider="xero")
-        events.append(WebhookEvent(
-            provider_tenant_id=str(event["tenantId"]), dedupe_id=dedupe_id(event),
-            entity_type=_ENTITY.get(str(event["eventCategory"]).upper(), "other"),
-            entity_id=str(event["resourceId"]), action=str(event["eventType"]).lower(),
-            occurred_at=_occurred(str(event["eventDateUtc"])),
-        ))
+        events.append(
+            WebhookEvent(
+                provider_tenant_id=str(event["tenantId"]),
+                dedupe_id=dedupe_id(event),
+                entity_type=_ENTITY.get(str(event["eventCategory"]).upper(), "other"),
+                entity_id=str(event["resourceId"]),
+                action=str(event["eventType"]).lower(),
+                occurred_at=_occurred(str(event["eventDateUtc"])),
+            )
+        )
     return events
 
 

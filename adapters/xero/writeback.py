@@ -53,15 +53,24 @@ def _notes(client: XeroClient, tenant: str, item: ReminderWrite) -> WriteResult:
             continue
         client.add_history(tenant, invoice_id, note_text(item), header_key(item.idempotency_key, invoice_id))
         written.append(invoice_id)
-    return WriteResult(ok=True, provider_refs=written + skipped, already_done=not written,
-                       detail=f"history notes: {len(written)} written, {len(skipped)} already there")
+    return WriteResult(
+        ok=True,
+        provider_refs=written + skipped,
+        already_done=not written,
+        detail=f"history notes: {len(written)} written, {len(skipped)} already there",
+    )
 
 
 def _credit_stop(client: XeroClient, tenant: str, item: ReminderWrite, group_name: str) -> WriteResult:
     hold = item.action is WriteAction.CREDIT_HOLD
-    group = next((g for g in client.contact_groups(tenant)
-                  if str(g.get("Name", "")).lower() == group_name.lower() and g.get("Status", "ACTIVE") == "ACTIVE"),
-                 None)
+    group = next(
+        (
+            g
+            for g in client.contact_groups(tenant)
+            if str(g.get("Name", "")).lower() == group_name.lower() and g.get("Status", "ACTIVE") == "ACTIVE"
+        ),
+        None,
+    )
     if group is None:
         if not hold:
             return WriteResult(ok=True, already_done=True, detail=f"no contact group {group_name!r}")
@@ -69,11 +78,16 @@ def _credit_stop(client: XeroClient, tenant: str, item: ReminderWrite, group_nam
     group_id = str(group["ContactGroupID"])
     members = {str(c.get("ContactID")) for c in client.contact_group(tenant, group_id).get("Contacts") or []}
     if (item.debtor_ref in members) == hold:
-        return WriteResult(ok=True, provider_refs=[group_id], already_done=True,
-                           detail=f"contact already {'in' if hold else 'out of'} {group_name!r}")
+        return WriteResult(
+            ok=True,
+            provider_refs=[group_id],
+            already_done=True,
+            detail=f"contact already {'in' if hold else 'out of'} {group_name!r}",
+        )
     if hold:
         client.add_to_group(tenant, group_id, item.debtor_ref, header_key(item.idempotency_key, "member"))
     else:
         client.remove_from_group(tenant, group_id, item.debtor_ref)
-    return WriteResult(ok=True, provider_refs=[group_id],
-                       detail=f"contact {'added to' if hold else 'removed from'} {group_name!r}")
+    return WriteResult(
+        ok=True, provider_refs=[group_id], detail=f"contact {'added to' if hold else 'removed from'} {group_name!r}"
+    )

@@ -40,5 +40,6 @@ def lock_connection(session: Session, connection_id: int, timeout_seconds: int =
             .execution_options(synchronize_session=False)
         )
     else:
-        session.execute(select(OAuthToken.connection_id).where(OAuthToken.connection_id == connection_id)
-                        .with_for_update())
+        session.execute(
+            select(OAuthToken.connection_id).where(OAuthToken.connection_id == connection_id).with_for_update()
+        )

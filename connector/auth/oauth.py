@@ -140,12 +140,14 @@ def _token_call(
     http = session if session is not None else make_session(TOKEN_CALL_TIMEOUT_SECONDS)
     grant = form["grant_type"]
     try:
-        response = http.post(url, data=form, auth=auth, headers={"Accept": "application/json"},
-                             timeout=TOKEN_CALL_TIMEOUT_SECONDS)
+        response = http.post(
+            url, data=form, auth=auth, headers={"Accept": "application/json"}, timeout=TOKEN_CALL_TIMEOUT_SECONDS
+        )
     except (requests.ConnectionError, requests.Timeout) as exc:
         # exact.md §1.3: after a timeout the refresh token may already be spent; the caller decides
-        raise TransientError(f"{adapter_cls.id} token endpoint: {type(exc).__name__} ({grant})",
-                             provider=adapter_cls.id) from None
+        raise TransientError(
+            f"{adapter_cls.id} token endpoint: {type(exc).__name__} ({grant})", provider=adapter_cls.id
+        ) from None
     finally:
         if session is None:
             http.close()
@@ -153,8 +155,11 @@ def _token_call(
     body = _json_or_none(response)
     if 200 <= response.status_code < 300:
         if not isinstance(body, Mapping) or not body.get("access_token"):
-            raise GarbageResponse(f"{adapter_cls.id} token endpoint answered {response.status_code} without a token",
-                                  status=response.status_code, provider=adapter_cls.id)
+            raise GarbageResponse(
+                f"{adapter_cls.id} token endpoint answered {response.status_code} without a token",
+                status=response.status_code,
+                provider=adapter_cls.id,
+            )
         return adapter_cls.parse_token_response(body, started)
     raise _token_error(adapter_cls.id, grant, response, body)
 

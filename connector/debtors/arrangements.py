@@ -81,17 +81,41 @@ def create_arrangement(
         schedule = [(first_due + timedelta(days=every_days * k), amount) for k, amount in enumerate(amounts)]
         refs = [row.provider_ref for row in rows]
         today = today_for(rt, adm)
-        text = (f"Betalingsregeling: {installments} termijnen vanaf {first_due.isoformat()}, "
-                f"totaal {Money.from_minor(sum(amounts), currency).amount} {currency}")
-        queue_writeback(s, adm, action="note", kind="arrangement", debtor_ref=debtor.provider_ref, invoice_refs=refs,
-                        subject=f"debtor:{debtor.provider_ref}", text=text, today=today)
-        plan = repos.create_arrangement(s, org_id, administration_id, debtor_ref=debtor.provider_ref,
-                                        invoice_refs=refs, agreed_on=today, schedule=schedule, currency=currency,
-                                        note=note)
-        repos.audit(s, org_id, "arrangement", text, administration_id=administration_id,
-                    debtor_ref=debtor.provider_ref,
-                    data={"arrangement": plan.id, "invoices": refs,
-                          "schedule": [[d.isoformat(), a] for d, a in schedule]})
+        text = (
+            f"Betalingsregeling: {installments} termijnen vanaf {first_due.isoformat()}, "
+            f"totaal {Money.from_minor(sum(amounts), currency).amount} {currency}"
+        )
+        queue_writeback(
+            s,
+            adm,
+            action="note",
+            kind="arrangement",
+            debtor_ref=debtor.provider_ref,
+            invoice_refs=refs,
+            subject=f"debtor:{debtor.provider_ref}",
+            text=text,
+            today=today,
+        )
+        plan = repos.create_arrangement(
+            s,
+            org_id,
+            administration_id,
+            debtor_ref=debtor.provider_ref,
+            invoice_refs=refs,
+            agreed_on=today,
+            schedule=schedule,
+            currency=currency,
+            note=note,
+        )
+        repos.audit(
+            s,
+            org_id,
+            "arrangement",
+            text,
+            administration_id=administration_id,
+            debtor_ref=debtor.provider_ref,
+            data={"arrangement": plan.id, "invoices": refs, "schedule": [[d.isoformat(), a] for d, a in schedule]},
+        )
         return plan.id
 
 
@@ -109,9 +133,15 @@ def pay_installment(rt: Runtime, org_id: int, arrangement_id: int, number: int, 
         day = paid_on or today_for(rt, adm)
         if not match[0].paid:
             match[0].paid, match[0].paid_on = True, day
-            repos.audit(s, org_id, "installment_paid", f"installment {number} of arrangement {plan.id} paid",
-                        administration_id=plan.administration_id, debtor_ref=plan.debtor_ref,
-                        data={"arrangement": plan.id, "installment": number, "paid_on": day.isoformat()})
+            repos.audit(
+                s,
+                org_id,
+                "installment_paid",
+                f"installment {number} of arrangement {plan.id} paid",
+                administration_id=plan.administration_id,
+                debtor_ref=plan.debtor_ref,
+                data={"arrangement": plan.id, "installment": number, "paid_on": day.isoformat()},
+            )
         if plan.status == "active" and all(row.paid for row in rows):
             _close(s, plan, "completed", day)
         return plan.status
@@ -201,10 +231,17 @@ def _check_one(
     missed = [row for row in rows if not row.paid and row.due_date + timedelta(days=days) < today]
     if missed:
         first = missed[0]
-        queue_writeback(s, adm, action="note", kind="arrangement_broken", debtor_ref=plan.debtor_ref,
-                        invoice_refs=[str(r) for r in plan.invoice_refs], subject=f"arrangement:{plan.id}",
-                        text=f"Betalingsregeling niet nagekomen (termijn {first.number}); aanmaningen hervat",
-                        today=today)
+        queue_writeback(
+            s,
+            adm,
+            action="note",
+            kind="arrangement_broken",
+            debtor_ref=plan.debtor_ref,
+            invoice_refs=[str(r) for r in plan.invoice_refs],
+            subject=f"arrangement:{plan.id}",
+            text=f"Betalingsregeling niet nagekomen (termijn {first.number}); aanmaningen hervat",
+            today=today,
+        )
         _close(s, plan, "broken", today, reason=f"installment {first.number} due {first.due_date} unpaid")
         result.broken.append(plan.id)
 
@@ -215,8 +252,11 @@ def _allocate_payments(
     """Mark installments paid, in schedule order, as far as cash paid on the invoices since the agreement covers."""
     refs = {str(r) for r in plan.invoice_refs}
     payments = sorted(
-        (p for p in repos.get_payments(s, adm.org_id, adm.id)
-         if p.invoice_ref in refs and p.kind in CASH_KINDS and p.payment_date >= plan.agreed_on),
+        (
+            p
+            for p in repos.get_payments(s, adm.org_id, adm.id)
+            if p.invoice_ref in refs and p.kind in CASH_KINDS and p.payment_date >= plan.agreed_on
+        ),
         key=lambda p: p.payment_date,
     )
     newly = 0
@@ -238,6 +278,12 @@ def _allocate_payments(
 
 def _close(s: Session, plan: tables.Arrangement, status: str, day: date, *, reason: str = "") -> None:
     plan.status, plan.closed_on = status, day
-    repos.audit(s, plan.org_id, f"arrangement_{status}", f"arrangement {plan.id} {status} {reason}".strip(),
-                administration_id=plan.administration_id, debtor_ref=plan.debtor_ref,
-                data={"arrangement": plan.id, "invoices": list(plan.invoice_refs)})
+    repos.audit(
+        s,
+        plan.org_id,
+        f"arrangement_{status}",
+        f"arrangement {plan.id} {status} {reason}".strip(),
+        administration_id=plan.administration_id,
+        debtor_ref=plan.debtor_ref,
+        data={"arrangement": plan.id, "invoices": list(plan.invoice_refs)},
+    )

@@ -61,22 +61,40 @@ def check_promises(rt: Runtime, org_id: int, today: date) -> tuple[int, int]:
                 row = next((r for r in open_rows if r.provider_ref == ref), None)
                 outcome = "promise_broken" if ref in open_refs else "promise_kept"
                 kept, broken = kept + (outcome == "promise_kept"), broken + (outcome == "promise_broken")
-                repos.audit(s, org_id, outcome, f"promise to pay by {state.promise_date} {outcome.split('_')[1]}",
-                            administration_id=adm.id, invoice_ref=ref, debtor_ref=row.debtor_ref if row else None,
-                            data={"promise_date": state.promise_date.isoformat()})
+                repos.audit(
+                    s,
+                    org_id,
+                    outcome,
+                    f"promise to pay by {state.promise_date} {outcome.split('_')[1]}",
+                    administration_id=adm.id,
+                    invoice_ref=ref,
+                    debtor_ref=row.debtor_ref if row else None,
+                    data={"promise_date": state.promise_date.isoformat()},
+                )
                 state.promise_date, state.updated_at = None, repos.utcnow(s)
             for debtor in repos.get_debtors(s, org_id, adm.id).values():
                 promised = debtor.promise_date
                 if promised is None or promised >= today:
                     continue
-                late = [r for r in open_rows if r.debtor_ref == debtor.provider_ref
-                        and r.provider_ref in open_refs and r.due_date <= promised
-                        and r.status == InvoiceStatus.OPEN.value]
+                late = [
+                    r
+                    for r in open_rows
+                    if r.debtor_ref == debtor.provider_ref
+                    and r.provider_ref in open_refs
+                    and r.due_date <= promised
+                    and r.status == InvoiceStatus.OPEN.value
+                ]
                 outcome = "promise_broken" if late else "promise_kept"
                 kept, broken = kept + (outcome == "promise_kept"), broken + (outcome == "promise_broken")
-                repos.audit(s, org_id, outcome, f"debtor promise to pay by {promised} {outcome.split('_')[1]}",
-                            administration_id=adm.id, debtor_ref=debtor.provider_ref,
-                            data={"promise_date": promised.isoformat(), "open": [r.provider_ref for r in late]})
+                repos.audit(
+                    s,
+                    org_id,
+                    outcome,
+                    f"debtor promise to pay by {promised} {outcome.split('_')[1]}",
+                    administration_id=adm.id,
+                    debtor_ref=debtor.provider_ref,
+                    data={"promise_date": promised.isoformat(), "open": [r.provider_ref for r in late]},
+                )
                 debtor.promise_date = None
     return kept, broken
 

@@ -62,8 +62,14 @@ def classify_debtors(rt: Runtime, org_id: int, *, store: bool = True) -> list[De
             label = str(adm.id)
             invoices = [repos.invoice_row_to_model(row) for row in repos.get_invoices(s, org_id, adm.id)]
             payments = [
-                Payment(provider_ref=p.provider_ref, invoice_ref=p.invoice_ref, payment_date=p.payment_date,
-                        amount=Money.from_minor(p.amount_minor, p.currency).amount, currency=p.currency, kind=p.kind)
+                Payment(
+                    provider_ref=p.provider_ref,
+                    invoice_ref=p.invoice_ref,
+                    payment_date=p.payment_date,
+                    amount=Money.from_minor(p.amount_minor, p.currency).amount,
+                    currency=p.currency,
+                    kind=p.kind,
+                )
                 for p in repos.get_payments(s, org_id, adm.id)
             ]
             history = reports.paid_invoices(label, invoices, payments)
@@ -76,10 +82,19 @@ def classify_debtors(rt: Runtime, org_id: int, *, store: bool = True) -> list[De
                 broken_promises, broken_plans = promises.get(ref, 0), plans.get(ref, 0)
                 klass = risk_class(average, broken_promises + broken_plans, insolvent=debtor.insolvent)
                 if store and debtor.risk_class != klass:
-                    repos.audit(s, org_id, "risk_class", f"risk class {debtor.risk_class} -> {klass}",
-                                administration_id=adm.id, debtor_ref=ref,
-                                data={"average_days_late": average, "broken_promises": broken_promises,
-                                      "broken_arrangements": broken_plans})
+                    repos.audit(
+                        s,
+                        org_id,
+                        "risk_class",
+                        f"risk class {debtor.risk_class} -> {klass}",
+                        administration_id=adm.id,
+                        debtor_ref=ref,
+                        data={
+                            "average_days_late": average,
+                            "broken_promises": broken_promises,
+                            "broken_arrangements": broken_plans,
+                        },
+                    )
                     debtor.risk_class = klass
                 results.append(
                     DebtorRisk(

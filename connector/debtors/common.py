@@ -140,4 +140,3 @@ def queue_writeback(
         payload={"text": text, "kind": kind, "manual": True},
     )
     return key
-

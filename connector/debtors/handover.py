@@ -80,12 +80,17 @@ def claim(snapshots: list[InvoiceSnapshot], policies: dict[str, Policy], rates: 
             start = snap.due_date + _ONE_DAY
             amount = statutory_interest(snap.open_amount, start, today, kind, rates).amount
             interest = (interest or Decimal("0.00")) + amount
-            notes.append(f"{snap.invoice_ref}: {kind.value} statutory interest on {snap.open_amount} "
-                         f"from {start.isoformat()} to {today.isoformat()} = {amount}")
+            notes.append(
+                f"{snap.invoice_ref}: {kind.value} statutory interest on {snap.open_amount} "
+                f"from {start.isoformat()} to {today.isoformat()} = {amount}"
+            )
     costs = combine_costs(lines)
     if costs is not None:
-        notes.insert(0, f"collection costs {costs.basis.value} on principal {costs.principal}: fee {costs.fee}"
-                        f" + VAT {costs.vat}" + (f" (capped at the letter's {costs.cap})" if costs.cap else ""))
+        notes.insert(
+            0,
+            f"collection costs {costs.basis.value} on principal {costs.principal}: fee {costs.fee}"
+            f" + VAT {costs.vat}" + (f" (capped at the letter's {costs.cap})" if costs.cap else ""),
+        )
     return Claim(costs=costs, interest=interest, basis="; ".join(notes))
 
 
@@ -104,8 +109,7 @@ def _costs(snap: InvoiceSnapshot, policy: Policy, today: date) -> tuple[CostLine
             return None, defect or "no 14-day letter"
         if today < costs_chargeable_from(letter):
             return None, f"14-day term runs until {costs_chargeable_from(letter) - _ONE_DAY} (L2)"
-        return compute_costs(snap.open_amount, CostBasis.WIK, vat_reclaimable=reclaimable,
-                             cap=letter.stated_costs), ""
+        return compute_costs(snap.open_amount, CostBasis.WIK, vat_reclaimable=reclaimable, cap=letter.stated_costs), ""
     if policy.costs.b2b_mode is B2BCostMode.NONE:
         return None, "costs.b2b_mode is none"
     basis = CostBasis.WIK if policy.costs.b2b_mode is B2BCostMode.WIK else CostBasis.EU_FIXED_40
@@ -153,13 +157,36 @@ def hand_over(
             state = repos.reminder_state(s, org_id, administration_id, ref)
             state.handed_over, state.updated_at = True, repos.utcnow(s)
         text = "Overgedragen aan incassobureau" + (f" {agency}" if agency else "")
-        queue_writeback(s, adm, action="note", kind="hand_over", debtor_ref=debtor.provider_ref, invoice_refs=refs,
-                        subject=f"debtor:{debtor.provider_ref}", text=text, today=day)
-        repos.audit(s, org_id, "hand_over", f"handed over {len(refs)} invoice(s)" + (f" to {agency}" if agency else ""),
-                    administration_id=administration_id, debtor_ref=debtor.provider_ref,
-                    data={"invoices": refs, "pdf": str(pdf_path), "pdf_sha256": pdf_sha, "csv": str(csv_path),
-                          "csv_sha256": csv_sha, "total_claim": str(dossier.total_claim), "currency": currency,
-                          "agency": agency, "agency_registration": agency_registration})
+        queue_writeback(
+            s,
+            adm,
+            action="note",
+            kind="hand_over",
+            debtor_ref=debtor.provider_ref,
+            invoice_refs=refs,
+            subject=f"debtor:{debtor.provider_ref}",
+            text=text,
+            today=day,
+        )
+        repos.audit(
+            s,
+            org_id,
+            "hand_over",
+            f"handed over {len(refs)} invoice(s)" + (f" to {agency}" if agency else ""),
+            administration_id=administration_id,
+            debtor_ref=debtor.provider_ref,
+            data={
+                "invoices": refs,
+                "pdf": str(pdf_path),
+                "pdf_sha256": pdf_sha,
+                "csv": str(csv_path),
+                "csv_sha256": csv_sha,
+                "total_claim": str(dossier.total_claim),
+                "currency": currency,
+                "agency": agency,
+                "agency_registration": agency_registration,
+            },
+        )
     return HandOverResult(pdf_path, csv_path, pdf_sha, csv_sha, tuple(refs), dossier.total_claim, currency)
 
 
@@ -179,14 +206,24 @@ def _dossier(
         letters = repos.letter_evidence(s, adm.org_id, adm.id, debtor_ref=debtor.provider_ref)
         trail = repos.debtor_audit(s, adm.org_id, adm.id, debtor.provider_ref, refs)
     contacts = [
-        ContactMoment(at=m.at, channel=m.channel, direction=m.direction,
-                      summary=" ".join(x for x in (m.outcome, m.note) if x) or m.channel,
-                      level_name=f"level {m.level}" if m.level is not None else None, reason=m.reason_code,
-                      reference=m.document_sha256)
+        ContactMoment(
+            at=m.at,
+            channel=m.channel,
+            direction=m.direction,
+            summary=" ".join(x for x in (m.outcome, m.note) if x) or m.channel,
+            level_name=f"level {m.level}" if m.level is not None else None,
+            reason=m.reason_code,
+            reference=m.document_sha256,
+        )
         for m in moments
     ] + [
-        ContactMoment(at=e.created_at, channel="note", direction="out", summary=f"[{e.kind}] {e.message}"[:300],
-                      reference=f"audit:{e.id}")
+        ContactMoment(
+            at=e.created_at,
+            channel="note",
+            direction="out",
+            summary=f"[{e.kind}] {e.message}"[:300],
+            reference=f"audit:{e.id}",
+        )
         for e in trail
         if e.kind not in INTERNAL_AUDIT_KINDS
     ]
@@ -198,17 +235,26 @@ def _dossier(
         organisation=Organisation(name=adm.name, administration_name=adm.name),
         debtor=DebtorInfo(
             name=debtor.company_name or debtor.name,
-            address_lines=tuple(p for p in (address.get("line1"), address.get("line2"), city, address.get("country"))
-                                if p),
-            email=debtor.email, phone=debtor.phone, language=debtor.language, consumer=segment is Segment.B2C,
+            address_lines=tuple(
+                p for p in (address.get("line1"), address.get("line2"), city, address.get("country")) if p
+            ),
+            email=debtor.email,
+            phone=debtor.phone,
+            language=debtor.language,
+            consumer=segment is Segment.B2C,
             customer_number=debtor.customer_number,
         ),
         debtor_ref=debtor.provider_ref,
         invoices=tuple(
-            InvoiceLine(number=row.number or row.provider_ref, invoice_date=row.invoice_date, due_date=row.due_date,
-                        total=Money.from_minor(row.total_minor, row.currency).amount,
-                        open_amount=Money.from_minor(row.open_minor, row.currency).amount,
-                        days_overdue=max(0, (today - row.due_date).days), payment_link=row.payment_url)
+            InvoiceLine(
+                number=row.number or row.provider_ref,
+                invoice_date=row.invoice_date,
+                due_date=row.due_date,
+                total=Money.from_minor(row.total_minor, row.currency).amount,
+                open_amount=Money.from_minor(row.open_minor, row.currency).amount,
+                days_overdue=max(0, (today - row.due_date).days),
+                payment_link=row.payment_url,
+            )
             for row in invoices
         ),
         prepared_on=today,
@@ -220,15 +266,22 @@ def _dossier(
         cost_basis=amounts.basis or None,
         contacts=tuple(contacts),
         letters=tuple(
-            LetterRecord(title=LETTER_TITLES.get(x.kind, x.kind), sent_on=x.sent_on, channel=x.channel,
-                         filename=x.document_ref or f"{x.kind}-{x.sent_on.isoformat()}", sha256=x.sha256,
-                         received_on=x.received_on,
-                         costs_stated=(Money.from_minor(x.stated_costs_minor, x.currency).amount
-                                       if x.stated_costs_minor is not None else None))
+            LetterRecord(
+                title=LETTER_TITLES.get(x.kind, x.kind),
+                sent_on=x.sent_on,
+                channel=x.channel,
+                filename=x.document_ref or f"{x.kind}-{x.sent_on.isoformat()}",
+                sha256=x.sha256,
+                received_on=x.received_on,
+                costs_stated=(
+                    Money.from_minor(x.stated_costs_minor, x.currency).amount
+                    if x.stated_costs_minor is not None
+                    else None
+                ),
+            )
             for x in letters
         ),
         agency=agency,
         reference=f"{adm.id}/{debtor.provider_ref}",
         language=adm.language or "nl",
     )
-

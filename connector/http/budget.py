@@ -248,8 +248,13 @@ class RateBudget:
             parked = self._backend.parked(_stable_name("park", *key))
             if parked is not None and parked[0] > now:
                 until, scope = parked
-                raise RateLimited(f"{key[0]} budget parked until {until.isoformat()}", until=until, scope=scope,
-                                  status=None, provider=key[0])
+                raise RateLimited(
+                    f"{key[0]} budget parked until {until.isoformat()}",
+                    until=until,
+                    scope=scope,
+                    status=None,
+                    provider=key[0],
+                )
         waited = 0.0
         for key, entry in self._buckets_for(adapter_cls, tenant, connection_key):
             for _ in range(_MAX_WAIT_ROUNDS):
@@ -259,14 +264,18 @@ class RateBudget:
                 if wait < 0 or waited + wait > self.max_wait:
                     until = self._clock() + timedelta(seconds=max(wait, 0.0))
                     log.info("rate_budget.refused", provider=key[0], scope=scope, wait_seconds=round(wait, 3))
-                    raise RateLimited(f"{key[0]} {scope} budget spent; next slot in {wait:.1f}s", until=until,
-                                      scope=scope, status=None, provider=key[0])
+                    raise RateLimited(
+                        f"{key[0]} {scope} budget spent; next slot in {wait:.1f}s",
+                        until=until,
+                        scope=scope,
+                        status=None,
+                        provider=key[0],
+                    )
                 log.debug("rate_budget.wait", provider=key[0], scope=scope, wait_seconds=round(wait, 3))
                 self._sleep(wait)
                 waited += wait
             else:  # pragma: no cover - only reachable if a bucket keeps answering "wait 0"
-                raise RateLimited(f"{key[0]} budget did not admit the call", until=None, status=None,
-                                  provider=key[0])
+                raise RateLimited(f"{key[0]} budget did not admit the call", until=None, status=None, provider=key[0])
 
     def _try_put(self, entry: _Bucket) -> tuple[float | None, str]:
         """``(None, scope)`` when admitted, else ``(seconds to wait, scope)``; negative: never admissible."""

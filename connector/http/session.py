@@ -155,8 +155,9 @@ class ConnectionSession:
             )
             error.__cause__ = None
             raise RetrySignal(error) from None
-        log.debug("http.response", provider=self.adapter.id, method=method, path=_path(url),
-                  status=response.status_code)
+        log.debug(
+            "http.response", provider=self.adapter.id, method=method, path=_path(url), status=response.status_code
+        )
         if self.budget is not None:
             self.budget.observe(self.adapter, tenant, response.headers, self.connection_key)
         return response
@@ -183,8 +184,13 @@ class ConnectionSession:
         until, scope = self.adapter.retry_at(response.status_code, response.headers, now)
         if until is None:
             until = parse_retry_after(response.headers.get("Retry-After"), now)
-        error = RateLimited(f"{where}: rate limited ({scope})", until=until, scope=scope,
-                            status=response.status_code, provider=self.adapter.id)
+        error = RateLimited(
+            f"{where}: rate limited ({scope})",
+            until=until,
+            scope=scope,
+            status=response.status_code,
+            provider=self.adapter.id,
+        )
         if until is None:
             raise RetrySignal(error)  # no hint: ordinary backoff
         wait = seconds_until(until, now)

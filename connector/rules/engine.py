@@ -105,20 +105,37 @@ def evaluate_invoice(
     level_on = level_date(level, snapshot.due_date, previous_on)
     inputs = {"level": str(level.level), "level_date": level_on.isoformat(), "today": today.isoformat()}
     if level_on > today:
-        return _non(snapshot, Reason.NOT_DUE, f"level {level.level} falls on {level_on}", "ladder.not_due", inputs,
-                    next_date=level_on)
+        return _non(
+            snapshot,
+            Reason.NOT_DUE,
+            f"level {level.level} falls on {level_on}",
+            "ladder.not_due",
+            inputs,
+            next_date=level_on,
+        )
     if level.charge_costs and policy.costs.enabled and snapshot.consumer:
         letter = snapshot.fourteen_day_letter
         if letter is not None and letter_defect(letter, snapshot.due_date) is None:
             chargeable = costs_chargeable_from(letter)
             if today < chargeable:
                 inputs["costs_chargeable_from"] = chargeable.isoformat()
-                return _non(snapshot, Reason.FOURTEEN_DAY_TERM, f"costs chargeable from {chargeable}",
-                            "law.l2_fourteen_day_term", inputs, next_date=chargeable)
+                return _non(
+                    snapshot,
+                    Reason.FOURTEEN_DAY_TERM,
+                    f"costs chargeable from {chargeable}",
+                    "law.l2_fourteen_day_term",
+                    inputs,
+                    next_date=chargeable,
+                )
     provider_on = snapshot.provider_reminders_active
     if provider_on and policy.who_chases_when_provider_reminders_on is ChaseOwner.PROVIDER:
-        return _non(snapshot, Reason.PROVIDER_CHASES, "the accounting package's own reminders chase this debtor",
-                    "guard.double_chase", inputs)
+        return _non(
+            snapshot,
+            Reason.PROVIDER_CHASES,
+            "the accounting package's own reminders chase this debtor",
+            "guard.double_chase",
+            inputs,
+        )
     if level.days < 0 and today > snapshot.due_date:
         # a "due soon" notice (P6) makes no sense once the invoice is overdue: record the level, send nothing
         inputs["lapsed"] = f"pre-due level and the due date {snapshot.due_date} has passed"
@@ -126,8 +143,9 @@ def evaluate_invoice(
     if _catch_up_skips(policy, index, snapshot.due_date, today):
         inputs["catch_up"] = "skip"
         return _decision(snapshot, policy, level, today, inputs, skipped=True, rule="ladder.catch_up_skip")
-    return _decision(snapshot, policy, level, today, inputs, rates=rates, rule="ladder.next_level",
-                     needs_provider_pause=provider_on)
+    return _decision(
+        snapshot, policy, level, today, inputs, rates=rates, rule="ladder.next_level", needs_provider_pause=provider_on
+    )
 
 
 def level_date(level: Level, due_date: date, previous_reached_on: date) -> date:
@@ -159,26 +177,58 @@ def _stop_reason(snapshot: InvoiceSnapshot, policy: Policy, today: date) -> NonD
             return _non(snapshot, reason, detail, f"hold.{reason.value}", {})
     if snapshot.on_hold and (snapshot.hold_until is None or today <= snapshot.hold_until):
         nxt = snapshot.hold_until + timedelta(days=1) if snapshot.hold_until else None
-        return _non(snapshot, Reason.ON_HOLD, snapshot.hold_reason or "on hold", "hold.on_hold",
-                    {"hold_until": str(snapshot.hold_until)}, next_date=nxt)
+        return _non(
+            snapshot,
+            Reason.ON_HOLD,
+            snapshot.hold_reason or "on hold",
+            "hold.on_hold",
+            {"hold_until": str(snapshot.hold_until)},
+            next_date=nxt,
+        )
     if snapshot.paused_at_provider and not snapshot.provider_pause_ours:
-        return _non(snapshot, Reason.PAUSED_AT_PROVIDER, "reminders paused in the accounting package",
-                    "hold.paused_at_provider", {})
+        return _non(
+            snapshot,
+            Reason.PAUSED_AT_PROVIDER,
+            "reminders paused in the accounting package",
+            "hold.paused_at_provider",
+            {},
+        )
     promise = snapshot.promise_to_pay_date
     if promise is not None and today <= promise:
-        return _non(snapshot, Reason.PROMISE_PENDING, f"promised to pay by {promise}", "hold.promise",
-                    {"promise_to_pay_date": promise.isoformat()}, next_date=promise + timedelta(days=1))
+        return _non(
+            snapshot,
+            Reason.PROMISE_PENDING,
+            f"promised to pay by {promise}",
+            "hold.promise",
+            {"promise_to_pay_date": promise.isoformat()},
+            next_date=promise + timedelta(days=1),
+        )
     plan = snapshot.arrangement
     if plan is not None and not plan.completed() and plan.first_missed(today, policy.arrangement_grace_days) is None:
-        return _non(snapshot, Reason.ARRANGEMENT_ACTIVE, "payment arrangement is being kept", "hold.arrangement",
-                    {"grace_days": str(policy.arrangement_grace_days)})
+        return _non(
+            snapshot,
+            Reason.ARRANGEMENT_ACTIVE,
+            "payment arrangement is being kept",
+            "hold.arrangement",
+            {"grace_days": str(policy.arrangement_grace_days)},
+        )
     tolerance = policy.min_open_amount.amount
     if snapshot.open_amount <= tolerance:
-        return _non(snapshot, Reason.BELOW_TOLERANCE, f"open {snapshot.open_amount} <= tolerance {tolerance}",
-                    "state.tolerance", {"open_amount": str(snapshot.open_amount), "tolerance": str(tolerance)})
+        return _non(
+            snapshot,
+            Reason.BELOW_TOLERANCE,
+            f"open {snapshot.open_amount} <= tolerance {tolerance}",
+            "state.tolerance",
+            {"open_amount": str(snapshot.open_amount), "tolerance": str(tolerance)},
+        )
     if snapshot.level_reached_on == today:
-        return _non(snapshot, Reason.ALREADY_TODAY, f"level {snapshot.current_level} reached today",
-                    "ladder.idempotent", {"current_level": str(snapshot.current_level)})
+        return _non(
+            snapshot,
+            Reason.ALREADY_TODAY,
+            f"level {snapshot.current_level} reached today",
+            "ladder.idempotent",
+            {"current_level": str(snapshot.current_level)},
+        )
     return None
 
 

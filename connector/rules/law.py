@@ -129,7 +129,7 @@ def easter_sunday(year: int) -> date:
     h = (19 * a + b - d - g + 15) % 30
     i, k = divmod(c, 4)
     m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (h + m - 7 * ((a + 11 * h + 22 * m) // 451) + 114)
+    n = h + m - 7 * ((a + 11 * h + 22 * m) // 451) + 114
     return date(year, n // 31, n % 31 + 1)
 
 

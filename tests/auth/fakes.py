@@ -29,8 +29,11 @@ def parse_tokens(body: Mapping[str, Any], now: datetime) -> TokenSet:
 class TokenAdapter(FakeAdapter):
     id: ClassVar[str] = "tokentest"
     oauth = FakeAdapter.oauth.__class__(
-        authorize_path="/oauth/authorize", token_path="/oauth/token", scopes=("read", "offline_access"),
-        refresh_leeway_seconds=60, refresh_token_lifetime_days=60,
+        authorize_path="/oauth/authorize",
+        token_path="/oauth/token",
+        scopes=("read", "offline_access"),
+        refresh_leeway_seconds=60,
+        refresh_token_lifetime_days=60,
     )
 
     @staticmethod
@@ -41,16 +44,24 @@ class TokenAdapter(FakeAdapter):
 class ExactLike(TokenAdapter):
     id: ClassVar[str] = "exactlike"
     oauth = TokenAdapter.oauth.__class__(
-        authorize_path="/api/oauth2/auth", token_path="/oauth/token", scopes=(),
-        refresh_leeway_seconds=60, refresh_window_seconds=30, refresh_token_lifetime_days=30,
+        authorize_path="/api/oauth2/auth",
+        token_path="/oauth/token",
+        scopes=(),
+        refresh_leeway_seconds=60,
+        refresh_window_seconds=30,
+        refresh_token_lifetime_days=30,
     )
 
 
 class XeroLike(TokenAdapter):
     id: ClassVar[str] = "xerolike"
     oauth = TokenAdapter.oauth.__class__(
-        authorize_path="/identity/connect/authorize", token_path="/oauth/token", scopes=("offline_access",),
-        client_auth="client_secret_basic", refresh_token_grace_seconds=1800, refresh_token_lifetime_days=60,
+        authorize_path="/identity/connect/authorize",
+        token_path="/oauth/token",
+        scopes=("offline_access",),
+        client_auth="client_secret_basic",
+        refresh_token_grace_seconds=1800,
+        refresh_token_lifetime_days=60,
         pkce=True,
     )
 
@@ -91,16 +102,23 @@ class TokenServer:
             if self.mode == "server_error":
                 return jsonify({"error": "temporarily_unavailable"}), 503
             if self.mode == "too_early":  # exact.md §1.3
-                return (jsonify({"error": "access_denied",
-                                 "error_description": "Rate limit exceeded: access_token not expired"}),
-                        400, {"Reason": "TooEarlyToRefreshTokens"})
+                return (
+                    jsonify(
+                        {"error": "access_denied", "error_description": "Rate limit exceeded: access_token not expired"}
+                    ),
+                    400,
+                    {"Reason": "TooEarlyToRefreshTokens"},
+                )
             if self.mode == "invalid_grant":
                 return jsonify({"error": "invalid_grant"}), 400
             if form.get("grant_type") == "refresh_token" and form.get("refresh_token") != self.current_refresh:
                 return jsonify({"error": "invalid_grant"}), 400
             self.issued += 1
-            body: dict[str, str] = {"access_token": f"at-{self.issued}", "token_type": "bearer",
-                                    "expires_in": self.expires_in}
+            body: dict[str, str] = {
+                "access_token": f"at-{self.issued}",
+                "token_type": "bearer",
+                "expires_in": self.expires_in,
+            }
             if self.mode != "no_refresh":
                 self.current_refresh = f"rt-{self.issued}"
                 body["refresh_token"] = self.current_refresh

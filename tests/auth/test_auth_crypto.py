@@ -14,8 +14,9 @@ from connector.errors import ConfigurationError
 from connector.model import TokenSet
 
 K_OLD, K_NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-TOKENS = TokenSet(access_token="at-secret", refresh_token="rt-secret",
-                  expires_at=datetime(2026, 3, 2, 9, 30, tzinfo=UTC), scope="a b")
+TOKENS = TokenSet(
+    access_token="at-secret", refresh_token="rt-secret", expires_at=datetime(2026, 3, 2, 9, 30, tzinfo=UTC), scope="a b"
+)
 
 
 def test_round_trip_and_ciphertext_hides_the_tokens() -> None:
@@ -25,8 +26,11 @@ def test_round_trip_and_ciphertext_hides_the_tokens() -> None:
     assert cipher.decrypt_tokens(7, ciphertext) == TOKENS
 
 
-@given(access=st.text(min_size=1, max_size=200), refresh=st.none() | st.text(max_size=200),
-       connection_id=st.integers(min_value=1, max_value=2**62))
+@given(
+    access=st.text(min_size=1, max_size=200),
+    refresh=st.none() | st.text(max_size=200),
+    connection_id=st.integers(min_value=1, max_value=2**62),
+)
 def test_round_trip_any_token(access: str, refresh: str | None, connection_id: int) -> None:
     cipher = TokenCipher([K_NEW])
     tokens = TokenSet(access_token=access, refresh_token=refresh)

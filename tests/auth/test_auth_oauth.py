@@ -54,9 +54,15 @@ def test_authorize_url_carries_client_state_scopes_and_pkce() -> None:
     parts = urlsplit(url)
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "http://127.0.0.1:9/identity/connect/authorize"
-    assert query == {"response_type": "code", "client_id": "client-id-1", "redirect_uri": "http://127.0.0.1:8000/cb",
-                     "state": "st-1", "scope": "offline_access", "code_challenge": challenge,
-                     "code_challenge_method": "S256"}
+    assert query == {
+        "response_type": "code",
+        "client_id": "client-id-1",
+        "redirect_uri": "http://127.0.0.1:8000/cb",
+        "state": "st-1",
+        "scope": "offline_access",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
     assert verifier not in url
 
 
@@ -66,8 +72,14 @@ def test_exchange_code_posts_the_verifier_and_secret_and_parses_string_expires_i
     assert got.access_token == "at-1" and got.refresh_token == "rt-1"
     assert got.expires_at == NOW + timedelta(seconds=600)  # "600" is a string, as Exact sends it
     sent = server.calls[0]
-    assert sent == {"grant_type": "authorization_code", "code": "code-1", "redirect_uri": "http://cb",
-                    "code_verifier": "verifier-1", "client_id": "client-id-1", "client_secret": "client-secret-value"}
+    assert sent == {
+        "grant_type": "authorization_code",
+        "code": "code-1",
+        "redirect_uri": "http://cb",
+        "code_verifier": "verifier-1",
+        "client_id": "client-id-1",
+        "client_secret": "client-secret-value",
+    }
 
 
 def test_client_secret_basic_sends_credentials_in_the_header(tokens) -> None:

@@ -48,11 +48,20 @@ class World:
     clock: Clock
 
     def manager(self, engine: Engine | None = None) -> TokenManager:
-        return TokenManager(engine or self.engine, CIPHER, self.clock, adapters=ADAPTERS,
-                            provider_config=lambda _provider: config_for(self.running.url))
+        return TokenManager(
+            engine or self.engine,
+            CIPHER,
+            self.clock,
+            adapters=ADAPTERS,
+            provider_config=lambda _provider: config_for(self.running.url),
+        )
 
-    def connect(self, adapter: type[AccountingAdapter], expires_at: datetime | None = T0 + timedelta(seconds=600),
-                refresh_token: str | None = "rt-0") -> int:  # noqa: S107
+    def connect(
+        self,
+        adapter: type[AccountingAdapter],
+        expires_at: datetime | None = T0 + timedelta(seconds=600),
+        refresh_token: str | None = "rt-0",
+    ) -> int:  # noqa: S107
         with session_factory(self.engine)() as session, session.begin():
             org_id = repos.create_organisation(session, f"org-{adapter.id}-{threading.get_ident()}")
             connection_id = repos.create_connection(session, org_id, adapter.id).id
@@ -175,10 +184,17 @@ def test_invalid_grant_after_a_sibling_rotated_uses_the_siblings_token(world: Wo
 
     def sibling_rotates() -> None:  # another deployment refreshed the same grant and stored its result
         with session_factory(world.engine)() as session, session.begin():
-            session.execute(update(OAuthToken).where(OAuthToken.connection_id == cid).values(
-                ciphertext=CIPHER.encrypt_tokens(cid, TokenSet(access_token="at-sibling", refresh_token="rt-sib",
-                                                               expires_at=T0 + timedelta(hours=1))),
-                version=OAuthToken.version + 1))
+            session.execute(
+                update(OAuthToken)
+                .where(OAuthToken.connection_id == cid)
+                .values(
+                    ciphertext=CIPHER.encrypt_tokens(
+                        cid,
+                        TokenSet(access_token="at-sibling", refresh_token="rt-sib", expires_at=T0 + timedelta(hours=1)),
+                    ),
+                    version=OAuthToken.version + 1,
+                )
+            )
 
     world.server.before_answer = sibling_rotates
     world.clock.now = T0 + timedelta(seconds=590)
@@ -245,9 +261,12 @@ def test_new_token_is_committed_before_it_is_used_and_logs_hold_no_secret(world:
     manager = world.manager()
     try:
         with serve_in_thread(api) as running:
-            session = ConnectionSession(TokenAdapter, access_token=lambda: manager.access_token(cid),
-                                        on_unauthorized=lambda rejected: manager.force_refresh(cid, rejected),
-                                        clock=world.clock)
+            session = ConnectionSession(
+                TokenAdapter,
+                access_token=lambda: manager.access_token(cid),
+                on_unauthorized=lambda rejected: manager.force_refresh(cid, rejected),
+                clock=world.clock,
+            )
             session.request("GET", f"{running.url}/api/things", tenant="t")
     finally:
         unconfigure_logging()
@@ -266,8 +285,11 @@ def test_store_initial_reactivates_and_db_dump_holds_no_token(world: World) -> N
     with pytest.raises(ReauthRequired):
         world.manager().access_token(cid)
     token, connection = world.row(cid)
-    world.manager().store_initial(cid, connection.org_id, TokenSet(access_token="at-new", refresh_token="rt-new",
-                                                                    expires_at=T0 + timedelta(hours=1)))
+    world.manager().store_initial(
+        cid,
+        connection.org_id,
+        TokenSet(access_token="at-new", refresh_token="rt-new", expires_at=T0 + timedelta(hours=1)),
+    )
     token, connection = world.row(cid)
     assert (token.status, connection.status) == ("active", "active")
     assert world.manager().access_token(cid) == "at-new"
@@ -300,9 +322,14 @@ def test_connection_config_routes_the_refresh_to_the_connections_site(world: Wor
     cid = world.connect(ExactLike, expires_at=T0)
     with session_factory(world.engine)() as session, session.begin():
         session.execute(update(Connection).where(Connection.id == cid).values(site_url=world.running.url))
-    manager = TokenManager(world.engine, CIPHER, world.clock, adapters=ADAPTERS,
-                           provider_config=lambda _provider: config_for("http://127.0.0.1:9"),  # nothing listens
-                           connection_config=lambda connection: config_for(connection.site_url or ""))
+    manager = TokenManager(
+        world.engine,
+        CIPHER,
+        world.clock,
+        adapters=ADAPTERS,
+        provider_config=lambda _provider: config_for("http://127.0.0.1:9"),  # nothing listens
+        connection_config=lambda connection: config_for(connection.site_url or ""),
+    )
     assert manager.access_token(cid) == "at-1"
     assert len(world.server.calls) == 1
 
@@ -311,11 +338,21 @@ def test_rotate_keys_reencrypts_every_row_so_the_old_key_can_go(world: World) ->
     first, second = world.connect(TokenAdapter), world.connect(XeroLike)
     new_key = Fernet.generate_key().decode()
     both = TokenCipher([new_key, CIPHER_KEY])
-    manager = TokenManager(world.engine, both, world.clock, adapters=ADAPTERS,
-                           provider_config=lambda _provider: config_for(world.running.url))
+    manager = TokenManager(
+        world.engine,
+        both,
+        world.clock,
+        adapters=ADAPTERS,
+        provider_config=lambda _provider: config_for(world.running.url),
+    )
     assert manager.rotate_keys(batch_size=1) == 2
-    only_new = TokenManager(world.engine, TokenCipher([new_key]), world.clock, adapters=ADAPTERS,
-                            provider_config=lambda _provider: config_for(world.running.url))
+    only_new = TokenManager(
+        world.engine,
+        TokenCipher([new_key]),
+        world.clock,
+        adapters=ADAPTERS,
+        provider_config=lambda _provider: config_for(world.running.url),
+    )
     assert only_new.access_token(first) == "at-0" and only_new.access_token(second) == "at-0"
     with pytest.raises(TokenDecryptError):
         world.manager().access_token(first)  # the old key alone no longer reads the rows

@@ -39,8 +39,12 @@ class World:
 
     def debtor(self, ref: str, segment: str = "b2b", name: str | None = None, email: str | None = None) -> None:
         debtor = model.Debtor(
-            provider_ref=ref, name=name or f"Debtor {ref}", segment=model.Segment(segment), email=email,
-            customer_number=f"C-{ref}", address=model.Address(line1="Damrak 1", postcode="1012 LG", city="Amsterdam"),
+            provider_ref=ref,
+            name=name or f"Debtor {ref}",
+            segment=model.Segment(segment),
+            email=email,
+            customer_number=f"C-{ref}",
+            address=model.Address(line1="Damrak 1", postcode="1012 LG", city="Amsterdam"),
         )
         with transaction(self.rt.sessions) as s:
             repos.upsert_debtors(s, self.org_id, self.adm_id, [debtor], self.clock())
@@ -56,17 +60,24 @@ class World:
         status: str = "open",
     ) -> None:
         inv = model.Invoice(
-            provider_ref=ref, number=f"2026-{ref}", debtor_ref=debtor_ref, invoice_date=due.replace(day=1),
-            due_date=due, currency="EUR", total=Decimal(amount),
+            provider_ref=ref,
+            number=f"2026-{ref}",
+            debtor_ref=debtor_ref,
+            invoice_date=due.replace(day=1),
+            due_date=due,
+            currency="EUR",
+            total=Decimal(amount),
             open_amount=Decimal(amount if open_amount is None else open_amount),
-            status=model.InvoiceStatus(status), provider_state=status,
+            status=model.InvoiceStatus(status),
+            provider_state=status,
         )
         with transaction(self.rt.sessions) as s:
             repos.upsert_invoices(s, self.org_id, self.adm_id, [inv], self.clock())
 
     def payment(self, ref: str, invoice_ref: str, on: date, amount: str) -> None:
-        pay = model.Payment(provider_ref=ref, invoice_ref=invoice_ref, payment_date=on, amount=Decimal(amount),
-                            currency="EUR")
+        pay = model.Payment(
+            provider_ref=ref, invoice_ref=invoice_ref, payment_date=on, amount=Decimal(amount), currency="EUR"
+        )
         with transaction(self.rt.sessions) as s:
             repos.upsert_payments(s, self.org_id, self.adm_id, [pay], self.clock())
 

@@ -93,7 +93,11 @@ def test_call_with_a_promise_records_the_moment_and_pauses_the_debtor(world: Wor
         [row] = repos.contact_moments(s, w.org_id, w.adm_id, debtor_ref="d1")
         debtor = repos.get_debtors(s, w.org_id, w.adm_id)["d1"]
     assert (row.id, row.channel, row.outcome, row.reason_code, row.promise_date) == (
-        moment, "phone", "promise_to_pay", "financial_trouble", date(2026, 1, 12),
+        moment,
+        "phone",
+        "promise_to_pay",
+        "financial_trouble",
+        date(2026, 1, 12),
     )
     assert debtor.promise_date == date(2026, 1, 12)
     assert w.run(date(2026, 1, 12)).non_decisions.get("promise_pending") == 1
@@ -155,9 +159,18 @@ def test_refs_resolve_by_number_and_ambiguity_is_refused(world: World) -> None:
         conn = repos.create_connection(s, world.org_id, "xero")
         tenant = model.Tenant(provider_tenant_id="2", name="Second")
         other = repos.upsert_administration(s, world.org_id, conn.id, "xero", tenant)
-        inv = model.Invoice(provider_ref="i1", number="X-1", debtor_ref="d9", invoice_date=None,
-                            due_date=date(2026, 1, 1), currency="EUR", total=Decimal("5.00"),
-                            open_amount=Decimal("5.00"), status=model.InvoiceStatus.OPEN, provider_state="open")
+        inv = model.Invoice(
+            provider_ref="i1",
+            number="X-1",
+            debtor_ref="d9",
+            invoice_date=None,
+            due_date=date(2026, 1, 1),
+            currency="EUR",
+            total=Decimal("5.00"),
+            open_amount=Decimal("5.00"),
+            status=model.InvoiceStatus.OPEN,
+            provider_state="open",
+        )
         repos.upsert_invoices(s, world.org_id, other.id, [inv], world.clock())
         other_id = other.id
     with pytest.raises(PermanentError, match="--administration"):
@@ -179,8 +192,9 @@ def test_late_reasons_are_counted_per_month(world: World) -> None:
     for day, debtor, reason in calls:
         w.clock.day(day)
         debtors.record_call_outcome(w.rt, w.org_id, w.adm_id, debtor, "call_back", reason=reason)
-    debtors.record_contact(w.rt, w.org_id, w.adm_id, "d2", channel="email", note="invoice never arrived",
-                           reason="miscommunication")
+    debtors.record_contact(
+        w.rt, w.org_id, w.adm_id, "d2", channel="email", note="invoice never arrived", reason="miscommunication"
+    )
     with pytest.raises(PermanentError, match="channel"):
         debtors.record_contact(w.rt, w.org_id, w.adm_id, "d2", channel="pigeon", note="?")
     assert debtors.late_reasons(w.rt, w.org_id) == [

@@ -65,12 +65,22 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
     with transaction(rt.sessions) as s:
         conn = repos.create_connection(s, org, "moneybird")
         adm = repos.upsert_administration(s, org, conn.id, "moneybird", model.Tenant(provider_tenant_id="1", name="A"))
-        repos.upsert_debtors(s, org, adm.id, [model.Debtor(provider_ref="d1", name="Jansen", customer_number="C1")],
-                             rt.clock())
+        repos.upsert_debtors(
+            s, org, adm.id, [model.Debtor(provider_ref="d1", name="Jansen", customer_number="C1")], rt.clock()
+        )
         invoices = [
-            model.Invoice(provider_ref=ref, number=f"F-{ref}", debtor_ref="d1", invoice_date=date(2025, 12, 1),
-                          due_date=date(2026, 1, 1), currency="EUR", total=Decimal(amount),
-                          open_amount=Decimal(amount), status=model.InvoiceStatus.OPEN, provider_state="open")
+            model.Invoice(
+                provider_ref=ref,
+                number=f"F-{ref}",
+                debtor_ref="d1",
+                invoice_date=date(2025, 12, 1),
+                due_date=date(2026, 1, 1),
+                currency="EUR",
+                total=Decimal(amount),
+                open_amount=Decimal(amount),
+                status=model.InvoiceStatus.OPEN,
+                provider_state="open",
+            )
             for ref, amount in (("i1", "400.00"), ("i2", "200.00"))
         ]
         repos.upsert_invoices(s, org, adm.id, invoices, rt.clock())
@@ -100,8 +110,20 @@ def test_hold_release_credit_stop_and_uncollectible(cli: Cli) -> None:
 
 
 def test_arrangement_call_promise_classify_and_hand_over(cli: Cli, tmp_path: Path) -> None:
-    plan = cli.json("arrangement", "create", "--debtor", "d1", "--invoices", "i1,i2", "--installments", "3",
-                    "--first", "2099-02-01", "--every-days", "30")
+    plan = cli.json(
+        "arrangement",
+        "create",
+        "--debtor",
+        "d1",
+        "--invoices",
+        "i1,i2",
+        "--installments",
+        "3",
+        "--first",
+        "2099-02-01",
+        "--every-days",
+        "30",
+    )
     assert [i["amount"] for i in plan["installments"]] == ["200.00", "200.00", "200.00"]
     assert [i["due_date"] for i in plan["installments"]] == ["2099-02-01", "2099-03-03", "2099-04-02"]
     cli.ok("arrangement", "pay", str(plan["id"]), "--installment", "1")
@@ -130,7 +152,10 @@ def test_debtor_classification_by_hand(cli: Cli) -> None:
     cli.ok("debtor", "d1", "--status", "doubtful")
     [risk] = cli.json("classify")
     assert (risk["segment"], risk["insolvent"], risk["collection_status"], risk["risk_class"]) == (
-        "b2c", True, "doubtful", "high",
+        "b2c",
+        True,
+        "doubtful",
+        "high",
     )
     cli.ok("debtor", "d1", "--status", "uncollectible", "--confirm", "--segment", "auto", "--solvent")
     [risk] = cli.json("classify")

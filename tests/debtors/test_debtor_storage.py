@@ -23,8 +23,17 @@ def _org_with_admin(session: Session, name: str = "Org") -> tuple[int, int]:
 def test_letter_evidence_is_recorded_once_per_document_and_day(sessions: sessionmaker[Session]) -> None:
     def record(s: Session, org: int, adm: int, sha: str) -> int:
         return repos.record_letter_evidence(
-            s, org, adm, debtor_ref="d1", invoice_refs=["i1", "i2"], kind="fourteen_day_letter",
-            sent_on=date(2026, 3, 3), channel="post", stated_costs_minor=4000, currency="EUR", sha256=sha * 64,
+            s,
+            org,
+            adm,
+            debtor_ref="d1",
+            invoice_refs=["i1", "i2"],
+            kind="fourteen_day_letter",
+            sent_on=date(2026, 3, 3),
+            channel="post",
+            stated_costs_minor=4000,
+            currency="EUR",
+            sha256=sha * 64,
         )
 
     with sessions.begin() as s:
@@ -49,12 +58,26 @@ def test_contact_moments_and_arrangements_are_scoped(sessions: sessionmaker[Sess
         org, adm = _org_with_admin(s, "A")
         other_org, _ = _org_with_admin(s, "B")
         moment = repos.record_contact_moment(
-            s, org, adm, debtor_ref="d1", at=at, channel="phone", direction="out",
-            reason_code="financial_trouble", outcome="promise_to_pay", promise_date=date(2026, 3, 20),
+            s,
+            org,
+            adm,
+            debtor_ref="d1",
+            at=at,
+            channel="phone",
+            direction="out",
+            reason_code="financial_trouble",
+            outcome="promise_to_pay",
+            promise_date=date(2026, 3, 20),
         )
         plan = repos.create_arrangement(
-            s, org, adm, debtor_ref="d1", invoice_refs=["i1"], agreed_on=date(2026, 3, 4),
-            schedule=[(date(2026, 4, 1), 5000), (date(2026, 5, 1), 5050)], currency="EUR",
+            s,
+            org,
+            adm,
+            debtor_ref="d1",
+            invoice_refs=["i1"],
+            agreed_on=date(2026, 3, 4),
+            schedule=[(date(2026, 4, 1), 5000), (date(2026, 5, 1), 5050)],
+            currency="EUR",
         )
         plan_id = plan.id
     with sessions() as s:

@@ -36,7 +36,11 @@ class Sleeps:
 def make(token: str = "tok-1", **kwargs: object) -> tuple[ConnectionSession, Sleeps]:  # noqa: S107
     sleeps = Sleeps()
     session = ConnectionSession(
-        FakeAdapter, access_token=lambda: token, sleep=sleeps, clock=lambda: NOW, **kwargs  # type: ignore[arg-type]
+        FakeAdapter,
+        access_token=lambda: token,
+        sleep=sleeps,
+        clock=lambda: NOW,
+        **kwargs,  # type: ignore[arg-type]
     )
     return session, sleeps
 
@@ -105,8 +109,9 @@ def test_5xx_beyond_max_attempts_surfaces_transient_error(api) -> None:
     assert len(sleeps.calls) == 3
 
 
-@pytest.mark.parametrize(("status", "error"), [(400, PermanentError), (403, PermanentError), (404, NotFound),
-                                                (422, PermanentError)])
+@pytest.mark.parametrize(
+    ("status", "error"), [(400, PermanentError), (403, PermanentError), (404, NotFound), (422, PermanentError)]
+)
 def test_4xx_is_never_retried(api, status: int, error: type[Exception]) -> None:
     scripted, server = api
     scripted.push(status, '{"error": "nope", "access_token": "leaked-secret-value"}')

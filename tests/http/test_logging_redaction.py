@@ -23,8 +23,19 @@ def captured() -> Iterator[io.StringIO]:
 
 @pytest.mark.parametrize(
     "key",
-    ["access_token", "refresh_token", "client_secret", "Authorization", "password", "code", "HashCode",
-     "x-xero-signature", "Moneybird-Signature", "code_verifier", "webhook_token"],
+    [
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "Authorization",
+        "password",
+        "code",
+        "HashCode",
+        "x-xero-signature",
+        "Moneybird-Signature",
+        "code_verifier",
+        "webhook_token",
+    ],
 )
 def test_sensitive_keys_are_masked(key: str) -> None:
     event = redact_secrets(None, "info", {"event": "x", key: "s3cr3t-value"})

@@ -102,14 +102,14 @@ def test_unknown_debtor_type_gets_consumer_rules_even_under_a_b2b_policy() -> No
     outcome = evaluate_invoice(snap, b2b, DUE + timedelta(days=demand.days), rates=rates())
     assert isinstance(outcome, Decision) and outcome.costs is None
     assert "14-day letter" in (outcome.costs_withheld or "")
-    business = evaluate_invoice(snap.model_copy(update={"segment": Segment.B2B}), b2b,
-                                DUE + timedelta(days=demand.days), rates=rates())
+    business = evaluate_invoice(
+        snap.model_copy(update={"segment": Segment.B2B}), b2b, DUE + timedelta(days=demand.days), rates=rates()
+    )
     assert isinstance(business, Decision) and business.costs is not None and business.costs.fee == D("150.00")
 
 
 def test_b2b_forty_euro_from_the_day_after_the_due_date_without_a_letter() -> None:
-    pol = policy([level(0, 1, charge_costs=True, terminal=True)],
-                 costs={"enabled": True, "b2b_mode": "eu_fixed_40"})
+    pol = policy([level(0, 1, charge_costs=True, terminal=True)], costs={"enabled": True, "b2b_mode": "eu_fixed_40"})
     on_due = evaluate_invoice(snapshot(), pol, DUE)
     assert isinstance(on_due, NonDecision) and on_due.reason is Reason.NOT_DUE
     outcome = evaluate_invoice(snapshot(), pol, DUE + timedelta(days=1))
@@ -143,15 +143,20 @@ def test_combined_costs_use_the_total_principal() -> None:
 
 
 def test_separate_debtors_and_currencies_get_separate_messages() -> None:
-    snaps = [snapshot(invoice_ref="1"), snapshot(invoice_ref="2", debtor_ref="D-2"),
-             snapshot(invoice_ref="3", currency="USD")]
+    snaps = [
+        snapshot(invoice_ref="1"),
+        snapshot(invoice_ref="2", debtor_ref="D-2"),
+        snapshot(invoice_ref="3", currency="USD"),
+    ]
     assert len(_run(snaps, DUE - timedelta(days=3)).messages) == 3
 
 
 def test_interval_holds_back_messages_to_a_recently_contacted_debtor() -> None:
     last = DUE - timedelta(days=5)
-    snaps = [snapshot(invoice_ref="1", last_message_to_debtor_on=last),
-             snapshot(invoice_ref="2", last_message_to_debtor_on=last)]
+    snaps = [
+        snapshot(invoice_ref="1", last_message_to_debtor_on=last),
+        snapshot(invoice_ref="2", last_message_to_debtor_on=last),
+    ]
     result = _run(snaps, DUE - timedelta(days=3), min_days_between_messages=5)
     assert result.messages == ()
     assert {n.reason for n in result.non_decisions} == {Reason.INTERVAL}
@@ -210,8 +215,9 @@ def test_idempotency_key_is_deterministic_and_specific() -> None:
 
 
 def test_the_fourteen_day_letter_decision_carries_the_amount_to_state() -> None:
-    snap = snapshot(segment=Segment.B2C, current_level=3, level_reached_on=DUE + timedelta(days=17),
-                    open_amount=D("1234.56"))
+    snap = snapshot(
+        segment=Segment.B2C, current_level=3, level_reached_on=DUE + timedelta(days=17), open_amount=D("1234.56")
+    )
     outcome = evaluate_invoice(snap, default_policy("b2c"), LETTER_SENT, rates=rates())
     assert isinstance(outcome, Decision) and outcome.action.value == "fourteen_day_letter"
     assert outcome.letter_costs is not None and outcome.letter_costs.total == D("185.18")
@@ -219,8 +225,12 @@ def test_the_fourteen_day_letter_decision_carries_the_amount_to_state() -> None:
 
 
 def test_results_serialise_to_json_for_the_outbox() -> None:
-    result = _run([snapshot(invoice_ref="1"), snapshot(invoice_ref="2")], DUE + timedelta(days=5),
-                  levels=[level(0, 5, charge_costs=True, terminal=True)], costs={"enabled": True})
+    result = _run(
+        [snapshot(invoice_ref="1"), snapshot(invoice_ref="2")],
+        DUE + timedelta(days=5),
+        levels=[level(0, 5, charge_costs=True, terminal=True)],
+        costs={"enabled": True},
+    )
     dumped = result.model_dump(mode="json")
     message = dumped["messages"][0]
     assert message["costs"]["fee"] == "300.00" and message["invoice_refs"] == ["1", "2"]

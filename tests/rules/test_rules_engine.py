@@ -50,10 +50,22 @@ LADDER_CASES: list[tuple[str, dict[str, Any], dict[str, Any], int, int | Reason,
     ("same day twice", reached(1, 3), {}, 3, Reason.ALREADY_TODAY, False),
     ("tolerance: at the threshold", {"open_amount": D("0.10")}, {}, 5, Reason.BELOW_TOLERANCE, False),
     ("tolerance: just above", {"open_amount": D("0.11")}, {}, -3, 0, False),
-    ("tolerance: custom", {"open_amount": D("4.99")}, {"min_open_amount": {"amount": "5"}}, 5,
-     Reason.BELOW_TOLERANCE, False),
-    ("level from another policy: next higher", {"current_level": 7, "level_reached_on": day(0)}, {}, 40,
-     Reason.TERMINAL, False),
+    (
+        "tolerance: custom",
+        {"open_amount": D("4.99")},
+        {"min_open_amount": {"amount": "5"}},
+        5,
+        Reason.BELOW_TOLERANCE,
+        False,
+    ),
+    (
+        "level from another policy: next higher",
+        {"current_level": 7, "level_reached_on": day(0)},
+        {},
+        40,
+        Reason.TERMINAL,
+        False,
+    ),
 ]
 
 
@@ -123,16 +135,33 @@ HOLD_CASES: list[tuple[str, dict[str, Any], Reason | None]] = [
     ("paused by us (double-chase guard)", {"paused_at_provider": True, "provider_pause_ours": True}, None),
     ("promise today", {"promise_to_pay_date": day(10)}, Reason.PROMISE_PENDING),
     ("promise broken", {"promise_to_pay_date": day(9)}, None),
-    ("arrangement kept", {"arrangement": Arrangement(installments=[Installment(due_date=day(5), amount=D("500"),
-                                                                               paid=True),
-                                                                   Installment(due_date=day(35), amount=D("500"))])},
-     Reason.ARRANGEMENT_ACTIVE),
-    ("arrangement instalment within grace", {"arrangement": Arrangement(installments=[
-        Installment(due_date=day(8), amount=D("500"))])}, Reason.ARRANGEMENT_ACTIVE),
-    ("arrangement instalment missed", {"arrangement": Arrangement(installments=[
-        Installment(due_date=day(6), amount=D("500"))])}, None),
-    ("arrangement completed but open", {"arrangement": Arrangement(installments=[
-        Installment(due_date=day(6), amount=D("500"), paid=True)])}, None),
+    (
+        "arrangement kept",
+        {
+            "arrangement": Arrangement(
+                installments=[
+                    Installment(due_date=day(5), amount=D("500"), paid=True),
+                    Installment(due_date=day(35), amount=D("500")),
+                ]
+            )
+        },
+        Reason.ARRANGEMENT_ACTIVE,
+    ),
+    (
+        "arrangement instalment within grace",
+        {"arrangement": Arrangement(installments=[Installment(due_date=day(8), amount=D("500"))])},
+        Reason.ARRANGEMENT_ACTIVE,
+    ),
+    (
+        "arrangement instalment missed",
+        {"arrangement": Arrangement(installments=[Installment(due_date=day(6), amount=D("500"))])},
+        None,
+    ),
+    (
+        "arrangement completed but open",
+        {"arrangement": Arrangement(installments=[Installment(due_date=day(6), amount=D("500"), paid=True)])},
+        None,
+    ),
 ]
 
 
@@ -198,8 +227,9 @@ def test_b2b_demand_charges_wik_and_interest_on_the_current_open_amount() -> Non
     assert outcome.costs.fee == D("425.00") and outcome.costs.vat == D("0.00")
     # 27 days [due+1, due+28) at the 1-1-2026 commercial rate 10.15 %
     assert outcome.interest == (D("3000") * D("0.1015") * 27 / 365).quantize(D("0.01"))
-    part_paid = evaluate_invoice(snap.model_copy(update={"open_amount": D("1000")}), _costs_policy(), day(28),
-                                 rates=rates())
+    part_paid = evaluate_invoice(
+        snap.model_copy(update={"open_amount": D("1000")}), _costs_policy(), day(28), rates=rates()
+    )
     assert isinstance(part_paid, Decision) and part_paid.costs is not None and part_paid.costs.fee == D("150.00")
 
 

@@ -87,8 +87,11 @@ def test_leap_day_anniversary() -> None:
     ("body", "message"),
     [
         ("source: x\nrates:\n  - {from: 2015-01-01, consumer: 2.0, commercial: '8'}\n", "decimal strings"),
-        ("source: x\nrates:\n  - {from: 2016-01-01, consumer: '2', commercial: '8'}\n"
-         "  - {from: 2015-01-01, consumer: '2', commercial: '8'}\n", "increasing"),
+        (
+            "source: x\nrates:\n  - {from: 2016-01-01, consumer: '2', commercial: '8'}\n"
+            "  - {from: 2015-01-01, consumer: '2', commercial: '8'}\n",
+            "increasing",
+        ),
         ("rates: []\n", "source"),
     ],
 )

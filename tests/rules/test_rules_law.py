@@ -174,11 +174,17 @@ def test_proven_receipt_overrides_the_presumption() -> None:
     ("letter", "defect"),
     [
         (None, "no 14-day letter evidence"),
-        (FourteenDayLetterEvidence(sent_on=date(2026, 3, 10), channel=LetterChannel.POST, stated_costs=D("40")),
-         "before the debtor was in default"),
+        (
+            FourteenDayLetterEvidence(sent_on=date(2026, 3, 10), channel=LetterChannel.POST, stated_costs=D("40")),
+            "before the debtor was in default",
+        ),
         (FourteenDayLetterEvidence(sent_on=date(2026, 3, 20), channel=LetterChannel.POST), "does not state"),
-        (FourteenDayLetterEvidence(sent_on=date(2026, 3, 20), channel=LetterChannel.POST, stated_costs=D("40"),
-                                   term_from_receipt=False), "from its own date"),
+        (
+            FourteenDayLetterEvidence(
+                sent_on=date(2026, 3, 20), channel=LetterChannel.POST, stated_costs=D("40"), term_from_receipt=False
+            ),
+            "from its own date",
+        ),
     ],
 )
 def test_letter_defects_block_consumer_costs(letter: FourteenDayLetterEvidence | None, defect: str) -> None:

@@ -34,8 +34,12 @@ POLICIES: list[Policy] = [
     default_policy("b2c"),
     policy(catch_up="skip"),
     policy(
-        [level(0, 2), level(1, 5, computation="end_of_month"), level(2, 4, computation="previous_date"),
-         level(3, 60, terminal=True)],
+        [
+            level(0, 2),
+            level(1, 5, computation="end_of_month"),
+            level(2, 4, computation="previous_date"),
+            level(3, 60, terminal=True),
+        ],
         min_days_between_messages=3,
     ),
 ]

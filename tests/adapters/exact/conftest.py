@@ -78,16 +78,23 @@ class Exact:
         return self.running.url
 
     def authorize(self) -> str:
-        response = requests.get(f"{self.url}/api/oauth2/auth", allow_redirects=False, timeout=10, params={
-            "client_id": CLIENT_ID, "redirect_uri": REDIRECT, "response_type": "code", "state": "xyz"})
+        response = requests.get(
+            f"{self.url}/api/oauth2/auth",
+            allow_redirects=False,
+            timeout=10,
+            params={"client_id": CLIENT_ID, "redirect_uri": REDIRECT, "response_type": "code", "state": "xyz"},
+        )
         assert response.status_code == 302
         query = parse_qs(urlsplit(response.headers["Location"]).query)
         assert query["state"] == ["xyz"]
         return query["code"][0]
 
     def token_call(self, **form: str) -> requests.Response:
-        return requests.post(f"{self.url}/api/oauth2/token", timeout=10,
-                             data={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, **form})
+        return requests.post(
+            f"{self.url}/api/oauth2/token",
+            timeout=10,
+            data={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, **form},
+        )
 
     def connect(self) -> dict[str, str]:
         response = self.token_call(grant_type="authorization_code", code=self.authorize(), redirect_uri=REDIRECT)
@@ -98,13 +105,21 @@ class Exact:
     def session(self, **kwargs: Any) -> ConnectionSession:
         if not self.tokens:
             self.connect()
-        return ConnectionSession(ExactAdapter, access_token=lambda: self.tokens["access_token"],
-                                 session=validating_session(self.openapi, self.violations), sleep=lambda _s: None,
-                                 clock=self.clock, **kwargs)
+        return ConnectionSession(
+            ExactAdapter,
+            access_token=lambda: self.tokens["access_token"],
+            session=validating_session(self.openapi, self.violations),
+            sleep=lambda _s: None,
+            clock=self.clock,
+            **kwargs,
+        )
 
     def adapter(self, breaker: ErrorCapBreaker | None = None, **config: Any) -> ExactAdapter:
-        return ExactAdapter(self.session(), ExactConfig(base_url=self.url, **config),
-                            breaker=breaker or ErrorCapBreaker(clock=self.clock))
+        return ExactAdapter(
+            self.session(),
+            ExactConfig(base_url=self.url, **config),
+            breaker=breaker or ErrorCapBreaker(clock=self.clock),
+        )
 
 
 def start(openapi: OpenAPI, clock: Clock, **options: Any) -> Exact:

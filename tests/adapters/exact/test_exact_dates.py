@@ -20,22 +20,35 @@ def wall(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> str:
     return f"/Date({int((datetime(y, mo, d, h, mi) - datetime(1970, 1, 1)).total_seconds() * 1000)})/"
 
 
-@pytest.mark.parametrize(("value", "instant"), [
-    (wall(2026, 1, 15, 12), datetime(2026, 1, 15, 11, tzinfo=UTC)),  # CET = UTC+1
-    (wall(2026, 7, 15, 12), datetime(2026, 7, 15, 10, tzinfo=UTC)),  # CEST = UTC+2
-    (wall(2026, 3, 29, 1, 59), datetime(2026, 3, 29, 0, 59, tzinfo=UTC)),  # last minute of CET in March
-    (wall(2026, 3, 29, 3, 0), datetime(2026, 3, 29, 1, 0, tzinfo=UTC)),  # first minute of CEST
-    (wall(2026, 10, 25, 1, 59), datetime(2026, 10, 24, 23, 59, tzinfo=UTC)),  # still CEST
-    (wall(2026, 10, 25, 3, 0), datetime(2026, 10, 25, 2, 0, tzinfo=UTC)),  # back to CET
-    (wall(2026, 10, 25, 2, 30), datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),  # repeated hour: first (CEST) reading
-    ("/Date(-86400000)/", datetime(1969, 12, 30, 23, tzinfo=UTC)),  # negative epochs occur
-])
+@pytest.mark.parametrize(
+    ("value", "instant"),
+    [
+        (wall(2026, 1, 15, 12), datetime(2026, 1, 15, 11, tzinfo=UTC)),  # CET = UTC+1
+        (wall(2026, 7, 15, 12), datetime(2026, 7, 15, 10, tzinfo=UTC)),  # CEST = UTC+2
+        (wall(2026, 3, 29, 1, 59), datetime(2026, 3, 29, 0, 59, tzinfo=UTC)),  # last minute of CET in March
+        (wall(2026, 3, 29, 3, 0), datetime(2026, 3, 29, 1, 0, tzinfo=UTC)),  # first minute of CEST
+        (wall(2026, 10, 25, 1, 59), datetime(2026, 10, 24, 23, 59, tzinfo=UTC)),  # still CEST
+        (wall(2026, 10, 25, 3, 0), datetime(2026, 10, 25, 2, 0, tzinfo=UTC)),  # back to CET
+        (wall(2026, 10, 25, 2, 30), datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),  # repeated hour: first (CEST) reading
+        ("/Date(-86400000)/", datetime(1969, 12, 30, 23, tzinfo=UTC)),  # negative epochs occur
+    ],
+)
 def test_fixed_vectors_across_the_switches(value: str, instant: datetime) -> None:
     assert ms_date_to_utc(value, zone=EXACT_ZONE) == instant
 
 
-@pytest.mark.parametrize("day", [date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30), date(2026, 10, 25),
-                                 date(2026, 10, 26), date(2026, 12, 31), date(2027, 1, 1)])
+@pytest.mark.parametrize(
+    "day",
+    [
+        date(2026, 3, 28),
+        date(2026, 3, 29),
+        date(2026, 3, 30),
+        date(2026, 10, 25),
+        date(2026, 10, 26),
+        date(2026, 12, 31),
+        date(2027, 1, 1),
+    ],
+)
 def test_due_dates_never_shift_a_day(day: date) -> None:
     assert ms_date_to_date(ms_date(day), zone=EXACT_ZONE) == day
     assert ms_date_to_date(ms_date(day), zone=UTC) == day  # midnight wall time: same day either way
@@ -47,8 +60,9 @@ def test_reading_cet_as_utc_would_be_wrong_around_midnight() -> None:
     assert ms_date_to_utc(ms_date(late), zone=EXACT_ZONE) == late
 
 
-instants = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 1, 1),
-                        timezones=st.just(UTC)).map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))
+instants = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 1, 1), timezones=st.just(UTC)).map(
+    lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000)
+)
 
 
 @given(instants)

@@ -16,33 +16,70 @@ from tests.adapters.exact.conftest import Clock, Exact, start
 NOW = datetime(2026, 3, 2, 9, 0, 30, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("status", "action"), [
-    (200, ResponseAction.OK), (201, ResponseAction.OK), (204, ResponseAction.OK),
-    (400, ResponseAction.PERMANENT), (401, ResponseAction.REAUTH), (403, ResponseAction.PERMANENT),
-    (404, ResponseAction.NOT_FOUND), (409, ResponseAction.PERMANENT), (422, ResponseAction.PERMANENT),
-    (429, ResponseAction.RATE_LIMITED), (500, ResponseAction.RETRY), (503, ResponseAction.RETRY),
-])
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        (200, ResponseAction.OK),
+        (201, ResponseAction.OK),
+        (204, ResponseAction.OK),
+        (400, ResponseAction.PERMANENT),
+        (401, ResponseAction.REAUTH),
+        (403, ResponseAction.PERMANENT),
+        (404, ResponseAction.NOT_FOUND),
+        (409, ResponseAction.PERMANENT),
+        (422, ResponseAction.PERMANENT),
+        (429, ResponseAction.RATE_LIMITED),
+        (500, ResponseAction.RETRY),
+        (503, ResponseAction.RETRY),
+    ],
+)
 def test_classify_never_retries_a_4xx(status: int, action: ResponseAction) -> None:
     assert ExactAdapter.classify(status, {}, b"") is action
 
 
-@pytest.mark.parametrize(("headers", "until", "scope"), [
-    ({"X-RateLimit-Minutely-Limit": "60", "X-RateLimit-Minutely-Remaining": "0",
-      "X-RateLimit-Minutely-Reset": "1772442060000"}, datetime(2026, 3, 2, 9, 1, tzinfo=UTC), "minute"),
-    ({"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1772496000000"},
-     datetime(2026, 3, 3, tzinfo=UTC), "day"),
-    ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1772496000000", "X-RateLimit-Minutely-Remaining": "12",
-      "X-RateLimit-Minutely-Reset": "1772442060000"}, datetime(2026, 3, 3, tzinfo=UTC), "day"),
-    ({}, None, "day"),
-])
+@pytest.mark.parametrize(
+    ("headers", "until", "scope"),
+    [
+        (
+            {
+                "X-RateLimit-Minutely-Limit": "60",
+                "X-RateLimit-Minutely-Remaining": "0",
+                "X-RateLimit-Minutely-Reset": "1772442060000",
+            },
+            datetime(2026, 3, 2, 9, 1, tzinfo=UTC),
+            "minute",
+        ),
+        (
+            {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1772496000000"},
+            datetime(2026, 3, 3, tzinfo=UTC),
+            "day",
+        ),
+        (
+            {
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": "1772496000000",
+                "X-RateLimit-Minutely-Remaining": "12",
+                "X-RateLimit-Minutely-Reset": "1772442060000",
+            },
+            datetime(2026, 3, 3, tzinfo=UTC),
+            "day",
+        ),
+        ({}, None, "day"),
+    ],
+)
 def test_retry_at_reads_epoch_milliseconds(headers: dict[str, str], until: datetime | None, scope: str) -> None:
     assert ExactAdapter.retry_at(429, headers, NOW) == (until, scope)
 
 
 def test_rate_observation_per_scope() -> None:
-    seen = ExactAdapter.rate_observation({"X-RateLimit-Minutely-Remaining": "0",
-                                          "X-RateLimit-Minutely-Reset": "1772442060000",
-                                          "X-RateLimit-Remaining": "4321", "X-RateLimit-Reset": "1772496000000"})
+    seen = ExactAdapter.rate_observation(
+        {
+            "X-RateLimit-Minutely-Remaining": "0",
+            "X-RateLimit-Minutely-Reset": "1772442060000",
+            "X-RateLimit-Remaining": "4321",
+            "X-RateLimit-Reset": "1772496000000",
+        }
+    )
     assert [(s.scope, s.remaining) for s in seen] == [("minute", 0), ("day", 4321)]
     assert seen[0].reset_at == datetime(2026, 3, 2, 9, 1, tzinfo=UTC)
 

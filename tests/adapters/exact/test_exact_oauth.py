@@ -36,8 +36,10 @@ def test_refresh_only_in_the_last_30_seconds(exact: Exact, age: int, status: int
     assert response.status_code == status
     if status == 400:
         assert response.headers["Reason"] == "TooEarlyToRefreshTokens"
-        assert response.json() == {"error": "access_denied",
-                                   "error_description": "Rate limit exceeded: access_token not expired"}
+        assert response.json() == {
+            "error": "access_denied",
+            "error_description": "Rate limit exceeded: access_token not expired",
+        }
     else:
         assert response.json()["expires_in"] == "600"
 
@@ -70,8 +72,9 @@ def test_daily_token_call_cap(openapi: OpenAPI, clock: Clock) -> None:
             world.clock.advance(580)
             world.connect()  # a new authorisation also counts
         world.clock.advance(580)
-        assert world.token_call(grant_type="refresh_token", refresh_token=world.tokens["refresh_token"]).status_code \
-            == 429
+        assert (
+            world.token_call(grant_type="refresh_token", refresh_token=world.tokens["refresh_token"]).status_code == 429
+        )
     finally:
         world.running.shutdown()
 

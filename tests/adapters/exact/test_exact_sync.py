@@ -62,8 +62,9 @@ def test_full_sync_matches_the_books_to_the_cent(exact: Exact) -> None:
     for inv in part_paid:  # every cent is accounted for: open + matched terms = total
         paid = sum((p.amount for p in payments if p.invoice_ref == inv.provider_ref), Decimal(0))
         assert paid + inv.open_amount == inv.total
-    assert all(isinstance(i.open_amount, Decimal) and i.open_amount.as_tuple().exponent >= -2
-               for i in invoices.values())
+    assert all(
+        isinstance(i.open_amount, Decimal) and i.open_amount.as_tuple().exponent >= -2 for i in invoices.values()
+    )
 
 
 def test_sync_agrees_with_the_receivables_list(exact: Exact) -> None:
@@ -104,8 +105,11 @@ def test_an_instalment_change_refetches_the_whole_entry(exact: Exact) -> None:
     tenant = exact.state.tenant_ids()[0]
     invoices, _, cursor = sync_all(adapter, tenant)
     div = exact.state.division(tenant)
-    two = next(e for e in div["entries"] if len(exact.state.terms_of(tenant, e)) == 2
-               and all(t["Status"] == 20 for t in exact.state.terms_of(tenant, e)))
+    two = next(
+        e
+        for e in div["entries"]
+        if len(exact.state.terms_of(tenant, e)) == 2 and all(t["Status"] == 20 for t in exact.state.terms_of(tenant, e))
+    )
     first_due = min(t["AmountDC"] for t in exact.state.terms_of(tenant, two))
     exact.state.register_payment(tenant, two, Decimal("1.00"))
     records = [r for p in adapter.iter_invoice_pages(tenant, cursor, nothing_known) for r in p.records]
@@ -126,7 +130,8 @@ def test_crash_after_a_page_resumes_without_duplicates(openapi: OpenAPI, clock: 
         rest = [r.provider_ref for p in later for r in [*p.records, *p.credit_notes]]
         assert not set(seen) & set(rest) and len(rest) == len(set(rest))
         assert set(seen) | set(rest) == set(world.state.division(tenant)["entries"]) - {
-            e for e, v in world.state.division(tenant)["entries"].items() if v["LineType"] == 22}
+            e for e, v in world.state.division(tenant)["entries"].items() if v["LineType"] == 22
+        }
         assert json.loads(first.cursor or "")["ts"] > 1
     finally:
         world.running.shutdown()
@@ -170,25 +175,36 @@ def test_debtors_from_sync_accounts(exact: Exact) -> None:
     assert {d.provider_ref for d in adapter.fetch_debtors(tenant, refs)} == set(refs)
 
 
-@pytest.mark.parametrize("endpoint", ["sync/Cashflow/PaymentTerms", "bulk/Cashflow/Receivables",
-                                      "salesinvoice/SalesInvoices"])
+@pytest.mark.parametrize(
+    "endpoint", ["sync/Cashflow/PaymentTerms", "bulk/Cashflow/Receivables", "salesinvoice/SalesInvoices"]
+)
 def test_select_is_required(exact: Exact, endpoint: str) -> None:
     tokens = exact.connect()
-    response = requests.get(f"{exact.url}/api/v1/{exact.state.tenant_ids()[0]}/{endpoint}", timeout=10,
-                            headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"})
+    response = requests.get(
+        f"{exact.url}/api/v1/{exact.state.tenant_ids()[0]}/{endpoint}",
+        timeout=10,
+        headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"},
+    )
     assert response.status_code == 400
-    assert response.json()["error"]["message"]["value"] == \
-        "Please add a $select or a $top=1 statement to the query string"
+    assert (
+        response.json()["error"]["message"]["value"] == "Please add a $select or a $top=1 statement to the query string"
+    )
 
 
 def test_crud_pages_hold_60_rows_and_sales_invoices_have_no_open_amount(exact: Exact) -> None:
     tokens = exact.connect()
-    response = requests.get(f"{exact.url}/api/v1/{exact.state.tenant_ids()[0]}/salesinvoice/SalesInvoices",
-                            params={"$select": "InvoiceID,AmountDC,Status"}, timeout=10,
-                            headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"})
+    response = requests.get(
+        f"{exact.url}/api/v1/{exact.state.tenant_ids()[0]}/salesinvoice/SalesInvoices",
+        params={"$select": "InvoiceID,AmountDC,Status"},
+        timeout=10,
+        headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"},
+    )
     body = response.json()["d"]
     assert len(body["results"]) == 60 and "$skiptoken=" in body["__next"]
-    refused = requests.get(f"{exact.url}/api/v1/{exact.state.tenant_ids()[0]}/salesinvoice/SalesInvoices",
-                           params={"$select": "InvoiceID,OpenAmount"}, timeout=10,
-                           headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"})
+    refused = requests.get(
+        f"{exact.url}/api/v1/{exact.state.tenant_ids()[0]}/salesinvoice/SalesInvoices",
+        params={"$select": "InvoiceID,OpenAmount"},
+        timeout=10,
+        headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"},
+    )
     assert refused.status_code == 400

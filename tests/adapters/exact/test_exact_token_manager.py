@@ -42,8 +42,9 @@ def world(openapi: OpenAPI, clock: Clock) -> Iterator[Exact]:
 
 def _manager(engine: Engine, world: Exact) -> TokenManager:
     config = ExactConfig(base_url=world.url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)  # type: ignore[arg-type]
-    return TokenManager(engine, CIPHER, world.clock, adapters={"exact": ExactAdapter},
-                        provider_config=lambda _provider: config)
+    return TokenManager(
+        engine, CIPHER, world.clock, adapters={"exact": ExactAdapter}, provider_config=lambda _provider: config
+    )
 
 
 def _connected(engine: Engine, world: Exact) -> int:
@@ -76,8 +77,10 @@ def test_two_workers_racing_make_one_refresh(engine: Engine, world: Exact) -> No
     connection_id = _connected(engine, world)
     world.clock.advance(580)
     results: list[str] = []
-    workers = [threading.Thread(target=lambda: results.append(_manager(engine, world).access_token(connection_id)))
-               for _ in range(4)]
+    workers = [
+        threading.Thread(target=lambda: results.append(_manager(engine, world).access_token(connection_id)))
+        for _ in range(4)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -22,10 +22,12 @@ from tests.adapters.exact.conftest import Exact
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
 KEY = "test-webhook-secret"
-CONTENT = ('{"Topic":"SalesInvoices","ClientId":"00000000-0000-0000-0000-000000000001","Division":123456,'
-           '"Action":"Update","Key":"00000000-0000-0000-0000-00000000abcd","ExactOnlineEndpoint":'
-           '"https://start.exactonline.nl/api/v1/123456/salesinvoice/SalesInvoices(guid\'00000000-0000-0000-0000-'
-           '00000000abcd\')","EventCreatedOn":"2025-01-15T10:20:30.123"}')
+CONTENT = (
+    '{"Topic":"SalesInvoices","ClientId":"00000000-0000-0000-0000-000000000001","Division":123456,'
+    '"Action":"Update","Key":"00000000-0000-0000-0000-00000000abcd","ExactOnlineEndpoint":'
+    "\"https://start.exactonline.nl/api/v1/123456/salesinvoice/SalesInvoices(guid'00000000-0000-0000-0000-"
+    '00000000abcd\')","EventCreatedOn":"2025-01-15T10:20:30.123"}'
+)
 
 
 def sign(content: bytes, key: str = KEY) -> str:
@@ -41,33 +43,45 @@ def delivery(content: str, code: str | None = None, *, spaced: bool = False) -> 
     return f'{{"Content":{" " if spaced else ""}{content}{sep}"HashCode":"{code}"}}'.encode()
 
 
-@pytest.mark.parametrize(("key", "message", "expected"), [
-    ("secret", '{"Topic":"Accounts"}', "073C45FEE1098FE28F6F30AC7DBE9EB447CDE585039B7180E7227760B725F224"),
-    (KEY, CONTENT, "99CCEE88968EFD4F8CCB81C700919AE8BBCCE1139DEF520E1ADD81C3609B79F6"),
-])
+@pytest.mark.parametrize(
+    ("key", "message", "expected"),
+    [
+        ("secret", '{"Topic":"Accounts"}', "073C45FEE1098FE28F6F30AC7DBE9EB447CDE585039B7180E7227760B725F224"),
+        (KEY, CONTENT, "99CCEE88968EFD4F8CCB81C700919AE8BBCCE1139DEF520E1ADD81C3609B79F6"),
+    ],
+)
 def test_reference_vectors(key: str, message: str, expected: str) -> None:
     computed = sign(message.encode(), key)  # computed here with hmac, compared with exact.md §5.4's table
     assert computed == expected == webhooks.hash_code(message.encode(), key)
     ExactAdapter.verify_webhook(delivery(message, computed), {}, [key], NOW)
 
 
-@pytest.mark.parametrize(("name", "raw", "ok"), [
-    ("compact", delivery(CONTENT), True),
-    ("whitespace, signed as sent", delivery('{ "Topic": "Accounts", "Division": 1 }', spaced=True), True),
-    ("HashCode before Content", f'{{"HashCode":"{SIGNED}","Content":{CONTENT}}}'.encode(), True),
-    ("lower-case hex", delivery(CONTENT, sign(CONTENT.encode()).lower()), False),
-    ("base64", delivery(CONTENT, "mczuiJaO/U+My4HHAJGa6LvM4RE570gOGt2Bw2CbefY="), False),
-    ("re-serialised content", delivery(json.dumps(json.loads(CONTENT)), sign(CONTENT.encode())), False),
-    ("key order changed", delivery(json.dumps(json.loads(CONTENT), sort_keys=True, separators=(",", ":")),
-                                   sign(CONTENT.encode())), False),
-    ("wrong key", delivery(CONTENT, sign(CONTENT.encode(), "other")), False),
-    ("no HashCode", f'{{"Content":{CONTENT}}}'.encode(), False),
-    ("empty HashCode", delivery(CONTENT, ""), False),
-    ("not JSON", b"Content=1&HashCode=2", False),
-    ("trailing garbage", delivery(CONTENT) + b"x", False),
-    ("duplicate Content member", f'{{"Content":{{"Topic":"X"}},"Content":{CONTENT},"HashCode":"{SIGNED}"}}'.encode(),
-     False),
-])
+@pytest.mark.parametrize(
+    ("name", "raw", "ok"),
+    [
+        ("compact", delivery(CONTENT), True),
+        ("whitespace, signed as sent", delivery('{ "Topic": "Accounts", "Division": 1 }', spaced=True), True),
+        ("HashCode before Content", f'{{"HashCode":"{SIGNED}","Content":{CONTENT}}}'.encode(), True),
+        ("lower-case hex", delivery(CONTENT, sign(CONTENT.encode()).lower()), False),
+        ("base64", delivery(CONTENT, "mczuiJaO/U+My4HHAJGa6LvM4RE570gOGt2Bw2CbefY="), False),
+        ("re-serialised content", delivery(json.dumps(json.loads(CONTENT)), sign(CONTENT.encode())), False),
+        (
+            "key order changed",
+            delivery(json.dumps(json.loads(CONTENT), sort_keys=True, separators=(",", ":")), sign(CONTENT.encode())),
+            False,
+        ),
+        ("wrong key", delivery(CONTENT, sign(CONTENT.encode(), "other")), False),
+        ("no HashCode", f'{{"Content":{CONTENT}}}'.encode(), False),
+        ("empty HashCode", delivery(CONTENT, ""), False),
+        ("not JSON", b"Content=1&HashCode=2", False),
+        ("trailing garbage", delivery(CONTENT) + b"x", False),
+        (
+            "duplicate Content member",
+            f'{{"Content":{{"Topic":"X"}},"Content":{CONTENT},"HashCode":"{SIGNED}"}}'.encode(),
+            False,
+        ),
+    ],
+)
 def test_verification_table(name: str, raw: bytes, ok: bool) -> None:
     if ok:
         ExactAdapter.verify_webhook(raw, {}, [KEY], NOW)
@@ -90,7 +104,7 @@ def test_compare_is_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls and all(isinstance(a, bytes) and isinstance(b, bytes) for a, b in calls)
 
 
-@given(st.binary(min_size=1, max_size=1).filter(lambda b: b not in b' \t\r\n'), st.integers(min_value=0))
+@given(st.binary(min_size=1, max_size=1).filter(lambda b: b not in b" \t\r\n"), st.integers(min_value=0))
 def test_any_one_byte_change_fails(replacement: bytes, where: int) -> None:
     raw = bytearray(delivery(CONTENT))
     index = where % len(raw)
@@ -114,8 +128,9 @@ def test_parse_and_dedupe() -> None:
     [event] = ExactAdapter.parse_webhook(raw, {})
     assert event.provider_tenant_id == "123456" and event.action == "update"
     assert event.entity_type == "invoice" and event.entity_id is None  # SalesInvoices: run the division cursor
-    assert event.dedupe_id == ("exact:123456:SalesInvoices:00000000-0000-0000-0000-00000000abcd:Update:"
-                               "2025-01-15T10:20:30.123")
+    assert event.dedupe_id == (
+        "exact:123456:SalesInvoices:00000000-0000-0000-0000-00000000abcd:Update:2025-01-15T10:20:30.123"
+    )
     keyed = CONTENT.replace("SalesInvoices", "SalesEntries", 1)
     [entry] = ExactAdapter.parse_webhook(delivery(keyed), {})
     assert entry.entity_type == "invoice" and entry.entity_id == "00000000-0000-0000-0000-00000000abcd"

@@ -18,9 +18,16 @@ def write(exact: Exact, action: WriteAction, key: str, **extra: object) -> Remin
     tenant = exact.state.tenant_ids()[0]
     invoice = exact.state.open_invoice_ids(tenant)[0]
     debtor = exact.state.division(tenant)["entries"][invoice]["Account"]
-    return ReminderWrite(action=action, debtor_ref=debtor, invoice_refs=[invoice], level=2,
-                         level_name="Tweede herinnering", text="Wij hebben uw betaling nog niet ontvangen.",
-                         idempotency_key=key, **extra)  # type: ignore[arg-type]
+    return ReminderWrite(
+        action=action,
+        debtor_ref=debtor,
+        invoice_refs=[invoice],
+        level=2,
+        level_name="Tweede herinnering",
+        text="Wij hebben uw betaling nog niet ontvangen.",
+        idempotency_key=key,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def test_a_reminder_step_is_one_note_even_when_retried(exact: Exact) -> None:
@@ -70,8 +77,9 @@ def test_credit_stop_sets_blocked_only_when_opted_in(exact: Exact) -> None:
     assert [w["blocked"] for w in exact.state.writes(tenant) if w["kind"] == "blocked"] == [True, False]
 
 
-@pytest.mark.parametrize("action", [WriteAction.SEND_REMINDER, WriteAction.PAUSE_PROVIDER_REMINDERS,
-                                    WriteAction.MARK_UNCOLLECTIBLE])
+@pytest.mark.parametrize(
+    "action", [WriteAction.SEND_REMINDER, WriteAction.PAUSE_PROVIDER_REMINDERS, WriteAction.MARK_UNCOLLECTIBLE]
+)
 def test_no_reminder_api(exact: Exact, action: WriteAction) -> None:
     with pytest.raises(NotSupported):
         exact.adapter().write_reminder_status(exact.state.tenant_ids()[0], write(exact, action, "k"))
@@ -89,8 +97,9 @@ def test_notes_are_dated_by_the_runtime_clock_not_the_wall_clock(exact: Exact) -
     from datetime import UTC, datetime
 
     when = datetime(2026, 5, 17, 9, 30, tzinfo=UTC)  # neither the sandbox's clock nor today
-    adapter = ExactAdapter(exact.session(), ExactConfig(base_url=exact.url), clock=lambda: when,
-                           breaker=ErrorCapBreaker(clock=exact.clock))
+    adapter = ExactAdapter(
+        exact.session(), ExactConfig(base_url=exact.url), clock=lambda: when, breaker=ErrorCapBreaker(clock=exact.clock)
+    )
     tenant = exact.state.tenant_ids()[0]
     result = adapter.write_reminder_status(tenant, write(exact, WriteAction.NOTE, "conn1:inv:2:dated"))
     (note_id,) = result.provider_refs

@@ -74,15 +74,29 @@ def first(state: MoneybirdSandbox, adm: str, wanted: str) -> dict[str, Any]:
 def test_oauth_round_trip_over_http(app: Flask, state: MoneybirdSandbox) -> None:
     with serve_in_thread(app) as server:
         redirect = "http://127.0.0.1:9/callback"
-        authorize = requests.get(f"{server.url}/oauth/authorize", allow_redirects=False, timeout=5, params={
-            "client_id": "sandbox-client-id", "redirect_uri": redirect, "response_type": "code",
-            "scope": "sales_invoices settings", "state": "xyz"})
+        authorize = requests.get(
+            f"{server.url}/oauth/authorize",
+            allow_redirects=False,
+            timeout=5,
+            params={
+                "client_id": "sandbox-client-id",
+                "redirect_uri": redirect,
+                "response_type": "code",
+                "scope": "sales_invoices settings",
+                "state": "xyz",
+            },
+        )
         assert authorize.status_code == 302
         location = urlparse(authorize.headers["Location"])
         query = parse_qs(location.query)
         assert location.netloc == "127.0.0.1:9" and query["state"] == ["xyz"]
-        form = {"grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": redirect,
-                "client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret"}
+        form = {
+            "grant_type": "authorization_code",
+            "code": query["code"][0],
+            "redirect_uri": redirect,
+            "client_id": "sandbox-client-id",
+            "client_secret": "sandbox-client-secret",
+        }
         tokens = requests.post(f"{server.url}/oauth/token", data=form, timeout=5)
         assert tokens.status_code == 200
         body = tokens.json()
@@ -93,9 +107,16 @@ def test_oauth_round_trip_over_http(app: Flask, state: MoneybirdSandbox) -> None
         wrong = requests.post(f"{server.url}/oauth/token", data={**form, "client_secret": "nope"}, timeout=5)
         assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_client")
 
-        refreshed = requests.post(f"{server.url}/oauth/token", timeout=5, data={
-            "grant_type": "refresh_token", "refresh_token": body["refresh_token"],
-            "client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret"}).json()
+        refreshed = requests.post(
+            f"{server.url}/oauth/token",
+            timeout=5,
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": body["refresh_token"],
+                "client_id": "sandbox-client-id",
+                "client_secret": "sandbox-client-secret",
+            },
+        ).json()
         assert refreshed["access_token"] != body["access_token"]
         assert refreshed["refresh_token"] != body["refresh_token"]
         api = f"{server.url}/api/v2/administrations.json"
@@ -103,16 +124,27 @@ def test_oauth_round_trip_over_http(app: Flask, state: MoneybirdSandbox) -> None
         new = requests.get(api, headers={"Authorization": f"Bearer {refreshed['access_token']}"}, timeout=5)
         assert old.status_code == 401 and "error" in old.json()
         assert new.status_code == 200
-        again = requests.post(f"{server.url}/oauth/token", timeout=5, data={
-            "grant_type": "refresh_token", "refresh_token": body["refresh_token"],
-            "client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret"})
+        again = requests.post(
+            f"{server.url}/oauth/token",
+            timeout=5,
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": body["refresh_token"],
+                "client_id": "sandbox-client-id",
+                "client_secret": "sandbox-client-secret",
+            },
+        )
         assert again.json()["error"] == "invalid_grant"
 
 
 def test_consent_form_when_auto_consent_is_off(make_app: Any) -> None:
     client = make_app(auto_consent=False).test_client()
-    params = {"client_id": "sandbox-client-id", "redirect_uri": "http://127.0.0.1:9/cb", "response_type": "code",
-              "state": "s1"}
+    params = {
+        "client_id": "sandbox-client-id",
+        "redirect_uri": "http://127.0.0.1:9/cb",
+        "response_type": "code",
+        "state": "s1",
+    }
     page = client.get("/oauth/authorize", query_string=params)
     assert page.status_code == 200 and b"<form" in page.data
     granted = client.post("/oauth/authorize", data={**params, "scope": "sales_invoices", "decision": "allow"})
@@ -121,14 +153,18 @@ def test_consent_form_when_auto_consent_is_off(make_app: Any) -> None:
     assert "error=access_denied" in denied.headers["Location"]
 
 
-@pytest.mark.parametrize(("scope", "path", "status", "error"), [
-    ("settings", "/api/v2/{adm}/sales_invoices.json", 401, "No access to sales_invoices"),
-    ("sales_invoices", "/api/v2/{adm}/webhooks.json", 401, "No access to settings"),
-    ("sales_invoices", "/api/v2/{adm}/contacts.json", 200, None),
-    ("settings", "/api/v2/administrations.json", 200, None),
-])
-def test_scopes_are_enforced_with_401(client: FlaskClient, state: MoneybirdSandbox, adm: str, scope: str,
-                                      path: str, status: int, error: str | None) -> None:
+@pytest.mark.parametrize(
+    ("scope", "path", "status", "error"),
+    [
+        ("settings", "/api/v2/{adm}/sales_invoices.json", 401, "No access to sales_invoices"),
+        ("sales_invoices", "/api/v2/{adm}/webhooks.json", 401, "No access to settings"),
+        ("sales_invoices", "/api/v2/{adm}/contacts.json", 200, None),
+        ("settings", "/api/v2/administrations.json", 200, None),
+    ],
+)
+def test_scopes_are_enforced_with_401(
+    client: FlaskClient, state: MoneybirdSandbox, adm: str, scope: str, path: str, status: int, error: str | None
+) -> None:
     token = state.issue_token(scope)["access_token"]
     response = client.get(path.format(adm=adm), headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == status
@@ -155,21 +191,32 @@ WIDE = "period:20240101..20271231"
 
 
 @pytest.mark.parametrize("states", ["late", "open|late|reminded", "draft|scheduled", "paid|uncollectible"])
-def test_state_filter_with_pipes(client: FlaskClient, state: MoneybirdSandbox, adm: str, auth: dict[str, str],
-                                 states: str) -> None:
+def test_state_filter_with_pipes(
+    client: FlaskClient, state: MoneybirdSandbox, adm: str, auth: dict[str, str], states: str
+) -> None:
     wanted = set(states.split("|"))
     listed = {i["id"] for i in _list(client, adm, auth, filter=f"state:{states},{WIDE}").json}
     expected = {i for i, inv in state.data["administrations"][adm]["invoices"].items() if inv["state"] in wanted}
     assert listed == expected and listed
 
 
-@pytest.mark.parametrize(("filter_text", "error"), [
-    ("state:bogus", {"error": "Status is not included in the list", "symbolic": {"filter": "invalid"}}),
-    ("period:20260101..", {"error": "Period must have both a start and end date", "symbolic": {"filter": "invalid"}}),
-    ("period:..20260101", {"error": "Period must have both a start and end date", "symbolic": {"filter": "invalid"}}),
-])
-def test_invalid_filters_are_400(client: FlaskClient, adm: str, auth: dict[str, str], filter_text: str,
-                                 error: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("filter_text", "error"),
+    [
+        ("state:bogus", {"error": "Status is not included in the list", "symbolic": {"filter": "invalid"}}),
+        (
+            "period:20260101..",
+            {"error": "Period must have both a start and end date", "symbolic": {"filter": "invalid"}},
+        ),
+        (
+            "period:..20260101",
+            {"error": "Period must have both a start and end date", "symbolic": {"filter": "invalid"}},
+        ),
+    ],
+)
+def test_invalid_filters_are_400(
+    client: FlaskClient, adm: str, auth: dict[str, str], filter_text: str, error: dict[str, Any]
+) -> None:
     for path in ("sales_invoices.json", "sales_invoices/synchronization.json"):
         response = client.get(f"/api/v2/{adm}/{path}", headers=auth, query_string={"filter": filter_text})
         assert (response.status_code, response.json) == (400, error)
@@ -181,21 +228,22 @@ def test_unknown_filter_keys_are_ignored(client: FlaskClient, adm: str, auth: di
     assert plain == noisy and plain
 
 
-def test_default_period_is_this_year_on_the_list_but_not_on_sync(client: FlaskClient, state: MoneybirdSandbox,
-                                                                 adm: str, auth: dict[str, str]) -> None:
+def test_default_period_is_this_year_on_the_list_but_not_on_sync(
+    client: FlaskClient, state: MoneybirdSandbox, adm: str, auth: dict[str, str]
+) -> None:
     invoices = state.data["administrations"][adm]["invoices"].values()
     this_year = {i["id"] for i in invoices if (i["invoice_date"] or state.today().isoformat())[:4] == "2026"}
     ids: set[str] = set()
     for page in range(1, 10):
         ids |= {i["id"] for i in _list(client, adm, auth, page=str(page)).json}
     assert ids == this_year
-    synced = {row["id"] for row in client.get(f"/api/v2/{adm}/sales_invoices/synchronization.json",
-                                              headers=auth).json}
+    synced = {row["id"] for row in client.get(f"/api/v2/{adm}/sales_invoices/synchronization.json", headers=auth).json}
     assert synced == {i["id"] for i in invoices} and synced > this_year  # older years too (moneybird.md §3.3)
 
 
-def test_updated_after_is_exclusive_and_utc(client: FlaskClient, state: MoneybirdSandbox, adm: str,
-                                            auth: dict[str, str]) -> None:
+def test_updated_after_is_exclusive_and_utc(
+    client: FlaskClient, state: MoneybirdSandbox, adm: str, auth: dict[str, str]
+) -> None:
     latest = max(state.data["administrations"][adm]["invoices"].values(), key=lambda i: i["updated_at"])
     moment = parse_stamp(latest["updated_at"])
     sync = f"/api/v2/{adm}/sales_invoices/synchronization.json"
@@ -216,8 +264,9 @@ def test_contact_id_filter(client: FlaskClient, state: MoneybirdSandbox, adm: st
     assert listed and {i["contact_id"] for i in listed} == {contact_id}
 
 
-def test_paging_per_page_limit_and_link_header(client: FlaskClient, state: MoneybirdSandbox, adm: str,
-                                               auth: dict[str, str]) -> None:
+def test_paging_per_page_limit_and_link_header(
+    client: FlaskClient, state: MoneybirdSandbox, adm: str, auth: dict[str, str]
+) -> None:
     too_big = client.get(f"/api/v2/{adm}/sales_invoices.json", headers=auth, query_string={"per_page": "101"})
     assert too_big.status_code == 400 and too_big.json["error"] == "per_page does not have a valid value"
     url: str | None = f"/api/v2/{adm}/sales_invoices.json?per_page=7&filter=state:all,{WIDE}"
@@ -225,8 +274,11 @@ def test_paging_per_page_limit_and_link_header(client: FlaskClient, state: Money
     while url:
         response = client.get(url, headers=auth)
         seen += [i["id"] for i in response.json]
-        links = {part.split(";")[1].strip(): part.split(";")[0].strip(" <>")
-                 for part in response.headers.get("Link", "").split(",") if part}
+        links = {
+            part.split(";")[1].strip(): part.split(";")[0].strip(" <>")
+            for part in response.headers.get("Link", "").split(",")
+            if part
+        }
         assert len(seen) <= 7 or 'rel="prev"' in links
         url = links.get('rel="next"')
         url = url.replace("http://localhost", "") if url else None
@@ -235,18 +287,22 @@ def test_paging_per_page_limit_and_link_header(client: FlaskClient, state: Money
 
 def test_single_invoice_404_body(client: FlaskClient, adm: str, auth: dict[str, str]) -> None:
     response = client.get(f"/api/v2/{adm}/sales_invoices/123456789012345678.json", headers=auth)
-    assert (response.status_code, response.json) == (404, {"error": "record not found",
-                                                           "symbolic": {"id": "not_found"}})
+    assert (response.status_code, response.json) == (
+        404,
+        {"error": "record not found", "symbolic": {"id": "not_found"}},
+    )
 
 
-def test_sync_post_returns_at_most_100(client: FlaskClient, state: MoneybirdSandbox, adm: str,
-                                       auth: dict[str, str]) -> None:
+def test_sync_post_returns_at_most_100(
+    client: FlaskClient, state: MoneybirdSandbox, adm: str, auth: dict[str, str]
+) -> None:
     listed = client.get(f"/api/v2/{adm}/sales_invoices/synchronization.json", headers=auth).json
     assert len(listed) == 120
     for row in listed[:5]:
         assert row["version"] == int(parse_stamp(state.invoice(adm, row["id"])["updated_at"]).timestamp())
-    full = client.post(f"/api/v2/{adm}/sales_invoices/synchronization.json", headers=auth,
-                       json={"ids": [r["id"] for r in listed]}).json
+    full = client.post(
+        f"/api/v2/{adm}/sales_invoices/synchronization.json", headers=auth, json={"ids": [r["id"] for r in listed]}
+    ).json
     assert [i["id"] for i in full] == [r["id"] for r in listed[:100]]
 
 
@@ -280,10 +336,13 @@ def test_rate_limits_can_be_switched_off(make_app: Any) -> None:
 
 # -- webhooks ------------------------------------------------------------------------------------------------
 def test_signature_matches_the_reference_vector() -> None:
-    raw = (b'{"administration_id":"123","webhook_id":"456","entity_type":"SalesInvoice","entity_id":"789",'
-           b'"state":"paid","action":"sales_invoice_state_changed_to_paid"}')
+    raw = (
+        b'{"administration_id":"123","webhook_id":"456","entity_type":"SalesInvoice","entity_id":"789",'
+        b'"state":"paid","action":"sales_invoice_state_changed_to_paid"}'
+    )
     assert signature_header(["test_secret"], 1787320245, raw) == (
-        "t=1787320245,v1=57f9887d4f02805dedaa6603ce7f68342edcf6070115e0f7a9a12a92e2359d88")
+        "t=1787320245,v1=57f9887d4f02805dedaa6603ce7f68342edcf6070115e0f7a9a12a92e2359d88"
+    )
 
 
 def _register(client: FlaskClient, adm: str, auth: dict[str, str], url: str, events: list[str]) -> dict[str, Any]:
@@ -292,8 +351,9 @@ def _register(client: FlaskClient, adm: str, auth: dict[str, str], url: str, eve
     return dict(created.json)
 
 
-def test_webhook_registration_probe_and_errors(client: FlaskClient, adm: str, auth: dict[str, str],
-                                               receiver: Receiver) -> None:
+def test_webhook_registration_probe_and_errors(
+    client: FlaskClient, adm: str, auth: dict[str, str], receiver: Receiver
+) -> None:
     hook = _register(client, adm, auth, receiver.url, ["sales_invoice"])
     assert hook["secret"] and hook["token"] and receiver.pushes == []  # the probe is unsigned
     listed = client.get(f"/api/v2/{adm}/webhooks.json", headers=auth).json
@@ -307,8 +367,14 @@ def test_webhook_registration_probe_and_errors(client: FlaskClient, adm: str, au
     assert client.get(f"/api/v2/{adm}/webhooks.json", headers=auth).json == []
 
 
-def test_payment_push_is_signed_and_shaped(client: FlaskClient, state: MoneybirdSandbox, adm: str,
-                                           auth: dict[str, str], receiver: Receiver, clock: SettableClock) -> None:
+def test_payment_push_is_signed_and_shaped(
+    client: FlaskClient,
+    state: MoneybirdSandbox,
+    adm: str,
+    auth: dict[str, str],
+    receiver: Receiver,
+    clock: SettableClock,
+) -> None:
     hook = _register(client, adm, auth, receiver.url, ["sales_invoice_state_changed", "payment_registered"])
     late = first(state, adm, "late")
     state.register_payment(adm, late["id"], Decimal(late["total_unpaid"]))
@@ -316,23 +382,38 @@ def test_payment_push_is_signed_and_shaped(client: FlaskClient, state: Moneybird
     actions = []
     for raw, headers in receiver.pushes:
         assert verify_signature(headers["Moneybird-Signature"], raw, hook["secret"], int(clock.now.timestamp()))
-        assert not verify_signature(headers["Moneybird-Signature"], raw + b" ", hook["secret"],
-                                    int(clock.now.timestamp()))
+        assert not verify_signature(
+            headers["Moneybird-Signature"], raw + b" ", hook["secret"], int(clock.now.timestamp())
+        )
         assert headers["User-Agent"] == "MoneyBird Webhook" and headers["Idempotency-Key"]
         body = json.loads(raw)
-        assert list(body) == ["administration_id", "webhook_id", "webhook_token", "entity_type", "entity_id",
-                              "state", "action", "entity"]
-        assert (body["administration_id"], body["webhook_id"], body["webhook_token"]) == (adm, hook["id"],
-                                                                                         hook["token"])
+        assert list(body) == [
+            "administration_id",
+            "webhook_id",
+            "webhook_token",
+            "entity_type",
+            "entity_id",
+            "state",
+            "action",
+            "entity",
+        ]
+        assert (body["administration_id"], body["webhook_id"], body["webhook_token"]) == (
+            adm,
+            hook["id"],
+            hook["token"],
+        )
         actions.append((body["action"], body["entity_type"], body["state"]))
-    assert actions == [("payment_registered", "Payment", "late"),  # state when the push was triggered
-                       ("sales_invoice_state_changed_to_paid", "SalesInvoice", "paid")]
+    assert actions == [
+        ("payment_registered", "Payment", "late"),  # state when the push was triggered
+        ("sales_invoice_state_changed_to_paid", "SalesInvoice", "paid"),
+    ]
     assert len({h["Idempotency-Key"] for _, h in receiver.pushes}) == 2
     assert client.get(f"/api/v2/{adm}/webhooks.json", headers=auth).json[0]["last_http_status"] == 200
 
 
-def test_non_200_is_retried_with_the_same_idempotency_key(client: FlaskClient, state: MoneybirdSandbox, adm: str,
-                                                          auth: dict[str, str], receiver: Receiver) -> None:
+def test_non_200_is_retried_with_the_same_idempotency_key(
+    client: FlaskClient, state: MoneybirdSandbox, adm: str, auth: dict[str, str], receiver: Receiver
+) -> None:
     _register(client, adm, auth, receiver.url, ["sales_invoice_paused"])
     receiver.statuses = [503, 204]
     invoice_id = first(state, adm, "late")["id"]
@@ -345,8 +426,9 @@ def test_non_200_is_retried_with_the_same_idempotency_key(client: FlaskClient, s
     assert len(keys) == 3 and len(set(keys)) == 1
 
 
-def test_gives_up_after_ten_attempts(client: FlaskClient, state: MoneybirdSandbox, adm: str, auth: dict[str, str],
-                                     receiver: Receiver) -> None:
+def test_gives_up_after_ten_attempts(
+    client: FlaskClient, state: MoneybirdSandbox, adm: str, auth: dict[str, str], receiver: Receiver
+) -> None:
     _register(client, adm, auth, receiver.url, ["sales_invoice_paused"])
     receiver.statuses = [500] * 20
     client.post(f"/api/v2/{adm}/sales_invoices/{first(state, adm, 'late')['id']}/pause.json", headers=auth, json={})
@@ -366,8 +448,9 @@ def test_duplicates_reuse_the_idempotency_key(make_app: Any, receiver: Receiver)
     assert raw1 == raw2 and h1["Idempotency-Key"] == h2["Idempotency-Key"]
 
 
-def test_secret_rotation_signs_with_both_secrets(state: MoneybirdSandbox, adm: str, receiver: Receiver,
-                                                 clock: SettableClock) -> None:
+def test_secret_rotation_signs_with_both_secrets(
+    state: MoneybirdSandbox, adm: str, receiver: Receiver, clock: SettableClock
+) -> None:
     hook = state.create_webhook(adm, receiver.url, ["sales_invoice"])
     old_secret = hook["secret"]
     new_secret = state.rotate_webhook_secret(adm, hook["id"])
@@ -417,17 +500,30 @@ def test_send_reminders(client: FlaskClient, state: MoneybirdSandbox, adm: str, 
     assert after["events"][-2]["action"] == "sales_invoice_send_reminder_manually"
     assert after["version"] >= late["version"]
     assert state.writes(adm)[-1] | {"at": None} == {
-        "kind": "reminder", "invoice_ids": [late["id"]], "text": "Tweede brief", "delivery_method": "Manual",
-        "email_address": None, "at": None, **{k: late[k] for k in ("contact_id", "workflow_id",
-                                                                    "document_style_id", "identity_id")}}
+        "kind": "reminder",
+        "invoice_ids": [late["id"]],
+        "text": "Tweede brief",
+        "delivery_method": "Manual",
+        "email_address": None,
+        "at": None,
+        **{k: late[k] for k in ("contact_id", "workflow_id", "document_style_id", "identity_id")},
+    }
     paid = first(state, adm, "paid")
-    refused = client.post(path, headers=auth, json={"sales_invoice_reminders": [
-        {**reminder, "contact_id": paid["contact_id"], "sales_invoice_ids": [paid["id"]]}]})
+    refused = client.post(
+        path,
+        headers=auth,
+        json={
+            "sales_invoice_reminders": [
+                {**reminder, "contact_id": paid["contact_id"], "sales_invoice_ids": [paid["id"]]}
+            ]
+        },
+    )
     assert refused.status_code == 422
 
 
-def test_pause_resume_notes_uncollectible(client: FlaskClient, state: MoneybirdSandbox, adm: str,
-                                          auth: dict[str, str]) -> None:
+def test_pause_resume_notes_uncollectible(
+    client: FlaskClient, state: MoneybirdSandbox, adm: str, auth: dict[str, str]
+) -> None:
     invoice_id = first(state, adm, "late")["id"]
     base = f"/api/v2/{adm}/sales_invoices/{invoice_id}"
     paused = client.post(f"{base}/pause.json", headers=auth, json={})
@@ -446,8 +542,11 @@ def test_pause_resume_notes_uncollectible(client: FlaskClient, state: MoneybirdS
     assert client.patch(f"{base}/mark_as_uncollectible.json", headers=auth, json={}).status_code == 400
     missing = client.post(f"/api/v2/{adm}/sales_invoices/123456789012345678/pause.json", headers=auth, json={})
     assert missing.status_code == 404
-    contact_note = client.post(f"/api/v2/{adm}/contacts/{marked.json['contact_id']}/notes.json", headers=auth,
-                               json={"note": {"note": "Klant gebeld"}})
+    contact_note = client.post(
+        f"/api/v2/{adm}/contacts/{marked.json['contact_id']}/notes.json",
+        headers=auth,
+        json={"note": {"note": "Klant gebeld"}},
+    )
     assert contact_note.status_code == 201
     kinds = [w["kind"] for w in state.writes(adm)]
     assert kinds == ["pause", "resume", "note", "uncollectible", "note"]
@@ -500,8 +599,16 @@ def test_seed_is_deterministic_and_varied(make_app: Any, clock: SettableClock) -
     today = clock.now.date()
     for adm in one.tenant_ids():
         invoices = [one.invoice(adm, i) for i in one.data["administrations"][adm]["invoices"]]
-        assert {i["state"] for i in invoices} == {"draft", "scheduled", "open", "pending_payment", "reminded",
-                                                  "late", "paid", "uncollectible"}
+        assert {i["state"] for i in invoices} == {
+            "draft",
+            "scheduled",
+            "open",
+            "pending_payment",
+            "reminded",
+            "late",
+            "paid",
+            "uncollectible",
+        }
         credits = [i for i in invoices if i["original_sales_invoice_id"]]
         assert credits and all(Decimal(i["total_price_incl_tax"]) < 0 for i in credits)
         assert any(i["payments"] and i["state"] != "paid" for i in invoices)  # part payments
@@ -531,8 +638,12 @@ def test_state_persists_across_restarts(make_app: Any, tmp_path: Path, clock: Se
     token = state.issue_token()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     invoice_id = first(state, adm, "late")["id"]
-    assert first_app.test_client().post(f"/api/v2/{adm}/sales_invoices/{invoice_id}/pause.json", headers=auth,
-                                        json={}).status_code == 201
+    assert (
+        first_app.test_client()
+        .post(f"/api/v2/{adm}/sales_invoices/{invoice_id}/pause.json", headers=auth, json={})
+        .status_code
+        == 201
+    )
     restarted = make_app(state_path=path, seed=999)  # the file wins over a new seed
     again: MoneybirdSandbox = restarted.extensions["sandbox"]
     assert again.tenant_ids() == state.tenant_ids()
@@ -544,7 +655,7 @@ def test_state_persists_across_restarts(make_app: Any, tmp_path: Path, clock: Se
     assert new_id not in state.data["administrations"][adm]["invoices"]
 
 
-@given(st.integers(min_value=-10**9, max_value=10**9))
+@given(st.integers(min_value=-(10**9), max_value=10**9))
 def test_money_strings_round_trip(cents: int) -> None:
     text = money(cents)
     assert Decimal(text) == Decimal(cents) / 100 and "." in text and len(text.split(".")[1]) in (1, 2)

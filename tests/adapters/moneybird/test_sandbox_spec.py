@@ -77,10 +77,22 @@ def call(spec_app: Flask, sandbox: MoneybirdSandbox, spec: OpenAPI) -> Callable[
     client: FlaskClient = spec_app.test_client()
     token = sandbox.issue_token("sales_invoices settings")["access_token"]
 
-    def run(method: str, path: str, status: int, *, json_body: Any = None, query: dict[str, str] | None = None,
-            validate_request: bool = True) -> TestResponse:
-        options: dict[str, Any] = {"method": method, "base_url": SPEC_HOST, "query_string": query, "json": json_body,
-                                   "headers": {"Authorization": f"Bearer {token}"}}
+    def run(
+        method: str,
+        path: str,
+        status: int,
+        *,
+        json_body: Any = None,
+        query: dict[str, str] | None = None,
+        validate_request: bool = True,
+    ) -> TestResponse:
+        options: dict[str, Any] = {
+            "method": method,
+            "base_url": SPEC_HOST,
+            "query_string": query,
+            "json": json_body,
+            "headers": {"Authorization": f"Bearer {token}"},
+        }
         response = client.open(path, **options)
         assert response.status_code == status, response.get_data(as_text=True)
         # The app consumed the sent body, so validate an identical request built from the same arguments.
@@ -108,10 +120,16 @@ def _first(sandbox: MoneybirdSandbox, adm: str, state: str) -> str:
 
 READ_CALLS = [
     ("GET", "/api/v2/administrations.json", None),
-    ("GET", "/api/v2/{adm}/sales_invoices.json", {"filter": "period:20250101..20261231,state:open|late|reminded",
-                                                  "per_page": "100"}),
-    ("GET", "/api/v2/{adm}/sales_invoices.json", {"filter": "state:all,period:this_year", "page": "2",
-                                                  "per_page": "5"}),
+    (
+        "GET",
+        "/api/v2/{adm}/sales_invoices.json",
+        {"filter": "period:20250101..20261231,state:open|late|reminded", "per_page": "100"},
+    ),
+    (
+        "GET",
+        "/api/v2/{adm}/sales_invoices.json",
+        {"filter": "state:all,period:this_year", "page": "2", "per_page": "5"},
+    ),
     ("GET", "/api/v2/{adm}/sales_invoices/synchronization.json", {"filter": "state:open|late"}),
     ("GET", "/api/v2/{adm}/sales_invoices/synchronization.json", None),
     ("GET", "/api/v2/{adm}/contacts.json", {"per_page": "100"}),
@@ -125,8 +143,9 @@ READ_CALLS = [
 
 
 @pytest.mark.parametrize(("method", "path", "query"), READ_CALLS)
-def test_read_endpoints_match_the_spec(call: Callable[..., TestResponse], sandbox: MoneybirdSandbox,
-                                       method: str, path: str, query: dict[str, str] | None) -> None:
+def test_read_endpoints_match_the_spec(
+    call: Callable[..., TestResponse], sandbox: MoneybirdSandbox, method: str, path: str, query: dict[str, str] | None
+) -> None:
     adm = sandbox.tenant_ids()[1]
     sandbox.create_webhook(adm, "https://connector.example/webhooks/moneybird", ["sales_invoice"])
     response = call(method, path.format(adm=adm), 200, query=query)
@@ -138,27 +157,36 @@ def test_validation_is_strict_about_extra_fields(spec: OpenAPI, sandbox: Moneybi
     """Guard against a vacuous validator: one extra key in an otherwise valid invoice must fail."""
     adm = sandbox.tenant_ids()[0]
     invoice = sandbox.invoice(adm, sandbox.open_invoice_ids(adm)[0])
-    request = MockRequest(SPEC_HOST, "get", f"/api/v2/{adm}/sales_invoices/{invoice['id']}.json",
-                          headers={"Authorization": "Bearer x"})
+    request = MockRequest(
+        SPEC_HOST, "get", f"/api/v2/{adm}/sales_invoices/{invoice['id']}.json", headers={"Authorization": "Bearer x"}
+    )
     spec.validate_response(request, MockResponse(json.dumps(invoice).encode(), content_type="application/json"))
     with pytest.raises(OpenAPIError):
-        spec.validate_response(request, MockResponse(json.dumps({**invoice, "amount_due": "1.0"}).encode(),
-                                                     content_type="application/json"))
+        spec.validate_response(
+            request,
+            MockResponse(json.dumps({**invoice, "amount_due": "1.0"}).encode(), content_type="application/json"),
+        )
 
 
-def test_every_seeded_invoice_and_contact_matches_the_spec(call: Callable[..., TestResponse],
-                                                           sandbox: MoneybirdSandbox) -> None:
+def test_every_seeded_invoice_and_contact_matches_the_spec(
+    call: Callable[..., TestResponse], sandbox: MoneybirdSandbox
+) -> None:
     for adm in sandbox.tenant_ids():
         ids = [row["id"] for row in call("GET", f"/api/v2/{adm}/sales_invoices/synchronization.json", 200).json]
         states = set()
         for start in range(0, len(ids), 100):
-            batch = call("POST", f"/api/v2/{adm}/sales_invoices/synchronization.json", 200,
-                         json_body={"ids": ids[start:start + 100]}).json
+            batch = call(
+                "POST",
+                f"/api/v2/{adm}/sales_invoices/synchronization.json",
+                200,
+                json_body={"ids": ids[start : start + 100]},
+            ).json
             states |= {inv["state"] for inv in batch}
         assert states == {"draft", "scheduled", "open", "pending_payment", "reminded", "late", "paid", "uncollectible"}
         contact_ids = [c["id"] for c in call("GET", f"/api/v2/{adm}/contacts/synchronization.json", 200).json]
-        contacts = call("POST", f"/api/v2/{adm}/contacts/synchronization.json", 200,
-                        json_body={"ids": contact_ids[:100]}).json
+        contacts = call(
+            "POST", f"/api/v2/{adm}/contacts/synchronization.json", 200, json_body={"ids": contact_ids[:100]}
+        ).json
         assert len(contacts) == min(100, len(contact_ids))
         call("GET", f"/api/v2/{adm}/contacts/{contact_ids[0]}.json", 200)
 
@@ -174,43 +202,69 @@ def test_single_invoice_and_404_match_the_spec(call: Callable[..., TestResponse]
 def test_write_back_calls_match_the_spec(call: Callable[..., TestResponse], sandbox: MoneybirdSandbox) -> None:
     adm = sandbox.tenant_ids()[0]
     late = sandbox.invoice(adm, _first(sandbox, adm, "late"))
-    reminder = {"contact_id": late["contact_id"], "workflow_id": late["workflow_id"],
-                "document_style_id": late["document_style_id"], "identity_id": late["identity_id"],
-                "sales_invoice_ids": [late["id"]], "delivery_method": "Manual", "reminder_text": "Herinnering"}
-    sent = call("POST", f"/api/v2/{adm}/sales_invoices/send_reminders.json", 200,
-                json_body={"sales_invoice_reminders": [reminder]})
+    reminder = {
+        "contact_id": late["contact_id"],
+        "workflow_id": late["workflow_id"],
+        "document_style_id": late["document_style_id"],
+        "identity_id": late["identity_id"],
+        "sales_invoice_ids": [late["id"]],
+        "delivery_method": "Manual",
+        "reminder_text": "Herinnering",
+    }
+    sent = call(
+        "POST",
+        f"/api/v2/{adm}/sales_invoices/send_reminders.json",
+        200,
+        json_body={"sales_invoice_reminders": [reminder]},
+    )
     assert sent.json == 200
     paused = call("POST", f"/api/v2/{adm}/sales_invoices/{late['id']}/pause.json", 201, json_body={})
     assert paused.json["paused"] is True
     call("POST", f"/api/v2/{adm}/sales_invoices/{late['id']}/resume.json", 201, json_body={})
-    note = call("POST", f"/api/v2/{adm}/sales_invoices/{late['id']}/notes.json", 201,
-                json_body={"note": {"note": "Klant belt vrijdag terug", "todo": True}})
+    note = call(
+        "POST",
+        f"/api/v2/{adm}/sales_invoices/{late['id']}/notes.json",
+        201,
+        json_body={"note": {"note": "Klant belt vrijdag terug", "todo": True}},
+    )
     assert note.json["entity_type"] == "SalesInvoice"
     call("POST", f"/api/v2/{adm}/sales_invoices/{late['id']}/notes.json", 422, json_body={"note": {"note": " "}})
-    call("POST", f"/api/v2/{adm}/contacts/{late['contact_id']}/notes.json", 201,
-         json_body={"note": {"note": "Betalingsregeling afgesproken"}})
-    marked = call("PATCH", f"/api/v2/{adm}/sales_invoices/{late['id']}/mark_as_uncollectible.json", 200,
-                  json_body={})
+    call(
+        "POST",
+        f"/api/v2/{adm}/contacts/{late['contact_id']}/notes.json",
+        201,
+        json_body={"note": {"note": "Betalingsregeling afgesproken"}},
+    )
+    marked = call("PATCH", f"/api/v2/{adm}/sales_invoices/{late['id']}/mark_as_uncollectible.json", 200, json_body={})
     assert marked.json["state"] == "uncollectible"
 
 
 def test_webhook_create_matches_the_spec(call: Callable[..., TestResponse], sandbox: MoneybirdSandbox) -> None:
     adm = sandbox.tenant_ids()[0]
-    created = call("POST", f"/api/v2/{adm}/webhooks.json", 201,
-                   json_body={"url": "https://connector.example/webhooks/moneybird",
-                              "enabled_events": ["sales_invoice_state_changed", "payment_registered"]})
+    created = call(
+        "POST",
+        f"/api/v2/{adm}/webhooks.json",
+        201,
+        json_body={
+            "url": "https://connector.example/webhooks/moneybird",
+            "enabled_events": ["sales_invoice_state_changed", "payment_registered"],
+        },
+    )
     assert created.json["secret"] and created.json["token"]
-    removed = call("POST", f"/api/v2/{adm}/webhooks.json", 400,
-                   json_body={"url": "https://connector.example/webhooks/moneybird", "events": ["x"]},
-                   validate_request=False)  # `events` is no longer in the request schema (moneybird.md §5.1)
+    removed = call(
+        "POST",
+        f"/api/v2/{adm}/webhooks.json",
+        400,
+        json_body={"url": "https://connector.example/webhooks/moneybird", "events": ["x"]},
+        validate_request=False,
+    )  # `events` is no longer in the request schema (moneybird.md §5.1)
     assert removed.json["symbolic"] == {"events": "removed"}
 
 
 def test_bad_per_page_400_matches_the_spec(call: Callable[..., TestResponse], sandbox: MoneybirdSandbox) -> None:
     adm = sandbox.tenant_ids()[0]
     # The request itself violates the spec (per_page maximum 100), so only the response is validated here.
-    response = call("GET", f"/api/v2/{adm}/sales_invoices.json", 400, query={"per_page": "101"},
-                    validate_request=False)
+    response = call("GET", f"/api/v2/{adm}/sales_invoices.json", 400, query={"per_page": "101"}, validate_request=False)
     assert response.json["error"] == "per_page does not have a valid value"
     call("GET", f"/api/v2/{adm}/sales_invoices.json", 400, query={"filter": "state:bogus"})
 
@@ -231,6 +285,7 @@ def test_webhook_payload_entity_is_a_spec_invoice(spec: OpenAPI, sandbox: Moneyb
     invoice_id = sandbox.create_invoice(adm)
     entity = json.loads(sandbox.data["deliveries"][-1]["body"])["entity"]
     assert entity["id"] == invoice_id
-    request = MockRequest(SPEC_HOST, "get", f"/api/v2/{adm}/sales_invoices/{invoice_id}.json",
-                          headers={"Authorization": "Bearer x"})
+    request = MockRequest(
+        SPEC_HOST, "get", f"/api/v2/{adm}/sales_invoices/{invoice_id}.json", headers={"Authorization": "Bearer x"}
+    )
     spec.validate_response(request, MockResponse(json.dumps(entity).encode(), content_type="application/json"))

@@ -85,8 +85,14 @@ def sandbox(server: RunningServer) -> XeroSandbox:
 
 
 def make_config(url: str, **overrides: Any) -> XeroConfig:
-    return XeroConfig(client_id="sandbox-client", client_secret=SecretStr("sandbox-secret"), login_url=url,
-                      identity_url=url, api_url=url, **overrides)
+    return XeroConfig(
+        client_id="sandbox-client",
+        client_secret=SecretStr("sandbox-secret"),
+        login_url=url,
+        identity_url=url,
+        api_url=url,
+        **overrides,
+    )
 
 
 @pytest.fixture
@@ -138,16 +144,24 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-def make_adapter(config: XeroConfig, tokens: TokenSet, clock: SettableClock, recorder: Recorder
-                 ) -> Callable[..., XeroAdapter]:
-    def build(*, sleep: Callable[[float], None] | None = None, token: str | None = None,
-              **session_options: Any) -> XeroAdapter:
+def make_adapter(
+    config: XeroConfig, tokens: TokenSet, clock: SettableClock, recorder: Recorder
+) -> Callable[..., XeroAdapter]:
+    def build(
+        *, sleep: Callable[[float], None] | None = None, token: str | None = None, **session_options: Any
+    ) -> XeroAdapter:
         http = requests.Session()
         http.hooks["response"].append(recorder.hook)
         source = TokenSource(config, tokens, clock)
-        session = ConnectionSession(XeroAdapter, access_token=(lambda: token) if token else source, session=http,
-                                    on_unauthorized=source.force, clock=clock, sleep=sleep or _no_sleep,
-                                    **session_options)
+        session = ConnectionSession(
+            XeroAdapter,
+            access_token=(lambda: token) if token else source,
+            session=http,
+            on_unauthorized=source.force,
+            clock=clock,
+            sleep=sleep or _no_sleep,
+            **session_options,
+        )
         return XeroAdapter(session, config, clock=clock)
 
     return build

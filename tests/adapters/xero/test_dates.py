@@ -46,8 +46,19 @@ def test_wall_clock_zone_across_dst() -> None:
     assert winter.astimezone(UTC) == datetime(2023, 12, 31, 23, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("raw", ["", "Date(1)", "/Date(abc)/", "/Date(1+13)/", "/Date(1+2460)/", "\\/Date(1)\\/x",
-                                 "2024-01-01", "/Date(1)/ trailing"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "Date(1)",
+        "/Date(abc)/",
+        "/Date(1+13)/",
+        "/Date(1+2460)/",
+        "\\/Date(1)\\/x",
+        "2024-01-01",
+        "/Date(1)/ trailing",
+    ],
+)
 def test_rejects_garbage(raw: str) -> None:
     with pytest.raises(ValueError):
         parse_ms_date(raw, zone=UTC)
@@ -58,11 +69,14 @@ def test_zone_is_required() -> None:
         parse_ms_date("/Date(0)/")  # type: ignore[call-arg]
 
 
-@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)),
-       st.integers(min_value=-14 * 60, max_value=14 * 60))
+@given(
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
 def test_round_trip(moment: datetime, offset_minutes: int) -> None:
     zoned = moment.replace(microsecond=moment.microsecond // 1000 * 1000).astimezone(
-        timezone(timedelta(minutes=offset_minutes)))
+        timezone(timedelta(minutes=offset_minutes))
+    )
     text = format_ms_date(zoned)
     parsed = parse_ms_date(text, zone=UTC)
     assert parsed == zoned

@@ -20,17 +20,22 @@ from tests.adapters.xero.conftest import REDIRECT, SettableClock, connect, make_
 
 
 def _authorize(server: RunningServer, **params: str) -> dict[str, list[str]]:
-    base = {"response_type": "code", "client_id": "sandbox-client", "redirect_uri": REDIRECT, "state": "s",
-            "scope": "offline_access accounting.invoices"}
-    response = requests.get(f"{server.url}/identity/connect/authorize", params={**base, **params},
-                            allow_redirects=False, timeout=5)
+    base = {
+        "response_type": "code",
+        "client_id": "sandbox-client",
+        "redirect_uri": REDIRECT,
+        "state": "s",
+        "scope": "offline_access accounting.invoices",
+    }
+    response = requests.get(
+        f"{server.url}/identity/connect/authorize", params={**base, **params}, allow_redirects=False, timeout=5
+    )
     assert response.status_code == 302
     return parse_qs(urlsplit(response.headers["Location"]).query)
 
 
 def _token(server: RunningServer, **form: str) -> requests.Response:
-    return requests.post(f"{server.url}/connect/token", data=form, timeout=5,
-                         auth=("sandbox-client", "sandbox-secret"))
+    return requests.post(f"{server.url}/connect/token", data=form, timeout=5, auth=("sandbox-client", "sandbox-secret"))
 
 
 def test_pkce_code_exchange_and_connections(config: XeroConfig, clock: SettableClock, sandbox: XeroSandbox) -> None:
@@ -38,13 +43,17 @@ def test_pkce_code_exchange_and_connections(config: XeroConfig, clock: SettableC
     assert tokens.refresh_token and tokens.expires_at is not None
     assert (tokens.expires_at - clock()).total_seconds() == 1800
     assert tokens.extra["authentication_event_id"]
-    response = requests.get(f"{config.api_url}/connections", timeout=5,
-                            headers={"Authorization": f"Bearer {tokens.access_token}"})
+    response = requests.get(
+        f"{config.api_url}/connections", timeout=5, headers={"Authorization": f"Bearer {tokens.access_token}"}
+    )
     connections = response.json()
     assert {c["tenantId"] for c in connections} == set(sandbox.tenant_ids()) and len(connections) >= 2
-    filtered = requests.get(f"{config.api_url}/connections", timeout=5,
-                            params={"authEventId": tokens.extra["authentication_event_id"]},
-                            headers={"Authorization": f"Bearer {tokens.access_token}"}).json()
+    filtered = requests.get(
+        f"{config.api_url}/connections",
+        timeout=5,
+        params={"authEventId": tokens.extra["authentication_event_id"]},
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+    ).json()
     assert len(filtered) == len(connections)
 
 
@@ -61,11 +70,14 @@ def test_wrong_verifier_and_code_reuse_are_invalid_grant(server: RunningServer) 
     assert again.json() == {"error": "invalid_grant"}
 
 
-@pytest.mark.parametrize(("params", "error"), [
-    ({"scope": "accounting.everything"}, "invalid_scope"),
-    ({"code_challenge": "abc", "code_challenge_method": "plain"}, "invalid_request"),
-    ({"response_type": "token"}, "unsupported_response_type"),
-])
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"scope": "accounting.everything"}, "invalid_scope"),
+        ({"code_challenge": "abc", "code_challenge_method": "plain"}, "invalid_request"),
+        ({"response_type": "token"}, "unsupported_response_type"),
+    ],
+)
 def test_authorize_errors_redirect(server: RunningServer, params: dict[str, str], error: str) -> None:
     assert _authorize(server, **params)["error"] == [error]
 
@@ -123,11 +135,15 @@ def test_wrong_client_secret(config: XeroConfig, clock: SettableClock) -> None:
         refresh_tokens(XeroAdapter, wrong, first.refresh_token or "", now=clock())
 
 
-def test_access_token_expires_after_30_minutes(server: RunningServer, sandbox: XeroSandbox, config: XeroConfig,
-                                               clock: SettableClock) -> None:
+def test_access_token_expires_after_30_minutes(
+    server: RunningServer, sandbox: XeroSandbox, config: XeroConfig, clock: SettableClock
+) -> None:
     tokens = connect(config, clock)
-    headers = {"Authorization": f"Bearer {tokens.access_token}", "xero-tenant-id": sandbox.tenant_ids()[0],
-               "Accept": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {tokens.access_token}",
+        "xero-tenant-id": sandbox.tenant_ids()[0],
+        "Accept": "application/json",
+    }
     assert requests.get(f"{server.url}/api.xro/2.0/Organisation", headers=headers, timeout=5).status_code == 200
     clock.advance(minutes=30)
     expired = requests.get(f"{server.url}/api.xro/2.0/Organisation", headers=headers, timeout=5)
@@ -138,16 +154,23 @@ def test_tenant_header_required(server: RunningServer, tokens: object, sandbox: 
     bearer = {"Authorization": f"Bearer {tokens.access_token}"}  # type: ignore[attr-defined]
     missing = requests.get(f"{server.url}/api.xro/2.0/Invoices", headers=bearer, timeout=5)
     assert missing.status_code == 403 and missing.json()["Detail"] == "AuthenticationUnsuccessful"
-    unknown = requests.get(f"{server.url}/api.xro/2.0/Invoices", timeout=5,
-                           headers={**bearer, "xero-tenant-id": "00000000-0000-0000-0000-000000000000"})
+    unknown = requests.get(
+        f"{server.url}/api.xro/2.0/Invoices",
+        timeout=5,
+        headers={**bearer, "xero-tenant-id": "00000000-0000-0000-0000-000000000000"},
+    )
     assert unknown.status_code == 403
 
 
 def test_revocation_drops_every_connection(config: XeroConfig, clock: SettableClock, sandbox: XeroSandbox) -> None:
     tokens = connect(config, clock)
     assert sandbox.connections
-    requests.post(f"{config.identity_url}/connect/revocation", data={"token": tokens.refresh_token}, timeout=5,
-                  auth=("sandbox-client", "sandbox-secret"))
+    requests.post(
+        f"{config.identity_url}/connect/revocation",
+        data={"token": tokens.refresh_token},
+        timeout=5,
+        auth=("sandbox-client", "sandbox-secret"),
+    )
     assert not sandbox.connections
     with pytest.raises(ReauthRequired):
         refresh_tokens(XeroAdapter, config, tokens.refresh_token or "", now=clock())
@@ -156,6 +179,9 @@ def test_revocation_drops_every_connection(config: XeroConfig, clock: SettableCl
 def test_missing_scope_is_401(server: RunningServer, sandbox: XeroSandbox) -> None:
     code = _authorize(server, scope="offline_access accounting.contacts")["code"][0]
     body = _token(server, grant_type="authorization_code", code=code, redirect_uri=REDIRECT).json()
-    response = requests.get(f"{server.url}/api.xro/2.0/Invoices", timeout=5, headers={
-        "Authorization": f"Bearer {body['access_token']}", "xero-tenant-id": sandbox.tenant_ids()[0]})
+    response = requests.get(
+        f"{server.url}/api.xro/2.0/Invoices",
+        timeout=5,
+        headers={"Authorization": f"Bearer {body['access_token']}", "xero-tenant-id": sandbox.tenant_ids()[0]},
+    )
     assert response.status_code == 401 and response.json()["Detail"] == "AuthorizationUnsuccessful"

@@ -19,12 +19,17 @@ from connector.sandboxes import RunningServer
 
 @pytest.fixture
 def get(server: RunningServer, sandbox: XeroSandbox, tokens: Any) -> Callable[..., requests.Response]:
-    def call(path: str, tenant: str | None = None, headers: dict[str, str] | None = None,
-             **params: Any) -> requests.Response:
-        base = {"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json",
-                "xero-tenant-id": tenant or sandbox.tenant_ids()[0]}
-        return requests.get(f"{server.url}/api.xro/2.0/{path}", params=params, headers={**base, **(headers or {})},
-                            timeout=5)
+    def call(
+        path: str, tenant: str | None = None, headers: dict[str, str] | None = None, **params: Any
+    ) -> requests.Response:
+        base = {
+            "Authorization": f"Bearer {tokens.access_token}",
+            "Accept": "application/json",
+            "xero-tenant-id": tenant or sandbox.tenant_ids()[0],
+        }
+        return requests.get(
+            f"{server.url}/api.xro/2.0/{path}", params=params, headers={**base, **(headers or {})}, timeout=5
+        )
 
     return call
 
@@ -71,14 +76,17 @@ def test_if_modified_since(get: Callable[..., requests.Response], sandbox: XeroS
     assert malformed["pagination"]["itemCount"] > 1  # silently ignored, as at Xero (xero.md §7.4)
 
 
-@pytest.mark.parametrize(("clause", "facts", "expected"), [
-    ('Status=="AUTHORISED"', {"status": "AUTHORISED"}, True),
-    ('Status=="authorised" && AmountDue>=10', {"status": "AUTHORISED", "amountdue": Decimal("10")}, True),
-    ('Type=="ACCREC" OR Type=="ACCPAY"', {"type": "ACCPAY"}, True),
-    ("Date>=DateTime(2026, 01, 31)", {"date": datetime(2026, 1, 30, tzinfo=UTC).date()}, False),
-    ("IsCustomer", {"iscustomer": True}, True),
-    ('(Status=="PAID" OR Status=="VOIDED") AND AmountDue==0', {"status": "PAID", "amountdue": Decimal(0)}, True),
-])
+@pytest.mark.parametrize(
+    ("clause", "facts", "expected"),
+    [
+        ('Status=="AUTHORISED"', {"status": "AUTHORISED"}, True),
+        ('Status=="authorised" && AmountDue>=10', {"status": "AUTHORISED", "amountdue": Decimal("10")}, True),
+        ('Type=="ACCREC" OR Type=="ACCPAY"', {"type": "ACCPAY"}, True),
+        ("Date>=DateTime(2026, 01, 31)", {"date": datetime(2026, 1, 30, tzinfo=UTC).date()}, False),
+        ("IsCustomer", {"iscustomer": True}, True),
+        ('(Status=="PAID" OR Status=="VOIDED") AND AmountDue==0', {"status": "PAID", "amountdue": Decimal(0)}, True),
+    ],
+)
 def test_where_language(clause: str, facts: dict[str, Any], expected: bool) -> None:
     assert where_predicate(clause)(facts) is expected
 

@@ -65,8 +65,17 @@ def traffic(adapter: XeroAdapter, sandbox: XeroSandbox, recorder: Recorder) -> l
     adapter.online_invoice_url(tenant, invoice)
     debtor = sandbox.org(tenant).invoices[invoice]["ContactID"]
     for action in (WriteAction.NOTE, WriteAction.CREDIT_HOLD, WriteAction.CREDIT_RELEASE):
-        adapter.write_reminder_status(tenant, ReminderWrite(action=action, debtor_ref=debtor, invoice_refs=[invoice],
-                                                            level=1, level_name="first", idempotency_key="k1"))
+        adapter.write_reminder_status(
+            tenant,
+            ReminderWrite(
+                action=action,
+                debtor_ref=debtor,
+                invoice_refs=[invoice],
+                level=1,
+                level_name="first",
+                idempotency_key="k1",
+            ),
+        )
     return recorder.exchanges
 
 
@@ -80,19 +89,35 @@ def test_accounting_exchanges_match_the_spec(accounting_spec: OpenAPI, traffic: 
         if response.status_code != 204:
             accounting_spec.validate_response(openapi_request, RequestsOpenAPIResponse(response))
         validated.add((request.method, openapi_request.path.split("/api.xro/2.0")[1].split("/")[1]))
-    assert {("GET", "Invoices"), ("GET", "Payments"), ("GET", "CreditNotes"), ("GET", "Contacts"),
-            ("GET", "Organisation"), ("GET", "InvoiceReminders"), ("PUT", "Invoices"), ("GET", "ContactGroups"),
-            ("PUT", "ContactGroups"), ("DELETE", "ContactGroups")} <= validated
+    assert {
+        ("GET", "Invoices"),
+        ("GET", "Payments"),
+        ("GET", "CreditNotes"),
+        ("GET", "Contacts"),
+        ("GET", "Organisation"),
+        ("GET", "InvoiceReminders"),
+        ("PUT", "Invoices"),
+        ("GET", "ContactGroups"),
+        ("PUT", "ContactGroups"),
+        ("DELETE", "ContactGroups"),
+    } <= validated
 
 
-def test_sandbox_only_lists_match_the_spec(accounting_spec: OpenAPI, sandbox: XeroSandbox, tokens: Any,
-                                           server: Any) -> None:
+def test_sandbox_only_lists_match_the_spec(
+    accounting_spec: OpenAPI, sandbox: XeroSandbox, tokens: Any, server: Any
+) -> None:
     """Overpayments and Prepayments (not read by the adapter, but served) and a 400 ValidationException."""
-    headers = {"Authorization": f"Bearer {tokens.access_token}", "xero-tenant-id": sandbox.tenant_ids()[0],
-               "Accept": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {tokens.access_token}",
+        "xero-tenant-id": sandbox.tenant_ids()[0],
+        "Accept": "application/json",
+    }
     http = requests.Session()
-    for path, params in (("Overpayments", {"page": "1"}), ("Prepayments", {"page": "1"}),
-                         ("Invoices", {"where": 'Nonsense=="x"'})):
+    for path, params in (
+        ("Overpayments", {"page": "1"}),
+        ("Prepayments", {"page": "1"}),
+        ("Invoices", {"where": 'Nonsense=="x"'}),
+    ):
         response = http.get(f"{server.url}/api.xro/2.0/{path}", params=params, headers=headers, timeout=5)
         openapi_request = AsXero(response.request)
         accounting_spec.validate_request(openapi_request)

@@ -18,8 +18,9 @@ from tests.adapters.xero.conftest import SettableClock, no_known
 
 
 def sync_all(adapter: XeroAdapter, tenant: str, cursor: str | None, store: dict[str, object]) -> str | None:
-    for page in adapter.iter_invoice_pages(tenant, cursor, lambda refs: {r: store[r].provider_version
-                                                                           for r in refs if r in store}):
+    for page in adapter.iter_invoice_pages(
+        tenant, cursor, lambda refs: {r: store[r].provider_version for r in refs if r in store}
+    ):
         for invoice in page.records:
             store[invoice.provider_ref] = invoice
         for ref in page.deleted_refs:
@@ -62,8 +63,9 @@ def test_full_sync_matches_xero_amount_due(adapter: XeroAdapter, sandbox: XeroSa
 
 
 @pytest.mark.parametrize("count", [999, 1000, 2500])
-def test_api_calls_for_n_invoices(serve: Callable[..., RunningServer], make_config_adapter: Callable[..., XeroAdapter],
-                                  count: int) -> None:
+def test_api_calls_for_n_invoices(
+    serve: Callable[..., RunningServer], make_config_adapter: Callable[..., XeroAdapter], count: int
+) -> None:
     server = serve(invoices_per_tenant=count, tenants=1, rate_limits=False)
     sandbox: XeroSandbox = server.app.extensions["sandbox"]
     adapter = make_config_adapter(server)
@@ -71,15 +73,17 @@ def test_api_calls_for_n_invoices(serve: Callable[..., RunningServer], make_conf
     calls_before = adapter.http.calls
     store: dict[str, object] = {}
     sync_all(adapter, tenant, None, store)
-    n = len(accrec(sandbox, tenant)) + sum(1 for i in sandbox.org(tenant).invoices.values()
-                                          if i["Type"] == "ACCREC" and i["Status"] == "DELETED")
+    n = len(accrec(sandbox, tenant)) + sum(
+        1 for i in sandbox.org(tenant).invoices.values() if i["Type"] == "ACCREC" and i["Status"] == "DELETED"
+    )
     calls = adapter.http.calls - calls_before
     assert len(store) == len(accrec(sandbox, tenant))
     assert math.ceil(n / 1000) <= calls <= math.ceil(n / 1000) + 1, (n, calls)
 
 
-def test_crash_resume_has_no_duplicates(serve: Callable[..., RunningServer],
-                                        make_config_adapter: Callable[..., XeroAdapter]) -> None:
+def test_crash_resume_has_no_duplicates(
+    serve: Callable[..., RunningServer], make_config_adapter: Callable[..., XeroAdapter]
+) -> None:
     server = serve(invoices_per_tenant=2600, tenants=1, rate_limits=False)
     sandbox: XeroSandbox = server.app.extensions["sandbox"]
     adapter = make_config_adapter(server)
@@ -94,14 +98,18 @@ def test_crash_resume_has_no_duplicates(serve: Callable[..., RunningServer],
     assert len(set(seen) & set(later)) <= 5  # only records sharing the boundary second are read twice
 
 
-def test_incremental_sees_changes_and_skips_unchanged(adapter: XeroAdapter, sandbox: XeroSandbox,
-                                                       clock: SettableClock) -> None:
+def test_incremental_sees_changes_and_skips_unchanged(
+    adapter: XeroAdapter, sandbox: XeroSandbox, clock: SettableClock
+) -> None:
     tenant = sandbox.tenant_ids()[0]
     store: dict[str, object] = {}
     cursor = sync_all(adapter, tenant, None, store)
     clock.advance(minutes=10)
-    quiet = list(adapter.iter_invoice_pages(tenant, cursor, lambda refs: {r: store[r].provider_version
-                                                                           for r in refs if r in store}))
+    quiet = list(
+        adapter.iter_invoice_pages(
+            tenant, cursor, lambda refs: {r: store[r].provider_version for r in refs if r in store}
+        )
+    )
     assert sum(len(p.records) for p in quiet) == 0
     target = next(iter(sandbox.open_invoice_ids(tenant)))
     due = sandbox.amount_due(sandbox.org(tenant), sandbox.org(tenant).invoices[target])
@@ -117,8 +125,9 @@ def test_incremental_sees_changes_and_skips_unchanged(adapter: XeroAdapter, sand
     assert len(changed) < 10  # incremental, not a full read
 
 
-def test_periodic_refresh_catches_due_date_blind_spot(adapter: XeroAdapter, sandbox: XeroSandbox,
-                                                      clock: SettableClock) -> None:
+def test_periodic_refresh_catches_due_date_blind_spot(
+    adapter: XeroAdapter, sandbox: XeroSandbox, clock: SettableClock
+) -> None:
     tenant = sandbox.tenant_ids()[0]
     org = sandbox.org(tenant)
     part_paid = next(i for i in sandbox.open_invoice_ids(tenant) if sandbox.invoice_payments(org, i))
@@ -149,8 +158,9 @@ def test_deleted_and_voided(adapter: XeroAdapter, sandbox: XeroSandbox, clock: S
     assert draft not in store and store[opened].status is InvoiceStatus.VOIDED and store[opened].open_amount == 0
 
 
-def test_payments_are_polled_including_deletions(adapter: XeroAdapter, sandbox: XeroSandbox,
-                                                 clock: SettableClock) -> None:
+def test_payments_are_polled_including_deletions(
+    adapter: XeroAdapter, sandbox: XeroSandbox, clock: SettableClock
+) -> None:
     tenant = sandbox.tenant_ids()[0]
     pages = list(adapter.iter_payment_pages(tenant, None, no_known))
     everything = {p.provider_ref: p for page in pages for p in page.records}
@@ -213,8 +223,9 @@ def make_config_adapter(clock: SettableClock, recorder: object) -> Callable[[Run
 
         config = make_config(server.url)
         tokens = connect(config, clock)
-        session = ConnectionSession(XeroAdapter, access_token=lambda: tokens.access_token,
-                                    session=requests.Session(), clock=clock)
+        session = ConnectionSession(
+            XeroAdapter, access_token=lambda: tokens.access_token, session=requests.Session(), clock=clock
+        )
         return XeroAdapter(session, config, clock=clock)
 
     return build

@@ -85,7 +85,7 @@ def test_any_one_byte_change_fails(body: bytes, position: int, flip: int) -> Non
     sig = webhooks.signature("k", body)
     XeroAdapter.verify_webhook(body, {"x-xero-signature": sig}, ["k"], NOW)
     index = position % len(body)
-    changed = body[:index] + bytes([body[index] ^ flip]) + body[index + 1:]
+    changed = body[:index] + bytes([body[index] ^ flip]) + body[index + 1 :]
     with pytest.raises(WebhookRejected):
         XeroAdapter.verify_webhook(changed, {"x-xero-signature": sig}, ["k"], NOW)
 
@@ -98,8 +98,11 @@ def test_itr_parses_to_no_events() -> None:
 def test_event_parse_and_dedupe() -> None:
     [event] = XeroAdapter.parse_webhook(EVENT_RAW, {})
     assert event.provider_tenant_id == "e629a03c-7ffe-4913-bd94-ff2fdb36a702"
-    assert (event.entity_type, event.entity_id, event.action) == ("invoice", "44aa0707-f718-4f1c-8d53-f2da9ca59533",
-                                                                  "update")
+    assert (event.entity_type, event.entity_id, event.action) == (
+        "invoice",
+        "44aa0707-f718-4f1c-8d53-f2da9ca59533",
+        "update",
+    )
     assert event.occurred_at == datetime(2018, 2, 9, 9, 18, 28, 917000, tzinfo=UTC)
     again = json.loads(EVENT_RAW)
     again["entropy"], again["firstEventSequence"] = "OTHER", 9
@@ -113,8 +116,9 @@ def test_event_parse_and_dedupe() -> None:
     assert XeroAdapter.webhook_tenant_hint(EVENT_RAW, {}) == "e629a03c-7ffe-4913-bd94-ff2fdb36a702"
 
 
-@pytest.mark.parametrize(("category", "entity"), [("CONTACT", "debtor"), ("CREDITNOTE", "credit_note"),
-                                                  ("SUBSCRIPTION", "other")])
+@pytest.mark.parametrize(
+    ("category", "entity"), [("CONTACT", "debtor"), ("CREDITNOTE", "credit_note"), ("SUBSCRIPTION", "other")]
+)
 def test_categories(category: str, entity: str) -> None:
     body = json.loads(EVENT_RAW)
     body["events"][0]["eventCategory"] = category
@@ -188,8 +192,9 @@ def test_changes_are_delivered_signed(sandbox: XeroSandbox, listen: Callable[[Fl
     invoice_id = sandbox.create_invoice(tenant, total=__import__("decimal").Decimal("50.00"))
     contact_id = sandbox.org(tenant).invoices[invoice_id]["ContactID"]
     clock.advance(seconds=1)  # a create and an update in the same millisecond share a dedupe id (harmless hints)
-    credit_id = sandbox.create_credit(tenant, "credit_note", contact_id, __import__("decimal").Decimal("10.00"),
-                                      allocate_to=invoice_id)
+    credit_id = sandbox.create_credit(
+        tenant, "credit_note", contact_id, __import__("decimal").Decimal("10.00"), allocate_to=invoice_id
+    )
     assert sandbox.deliver_webhooks(duplicate=True) == 4  # contact, invoice, credit note, invoice update
     kinds = [(e.entity_type, e.entity_id, e.action) for e in received]
     assert ("debtor", contact_id, "create") in kinds and ("invoice", invoice_id, "create") in kinds
