@@ -7,7 +7,7 @@ or with a 14-day letter on file) and times ``evaluate`` with the packaged polici
 measures its tracemalloc peak in a separate run (snapshots already built, so only the engine's own memory).
 
 Part 2 (unless ``--no-end-to-end``) seeds a Moneybird sandbox administration with N invoices, connects and syncs
-it into a temp SQLite DB exactly like ``bench.sync``, then times ``dunning.run_administration`` twice: a dry run
+it into a temp SQLite DB exactly like ``bench.sync``, then times ``decide.run_administration`` twice: a dry run
 (snapshots from storage + rules, nothing written) and the real run with safe mode off (outbox items, reminder
 states and audit rows committed in one transaction).
 
@@ -30,7 +30,7 @@ from typing import Any
 
 from bench.common import bench_settings, machine, provider_settings, quiet, start_stack, write_json
 from bench.sync import connect, one_tenant, sandbox_options
-from connector import dunning, services, sync
+from connector import decide, services, sync
 from connector.model import InvoiceStatus, Segment
 from connector.rules import (
     EvaluationResult,
@@ -144,7 +144,7 @@ def rules_throughput(count: int, repeats: int) -> dict[str, Any]:
 
 
 def end_to_end(count: int) -> dict[str, Any]:
-    """Sync ``count`` Moneybird invoices into SQLite, then time ``dunning.run_administration`` dry and for real."""
+    """Sync ``count`` Moneybird invoices into SQLite, then time ``decide.run_administration`` dry and for real."""
     app = sandbox_factory("moneybird")(**sandbox_options("moneybird", count))
     one_tenant("moneybird", app.extensions["sandbox"])
     with tempfile.TemporaryDirectory(prefix="dunning-bench-rules-") as tmp, serve_in_thread(app) as sandbox:
@@ -158,16 +158,16 @@ def end_to_end(count: int) -> dict[str, Any]:
             with rt.sessions() as s:
                 (adm,) = repos.list_administrations(s, stack.org_id, connection_id)
                 counts = repos.counts(s, stack.org_id, [adm.id])
-            policies, rates = dunning.load_rules(rt)
+            policies, rates = decide.load_rules(rt)
             today = rt.clock().date()
             began = time.perf_counter()
-            dry = dunning.run_administration(rt, adm, today, policies, rates, dry_run=True)
+            dry = decide.run_administration(rt, adm, today, policies, rates, dry_run=True)
             dry_seconds = time.perf_counter() - began
             services.set_safe_mode(rt, stack.org_id, adm.id, False)
             with rt.sessions() as s:
                 adm = repos.get_administration(s, stack.org_id, adm.id)
             began = time.perf_counter()
-            real = dunning.run_administration(rt, adm, today, policies, rates)
+            real = decide.run_administration(rt, adm, today, policies, rates)
             real_seconds = time.perf_counter() - began
         finally:
             stack.close()

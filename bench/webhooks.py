@@ -4,7 +4,7 @@ The real web app (``dashboard.create_app``) runs on a temp SQLite DB, served by 
 ``RecordingQueue`` (``enqueue`` is a list append, i.e. ``queue_immediate=False`` semantics with no queue cost),
 so the figure is the receiver's own work: signature check against the per-administration secret (decrypted
 from the DB), parse, dedupe, insert, commit, 200. One administration is registered the way
-``services.register_webhooks`` stores it (Fernet ciphertext bound to ``webhook:moneybird:<tenant>``). K
+``connect.register_webhooks`` stores it (Fernet ciphertext bound to ``webhook:moneybird:<tenant>``). K
 correctly signed deliveries with distinct ``Idempotency-Key``s are sent one after another over one keep-alive
 connection, then D re-deliveries of already-acknowledged keys (freshly signed, as Moneybird's retries are).
 Afterwards every acknowledged key must have exactly one inbox row and one enqueued job, and duplicates none.

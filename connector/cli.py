@@ -191,19 +191,20 @@ def sandbox(provider: str, port: int = 8080, seed: int = 42) -> None:
 def connect(provider: str, port: int = 8765, org: str = "default") -> None:
     """Print the authorize URL and complete the connection when the browser returns to 127.0.0.1:PORT."""
     from connector import services
+    from connector.connect import complete_connect, start_connect
     from connector.loopback import wait_for_callback
 
     rt = _runtime()
     org_id = services.ensure_organisation(rt, org)
     redirect = f"http://127.0.0.1:{port}/oauth/{provider}/callback"
-    sys.stdout.write(services.start_connect(rt, org_id, provider, redirect) + "\n")
+    sys.stdout.write(start_connect(rt, org_id, provider, redirect) + "\n")
     sys.stdout.flush()
     params = wait_for_callback(port, f"/oauth/{provider}/callback")
     if "error" in params or "code" not in params:
         reason = params.get("error_description") or params.get("error") or "no code"
         err.print(f"connecting failed: {reason}; run the command again")
         raise typer.Exit(1)
-    connected = services.complete_connect(rt, provider, params["code"], params["state"], expected_org=org_id)
+    connected = complete_connect(rt, provider, params["code"], params["state"], expected_org=org_id)
     err.print(f"connected: {connected.administrations} administration(s), {connected.webhooks} webhook(s)")
 
 
@@ -235,7 +236,7 @@ def run(
     """Run the dunning rules (and drain the outbox unless --dry-run)."""
     from datetime import timedelta
 
-    from connector import dunning, outbox
+    from connector import decide, outbox
 
     rt = _runtime()
     org_id = _org(rt, org)
@@ -244,7 +245,7 @@ def run(
         from connector.debtors import daily_checks
 
         daily_checks(rt, org_id, day)  # holds, promises and arrangements settled before the rules run
-    report = dunning.run_dunning(rt, org_id, day, dry_run=dry_run)
+    report = decide.run_dunning(rt, org_id, day, dry_run=dry_run)
     data: dict[str, Any] = {
         "run_date": day.isoformat(),
         "decisions": report.decisions,
@@ -459,7 +460,7 @@ def report(
     as_csv: Annotated[bool, typer.Option("--csv")] = False,
 ) -> None:
     """Aging buckets, DSO, or a weekly cash-flow forecast from stored data."""
-    from connector import reporting
+    from connector.reports import build as reporting
 
     if kind not in reporting.KINDS:
         err.print(f"unknown report {kind!r}: choose one of {', '.join(reporting.KINDS)}")
@@ -468,7 +469,7 @@ def report(
     org_id = _org(rt, org)
     result = reporting.build(rt, org_id, kind, _today())
     if as_csv:
-        sys.stdout.write(reporting.to_csv(kind, result))
+        sys.stdout.write(reporting.as_csv(kind, result))
     else:
         _emit(result, as_json)
 

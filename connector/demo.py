@@ -18,7 +18,7 @@ from typing import Any
 import requests
 from pydantic import SecretStr
 
-from connector import dunning, outbox, services, sync
+from connector import decide, outbox, services, sync
 from connector.auth.crypto import TokenCipher
 from connector.debtors import daily_checks
 from connector.mailbox import Mailbox, start_mailbox
@@ -154,12 +154,12 @@ def run_provider(
         if adm.safe_mode:
             services.set_safe_mode(rt, run.org_id, adm.id, False)  # the demo sends to its own sandboxes
     daily_checks(rt, run.org_id, today)  # holds, promises and arrangements settled before the rules run
-    policies, rates = dunning.load_rules(rt)
-    report = dunning.RunReport(run_date=today, dry_run=False)
+    policies, rates = decide.load_rules(rt)
+    report = decide.RunReport(run_date=today, dry_run=False)
     with rt.sessions() as s:
         administrations = repos.list_administrations(s, run.org_id, connection_id)
     for adm in administrations:
-        dunning.run_administration(rt, adm, today, policies, rates, report=report)
+        decide.run_administration(rt, adm, today, policies, rates, report=report)
     drained = outbox.drain(rt, run.org_id)
     with rt.sessions() as s:
         counts = repos.counts(s, run.org_id, [a.id for a in administrations])

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from connector import dunning, inbox, outbox, sync
+from connector import decide, inbox, outbox, sync
 from connector.debtors import daily_checks
 from connector.errors import RateLimited, ReauthRequired, TransientError
 from connector.runtime import Runtime
@@ -71,10 +71,10 @@ def with_lease(rt: Runtime, org_id: int, name: str, work: Callable[[], Any]) -> 
             repos.release_lease(s, org_id, name, holder)
 
 
-def _checked_run(rt: Runtime, org_id: int, today: date) -> dunning.RunReport:
+def _checked_run(rt: Runtime, org_id: int, today: date) -> decide.RunReport:
     """Holds that ended, promises kept or broken, instalments paid or missed: settled before the rules run."""
     daily_checks(rt, org_id, today)
-    return dunning.run_dunning(rt, org_id, today)
+    return decide.run_dunning(rt, org_id, today)
 
 
 def _organisations(rt: Runtime) -> list[int]:

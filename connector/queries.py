@@ -166,7 +166,7 @@ def credit_stops(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
 
 def tomorrow(rt: Runtime, org_id: int, today: date) -> list[dict[str, Any]]:
     """Tomorrow's actions as a dry run would decide them now (nothing is stored or sent)."""
-    from connector.dunning import run_dunning
+    from connector.decide import run_dunning
 
     actions = run_dunning(rt, org_id, today + timedelta(days=1), dry_run=True).previews
     with rt.sessions() as s:
@@ -202,7 +202,7 @@ def dead_letters(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
 def why(rt: Runtime, org_id: int, invoice_ref: str, today: date | None = None) -> list[dict[str, Any]]:
     """Why an invoice did or did not get a step: what the rules decide for it right now (rule, inputs, the sync
     time it relied on), then every recorded decision and non-decision, newest first."""
-    from connector.dunning import load_rules, snapshot_outcome
+    from connector.decide import load_rules, snapshot_outcome
 
     with rt.sessions() as s:
         recorded = [

@@ -1,123 +1,25 @@
-"""Commands the CLI, the web app and the jobs share: connect a provider, switch safe mode, holds, approvals.
+"""Commands the CLI and the web app share: the organisation, safe mode, approvals and closing open tasks.
 
-Each function takes the ``Runtime`` and the organisation it acts for, changes state in one transaction and
-returns plain data. OAuth connect is split in two: ``start_connect`` stores a ``state`` (bound to the
-organisation, with the PKCE verifier where the provider supports it) and returns the authorize URL;
-``complete_connect`` checks that state, exchanges the code, stores the tokens encrypted, discovers the
-administrations and registers webhooks where the provider lets us.
+The write side next to ``connector.queries`` (the read side), above the pipeline. Each function takes the
+``Runtime`` and the organisation it acts for, changes state in one transaction and returns plain data.
+Connecting a provider is ``connector.connect``; debtor management (holds, promises, arrangements, hand-over) is
+``connector.debtors``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from sqlalchemy import select
 
-import structlog
-from sqlalchemy import delete, select
-
-from connector.auth.oauth import authorize_url, exchange_code, new_pkce_pair, new_state
-from connector.errors import ConnectorError, NotSupported, PermanentError
-from connector.model import Capability
-from connector.registry import adapter_class
+from connector.errors import PermanentError
 from connector.runtime import Runtime
 from connector.storage import repos, tables
 from connector.storage.db import transaction
-from connector.sync import discover_administrations
-
-log = structlog.get_logger(__name__)
-STATE_LIFETIME = timedelta(minutes=15)
-
-
-@dataclass(frozen=True)
-class Connected:
-    connection_id: int
-    administrations: int
-    webhooks: int
 
 
 def ensure_organisation(rt: Runtime, name: str) -> int:
+    """The id of the organisation called ``name``, created when it does not exist yet."""
     with transaction(rt.sessions) as s:
         return repos.find_organisation(s, name) or repos.create_organisation(s, name)
-
-
-def redirect_uri(rt: Runtime, provider: str, base_url: str | None = None) -> str:
-    return f"{(base_url or rt.settings.base_url).rstrip('/')}/oauth/{provider}/callback"
-
-
-def start_connect(rt: Runtime, org_id: int, provider: str, redirect: str) -> str:
-    cls = adapter_class(provider)
-    state = new_state()
-    verifier, _challenge = new_pkce_pair() if cls.oauth.pkce else (None, None)
-    now = rt.clock()
-    with transaction(rt.sessions) as s:
-        s.add(
-            tables.OAuthState(
-                state=state,
-                org_id=org_id,
-                provider=provider,
-                code_verifier=verifier,
-                redirect_uri=redirect,
-                created_at=now,
-                expires_at=now + STATE_LIFETIME,
-            )
-        )
-    return authorize_url(cls, rt.settings.provider(provider), redirect, state, verifier)
-
-
-def complete_connect(
-    rt: Runtime, provider: str, code: str, state: str, *, expected_org: int | None = None
-) -> Connected:
-    """Finish the OAuth flow. Refuses an unknown, expired, reused or foreign ``state``."""
-    now = rt.clock()
-    with transaction(rt.sessions) as s:
-        pending = s.get(tables.OAuthState, state)
-        if pending is None or pending.provider != provider or pending.expires_at < now:
-            raise PermanentError("this authorisation link is unknown or expired: start connecting again")
-        if expected_org is not None and pending.org_id != expected_org:
-            raise PermanentError("this authorisation belongs to another organisation")
-        s.execute(delete(tables.OAuthState).where(tables.OAuthState.state == state))  # single use
-        org_id, verifier, redirect = pending.org_id, pending.code_verifier, pending.redirect_uri
-    cls = adapter_class(provider)
-    tokens = exchange_code(cls, rt.settings.provider(provider), code, redirect, verifier, now=now)
-    with transaction(rt.sessions) as s:
-        connection = repos.create_connection(s, org_id, provider, display_name=cls.name)
-        connection_id = connection.id
-    rt.tokens.store_initial(connection_id, org_id, tokens)
-    administrations = discover_administrations(rt, org_id, connection_id)
-    webhooks = register_webhooks(rt, org_id, connection_id)
-    with transaction(rt.sessions) as s:
-        repos.audit(s, org_id, "connect", f"connected {cls.name}: {len(administrations)} administration(s)")
-    return Connected(connection_id, len(administrations), webhooks)
-
-
-def register_webhooks(rt: Runtime, org_id: int, connection_id: int) -> int:
-    """Create a webhook per administration where the provider registers them through its API (Moneybird)."""
-    with rt.sessions() as s:
-        connection = repos.get_connection(s, org_id, connection_id)
-        administrations = repos.list_administrations(s, org_id, connection_id)
-    adapter = rt.adapter_for(connection)
-    if Capability.WEBHOOKS not in adapter.capabilities:
-        return 0
-    url = f"{rt.settings.base_url.rstrip('/')}/webhooks/{connection.provider}"
-    created = 0
-    for adm in administrations:
-        if adm.webhook_ref:
-            continue
-        try:
-            registration = adapter.register_webhook(adm.provider_tenant_id, url)
-        except NotSupported:
-            return created  # configured in the provider's developer portal instead (Xero, Exact app settings)
-        except ConnectorError as exc:
-            log.warning("webhook.registration_failed", administration_id=adm.id, error=str(exc))
-            continue
-        with transaction(rt.sessions) as s:
-            row = repos.get_administration(s, org_id, adm.id)
-            row.webhook_ref = registration.provider_ref
-            if registration.secret:
-                binding = rt.webhook_secret_binding(connection.provider, adm.provider_tenant_id)
-                row.webhook_secret_ciphertext = rt.cipher.encrypt(binding, {"secret": registration.secret})
-        created += 1
-    return created
 
 
 def set_safe_mode(rt: Runtime, org_id: int, administration_id: int, enabled: bool) -> None:

@@ -15,6 +15,7 @@ from babel.numbers import format_currency
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 
 from connector import queries, services
+from connector.connect import complete_connect, start_connect
 from connector.errors import ConnectorError
 from connector.registry import ADAPTERS
 
@@ -146,7 +147,7 @@ def connect(provider: str) -> Any:
         abort(404)
     ctx = _ctx()
     callback = url_for("dashboard.callback", provider=provider, _external=True)
-    return redirect(services.start_connect(ctx.runtime, ctx.org_id, provider, callback))
+    return redirect(start_connect(ctx.runtime, ctx.org_id, provider, callback))
 
 
 @bp.get("/oauth/<provider>/callback")
@@ -162,7 +163,7 @@ def callback(provider: str) -> Any:
     if not code or not state:
         return _page("message.html", title="connect_failed", detail="missing code or state"), 400
     try:
-        connected = services.complete_connect(ctx.runtime, provider, code, state, expected_org=ctx.org_id)
+        connected = complete_connect(ctx.runtime, provider, code, state, expected_org=ctx.org_id)
     except ConnectorError as exc:
         return _page("message.html", title="connect_failed", detail=str(exc)), 400
     ctx.queue.enqueue(

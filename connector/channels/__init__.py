@@ -1,6 +1,7 @@
-"""Our own channels to the debtor: e-mail over SMTP, PDF letters, phone tasks, and the hand-over dossier.
+"""Rendering for our own channels to the debtor: e-mails, PDF letters, phone scripts, and the hand-over dossier.
 
-The outbox uses these when the accounting package cannot send a reminder itself (design.md: "Acts and writes
-back"). Everything here renders from the Jinja templates in ``templates/<language>/`` (Dutch and English) and a
-frozen :class:`~connector.channels.context.MessageContext`; only ``email.send_email`` does I/O (SMTP).
+Pure: the outbox (``connector.outbox.deliver``) renders with these when the accounting package cannot send a
+reminder itself, and sends the result (SMTP is ``connector.outbox.smtp``). Everything here renders from the Jinja
+templates in ``templates/<language>/`` (Dutch and English) and a frozen
+:class:`~connector.channels.context.MessageContext`; nothing here sends, stores or reads a clock.
 """

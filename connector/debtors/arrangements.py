@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from connector.debtors.common import debtor_row, invoice_row, queue_writeback, today_for
-from connector.dunning import build_snapshots, load_rules
+from connector.decide import load_rules
 from connector.errors import PermanentError, PolicyError
 from connector.model import InvoiceStatus, Money
 from connector.reports.inputs import CASH_KINDS
@@ -24,6 +24,7 @@ from connector.rules.loader import select_policy
 from connector.rules.policy import Policy
 from connector.rules.snapshot import InvoiceSnapshot
 from connector.runtime import Runtime
+from connector.snapshots import build_snapshots
 from connector.storage import repos, tables
 from connector.storage.db import transaction
 

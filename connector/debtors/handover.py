@@ -19,7 +19,7 @@ from pathlib import Path
 from connector.channels.context import DebtorInfo, InvoiceLine, Organisation
 from connector.channels.dossier import Agency, ContactMoment, Dossier, LetterRecord, render_dossier
 from connector.debtors.common import debtor_row, queue_writeback, today_for
-from connector.dunning import build_snapshots, load_rules
+from connector.decide import load_rules
 from connector.errors import PermanentError, PolicyError
 from connector.model import Money, Segment
 from connector.rules.interest import InterestKind, RateTable, statutory_interest
@@ -28,6 +28,7 @@ from connector.rules.loader import select_policy
 from connector.rules.policy import B2BCostMode, Policy
 from connector.rules.snapshot import InvoiceSnapshot
 from connector.runtime import Runtime
+from connector.snapshots import build_snapshots
 from connector.storage import repos, tables
 from connector.storage.db import transaction
 

@@ -1,8 +1,9 @@
 """Reports over receivables: aging (P20), DSO (P21) and a cash-flow forecast (P22), plus CSV/JSON export.
 
-Pure computations over plain inputs (``connector.reports.inputs``), fed by ``connector.queries`` from storage
-and shown by ``dunning report aging|dso|forecast`` and the dashboard. No database, no clock: ``today`` and the
-period are arguments, so every figure is reproducible from the same rows.
+Beside the pipeline, reading what sync stored. Pure computations over plain inputs (``connector.reports.inputs``),
+fed from storage by ``connector.reports.build`` and shown by ``dunning report aging|dso|forecast``. Apart from
+``build``, no database and no clock: ``today`` and the period are arguments, so every figure is reproducible from
+the same rows.
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 
 from connector.channels.context import MessageKind
-from connector.channels.email import Attachment, message_id_for, render_email, send_email
+from connector.channels.email import Attachment, message_id_for, render_email
 from connector.channels.letters import render_letter
 from connector.errors import ConfigurationError, PermanentError, TransientError
+from connector.outbox.smtp import send_email
 from connector.settings import SmtpConfig
 from tests.channels.conftest import PASSWORD, USERNAME, SmtpServer, Tls, free_port
 from tests.channels.factories import BUSINESS, INVOICE_A, INVOICE_B, PAY_LINK, context, fourteen_day_context

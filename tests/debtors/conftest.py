@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from connector import dunning, model
+from connector import decide, model
 from connector.auth.crypto import TokenCipher
 from connector.runtime import Runtime
 from connector.settings import Settings
@@ -81,9 +81,9 @@ class World:
         with transaction(self.rt.sessions) as s:
             repos.upsert_payments(s, self.org_id, self.adm_id, [pay], self.clock())
 
-    def run(self, day: date) -> dunning.RunReport:
+    def run(self, day: date) -> decide.RunReport:
         self.clock.day(day)
-        return dunning.run_dunning(self.rt, self.org_id, day)
+        return decide.run_dunning(self.rt, self.org_id, day)
 
     def outbox(self, action: str | None = None) -> list[tables.OutboxItem]:
         with self.rt.sessions() as s:

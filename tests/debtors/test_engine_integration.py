@@ -292,7 +292,7 @@ def test_credit_stop_by_hand_is_written_back_once_per_change(world: World) -> No
 
 
 def test_segment_override_and_insolvency_reach_the_snapshot(world: World) -> None:
-    from connector.dunning import build_snapshots
+    from connector.snapshots import build_snapshots
 
     world.debtor("d1", segment="b2b")
     world.invoice("i1", "d1", DUE, "75.00")

@@ -3,7 +3,8 @@
 1. With the package's own reminders on, our first reminder pauses them (double-chase guard); the next sync reads
    the invoice as paused at the provider, and without the ``paused_by_us`` marker the ladder stopped for good.
 2. The write-back of a hold or a hand-over went through the freshness gate of a dunning step, which drops held
-   and handed-over invoices: the note telling the package was always skipped (now ``outbox._process_manual``).
+   and handed-over invoices: the note telling the package was always skipped (now
+   ``connector.outbox.drain._process_manual``).
 """
 
 from __future__ import annotations

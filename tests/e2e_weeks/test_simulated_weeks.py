@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import pytest
 
-from connector import dunning, outbox
+from connector import decide, outbox
 from connector.channels.templating import money
 from connector.debtors import list_arrangements
 from connector.storage import repos, tables
@@ -116,7 +116,7 @@ def test_every_message_went_out_exactly_once(played: tuple[World, Story]) -> Non
 
 def test_levels_follow_the_policy_ladder_in_order(played: tuple[World, Story]) -> None:
     world, story = played
-    policies, _rates = dunning.load_rules(world.rt)
+    policies, _rates = decide.load_rules(world.rt)
     for debtor, steps in ladder(world, story).items():
         policy = policies["b2c" if debtor == "F" else "b2b"]
         assert [i.level for i in steps] == list(range(len(steps))), f"{debtor} skipped or repeated a level"
@@ -338,7 +338,7 @@ def test_a_consumer_pays_costs_only_after_the_fourteen_day_term(played: tuple[Wo
 def test_a_rerun_of_the_last_day_sends_nothing(played: tuple[World, Story]) -> None:
     world, _story = played
     mails, writes = len(world.run.mailbox.messages()), len(world.sandbox.writes(world.tenant))
-    report = dunning.run_dunning(world.rt, world.org_id, world.today)
+    report = decide.run_dunning(world.rt, world.org_id, world.today)
     drained = outbox.drain(world.rt, world.org_id)
     assert (report.queued, drained.done, drained.writebacks) == (0, 0, 0)
     assert len(world.run.mailbox.messages()) == mails and len(world.sandbox.writes(world.tenant)) == writes

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from connector import debtors, demo, dunning, outbox, sync
+from connector import debtors, decide, demo, outbox, sync
 from connector.ports import RateLimit
 from connector.registry import ADAPTERS
 from connector.runtime import Runtime
@@ -181,7 +181,7 @@ class World:
         today: date,
         morning: Callable[[World], None] | None = None,
         after_rules: Callable[[World], None] | None = None,
-    ) -> dunning.RunReport:
+    ) -> decide.RunReport:
         self.today = today
         self.clock.set(today, MORNING)
         if morning:
@@ -189,7 +189,7 @@ class World:
         self.clock.set(today, SYNC)
         sync.sync_connection(self.rt, self.org_id, self.connection_id)
         self.checks[today] = debtors.daily_checks(self.rt, self.org_id, today)
-        report = dunning.run_dunning(self.rt, self.org_id, today)
+        report = decide.run_dunning(self.rt, self.org_id, today)
         self.clock.set(today, AFTER_RULES)
         if after_rules:
             after_rules(self)

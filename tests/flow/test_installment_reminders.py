@@ -7,17 +7,17 @@ from datetime import date, timedelta
 
 from babel.dates import format_date
 
-from connector import demo, dunning, outbox, sync
+from connector import decide, demo, outbox, sync
 from connector.debtors import create_arrangement, pay_installment
 from connector.storage import repos
 
 
 def _run(run: demo.DemoRun, adm_id: int, day: date) -> None:
     rt = run.runtime
-    policies, rates = dunning.load_rules(rt)
+    policies, rates = decide.load_rules(rt)
     with rt.sessions() as s:
         adm = repos.get_administration(s, run.org_id, adm_id)
-    dunning.run_administration(rt, adm, day, policies, rates)
+    decide.run_administration(rt, adm, day, policies, rates)
     outbox.drain(rt, run.org_id)
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from connector import demo, dunning, outbox, sync
+from connector import decide, demo, outbox, sync
 from connector.storage import repos
 
 
@@ -60,7 +60,7 @@ def test_freshness_gate_skips_an_invoice_paid_after_the_decision(stack: demo.Dem
         for adm in repos.list_administrations(s, stack.org_id):
             adm.safe_mode = False
         s.commit()
-    dunning.run_dunning(rt, stack.org_id, today)
+    decide.run_dunning(rt, stack.org_id, today)
     with rt.sessions() as s:
         pending = repos.pending_outbox(s, stack.org_id, datetime.now(UTC))
         adm = repos.get_administration(s, stack.org_id, pending[0].administration_id)

@@ -1,10 +1,11 @@
-"""Our own channels, for every step the accounting package cannot send itself: e-mail, PDF letter, phone task.
+"""Deliver: our own channels, for every step the accounting package cannot send itself: e-mail, letter, phone task.
 
-The outbox drainer calls ``deliver`` for an item whose provider lacks ``SEND_REMINDER`` (Xero, Exact) or whose
-step is a letter or a phone call. It builds the template context from storage (debtor, the invoices that passed
-the freshness gate, the costs and interest the rules computed), then: e-mails the message (with the letter PDF
-attached for letter steps); sends a letter to the post queue (``var/letters/``) when the debtor has no e-mail
-address; or opens a phone task in the worklist. The 14-day letter gets its evidence recorded (L2).
+Part of the outbox step: ``connector.outbox.drain`` calls ``deliver`` for an item whose provider lacks
+``SEND_REMINDER`` (Xero, Exact) or whose step is a letter or a phone call. It builds the template context from
+storage (debtor, the invoices that passed the freshness gate, the costs and interest the rules computed), renders
+it with ``connector.channels``, then: e-mails the message (``connector.outbox.smtp``, with the letter PDF attached
+for letter steps); sends a letter to the post queue (``var/letters/``) when the debtor has no e-mail address; or
+opens a phone task in the worklist. The 14-day letter gets its evidence recorded (L2).
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from connector.channels.context import (
     MessageKind,
     Organisation,
 )
-from connector.channels.email import Attachment, render_email, send_email
+from connector.channels.email import Attachment, render_email
 from connector.channels.letters import RenderedLetter, render_letter
 from connector.channels.phone import HistoryLine, build_phone_task
 from connector.errors import PermanentError
 from connector.model import Address, Debtor, Invoice, Money, Segment
+from connector.outbox.smtp import send_email
 from connector.rules.law import presumed_receipt
 from connector.rules.snapshot import LetterChannel
 from connector.runtime import Runtime

@@ -1,10 +1,12 @@
-"""The outbox drainer: executes queued dunning messages exactly once, after a last look at the provider.
+"""Drain: executes queued outbox items exactly once, after a last look at the provider.
 
-For each pending item: re-read its invoices from the provider (freshness gate: an invoice paid, credited or
-disputed since the decision drops out; if none is left the item is ``skipped``), pause the package's own
-reminders first when the decision asks for it, then write through the adapter (the provider sends the reminder
-where it can, with a note naming the level) with the item's idempotency key. Transient failures back off,
-a lost grant parks the item until the user reconnects, permanent failures are recorded with their reason.
+The step after ``connector.decide`` (which queues the items). For each pending item: re-read its invoices from
+the provider (freshness gate: an invoice paid, credited or disputed since the decision drops out; if none is left
+the item is ``skipped``), pause the package's own reminders first when the decision asks for it, then write
+through the adapter (the provider sends the reminder where it can, with a note naming the level) with the item's
+idempotency key. What to write is ``connector.outbox.writes``; our own e-mail, letter and phone channels are
+``connector.outbox.deliver``. Transient failures back off, a lost grant parks the item until the user
+reconnects, permanent failures are recorded with their reason.
 """
 
 from __future__ import annotations
@@ -15,20 +17,19 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from connector.delivery import Delivered, deliver, record_evidence
 from connector.errors import ConnectorError, NotSupported, PermanentError, RateLimited, ReauthRequired, TransientError
-from connector.model import Capability, Invoice, InvoiceStatus, ReminderWrite, WriteAction, WriteResult
+from connector.model import Capability, Invoice, InvoiceStatus, WriteAction, WriteResult
+from connector.outbox.deliver import Delivered, deliver, record_evidence
+from connector.outbox.writes import OWN_CHANNEL_ACTIONS, document_write, manual_write, provider_sends, reminder_writes
 from connector.ports import AccountingAdapter
 from connector.runtime import Runtime
+from connector.snapshots import PAUSED_BY_US
 from connector.storage import repos, tables
 from connector.storage.db import transaction
 from connector.sync import refresh_invoices
 
 log = structlog.get_logger(__name__)
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))
-REMINDER_ACTIONS = {"friendly_reminder", "reminder", "demand_letter", "fourteen_day_letter", "final_notice"}
-OWN_CHANNEL_ACTIONS = REMINDER_ACTIONS | {"phone_task", "credit_stop", "hand_over", "installment_reminder"}
-PAUSED_BY_US = "paused_by_us"  # marker in ReminderState.provider_reminded_levels, read by connector.dunning
 
 
 @dataclass
@@ -52,64 +53,6 @@ def _still_due(rt: Runtime, adm: tables.Administration, invoices: list[Invoice])
         if inv.status is InvoiceStatus.OPEN and inv.open_amount > 0 and not inv.disputed and not held:
             keep.append(inv)
     return keep
-
-
-def _writes(
-    item: tables.OutboxItem, adapter: AccountingAdapter, invoices: list[Invoice], email: str | None
-) -> list[ReminderWrite]:
-    refs = [i.provider_ref for i in invoices]
-    base = dict(
-        debtor_ref=item.debtor_ref,
-        invoice_refs=refs,
-        level=item.level,
-        level_name=item.level_name,
-        channel=item.channel,
-        email=email,
-    )
-    writes: list[ReminderWrite] = []
-    caps = adapter.capabilities
-    if item.payload.get("needs_provider_pause") and Capability.PAUSE_PROVIDER_REMINDERS in caps:
-        writes.append(
-            ReminderWrite(
-                action=WriteAction.PAUSE_PROVIDER_REMINDERS, idempotency_key=item.idempotency_key + ":pause", **base
-            )
-        )
-    if provider_sends(item, adapter):
-        writes.append(ReminderWrite(action=WriteAction.SEND_REMINDER, idempotency_key=item.idempotency_key, **base))
-    elif item.action == "credit_stop" and Capability.CREDIT_HOLD in caps:
-        writes.append(
-            ReminderWrite(
-                action=WriteAction.CREDIT_HOLD,
-                idempotency_key=item.idempotency_key,
-                text=f"Kredietstop: {item.level_name}",
-                **base,
-            )
-        )
-    elif Capability.WRITE_NOTE in caps:
-        writes.append(
-            ReminderWrite(
-                action=WriteAction.NOTE,
-                idempotency_key=item.idempotency_key,
-                text=item.payload.get("note") or f"Aanmaningsstap {item.level}: {item.level_name} ({item.channel})",
-                **base,
-            )
-        )
-    return writes
-
-
-def provider_sends(item: tables.OutboxItem, adapter: AccountingAdapter) -> bool:
-    """The accounting package itself sends this step (Moneybird ``send_reminders``); else our own channels do.
-
-    A step that charges collection costs or interest, or states the costs of a 14-day letter, always goes through
-    our own templates: the package's reminder would not state the amounts the debtor is charged (L1-L3, L5).
-    """
-    charges = any(item.payload.get(key) for key in ("costs", "letter_costs", "interest"))
-    return (
-        item.action in REMINDER_ACTIONS
-        and item.channel in ("provider", "email")
-        and Capability.SEND_REMINDER in adapter.capabilities
-        and not charges
-    )
 
 
 def _deliver_once(
@@ -155,9 +98,9 @@ def process_item(
     delivered = None
     if not by_provider and item.action in OWN_CHANNEL_ACTIONS:
         delivered = _deliver_once(rt, item, adm, due, debtor)
-    writes = _writes(item, adapter, due, debtor.email if debtor else None)
+    writes = reminder_writes(item, adapter, due, debtor.email if debtor else None)
     if delivered is not None and delivered.letter is not None and Capability.WRITE_DOCUMENT in adapter.capabilities:
-        writes.append(_document_write(item, due, delivered))  # exact.md §6: the letter as a Document
+        writes.append(document_write(item, due, delivered))  # exact.md §6: the letter as a Document
     results: list[WriteResult] = []
     for write in writes:
         results.append(adapter.write_reminder_status(adm.provider_tenant_id, write))
@@ -171,56 +114,20 @@ def process_item(
     report.done += 1
 
 
-MANUAL_WRITES = {
-    # what a person decided (connector.debtors), written back as the package allows it; a note otherwise
-    "credit_stop": (WriteAction.CREDIT_HOLD, Capability.CREDIT_HOLD),
-    "credit_release": (WriteAction.CREDIT_RELEASE, Capability.CREDIT_HOLD),
-    "mark_uncollectible": (WriteAction.MARK_UNCOLLECTIBLE, Capability.MARK_UNCOLLECTIBLE),
-}
-
-
 def _process_manual(
     rt: Runtime, item: tables.OutboxItem, adapter: AccountingAdapter, adm: tables.Administration, report: DrainReport
 ) -> None:
     """A write-back a person caused (hold, release, arrangement, credit stop, write-off, hand-over): no freshness
     gate (a hold note is exactly for an invoice that is held) and no message to the debtor; only the write-back."""
-    action, needs = MANUAL_WRITES.get(item.action, (WriteAction.NOTE, Capability.WRITE_NOTE))
-    if needs not in adapter.capabilities:
-        action = WriteAction.NOTE
-    if action is WriteAction.NOTE and Capability.WRITE_NOTE not in adapter.capabilities:
+    write = manual_write(item, adapter)
+    if write is None:
         _finish(rt, item, "skipped", f"{adm.provider} takes no notes: recorded here only", [])
         report.skipped += 1
         return
-    write = ReminderWrite(
-        action=action,
-        debtor_ref=item.debtor_ref,
-        invoice_refs=list(item.invoice_refs),
-        level=item.level,
-        level_name=item.level_name,
-        channel=item.channel,
-        text=str(item.payload.get("text") or item.level_name),
-        idempotency_key=item.idempotency_key,
-    )
     result = adapter.write_reminder_status(adm.provider_tenant_id, write)
     report.writebacks += 0 if result.already_done else 1
-    _finish(rt, item, "done", result.detail or f"{action.value} written back", list(result.provider_refs))
+    _finish(rt, item, "done", result.detail or f"{write.action.value} written back", list(result.provider_refs))
     report.done += 1
-
-
-def _document_write(item: tables.OutboxItem, due: list[Invoice], delivered: Delivered) -> ReminderWrite:
-    letter = delivered.letter
-    return ReminderWrite(
-        action=WriteAction.DOCUMENT,
-        debtor_ref=item.debtor_ref,
-        invoice_refs=[i.provider_ref for i in due],
-        level=item.level,
-        level_name=item.level_name,
-        channel=item.channel,
-        text=f"{item.level_name} (PDF)",
-        attachment_name=letter.filename if letter else None,
-        attachment=letter.pdf if letter else None,
-        idempotency_key=item.idempotency_key + ":document",
-    )
 
 
 def _finish(

@@ -1,21 +1,28 @@
-"""``dunning report aging|dso|forecast``: loads an organisation's stored invoices and payments and hands them
-to the pure computations in ``connector.reports``; every figure is reproducible from the database."""
+"""Build a report from storage: an organisation's stored invoices and payments into the pure computations.
+
+The one part of ``connector.reports`` that reads the database (``dunning report aging|dso|forecast`` calls it);
+the computations next to it take plain inputs, so every figure is reproducible from the rows loaded here.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from connector import reports
 from connector.model import Invoice, Money, Payment
+from connector.reports.aging import aging
+from connector.reports.dso import dso_for_period
+from connector.reports.export import to_csv
+from connector.reports.forecast import forecast
+from connector.reports.inputs import ReceivableItem, paid_invoices
 from connector.runtime import Runtime
 from connector.storage import repos
 
 KINDS = ("aging", "dso", "forecast")
 
 
-def _load(rt: Runtime, org_id: int) -> tuple[list[reports.ReceivableItem], list[Payment], list[Invoice], list[str]]:
-    items: list[reports.ReceivableItem] = []
+def _load(rt: Runtime, org_id: int) -> tuple[list[ReceivableItem], list[Payment], list[Invoice], list[str]]:
+    items: list[ReceivableItem] = []
     payments: list[Payment] = []
     invoices: list[Invoice] = []
     labels: list[str] = []
@@ -28,7 +35,7 @@ def _load(rt: Runtime, org_id: int) -> tuple[list[reports.ReceivableItem], list[
                 invoice = repos.invoice_row_to_model(row)
                 invoices.append(invoice)
                 debtor = debtors.get(row.debtor_ref)
-                items.append(reports.ReceivableItem(adm.name, invoice, debtor.name if debtor else None))
+                items.append(ReceivableItem(adm.name, invoice, debtor.name if debtor else None))
                 labels.append(adm.name)
             for p in repos.get_payments(s, org_id, adm.id):
                 payments.append(
@@ -45,18 +52,20 @@ def _load(rt: Runtime, org_id: int) -> tuple[list[reports.ReceivableItem], list[
 
 
 def build(rt: Runtime, org_id: int, kind: str, today: date) -> Any:
+    """The ``kind`` report (one of ``KINDS``) of ``org_id`` as of ``today``, as a JSON-ready dict."""
     if kind not in KINDS:
         raise ValueError(f"unknown report {kind!r}: choose one of {', '.join(KINDS)}")
     items, payments, invoices, _ = _load(rt, org_id)
     if kind == "aging":
-        return reports.aging(items, today).to_dict()
+        return aging(items, today).to_dict()
     if kind == "dso":
-        return reports.dso_for_period(items, payments, today).to_dict()
-    history = reports.paid_invoices("all", invoices, payments)
-    return reports.forecast(items, history, today).to_dict()
+        return dso_for_period(items, payments, today).to_dict()
+    history = paid_invoices("all", invoices, payments)
+    return forecast(items, history, today).to_dict()
 
 
-def to_csv(kind: str, result: Any) -> str:
+def as_csv(kind: str, result: Any) -> str:
+    """A built report as CSV: its rows (or weeks), every scalar column."""
     rows = result.get("rows") or result.get("weeks") or [result]
     columns = sorted({key for row in rows for key in row if not isinstance(row.get(key), dict | list)})
-    return reports.to_csv([{k: str(row.get(k, "")) for k in columns} for row in rows], columns)
+    return to_csv([{k: str(row.get(k, "")) for k in columns} for row in rows], columns)

@@ -1,9 +1,10 @@
-"""The dunning run: storage -> snapshots -> pure rules -> outbox, one transaction per administration.
+"""Decide: once a day per administration, storage -> snapshots -> pure rules -> outbox, in one transaction.
 
-For every administration of an organisation the run builds one ``InvoiceSnapshot`` per open invoice, asks
-``connector.rules`` for today's decisions, and stores each grouped message as an outbox item (deterministic
-idempotency key) together with the new reminder levels and an audit entry saying why. Administrations in safe
-mode, and ``dry_run`` runs, only record a preview. The outbox drainer (``connector.outbox``) does the sending.
+The step between ``connector.sync`` and the outbox. For every administration of an organisation the run builds
+one ``InvoiceSnapshot`` per open invoice (``connector.snapshots``), asks ``connector.rules`` for today's
+decisions, and stores each grouped message as an outbox item (deterministic idempotency key) together with the
+new reminder levels and an audit entry saying why. Administrations in safe mode, and ``dry_run`` runs, only
+record a preview. ``connector.outbox`` drains the items: it sends, writes back and records what happened.
 """
 
 from __future__ import annotations
@@ -17,21 +18,15 @@ from typing import Any
 import structlog
 
 from connector.errors import ConnectorError
-from connector.model import Capability, InvoiceStatus, Money, Segment
+from connector.model import Capability, Money
 from connector.registry import adapter_class
 from connector.rules.decisions import Decision, EvaluationResult, Message, NonDecision, Reason
 from connector.rules.engine import RunContext, evaluate, evaluate_invoice
 from connector.rules.interest import RateTable, load_rate_table
 from connector.rules.loader import load_policies, select_policy
 from connector.rules.policy import Action, Policy
-from connector.rules.snapshot import (
-    Arrangement,
-    FourteenDayLetterEvidence,
-    Installment,
-    InvoiceSnapshot,
-    LetterChannel,
-)
 from connector.runtime import Runtime
+from connector.snapshots import build_snapshots
 from connector.storage import repos, tables
 from connector.storage.db import transaction
 
@@ -53,130 +48,8 @@ class RunReport:
 
 
 def load_rules(rt: Runtime) -> tuple[dict[str, Policy], RateTable]:
+    """The dunning policies and the statutory-interest table the settings point at."""
     return load_policies(rt.settings.policies_dir), load_rate_table(rt.settings.interest_rates_file)
-
-
-def build_snapshots(rt: Runtime, adm: tables.Administration) -> list[InvoiceSnapshot]:
-    with rt.sessions() as s:
-        invoices = repos.get_invoices(s, adm.org_id, adm.id, open_only=True)
-        debtors = repos.get_debtors(s, adm.org_id, adm.id)
-        states = repos.reminder_states(s, adm.org_id, adm.id)
-        plans = _load_arrangements(s, adm)
-        letters = _load_fourteen_day_letters(s, adm)
-    last_message: dict[str, date] = {}
-    for inv in invoices:
-        state = states.get(inv.provider_ref)
-        if state and state.last_message_on:
-            current = last_message.get(inv.debtor_ref)
-            last_message[inv.debtor_ref] = max(current, state.last_message_on) if current else state.last_message_on
-    return [
-        _snapshot(
-            adm,
-            inv,
-            debtors.get(inv.debtor_ref),
-            states.get(inv.provider_ref),
-            last_message,
-            arrangement=plans.get(inv.provider_ref),
-            letter=letters.get(inv.provider_ref),
-        )
-        for inv in invoices
-    ]
-
-
-def _load_arrangements(s: Any, adm: tables.Administration) -> dict[str, Arrangement]:
-    """Active payment arrangements (P12) by invoice ref; a broken, completed or cancelled one no longer pauses."""
-    active = repos.arrangements(s, adm.org_id, adm.id, status="active")
-    schedules = repos.installments(s, adm.org_id, [plan.id for plan in active])
-    by_invoice: dict[str, Arrangement] = {}
-    for plan in active:
-        rows = schedules.get(plan.id) or []
-        if not rows:
-            continue
-        arrangement = Arrangement(
-            installments=[
-                Installment(
-                    due_date=row.due_date, amount=Money.from_minor(row.amount_minor, row.currency).amount, paid=row.paid
-                )
-                for row in rows
-            ]
-        )
-        for ref in plan.invoice_refs:
-            by_invoice[str(ref)] = arrangement  # plans are ordered by id: the newest active plan wins
-    return by_invoice
-
-
-def _load_fourteen_day_letters(s: Any, adm: tables.Administration) -> dict[str, FourteenDayLetterEvidence]:
-    """The latest 14-day letter (L2) covering each invoice, as the evidence the cost gate checks."""
-    by_invoice: dict[str, FourteenDayLetterEvidence] = {}
-    for row in repos.letter_evidence(s, adm.org_id, adm.id, kind="fourteen_day_letter"):  # oldest first
-        evidence = FourteenDayLetterEvidence(
-            sent_on=row.sent_on,
-            channel=LetterChannel(row.channel),
-            received_on=row.received_on,
-            stated_costs=(
-                Money.from_minor(row.stated_costs_minor, row.currency).amount
-                if row.stated_costs_minor is not None
-                else None
-            ),
-            document_ref=row.document_ref,
-        )
-        for ref in row.invoice_refs:
-            by_invoice[str(ref)] = evidence
-    return by_invoice
-
-
-def _hold(state: tables.ReminderState | None, debtor: tables.Debtor | None) -> tuple[bool, str | None, date | None]:
-    """Invoice hold first, else the debtor's hold (P11): (on hold, reason, last day of the hold or None)."""
-    if state and state.hold_reason:
-        return True, state.hold_reason, state.hold_until
-    if debtor and debtor.on_hold_reason:
-        return True, debtor.on_hold_reason, debtor.hold_until
-    return False, None, None
-
-
-def _snapshot(
-    adm: tables.Administration,
-    inv: tables.Invoice,
-    debtor: tables.Debtor | None,
-    state: tables.ReminderState | None,
-    last_message: dict[str, date],
-    *,
-    arrangement: Arrangement | None = None,
-    letter: FourteenDayLetterEvidence | None = None,
-) -> InvoiceSnapshot:
-    on_hold, hold_reason, hold_until = _hold(state, debtor)
-    return InvoiceSnapshot(
-        invoice_ref=inv.provider_ref,
-        debtor_ref=inv.debtor_ref,
-        administration_ref=str(adm.id),
-        segment=Segment(debtor.segment_override or debtor.segment) if debtor else None,
-        currency=inv.currency,
-        due_date=inv.due_date,
-        invoice_date=inv.invoice_date,
-        open_amount=Money.from_minor(inv.open_minor, inv.currency).amount,
-        total=Money.from_minor(inv.total_minor, inv.currency).amount,
-        status=InvoiceStatus(inv.status),
-        current_level=state.level if state else None,
-        level_reached_on=state.level_reached_on if state else None,
-        last_message_to_debtor_on=last_message.get(inv.debtor_ref),
-        provider_reminders_active=adm.provider_reminders_active,
-        provider_reminder_count=inv.provider_reminder_count,
-        paused_at_provider=inv.paused_at_provider,
-        provider_pause_ours=bool(state and "paused_by_us" in (state.provider_reminded_levels or [])),
-        disputed=inv.disputed,
-        on_hold=on_hold,
-        hold_reason=hold_reason,
-        hold_until=hold_until,
-        insolvent=bool(debtor and debtor.insolvent),
-        promise_to_pay_date=(state.promise_date if state else None) or (debtor.promise_date if debtor else None),
-        arrangement=arrangement,
-        handed_over=bool(state and state.handed_over),
-        uncollectible=bool((debtor and debtor.collectible == "uncollectible") or (state and state.written_off_on)),
-        invoice_policy=state.policy_override if state else None,
-        debtor_policy=debtor.policy_override if debtor else None,
-        fourteen_day_letter=letter,
-        synced_at=inv.synced_at,
-    )
 
 
 def _provider_sends(state: tables.ReminderState) -> int:
