@@ -32,9 +32,9 @@ from connector.http.budget import RateBudget
 from connector.logging import configure_logging
 from connector.ports import AccountingAdapter
 from connector.runtime import Runtime
-from connector.sandboxes import RunningServer, serve_in_thread
 from connector.settings import Settings
 from connector.storage.db import upgrade
+from sandboxes.runner import RunningServer, serve_in_thread
 
 LIMIT_FACTOR = 1000  # how much more generous than the published limit the benchmark budget is
 BENCH_ORG = "Benchmark accountancy"

@@ -43,9 +43,9 @@ from connector.rules import (
     load_rate_table,
     select_policy,
 )
-from connector.sandboxes import sandbox_factory, serve_in_thread
 from connector.settings import Settings
 from connector.storage import repos
+from sandboxes.runner import sandbox_factory, serve_in_thread
 
 INVOICES = 10_000
 REPEATS = 3

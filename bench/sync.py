@@ -1,7 +1,7 @@
 """Sync benchmark: API calls against each provider's minimum, wall time and peak memory for N invoices.
 
 For every provider and N, one tenant (administration / organisation / division) is seeded with N sales invoices
-in the provider sandbox, served in-process (``connector.sandboxes.serve_in_thread``, ``rate_limits=False``, no
+in the provider sandbox, served in-process (``sandboxes.runner.serve_in_thread``, ``rate_limits=False``, no
 ``state_path``). Against it two fresh stacks (``bench.common.start_stack``: temp SQLite DB, ``Runtime`` with a
 memory budget whose limits are scaled so it never waits — see ``UnthrottledBudget``) each connect through the
 real OAuth redirect flow over HTTP and run a full ``connector.sync.sync_connection``:
@@ -48,8 +48,8 @@ from bench.common import (
 )
 from bench.memory import MemoryProbe, verdicts
 from connector import demo, services, sync
-from connector.sandboxes import sandbox_factory, serve_in_thread
 from connector.storage import repos
+from sandboxes.runner import sandbox_factory, serve_in_thread
 
 PROVIDERS = ("moneybird", "xero", "exact")
 SIZES = (1000, 10000)

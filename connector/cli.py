@@ -182,7 +182,7 @@ def worker(workers: int = 2) -> None:
 @app.command()
 def sandbox(provider: str, port: int = 8080, seed: int = 42) -> None:
     """Run a provider sandbox (emulator) on 127.0.0.1:PORT."""
-    from connector.sandboxes import sandbox_factory
+    from sandboxes.runner import sandbox_factory
 
     sandbox_factory(provider)(seed=seed).run(host="127.0.0.1", port=port)
 

@@ -21,13 +21,13 @@ from pydantic import SecretStr
 from connector import decide, outbox, services, sync
 from connector.auth.crypto import TokenCipher
 from connector.debtors import daily_checks
-from connector.mailbox import Mailbox, start_mailbox
 from connector.registry import ADAPTERS
 from connector.runtime import Runtime
-from connector.sandboxes import SANDBOXES, RunningServer, sandbox_factory, serve_in_thread
 from connector.settings import Settings
 from connector.storage import repos
 from connector.storage.db import upgrade
+from sandboxes.mailbox import Mailbox, start_mailbox
+from sandboxes.runner import SANDBOXES, RunningServer, sandbox_factory, serve_in_thread
 
 DEMO_CLIENT_ID = "dunning-demo"
 DEMO_CLIENT_SECRET = "dunning-demo-secret"  # noqa: S105 - the sandbox's own demo credentials

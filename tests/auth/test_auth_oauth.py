@@ -20,7 +20,7 @@ from connector.auth.oauth import (
     refresh_tokens,
 )
 from connector.errors import GarbageResponse, PermanentError, ReauthRequired, TransientError
-from connector.sandboxes import RunningServer, serve_in_thread
+from sandboxes.runner import RunningServer, serve_in_thread
 from tests.auth.fakes import ExactLike, TokenAdapter, TokenServer, XeroLike, config_for
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

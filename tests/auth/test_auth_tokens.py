@@ -20,10 +20,10 @@ from connector.http.session import ConnectionSession
 from connector.logging import configure_logging, unconfigure_logging
 from connector.model import TokenSet
 from connector.ports import AccountingAdapter
-from connector.sandboxes import RunningServer, serve_in_thread
 from connector.storage import repos
 from connector.storage.db import make_engine, session_factory
 from connector.storage.tables import Connection, OAuthToken
+from sandboxes.runner import RunningServer, serve_in_thread
 from tests.auth.fakes import ADAPTERS, ExactLike, MoneybirdLike, TokenAdapter, TokenServer, XeroLike, config_for
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

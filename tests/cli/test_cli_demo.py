@@ -25,9 +25,9 @@ from connector.auth.crypto import TokenCipher
 from connector.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG, DEMO_SIZES
 from connector.logging import unconfigure_logging
 from connector.runtime import Runtime
-from connector.sandboxes import start_sandbox
 from connector.settings import Settings
 from connector.storage import repos, tables
+from sandboxes.runner import start_sandbox
 from tests.cli.conftest import Cli
 
 ORG = ("--org", DEMO_ORG)

@@ -22,10 +22,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, inspect, text
 
 from connector.runtime import Runtime
-from connector.sandboxes import start_sandbox
 from connector.settings import Settings
 from connector.storage import repos, tables
 from connector.storage.db import alembic_config
+from sandboxes.runner import start_sandbox
 from tests.cli.conftest import Cli
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import pytest
 from connector.errors import NotFound, PermanentError, RateLimited, ReauthRequired, TransientError
 from connector.http.budget import RateBudget
 from connector.http.session import ConnectionSession
-from connector.sandboxes import RunningServer, serve_in_thread
+from sandboxes.runner import RunningServer, serve_in_thread
 from tests.http.fakes import FakeAdapter, ScriptedApi
 
 NOW = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)

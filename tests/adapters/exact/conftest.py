@@ -1,6 +1,6 @@
 """Fixtures for the Exact adapter tests: a settable clock, the sandbox on 127.0.0.1, tokens and an adapter.
 
-Every HTTP exchange of the adapter's session is validated against our hand-made ``adapters/exact/openapi.yaml``
+Every HTTP exchange of the adapter's session is validated against our hand-made ``tests/specs/exact_handmade.yaml``
 by a response hook (openapi-core 0.23.1); violations are collected and fail the test at teardown.
 """
 
@@ -9,28 +9,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-import yaml
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
 from adapters.exact.breaker import ErrorCapBreaker
 from adapters.exact.provider import ExactAdapter
-from adapters.exact.sandbox import create_app
-from adapters.exact.sandbox_state import ExactState
 from connector.http.session import ConnectionSession
-from connector.sandboxes import RunningServer, serve_in_thread
 from connector.settings import ExactConfig
+from sandboxes.exact.app import create_app
+from sandboxes.exact.state import ExactState
+from sandboxes.runner import RunningServer, serve_in_thread
+from tests.specs import load_spec
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CLIENT_ID, CLIENT_SECRET = "exact-client-id", "exact-client-secret"
 REDIRECT = "https://dunning.example/oauth/exact/callback"
-SPEC_PATH = Path(__file__).parents[3] / "adapters" / "exact" / "openapi.yaml"
 
 
 class Clock:
@@ -46,7 +44,7 @@ class Clock:
 
 @pytest.fixture(scope="session")
 def openapi() -> OpenAPI:
-    return OpenAPI.from_dict(yaml.safe_load(SPEC_PATH.read_text("utf-8")))
+    return OpenAPI.from_dict(load_spec("exact_handmade.yaml"))
 
 
 def validating_session(openapi: OpenAPI, violations: list[str]) -> requests.Session:

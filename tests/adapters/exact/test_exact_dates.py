@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.exact.mapping import EXACT_ZONE
-from adapters.exact.sandbox_odata import ms_date, wall_ms
 from connector.parsing import ms_date_to_date, ms_date_to_utc
+from sandboxes.exact.render import ms_date, wall_ms
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

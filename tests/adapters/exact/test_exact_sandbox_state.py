@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.exact.sandbox import create_app
+from sandboxes.exact.app import create_app
 from tests.adapters.exact.conftest import Clock
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from adapters.exact import webhooks
 from adapters.exact.provider import ExactAdapter
 from connector.errors import WebhookRejected
-from connector.sandboxes import RunningServer, serve_in_thread
+from sandboxes.runner import RunningServer, serve_in_thread
 from tests.adapters.exact.conftest import Exact
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)

@@ -10,7 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from adapters.moneybird.sandbox import MoneybirdSandbox, create_app
+from sandboxes.moneybird.app import create_app
+from sandboxes.moneybird.state import MoneybirdSandbox
 
 START = datetime(2026, 3, 16, 10, 0, 0, tzinfo=UTC)  # a Monday, so week periods are easy to reason about
 

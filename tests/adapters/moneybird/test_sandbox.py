@@ -1,5 +1,5 @@
 """Behaviour of the Moneybird sandbox: OAuth, filters and paging, sync API, rate limit, webhooks, write-back,
-seed and persistence — each checked against the facts in /work/shared/reference/moneybird.md."""
+seed and persistence — each checked against what Moneybird documents for its API."""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.moneybird.sandbox import MoneybirdSandbox
-from adapters.moneybird.sandbox_records import money, parse_stamp
-from adapters.moneybird.sandbox_webhooks import signature_header
-from connector.sandboxes import RunningServer, serve_in_thread
+from sandboxes.moneybird.render import money, parse_stamp
+from sandboxes.moneybird.state import MoneybirdSandbox
+from sandboxes.moneybird.webhooks import signature_header
+from sandboxes.runner import RunningServer, serve_in_thread
 from tests.adapters.moneybird.conftest import SettableClock
 
 

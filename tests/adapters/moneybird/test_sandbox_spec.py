@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_core import Config, OpenAPI
@@ -23,9 +22,9 @@ from openapi_core.exceptions import OpenAPIError
 from openapi_core.testing import MockRequest, MockResponse
 from werkzeug.test import EnvironBuilder, TestResponse
 
-from adapters.moneybird.sandbox import MoneybirdSandbox
+from sandboxes.moneybird.state import MoneybirdSandbox
+from tests.specs import load_spec
 
-SPEC_PATH = "/work/shared/specs/moneybird_openapi.yml"
 SPEC_HOST = "https://moneybird.com"
 
 
@@ -51,8 +50,7 @@ def _query_and_path_parameters_as_strings(document: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="session")
 def spec() -> OpenAPI:
-    with open(SPEC_PATH, encoding="utf-8") as handle:
-        document = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    document = load_spec("moneybird_openapi.yml")
     _query_and_path_parameters_as_strings(document)
     # Spec quirk: base_contact_response.is_trusted declares `default: "default"` on a boolean, so
     # openapi-spec-validator rejects the document itself; skip validating the spec, keep validating data.

@@ -16,13 +16,13 @@ import requests
 from pydantic import SecretStr
 
 from adapters.xero.provider import XeroAdapter
-from adapters.xero.sandbox import create_app
-from adapters.xero.sandbox_state import XeroSandbox
 from connector.auth.oauth import authorize_url, exchange_code, new_pkce_pair, refresh_tokens
 from connector.http.session import ConnectionSession
 from connector.model import TokenSet
-from connector.sandboxes import RunningServer, serve_in_thread
 from connector.settings import XeroConfig
+from sandboxes.runner import RunningServer, serve_in_thread
+from sandboxes.xero.app import create_app
+from sandboxes.xero.state import XeroSandbox
 
 START = datetime(2026, 3, 10, 12, 0, 0, tzinfo=UTC)
 REDIRECT = "http://127.0.0.1:9/callback"

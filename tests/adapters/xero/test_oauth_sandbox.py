@@ -11,11 +11,11 @@ import requests
 from pydantic import SecretStr
 
 from adapters.xero.provider import BROAD_SCOPES, GRANULAR_SCOPES, XeroAdapter
-from adapters.xero.sandbox_state import XeroSandbox
 from connector.auth.oauth import authorize_url, refresh_tokens
 from connector.errors import ReauthRequired
-from connector.sandboxes import RunningServer
 from connector.settings import XeroConfig
+from sandboxes.runner import RunningServer
+from sandboxes.xero.state import XeroSandbox
 from tests.adapters.xero.conftest import REDIRECT, SettableClock, connect, make_config
 
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import requests
 
-from adapters.xero.sandbox import create_app
-from adapters.xero.sandbox_query import QueryError, where_predicate
-from adapters.xero.sandbox_state import XeroSandbox
-from connector.sandboxes import RunningServer
+from sandboxes.runner import RunningServer
+from sandboxes.xero.app import create_app
+from sandboxes.xero.query import QueryError, where_predicate
+from sandboxes.xero.state import XeroSandbox
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ validated against ``xero_accounting.yaml`` as if sent to https://api.xero.com, a
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,18 +16,15 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 from werkzeug.datastructures import Headers
 
 from adapters.xero.provider import XeroAdapter
-from adapters.xero.sandbox_state import XeroSandbox
 from connector.model import ReminderWrite, WriteAction
+from sandboxes.xero.state import XeroSandbox
 from tests.adapters.xero.conftest import Recorder, no_known
-
-SPECS = Path(__file__).resolve().parents[4] / "shared" / "specs"
+from tests.specs import load_spec, spec_path
 
 
 @pytest.fixture(scope="session")
 def accounting_spec() -> OpenAPI:
-    path = SPECS / "xero_accounting.yaml"
-    if not path.exists():
-        pytest.skip(f"official spec not found at {path}")
+    path = spec_path("xero_accounting.yaml")
     # the official file itself fails spec validation (``default: "false"`` on booleans), so skip that check
     return OpenAPI.from_file_path(str(path), config=Config(spec_validator_cls=None))  # 926 KB: once per session
 
@@ -129,10 +125,9 @@ def test_sandbox_only_lists_match_the_spec(
 
 
 def test_connections_match_the_identity_schema(traffic: list[Any]) -> None:
-    import yaml
     from openapi_schema_validator import OAS30Validator
 
-    spec = yaml.safe_load((SPECS / "xero-identity.yaml").read_text())
+    spec = load_spec("xero-identity.yaml")
     schema = dict(spec["components"]["schemas"]["Connection"])
     # xero.md §1.3 vs spec: createdDateUtc/updatedDateUtc come as 7-digit, zone-less strings; no format check
     validator = OAS30Validator({"type": "array", "items": schema})

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 
 from adapters.xero.provider import XeroAdapter
-from adapters.xero.sandbox_state import XeroSandbox
 from connector.model import InvoiceStatus, Segment
-from connector.sandboxes import RunningServer
+from sandboxes.runner import RunningServer
+from sandboxes.xero.state import XeroSandbox
 from tests.adapters.xero.conftest import SettableClock, no_known
 
 

@@ -10,13 +10,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.xero.provider import XeroAdapter
-from adapters.xero.sandbox_state import XeroSandbox
 from connector.auth.crypto import TokenCipher
 from connector.auth.tokens import TokenManager
-from connector.sandboxes import RunningServer
 from connector.settings import XeroConfig
 from connector.storage import repos
 from connector.storage.db import make_engine, session_factory
+from sandboxes.runner import RunningServer
+from sandboxes.xero.state import XeroSandbox
 from tests.adapters.xero.conftest import SettableClock, connect
 
 

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from adapters.xero import webhooks
 from adapters.xero.provider import XeroAdapter
-from adapters.xero.sandbox_state import XeroSandbox
 from connector.errors import GarbageResponse, WebhookRejected
-from connector.sandboxes import RunningServer, serve_in_thread
+from sandboxes.runner import RunningServer, serve_in_thread
+from sandboxes.xero.state import XeroSandbox
 
 NOW = datetime(2026, 3, 10, tzinfo=UTC)
 ITR_RAW = b'{"events":[],"firstEventSequence": 0,"lastEventSequence": 0, "entropy": "NLDZEGWUXNHESAQVGLYF"}'

@@ -10,11 +10,11 @@ import pytest
 import requests
 
 from adapters.xero.provider import XeroAdapter
-from adapters.xero.sandbox_state import XeroSandbox
 from connector.errors import NotSupported, RateLimited, ReauthRequired
 from connector.model import ReminderWrite, WriteAction
 from connector.ports import ResponseAction
-from connector.sandboxes import RunningServer
+from sandboxes.runner import RunningServer
+from sandboxes.xero.state import XeroSandbox
 from tests.adapters.xero.conftest import SettableClock, connect, make_config, no_known
 
 

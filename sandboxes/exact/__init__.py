@@ -1,0 +1,1 @@
+"""The Exact sandbox: see ``app.py`` (``create_app``) and ``state.py`` (the emulator's books)."""

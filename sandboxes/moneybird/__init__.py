@@ -1,0 +1,1 @@
+"""The Moneybird sandbox: see ``app.py`` (``create_app``) and ``state.py`` (the emulator's books)."""
