@@ -3,7 +3,7 @@
 Sits between the core (sync, inbox, outbox) and ``client.py``/``mapping.py``/``writeback.py``. One adapter
 instance serves one connection = one Exact user on one country site; every division the user may access is a
 tenant (exact.md §1.4, §2). Invoices come from ``sync/Cashflow/PaymentTerms`` with a Timestamp cursor
-(``receivables.py``), debtors from ``sync/CRM/Accounts``. Exact has no reminder API, so write-back is notes,
+(``reader.py``), debtors from ``sync/CRM/Accounts``. Exact has no reminder API, so write-back is notes,
 documents and the opt-in Blocked flag (``writeback.py``).
 """
 
@@ -15,8 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from adapters.exact import webhooks
-from adapters.exact.breaker import SHARED_STATE, ErrorCapBreaker
-from adapters.exact.client import ExactClient, any_of
+from adapters.exact.client import SHARED_STATE, ErrorCapBreaker, ExactClient, any_of
 from adapters.exact.mapping import (
     ACCOUNT_CRUD_FIELDS,
     ACCOUNT_FIELDS,
@@ -25,7 +24,7 @@ from adapters.exact.mapping import (
     map_account,
     map_division,
 )
-from adapters.exact.receivables import ReceivablesReader
+from adapters.exact.reader import ReceivablesReader
 from adapters.exact.writeback import ExactWriteback
 from connector.errors import GarbageResponse
 from connector.model import (

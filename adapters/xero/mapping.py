@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from adapters.xero.timezones import iana_zone
+import structlog
+
 from connector.errors import GarbageResponse
 from connector.model import (
     Address,
@@ -32,6 +33,8 @@ from connector.model import (
     TokenSet,
 )
 from connector.parsing import ms_date_to_date, ms_date_to_utc
+
+log = structlog.get_logger(__name__)
 
 CONSUMER_GROUP = "Consumers"  # B2C detection: membership of this contact group (documented choice)
 _STATUS = {
@@ -288,3 +291,58 @@ def _jwt_claim(token: str, claim: str) -> str | None:
         return None
     value = payload.get(claim) if isinstance(payload, dict) else None
     return str(value) if value else None
+
+
+# --- organisation time zones -------------------------------------------------------------------------------------
+# Xero names an organisation's zone by its Windows id in capitals; the core judges "overdue" in the organisation's
+# own zone (xero.md §2.2/§2.7). The table covers Xero's main markets; an unknown name falls back to UTC and is logged.
+XERO_TIMEZONES: dict[str, str] = {
+    "WEUROPESTANDARDTIME": "Europe/Amsterdam",
+    "ROMANCESTANDARDTIME": "Europe/Paris",
+    "CENTRALEUROPESTANDARDTIME": "Europe/Budapest",
+    "CENTRALEUROPEANSTANDARDTIME": "Europe/Warsaw",
+    "GMTSTANDARDTIME": "Europe/London",
+    "GREENWICHSTANDARDTIME": "Atlantic/Reykjavik",
+    "FLESTANDARDTIME": "Europe/Helsinki",
+    "GTBSTANDARDTIME": "Europe/Bucharest",
+    "EEUROPESTANDARDTIME": "Europe/Chisinau",
+    "TURKEYSTANDARDTIME": "Europe/Istanbul",
+    "RUSSIANSTANDARDTIME": "Europe/Moscow",
+    "SOUTHAFRICASTANDARDTIME": "Africa/Johannesburg",
+    "ARABIANSTANDARDTIME": "Asia/Dubai",
+    "INDIASTANDARDTIME": "Asia/Kolkata",
+    "SINGAPORESTANDARDTIME": "Asia/Singapore",
+    "CHINASTANDARDTIME": "Asia/Shanghai",
+    "TOKYOSTANDARDTIME": "Asia/Tokyo",
+    "NEWZEALANDSTANDARDTIME": "Pacific/Auckland",
+    "CHATHAMISLANDSSTANDARDTIME": "Pacific/Chatham",
+    "AUSEASTERNSTANDARDTIME": "Australia/Sydney",
+    "EAUSTRALIASTANDARDTIME": "Australia/Brisbane",
+    "CENAUSTRALIASTANDARDTIME": "Australia/Adelaide",
+    "AUSCENTRALSTANDARDTIME": "Australia/Darwin",
+    "WAUSTRALIASTANDARDTIME": "Australia/Perth",
+    "TASMANIASTANDARDTIME": "Australia/Hobart",
+    "FIJISTANDARDTIME": "Pacific/Fiji",
+    "HAWAIIANSTANDARDTIME": "Pacific/Honolulu",
+    "ALASKANSTANDARDTIME": "America/Anchorage",
+    "PACIFICSTANDARDTIME": "America/Los_Angeles",
+    "MOUNTAINSTANDARDTIME": "America/Denver",
+    "USMOUNTAINSTANDARDTIME": "America/Phoenix",
+    "CENTRALSTANDARDTIME": "America/Chicago",
+    "EASTERNSTANDARDTIME": "America/New_York",
+    "USEASTERNSTANDARDTIME": "America/Indiana/Indianapolis",
+    "ATLANTICSTANDARDTIME": "America/Halifax",
+    "NEWFOUNDLANDSTANDARDTIME": "America/St_Johns",
+    "CANADACENTRALSTANDARDTIME": "America/Regina",
+    "UTC": "UTC",
+}
+
+
+def iana_zone(xero_name: str | None) -> str:
+    if not xero_name:
+        return "UTC"
+    zone = XERO_TIMEZONES.get(xero_name.upper())
+    if zone is None:
+        log.warning("xero.unknown_timezone", timezone=xero_name)
+        return "UTC"
+    return zone

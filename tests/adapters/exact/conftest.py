@@ -17,7 +17,7 @@ import requests
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from adapters.exact.breaker import ErrorCapBreaker
+from adapters.exact.client import ErrorCapBreaker
 from adapters.exact.provider import ExactAdapter
 from connector.http.session import ConnectionSession
 from connector.settings import ExactConfig

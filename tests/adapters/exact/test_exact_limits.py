@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from openapi_core import OpenAPI
 
-from adapters.exact.breaker import EXACT_ERROR_CAP, BreakerState, ErrorCapBreaker
+from adapters.exact.client import EXACT_ERROR_CAP, BreakerState, ErrorCapBreaker
 from adapters.exact.provider import ExactAdapter
 from connector.errors import NotFound, PermanentError, RateLimited
 from connector.ports import ResponseAction

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.exact.breaker import ErrorCapBreaker
+from adapters.exact.client import ErrorCapBreaker
 from adapters.exact.provider import ExactAdapter
 from connector.errors import NotSupported
 from connector.model import Capability, ReminderWrite, WriteAction

@@ -1,4 +1,4 @@
-"""Open receivables of one division: the ``sync/Cashflow/PaymentTerms`` Timestamp cursor, made invoice-exact.
+"""Reads the open receivables of one division: the ``sync/Cashflow/PaymentTerms`` Timestamp cursor, made invoice-exact.
 
 Sits between ``provider.py`` and ``client.py``/``mapping.py``. The sync stream (1,000 rows a call, receivable
 and payable lines mixed, exact.md §3.1) delivers payment terms, not invoices. Rows are grouped by sales entry;
