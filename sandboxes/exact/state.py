@@ -10,7 +10,6 @@ a fresh Timestamp.
 
 from __future__ import annotations
 
-import json
 import random
 import secrets
 import threading
@@ -20,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sandboxes import jsonfile
 from sandboxes.exact.render import new_id, to_wire
 from sandboxes.exact.webhooks import WebhookState
 
@@ -27,34 +27,6 @@ TOKEN_LIFETIME = 600  # exact.md §1.3
 EARLIEST_REFRESH = 570  # exact.md §1.3: only in the last 30 s
 CODE_LIFETIME = 180
 REFRESH_LIFETIME_DAYS = 30
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return {"$dt": value.isoformat()}
-    if isinstance(value, date):
-        return {"$d": value.isoformat()}
-    if isinstance(value, Decimal):
-        return {"$dec": str(value)}
-    if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
-    return value
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1 and "$dt" in value:
-            return datetime.fromisoformat(value["$dt"])
-        if len(value) == 1 and "$d" in value:
-            return date.fromisoformat(value["$d"])
-        if len(value) == 1 and "$dec" in value:
-            return Decimal(value["$dec"])
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
 
 
 class ExactState(WebhookState):
@@ -99,16 +71,14 @@ class ExactState(WebhookState):
     def load(self) -> bool:
         if self.state_path is None or not self.state_path.exists():
             return False
-        self.db = _decode(json.loads(self.state_path.read_text("utf-8")))
+        self.db = jsonfile.loads(self.state_path.read_text("utf-8"))
         self.webhook_key = self.db.get("webhook_key", self.webhook_key)
         return True
 
     def save(self) -> None:
         if self.state_path is not None:
             self.db["webhook_key"] = self.webhook_key
-            tmp = self.state_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(_encode(self.db)), "utf-8")
-            tmp.replace(self.state_path)
+            jsonfile.write_atomic(self.state_path, jsonfile.dumps(self.db))
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC)

@@ -28,7 +28,6 @@ from sandboxes.moneybird.state import MoneybirdSandbox
 from sandboxes.moneybird.webhooks import DeliveryWorker
 
 
-
 class DigitsConverter(BaseConverter):
     regex = r"\d+"
 

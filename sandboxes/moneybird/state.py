@@ -11,7 +11,6 @@ event on the invoice, bumps ``updated_at``/``version``, queues webhook pushes an
 from __future__ import annotations
 
 import json
-import os
 import random
 import threading
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sandboxes import jsonfile
 from sandboxes.moneybird.limits import RateLimiter
 from sandboxes.moneybird.oauth import OAuthStore
 from sandboxes.moneybird.records import IdSource, new_contact, new_invoice, today_in_amsterdam
@@ -116,11 +116,8 @@ class MoneybirdSandbox(WebhookState):
         if self.state_path is None:
             return
         with self.lock:
-            text = json.dumps(self.data, separators=(",", ":"))
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.state_path.with_suffix(self.state_path.suffix + f".{os.getpid()}.tmp")
-        temporary.write_text(text)
-        os.replace(temporary, self.state_path)
+            text = json.dumps(self.data, separators=(",", ":"))  # plain JSON already: no tags to add
+        jsonfile.write_atomic(self.state_path, text)
 
     # -- lookups -------------------------------------------------------------------------------------------
     def administration(self, adm_id: str) -> Record:

@@ -1,18 +1,17 @@
 """Saves and loads the Xero sandbox's state as one JSON file (``state_path``), so a demo survives restarts.
 
-Only called by the state object after mutations and by ``create_app`` at start. Decimals, dates and datetimes
-are tagged so they come back with their exact types; the write is atomic (temp file + rename).
+Only called by the state object after mutations and by ``create_app`` at start: which fields of the state
+object make up the file (the books of every organisation, OAuth grants, webhook settings and queue); the
+encoding and the atomic write are ``sandboxes.jsonfile``'s.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sandboxes import jsonfile
 
 if TYPE_CHECKING:
     from sandboxes.xero.state import XeroSandbox
@@ -30,46 +29,14 @@ _FIELDS = (
 )
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return {"__dec": str(value)}
-    if isinstance(value, datetime):
-        return {"__dt": value.isoformat()}
-    if isinstance(value, date):
-        return {"__date": value.isoformat()}
-    if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
-    return value
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1:
-            ((tag, raw),) = value.items()
-            if tag == "__dec":
-                return Decimal(raw)
-            if tag == "__dt":
-                return datetime.fromisoformat(raw)
-            if tag == "__date":
-                return date.fromisoformat(raw)
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
-
-
 def save_state(sandbox: XeroSandbox, path: Path) -> None:
     with sandbox.lock:
         data = {
             "orgs": {tid: asdict(org) for tid, org in sandbox.orgs.items()},
             **{name: getattr(sandbox, name) for name in _FIELDS},
         }
-        text = json.dumps(_encode(data))
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+        text = jsonfile.dumps(data)
+    jsonfile.write_atomic(path, text)
 
 
 def load_state(sandbox: XeroSandbox, path: Path) -> bool:
@@ -78,7 +45,7 @@ def load_state(sandbox: XeroSandbox, path: Path) -> bool:
 
     if not path.exists():
         return False
-    data = _decode(json.loads(path.read_text(encoding="utf-8")))
+    data = jsonfile.loads(path.read_text(encoding="utf-8"))
     with sandbox.lock:
         sandbox.orgs = {tid: Org(**org) for tid, org in data["orgs"].items()}
         for name in _FIELDS:
