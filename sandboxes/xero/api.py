@@ -15,8 +15,9 @@ from flask import Flask, Response, g, request
 
 from sandboxes.xero import render
 from sandboxes.xero.query import MAX_IDS, ListQuery, QueryError, list_query, select
+from sandboxes.xero.records import CREDIT_KINDS, Org, SandboxError
 from sandboxes.xero.render import json_response
-from sandboxes.xero.state import CREDIT_KINDS, Org, SandboxError, XeroSandbox
+from sandboxes.xero.state import XeroSandbox
 
 API = "/api.xro/2.0"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sandboxes import jsonfile
+from sandboxes.xero.records import Org
 
 if TYPE_CHECKING:
     from sandboxes.xero.state import XeroSandbox
@@ -41,8 +42,6 @@ def save_state(sandbox: XeroSandbox, path: Path) -> None:
 
 def load_state(sandbox: XeroSandbox, path: Path) -> bool:
     """Load ``path`` into ``sandbox``; False when there is no file yet."""
-    from sandboxes.xero.state import Org
-
     if not path.exists():
         return False
     data = jsonfile.loads(path.read_text(encoding="utf-8"))

@@ -16,7 +16,8 @@ from typing import Any
 
 from flask import Response
 
-from sandboxes.xero.state import CREDIT_KINDS, Org, XeroSandbox
+from sandboxes.xero.records import CREDIT_KINDS, Org
+from sandboxes.xero.state import XeroSandbox
 
 _DECIMAL_MARK = re.compile(r'"__dec__(-?[0-9.]+)"')
 

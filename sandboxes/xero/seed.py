@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sandboxes.xero.state import CENT, CREDIT_KINDS, Org, XeroSandbox
+from sandboxes.xero.records import CENT, CREDIT_KINDS, Org
+from sandboxes.xero.state import XeroSandbox
 
 TENANT_TEMPLATES = [
     ("Demo Company (NL)", "WEUROPESTANDARDTIME", "EUR", "NL"),

@@ -1,9 +1,10 @@
 """The Xero sandbox's in-memory books: organisations, contacts, invoices, payments and allocations.
 
 This is the state object behind ``app.extensions["sandbox"]`` (with the OAuth and webhook parts mixed in from
-``oauth.py`` and ``webhooks.py``). Mutations keep Xero's derived numbers consistent (``AmountDue``,
-``AmountPaid``, ``AmountCredited``, AUTHORISED <-> PAID), bump ``UpdatedDateUTC`` the way Xero does (including
-its blind spot for due-date edits on part-paid invoices, xero.md §2.2) and queue webhook events.
+``oauth.py`` and ``webhooks.py``, one ``records.Org`` per tenant, saved by ``persist.py``). Mutations keep Xero's
+derived numbers consistent (``AmountDue``, ``AmountPaid``, ``AmountCredited``, AUTHORISED <-> PAID), bump
+``UpdatedDateUTC`` the way Xero does (including its blind spot for due-date edits on part-paid invoices, xero.md §2.2)
+and queue webhook events.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import random
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,38 +20,9 @@ from typing import Any
 
 from sandboxes.xero.limits import RateLimiter
 from sandboxes.xero.oauth import OAuthState
+from sandboxes.xero.persist import save_state
+from sandboxes.xero.records import CENT, CREDIT_KINDS, Org, SandboxError
 from sandboxes.xero.webhooks import WebhookState
-
-CENT = Decimal("0.01")
-
-
-@dataclass
-class Org:
-    """One Xero organisation (tenant) with its books."""
-
-    tenant_id: str
-    name: str
-    timezone: str  # Xero's enum, e.g. WEUROPESTANDARDTIME
-    currency: str
-    country: str
-    short_code: str
-    reminders_enabled: bool = False
-    contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
-    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
-    credit_notes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    overpayments: dict[str, dict[str, Any]] = field(default_factory=dict)
-    prepayments: dict[str, dict[str, Any]] = field(default_factory=dict)
-    payments: dict[str, dict[str, Any]] = field(default_factory=dict)
-    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    writes: list[dict[str, Any]] = field(default_factory=list)
-    invoice_seq: int = 0
-    credit_seq: int = 0
-    alloc_count: int = 0  # allocations ever made: invalidates the per-invoice index
-
-
-class SandboxError(Exception):
-    """A request the real Xero would reject with a 400 ValidationException."""
 
 
 class XeroSandbox(OAuthState, WebhookState):
@@ -111,8 +82,6 @@ class XeroSandbox(OAuthState, WebhookState):
     def changed(self) -> None:
         """Persist after a mutation when ``state_path`` is set."""
         if self.state_path is not None:
-            from sandboxes.xero.persist import save_state
-
             save_state(self, self.state_path)
 
     # --- common API ------------------------------------------------------------------------------------
@@ -264,7 +233,7 @@ class XeroSandbox(OAuthState, WebhookState):
         """A credit note ('credit_note'), overpayment or prepayment, optionally allocated to an invoice."""
         with self.lock:
             org = self.org(tenant)
-            store, key, type_ = _CREDIT_KINDS[kind]
+            store, key, type_ = CREDIT_KINDS[kind]
             cid = self.new_id()
             org.credit_seq += 1
             record: dict[str, Any] = {
@@ -292,7 +261,7 @@ class XeroSandbox(OAuthState, WebhookState):
     ) -> str:
         with self.lock:
             org = self.org(tenant)
-            store, _key, _type = _CREDIT_KINDS[kind]
+            store, _key, _type = CREDIT_KINDS[kind]
             credit = getattr(org, store)[credit_id]
             invoice = org.invoices[invoice_id]
             amount = Decimal(amount)
@@ -352,7 +321,7 @@ class XeroSandbox(OAuthState, WebhookState):
         for payment in org.payments.values():
             payments.setdefault(payment["InvoiceID"], []).append(payment)
         allocations: dict[str, list[Any]] = {}
-        for kind, (store, _key, _type) in _CREDIT_KINDS.items():
+        for kind, (store, _key, _type) in CREDIT_KINDS.items():
             for credit in getattr(org, store).values():
                 for allocation in credit["Allocations"]:
                     allocations.setdefault(allocation["InvoiceID"], []).append((kind, credit, allocation))
@@ -428,11 +397,3 @@ class XeroSandbox(OAuthState, WebhookState):
         gid = self.new_id()
         org.groups[gid] = {"ContactGroupID": gid, "Name": name, "Status": "ACTIVE", "contact_ids": []}
         return org.groups[gid]
-
-
-_CREDIT_KINDS: dict[str, tuple[str, str, str]] = {
-    "credit_note": ("credit_notes", "CreditNoteID", "ACCRECCREDIT"),
-    "overpayment": ("overpayments", "OverpaymentID", "RECEIVE-OVERPAYMENT"),
-    "prepayment": ("prepayments", "PrepaymentID", "RECEIVE-PREPAYMENT"),
-}
-CREDIT_KINDS = _CREDIT_KINDS

@@ -13,8 +13,9 @@ from flask import Flask, Response, g, request
 
 from sandboxes.xero import render
 from sandboxes.xero.api import API, find_invoice
+from sandboxes.xero.records import Org
 from sandboxes.xero.render import json_response
-from sandboxes.xero.state import Org, XeroSandbox
+from sandboxes.xero.state import XeroSandbox
 
 MAX_GROUPS = 100  # xero.md §5.2
 IDEMPOTENCY_WINDOW = timedelta(minutes=6)  # xero.md §5.1 (unverified secondary claim)
