@@ -14,7 +14,8 @@ from tests.adapters.exact.conftest import REDIRECT, T0, Clock, Exact, start
 
 def test_code_exchange_returns_expires_in_as_the_string_600(exact: Exact) -> None:
     tokens = exact.connect()
-    assert tokens["expires_in"] == "600" and isinstance(tokens["expires_in"], str)
+    assert tokens["expires_in"] == "600"
+    assert isinstance(tokens["expires_in"], str)
     assert tokens["token_type"] == "bearer"
     parsed = ExactAdapter.parse_token_response(tokens, T0)
     assert parsed.expires_at == T0 + timedelta(seconds=600)
@@ -25,7 +26,8 @@ def test_code_is_single_use(exact: Exact) -> None:
     code = exact.authorize()
     assert exact.token_call(grant_type="authorization_code", code=code, redirect_uri=REDIRECT).status_code == 200
     again = exact.token_call(grant_type="authorization_code", code=code, redirect_uri=REDIRECT)
-    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    assert again.status_code == 400
+    assert again.json()["error"] == "invalid_grant"
 
 
 @pytest.mark.parametrize(("age", "status"), [(540, 400), (569, 400), (570, 200), (575, 200)])
@@ -61,7 +63,8 @@ def test_refresh_token_dies_after_30_days(exact: Exact) -> None:
     exact.clock.advance(30 * 86400)
     response = exact.token_call(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid_request" and "expired" in response.json()["error_description"]
+    assert response.json()["error"] == "invalid_request"
+    assert "expired" in response.json()["error_description"]
 
 
 def test_daily_token_call_cap(openapi: OpenAPI, clock: Clock) -> None:
@@ -89,9 +92,11 @@ def test_access_token_expires_after_600_seconds(exact: Exact) -> None:
 
 def test_oauth_spec_declares_the_refresh_window() -> None:
     spec = ExactAdapter.oauth
-    assert spec.authorize_path == "/api/oauth2/auth" and spec.token_path == "/api/oauth2/token"
+    assert spec.authorize_path == "/api/oauth2/auth"
+    assert spec.token_path == "/api/oauth2/token"
     assert spec.refresh_leeway_seconds <= 25 < spec.refresh_window_seconds == 30  # type: ignore[operator]
-    assert spec.default_expires_in == 600 and spec.refresh_token_lifetime_days == 30
+    assert spec.default_expires_in == 600
+    assert spec.refresh_token_lifetime_days == 30
 
 
 @pytest.mark.parametrize("body", [{"access_token": "a", "expires_in": "soon"}, {"expires_in": "600"}])

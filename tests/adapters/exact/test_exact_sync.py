@@ -43,7 +43,8 @@ def expected_open(world: Exact, tenant: str) -> dict[str, Decimal]:
 def test_every_accessible_division_is_a_tenant(exact: Exact) -> None:
     tenants = exact.adapter().list_tenants()
     assert [t.provider_tenant_id for t in tenants] == exact.state.tenant_ids()
-    assert len(tenants) >= 3 and "9999990" not in {t.provider_tenant_id for t in tenants}
+    assert len(tenants) >= 3
+    assert "9999990" not in {t.provider_tenant_id for t in tenants}
     assert all(t.country == "NL" and t.currency == "EUR" for t in tenants)  # 'NL ' is trimmed
 
 
@@ -80,7 +81,8 @@ def test_credit_notes_come_out_separately(exact: Exact) -> None:
     tenant = exact.state.tenant_ids()[0]
     pages = list(exact.adapter().iter_invoice_pages(tenant, None, nothing_known))
     credits = [c for p in pages for c in p.credit_notes]
-    assert credits and all(isinstance(c, CreditNote) and c.total > 0 for c in credits)
+    assert credits
+    assert all(isinstance(c, CreditNote) and c.total > 0 for c in credits)
 
 
 def test_part_payment_is_an_exact_payment_record_and_the_cursor_skips_the_rest(exact: Exact) -> None:
@@ -96,7 +98,8 @@ def test_part_payment_is_an_exact_payment_record_and_the_cursor_skips_the_rest(e
     assert [r.provider_ref for r in records] == [target.provider_ref]
     assert records[0].open_amount == target.open_amount - Decimal("7.31")
     new_payments = [p for page in pages for p in page.payments if p.amount == Decimal("7.31")]
-    assert len(new_payments) == 1 and new_payments[0].payment_date == date(2026, 3, 1)
+    assert len(new_payments) == 1
+    assert new_payments[0].payment_date == date(2026, 3, 1)
     assert list(adapter.iter_invoice_pages(tenant, pages[-1].cursor, nothing_known)) == []
 
 
@@ -128,7 +131,8 @@ def test_crash_after_a_page_resumes_without_duplicates(openapi: OpenAPI, clock: 
         seen = [r.provider_ref for r in [*first.records, *first.credit_notes]]
         later = list(adapter.iter_invoice_pages(tenant, first.cursor, nothing_known))
         rest = [r.provider_ref for p in later for r in [*p.records, *p.credit_notes]]
-        assert not set(seen) & set(rest) and len(rest) == len(set(rest))
+        assert not set(seen) & set(rest)
+        assert len(rest) == len(set(rest))
         assert set(seen) | set(rest) == set(world.state.division(tenant)["entries"]) - {
             e for e, v in world.state.division(tenant)["entries"].items() if v["LineType"] == 22
         }
@@ -200,7 +204,8 @@ def test_crud_pages_hold_60_rows_and_sales_invoices_have_no_open_amount(exact: E
         headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"},
     )
     body = response.json()["d"]
-    assert len(body["results"]) == 60 and "$skiptoken=" in body["__next"]
+    assert len(body["results"]) == 60
+    assert "$skiptoken=" in body["__next"]
     refused = requests.get(
         f"{exact.url}/api/v1/{exact.state.tenant_ids()[0]}/salesinvoice/SalesInvoices",
         params={"$select": "InvoiceID,OpenAmount"},

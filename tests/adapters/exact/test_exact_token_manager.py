@@ -68,7 +68,8 @@ def test_the_core_waits_until_the_refresh_window(engine: Engine, world: Exact) -
     assert _refreshes(world) == []  # never asked early: no TooEarlyToRefreshTokens, no error-cap hit
     world.clock.advance(36)  # 576 s: inside the last 30 s and inside the 25 s leeway
     fresh = _manager(engine, world).access_token(connection_id)
-    assert fresh != first and _refreshes(world) == [("refresh_token", 200)]
+    assert fresh != first
+    assert _refreshes(world) == [("refresh_token", 200)]
     old = world.token_call(grant_type="refresh_token", refresh_token=world.tokens["refresh_token"])
     assert old.status_code == 401  # rotated: the original refresh token died at once
 
@@ -85,7 +86,8 @@ def test_two_workers_racing_make_one_refresh(engine: Engine, world: Exact) -> No
         worker.start()
     for worker in workers:
         worker.join(timeout=30)
-    assert len(results) == 4 and len(set(results)) == 1
+    assert len(results) == 4
+    assert len(set(results)) == 1
     assert _refreshes(world) == [("refresh_token", 200)]
 
 
@@ -123,10 +125,12 @@ def test_keepalive_at_21_days_and_needs_reauth_after_31(engine: Engine, world: E
     world.clock.advance(2 * 86400)
     assert manager.keepalive_due(world.clock()) == [connection_id]
     manager.keepalive(connection_id)
-    assert _refreshes(world) == [("refresh_token", 200)] and manager.keepalive_due(world.clock()) == []
+    assert _refreshes(world) == [("refresh_token", 200)]
+    assert manager.keepalive_due(world.clock()) == []
     world.clock.advance(31 * 86400)
     assert manager.keepalive_due(world.clock()) == []  # too late to keep alive: the refresh token is dead
     assert manager.expire_idle(world.clock()) == [connection_id]
     with session_factory(engine)() as session:
         connection = session.get(repos.t.Connection, connection_id)
-        assert connection is not None and connection.status == "needs_reauth"
+        assert connection is not None
+        assert connection.status == "needs_reauth"

@@ -1,4 +1,5 @@
-"""Moneybird webhook verification, table-driven (engineering §3.7 #1-7, #10; moneybird.md §5.4)."""
+"""Moneybird webhook verification, table-driven: the header's own rules (moneybird.md §5.4). Valid, altered,
+wrong-secret, rotated and unsigned deliveries are checked for every adapter by the conformance suite."""
 
 from __future__ import annotations
 
@@ -29,16 +30,7 @@ def test_reference_vector() -> None:
 
 GOOD = f"t={VECTOR_T},v1={VECTOR_V1}"
 CASES: list[tuple[str, bytes, dict[str, str], list[str], datetime, bool]] = [
-    ("valid", VECTOR_BODY, {"Moneybird-Signature": GOOD}, ["test_secret"], NOW, True),
     ("header name is case-insensitive", VECTOR_BODY, {"moneybird-signature": GOOD}, ["test_secret"], NOW, True),
-    (
-        "one byte changed",
-        VECTOR_BODY.replace(b"789", b"788"),
-        {"Moneybird-Signature": GOOD},
-        ["test_secret"],
-        NOW,
-        False,
-    ),
     (
         "re-serialised JSON",
         json.dumps(json.loads(VECTOR_BODY), indent=1).encode(),
@@ -47,13 +39,10 @@ CASES: list[tuple[str, bytes, dict[str, str], list[str], datetime, bool]] = [
         NOW,
         False,
     ),
-    ("header missing", VECTOR_BODY, {}, ["test_secret"], NOW, False),
     ("header empty", VECTOR_BODY, {"Moneybird-Signature": ""}, ["test_secret"], NOW, False),
     ("no t=", VECTOR_BODY, {"Moneybird-Signature": f"v1={VECTOR_V1}"}, ["test_secret"], NOW, False),
     ("no v1=", VECTOR_BODY, {"Moneybird-Signature": f"t={VECTOR_T}"}, ["test_secret"], NOW, False),
     ("junk v1", VECTOR_BODY, {"Moneybird-Signature": f"t={VECTOR_T},v1=zz!!"}, ["test_secret"], NOW, False),
-    ("wrong secret", VECTOR_BODY, {"Moneybird-Signature": GOOD}, ["other"], NOW, False),
-    ("second of two secrets (rotation)", VECTOR_BODY, {"Moneybird-Signature": GOOD}, ["new", "test_secret"], NOW, True),
     (
         "two v1 during rotation, second matches",
         VECTOR_BODY,
@@ -112,7 +101,9 @@ def test_signatures_are_compared_in_constant_time() -> None:
         webhooks.verify(VECTOR_BODY, {"Moneybird-Signature": GOOD}, ["test_secret"], NOW)
     assert cmp.called
     source = open(webhooks.__file__, encoding="utf-8").read()
-    assert "== candidate" not in source and "candidate ==" not in source and "expected ==" not in source
+    assert "== candidate" not in source
+    assert "candidate ==" not in source
+    assert "expected ==" not in source
 
 
 def test_parse_uses_the_idempotency_key_and_maps_payments_to_their_invoice() -> None:
@@ -133,7 +124,8 @@ def test_parse_uses_the_idempotency_key_and_maps_payments_to_their_invoice() -> 
         }
     ).encode()
     (hint,) = webhooks.parse(payment, {})
-    assert (hint.entity_type, hint.entity_id) == ("invoice", "42") and len(hint.dedupe_id) == 64
+    assert (hint.entity_type, hint.entity_id) == ("invoice", "42")
+    assert len(hint.dedupe_id) == 64
     with pytest.raises(GarbageResponse):
         webhooks.parse(b'{"administration_id": "1"}', {})
 

@@ -50,13 +50,15 @@ def test_full_sync_matches_xero_amount_due(adapter: XeroAdapter, sandbox: XeroSa
     for ref, invoice in store.items():
         raw = expected[ref]
         if raw["Status"] == "AUTHORISED":
-            assert invoice.open_amount == sandbox.amount_due(org, raw) and invoice.status is InvoiceStatus.OPEN
+            assert invoice.open_amount == sandbox.amount_due(org, raw)
+            assert invoice.status is InvoiceStatus.OPEN
             kinds.update(k for k, _c, _a in sandbox.invoice_allocations(org, ref))
             if sandbox.invoice_payments(org, ref):
                 kinds.add("payment")
         elif raw["Status"] in ("PAID", "VOIDED"):
             assert invoice.open_amount == 0
-        assert invoice.due_date == raw["DueDate"] and invoice.total == raw["Total"]
+        assert invoice.due_date == raw["DueDate"]
+        assert invoice.total == raw["Total"]
     assert {"payment", "credit_note", "overpayment"} <= kinds  # part-settled open invoices of every kind
     assert any(i.status is InvoiceStatus.CREDITED for i in store.values())
     assert set(sandbox.open_invoice_ids(tenant)) == {r for r, i in store.items() if i.status is InvoiceStatus.OPEN}
@@ -120,7 +122,8 @@ def test_incremental_sees_changes_and_skips_unchanged(
     pages = list(adapter.iter_invoice_pages(tenant, cursor, no_known))
     changed = {i.provider_ref: i for p in pages for i in p.records}
     assert changed[target].open_amount == due - Decimal("10.00")
-    assert changed[new_id].open_amount == Decimal("99.99") and changed[new_id].due_date == date(2026, 4, 1)
+    assert changed[new_id].open_amount == Decimal("99.99")
+    assert changed[new_id].due_date == date(2026, 4, 1)
     assert any(p.kind == "payment" and p.amount == Decimal("10.00") for pg in pages for p in pg.payments)
     assert len(changed) < 10  # incremental, not a full read
 
@@ -155,7 +158,9 @@ def test_deleted_and_voided(adapter: XeroAdapter, sandbox: XeroSandbox, clock: S
     sandbox.set_status(tenant, draft, "DELETED")
     sandbox.set_status(tenant, opened, "VOIDED")
     sync_all(adapter, tenant, cursor, store)
-    assert draft not in store and store[opened].status is InvoiceStatus.VOIDED and store[opened].open_amount == 0
+    assert draft not in store
+    assert store[opened].status is InvoiceStatus.VOIDED
+    assert store[opened].open_amount == 0
 
 
 def test_payments_are_polled_including_deletions(
@@ -184,13 +189,16 @@ def test_credit_notes_and_debtors(adapter: XeroAdapter, sandbox: XeroSandbox) ->
     notes = [n for p in adapter.iter_credit_note_pages(tenant, None, no_known) for n in p.records]
     org = sandbox.org(tenant)
     assert {n.provider_ref for n in notes} == set(org.credit_notes)
-    assert any(n.remaining == n.total for n in notes) and any(n.remaining == 0 and n.invoice_ref for n in notes)
+    assert any(n.remaining == n.total for n in notes)
+    assert any(n.remaining == 0 and n.invoice_ref for n in notes)
     debtors = {d.provider_ref: d for p in adapter.iter_debtor_pages(tenant, None, no_known) for d in p.records}
     consumers = next(g for g in org.groups.values() if g["Name"] == "Consumers")["contact_ids"]
-    assert consumers and all(debtors[c].segment is Segment.B2C for c in consumers)
+    assert consumers
+    assert all(debtors[c].segment is Segment.B2C for c in consumers)
     assert any(d.segment is Segment.B2B and d.kvk_number for d in debtors.values())
     suppliers = {c for c, v in org.contacts.items() if v["Name"].startswith("Supplier")}
-    assert suppliers and not suppliers & set(debtors)  # pure suppliers are not debtors
+    assert suppliers
+    assert not suppliers & set(debtors)  # pure suppliers are not debtors
 
 
 def test_fetch_by_ids_in_batches(adapter: XeroAdapter, sandbox: XeroSandbox) -> None:
@@ -201,7 +209,8 @@ def test_fetch_by_ids_in_batches(adapter: XeroAdapter, sandbox: XeroSandbox) -> 
     assert {i.provider_ref for i in fetched} == set(refs)
     assert adapter.http.calls - before == 3  # 40 + 40 + 15 (xero.md §2.1: ~52 IDs overflow the URL)
     payments = adapter.fetch_payments_for(tenant, refs)
-    assert {p.invoice_ref for p in payments} <= set(refs) and payments
+    assert {p.invoice_ref for p in payments} <= set(refs)
+    assert payments
     contact_ids = list(sandbox.org(tenant).contacts)[:3]
     assert {d.provider_ref for d in adapter.fetch_debtors(tenant, contact_ids)} == set(contact_ids)
 

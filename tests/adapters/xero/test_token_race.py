@@ -51,9 +51,11 @@ def test_two_workers_one_refresh(
         thread.join()
     refreshes = [r for r in sandbox.request_log[before:] if r[1].endswith("/connect/token")]
     assert len(refreshes) == 1, refreshes
-    assert len(set(results)) == 1 and results[0] != first.access_token
+    assert len(set(results)) == 1
+    assert results[0] != first.access_token
     stored = cipher.decrypt_tokens(connection_id, _ciphertext(sessions, connection_id))
-    assert stored.refresh_token and stored.refresh_token != first.refresh_token
+    assert stored.refresh_token
+    assert stored.refresh_token != first.refresh_token
     ok = requests.get(f"{server.url}/connections", headers={"Authorization": f"Bearer {results[0]}"}, timeout=5)
     assert ok.status_code == 200
     clock.advance(minutes=31)  # beyond the 30-minute grace the old refresh token is dead
@@ -67,7 +69,8 @@ def test_two_workers_one_refresh(
         },
         timeout=5,
     )
-    assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
+    assert reuse.status_code == 400
+    assert reuse.json()["error"] == "invalid_grant"
     engine.dispose()
 
 

@@ -1,12 +1,10 @@
-"""The Exact sandbox's common state-object API and ``state_path`` persistence."""
+"""The Exact sandbox's ``state_path`` persistence (the common state-object API is in tests/sandboxes/test_runner.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-
-import pytest
 
 from sandboxes.exact.app import create_app
 from tests.adapters.exact.conftest import Clock
@@ -24,17 +22,3 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     assert new in second.open_invoice_ids(tenant)
     amounts = sorted(t["AmountDC"] for t in second.terms_of(tenant, new))
     assert amounts == [Decimal("0.01"), Decimal("10.00")]
-
-
-def test_common_api_shapes() -> None:
-    state = create_app(clock=Clock(), items_per_division=40).extensions["sandbox"]
-    assert len(state.tenant_ids()) >= 3 and all(t.isdigit() for t in state.tenant_ids())
-    tenant = state.tenant_ids()[2]
-    before = set(state.open_invoice_ids(tenant))
-    new = state.create_invoice(tenant, total=Decimal("5.00"))
-    assert set(state.open_invoice_ids(tenant)) == before | {new}
-    state.register_payment(tenant, new, Decimal("5.00"))
-    assert new not in state.open_invoice_ids(tenant)
-    with pytest.raises(ValueError):
-        state.register_payment(tenant, new, Decimal("1.00"))  # nothing open any more
-    assert state.writes(tenant) == [] and state.deliver_webhooks() == 0

@@ -147,7 +147,8 @@ def test_read_endpoints_match_the_spec(
     adm = sandbox.tenant_ids()[1]
     sandbox.create_webhook(adm, "https://connector.example/webhooks/moneybird", ["sales_invoice"])
     response = call(method, path.format(adm=adm), 200, query=query)
-    assert isinstance(response.json, list) and response.json
+    assert isinstance(response.json, list)
+    assert response.json
     assert "secret" not in response.get_data(as_text=True)  # only the create response carries it (§5.1)
 
 
@@ -248,7 +249,8 @@ def test_webhook_create_matches_the_spec(call: Callable[..., TestResponse], sand
             "enabled_events": ["sales_invoice_state_changed", "payment_registered"],
         },
     )
-    assert created.json["secret"] and created.json["token"]
+    assert created.json["secret"]
+    assert created.json["token"]
     removed = call(
         "POST",
         f"/api/v2/{adm}/webhooks.json",

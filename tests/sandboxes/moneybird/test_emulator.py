@@ -26,7 +26,7 @@ from sandboxes.moneybird.render import money, parse_stamp
 from sandboxes.moneybird.state import MoneybirdSandbox
 from sandboxes.moneybird.webhooks import signature_header
 from sandboxes.runner import RunningServer, serve_in_thread
-from tests.adapters.moneybird.conftest import SettableClock
+from tests.sandboxes.moneybird.conftest import SettableClock
 
 
 def verify_signature(header: str, raw: bytes, secret: str, now: int) -> bool:
@@ -89,7 +89,8 @@ def test_oauth_round_trip_over_http(app: Flask, state: MoneybirdSandbox) -> None
         assert authorize.status_code == 302
         location = urlparse(authorize.headers["Location"])
         query = parse_qs(location.query)
-        assert location.netloc == "127.0.0.1:9" and query["state"] == ["xyz"]
+        assert location.netloc == "127.0.0.1:9"
+        assert query["state"] == ["xyz"]
         form = {
             "grant_type": "authorization_code",
             "code": query["code"][0],
@@ -100,8 +101,10 @@ def test_oauth_round_trip_over_http(app: Flask, state: MoneybirdSandbox) -> None
         tokens = requests.post(f"{server.url}/oauth/token", data=form, timeout=5)
         assert tokens.status_code == 200
         body = tokens.json()
-        assert body["token_type"] == "bearer" and body["scope"] == "sales_invoices settings"
-        assert "expires_in" not in body and isinstance(body["created_at"], int)  # moneybird.md §1.3
+        assert body["token_type"] == "bearer"
+        assert body["scope"] == "sales_invoices settings"
+        assert "expires_in" not in body
+        assert isinstance(body["created_at"], int)  # moneybird.md §1.3
         reused = requests.post(f"{server.url}/oauth/token", data=form, timeout=5)
         assert (reused.status_code, reused.json()["error"]) == (400, "invalid_grant")
         wrong = requests.post(f"{server.url}/oauth/token", data={**form, "client_secret": "nope"}, timeout=5)
@@ -122,7 +125,8 @@ def test_oauth_round_trip_over_http(app: Flask, state: MoneybirdSandbox) -> None
         api = f"{server.url}/api/v2/administrations.json"
         old = requests.get(api, headers={"Authorization": f"Bearer {body['access_token']}"}, timeout=5)
         new = requests.get(api, headers={"Authorization": f"Bearer {refreshed['access_token']}"}, timeout=5)
-        assert old.status_code == 401 and "error" in old.json()
+        assert old.status_code == 401
+        assert "error" in old.json()
         assert new.status_code == 200
         again = requests.post(
             f"{server.url}/oauth/token",
@@ -146,9 +150,11 @@ def test_consent_form_when_auto_consent_is_off(make_app: Any) -> None:
         "state": "s1",
     }
     page = client.get("/oauth/authorize", query_string=params)
-    assert page.status_code == 200 and b"<form" in page.data
+    assert page.status_code == 200
+    assert b"<form" in page.data
     granted = client.post("/oauth/authorize", data={**params, "scope": "sales_invoices", "decision": "allow"})
-    assert granted.status_code == 302 and "code=" in granted.headers["Location"]
+    assert granted.status_code == 302
+    assert "code=" in granted.headers["Location"]
     denied = client.post("/oauth/authorize", data={**params, "decision": "deny"})
     assert "error=access_denied" in denied.headers["Location"]
 
@@ -197,7 +203,8 @@ def test_state_filter_with_pipes(
     wanted = set(states.split("|"))
     listed = {i["id"] for i in _list(client, adm, auth, filter=f"state:{states},{WIDE}").json}
     expected = {i for i, inv in state.data["administrations"][adm]["invoices"].items() if inv["state"] in wanted}
-    assert listed == expected and listed
+    assert listed == expected
+    assert listed
 
 
 @pytest.mark.parametrize(
@@ -225,7 +232,8 @@ def test_invalid_filters_are_400(
 def test_unknown_filter_keys_are_ignored(client: FlaskClient, adm: str, auth: dict[str, str]) -> None:
     plain = {i["id"] for i in _list(client, adm, auth, filter=f"state:late,{WIDE}").json}
     noisy = {i["id"] for i in _list(client, adm, auth, filter=f"state:late,{WIDE},colour:blue").json}
-    assert plain == noisy and plain
+    assert plain == noisy
+    assert plain
 
 
 def test_default_period_is_this_year_on_the_list_but_not_on_sync(
@@ -238,7 +246,8 @@ def test_default_period_is_this_year_on_the_list_but_not_on_sync(
         ids |= {i["id"] for i in _list(client, adm, auth, page=str(page)).json}
     assert ids == this_year
     synced = {row["id"] for row in client.get(f"/api/v2/{adm}/sales_invoices/synchronization.json", headers=auth).json}
-    assert synced == {i["id"] for i in invoices} and synced > this_year  # older years too (moneybird.md §3.3)
+    assert synced == {i["id"] for i in invoices}
+    assert synced > this_year  # older years too (moneybird.md §3.3)
 
 
 def test_updated_after_is_exclusive_and_utc(
@@ -261,14 +270,16 @@ def test_updated_after_is_exclusive_and_utc(
 def test_contact_id_filter(client: FlaskClient, state: MoneybirdSandbox, adm: str, auth: dict[str, str]) -> None:
     contact_id = next(iter(state.data["administrations"][adm]["invoices"].values()))["contact_id"]
     listed = _list(client, adm, auth, filter=f"contact_id:{contact_id},{WIDE}").json
-    assert listed and {i["contact_id"] for i in listed} == {contact_id}
+    assert listed
+    assert {i["contact_id"] for i in listed} == {contact_id}
 
 
 def test_paging_per_page_limit_and_link_header(
     client: FlaskClient, state: MoneybirdSandbox, adm: str, auth: dict[str, str]
 ) -> None:
     too_big = client.get(f"/api/v2/{adm}/sales_invoices.json", headers=auth, query_string={"per_page": "101"})
-    assert too_big.status_code == 400 and too_big.json["error"] == "per_page does not have a valid value"
+    assert too_big.status_code == 400
+    assert too_big.json["error"] == "per_page does not have a valid value"
     url: str | None = f"/api/v2/{adm}/sales_invoices.json?per_page=7&filter=state:all,{WIDE}"
     seen: list[str] = []
     while url:
@@ -316,15 +327,18 @@ def test_rate_limit_429_with_absolute_epoch_headers(make_app: Any, clock: Settab
     assert [client.get("/api/v2/administrations.json", headers=auth).status_code for _ in range(3)] == [200] * 3
     clock.advance(seconds=10)
     throttled = client.get("/api/v2/administrations.json", headers=auth)
-    assert throttled.status_code == 429 and throttled.json == "Retry later"
-    assert throttled.headers["RateLimit-Limit"] == "3" and throttled.headers["RateLimit-Remaining"] == "0"
+    assert throttled.status_code == 429
+    assert throttled.json == "Retry later"
+    assert throttled.headers["RateLimit-Limit"] == "3"
+    assert throttled.headers["RateLimit-Remaining"] == "0"
     assert int(throttled.headers["Retry-After"]) == int(throttled.headers["RateLimit-Reset"]) == window_start + 300
     other = {"Authorization": f"Bearer {state.issue_token()['access_token']}"}
     assert client.get("/api/v2/administrations.json", headers=other).status_code == 200  # per token
     clock.advance(seconds=290)
     assert client.get("/api/v2/administrations.json", headers=auth).status_code == 200
     assert state.request_log[-1] == ("GET", "/api/v2/administrations.json", 200)
-    assert ("GET", "/api/v2/administrations.json", 429) in state.request_log and state.api_calls == 6
+    assert ("GET", "/api/v2/administrations.json", 429) in state.request_log
+    assert state.api_calls == 6
 
 
 def test_rate_limits_can_be_switched_off(make_app: Any) -> None:
@@ -355,11 +369,15 @@ def test_webhook_registration_probe_and_errors(
     client: FlaskClient, adm: str, auth: dict[str, str], receiver: Receiver
 ) -> None:
     hook = _register(client, adm, auth, receiver.url, ["sales_invoice"])
-    assert hook["secret"] and hook["token"] and receiver.pushes == []  # the probe is unsigned
+    assert hook["secret"]
+    assert hook["token"]
+    assert receiver.pushes == []  # the probe is unsigned
     listed = client.get(f"/api/v2/{adm}/webhooks.json", headers=auth).json
-    assert [w["id"] for w in listed] == [hook["id"]] and "secret" not in listed[0]
+    assert [w["id"] for w in listed] == [hook["id"]]
+    assert "secret" not in listed[0]
     old_style = client.post(f"/api/v2/{adm}/webhooks.json", headers=auth, json={"url": receiver.url, "events": []})
-    assert old_style.status_code == 400 and old_style.json["symbolic"] == {"events": "removed"}
+    assert old_style.status_code == 400
+    assert old_style.json["symbolic"] == {"events": "removed"}
     receiver.statuses = [500]
     failing = client.post(f"/api/v2/{adm}/webhooks.json", headers=auth, json={"url": receiver.url})
     assert failing.status_code == 400
@@ -378,14 +396,16 @@ def test_payment_push_is_signed_and_shaped(
     hook = _register(client, adm, auth, receiver.url, ["sales_invoice_state_changed", "payment_registered"])
     late = first(state, adm, "late")
     state.register_payment(adm, late["id"], Decimal(late["total_unpaid"]))
-    assert state.deliver_webhooks() == 2 and state.deliver_webhooks() == 0
+    assert state.deliver_webhooks() == 2
+    assert state.deliver_webhooks() == 0
     actions = []
     for raw, headers in receiver.pushes:
         assert verify_signature(headers["Moneybird-Signature"], raw, hook["secret"], int(clock.now.timestamp()))
         assert not verify_signature(
             headers["Moneybird-Signature"], raw + b" ", hook["secret"], int(clock.now.timestamp())
         )
-        assert headers["User-Agent"] == "MoneyBird Webhook" and headers["Idempotency-Key"]
+        assert headers["User-Agent"] == "MoneyBird Webhook"
+        assert headers["Idempotency-Key"]
         body = json.loads(raw)
         assert list(body) == [
             "administration_id",
@@ -423,7 +443,8 @@ def test_non_200_is_retried_with_the_same_idempotency_key(
     assert state.deliver_webhooks() == 0  # 204 is not 200 either (moneybird.md §5.5)
     assert state.deliver_webhooks() == 1
     keys = [h["Idempotency-Key"] for _, h in receiver.pushes]
-    assert len(keys) == 3 and len(set(keys)) == 1
+    assert len(keys) == 3
+    assert len(set(keys)) == 1
 
 
 def test_gives_up_after_ten_attempts(
@@ -434,7 +455,9 @@ def test_gives_up_after_ten_attempts(
     client.post(f"/api/v2/{adm}/sales_invoices/{first(state, adm, 'late')['id']}/pause.json", headers=auth, json={})
     for _ in range(12):
         state.deliver_webhooks()
-    assert len(receiver.pushes) == 10 and len(state.failed_deliveries) == 1 and state.data["deliveries"] == []
+    assert len(receiver.pushes) == 10
+    assert len(state.failed_deliveries) == 1
+    assert state.data["deliveries"] == []
 
 
 def test_duplicates_reuse_the_idempotency_key(make_app: Any, receiver: Receiver) -> None:
@@ -445,7 +468,8 @@ def test_duplicates_reuse_the_idempotency_key(make_app: Any, receiver: Receiver)
     state.create_invoice(adm, total=Decimal("60.50"))
     assert state.deliver_webhooks() == 2
     (raw1, h1), (raw2, h2) = receiver.pushes
-    assert raw1 == raw2 and h1["Idempotency-Key"] == h2["Idempotency-Key"]
+    assert raw1 == raw2
+    assert h1["Idempotency-Key"] == h2["Idempotency-Key"]
 
 
 def test_secret_rotation_signs_with_both_secrets(
@@ -492,11 +516,13 @@ def test_send_reminders(client: FlaskClient, state: MoneybirdSandbox, adm: str, 
     for missing in ("contact_id", "workflow_id", "document_style_id", "identity_id", "sales_invoice_ids"):
         broken = {k: v for k, v in reminder.items() if k != missing}
         response = client.post(path, headers=auth, json={"sales_invoice_reminders": [broken]})
-        assert response.status_code == 422 and missing in response.json["error"]
+        assert response.status_code == 422
+        assert missing in response.json["error"]
     sent = client.post(path, headers=auth, json={"sales_invoice_reminders": [reminder]})
     assert (sent.status_code, sent.json) == (200, 200)
     after = state.invoice(adm, late["id"])
-    assert after["state"] == "reminded" and after["reminder_count"] == (late["reminder_count"] or 0) + 1
+    assert after["state"] == "reminded"
+    assert after["reminder_count"] == (late["reminder_count"] or 0) + 1
     assert after["events"][-2]["action"] == "sales_invoice_send_reminder_manually"
     assert after["version"] >= late["version"]
     assert state.writes(adm)[-1] | {"at": None} == {
@@ -527,17 +553,22 @@ def test_pause_resume_notes_uncollectible(
     invoice_id = first(state, adm, "late")["id"]
     base = f"/api/v2/{adm}/sales_invoices/{invoice_id}"
     paused = client.post(f"{base}/pause.json", headers=auth, json={})
-    assert paused.status_code == 201 and (paused.json["paused"], paused.json["next_reminder"]) == (True, "2099-01-01")
+    assert paused.status_code == 201
+    assert (paused.json["paused"], paused.json["next_reminder"]) == (True, "2099-01-01")
     assert paused.json["events"][-1]["action"] == "sales_invoice_paused"
     resumed = client.post(f"{base}/resume.json", headers=auth, json={})
-    assert resumed.status_code == 201 and resumed.json["paused"] is False
+    assert resumed.status_code == 201
+    assert resumed.json["paused"] is False
     assert resumed.json["next_reminder"] != "2099-01-01"
     note = client.post(f"{base}/notes.json", headers=auth, json={"note": {"note": "Belafspraak", "todo": True}})
-    assert note.status_code == 201 and note.json["todo"] is True and note.json["entity_id"] == invoice_id
+    assert note.status_code == 201
+    assert note.json["todo"] is True
+    assert note.json["entity_id"] == invoice_id
     assert client.post(f"{base}/notes.json", headers=auth, json={"note": {"note": ""}}).status_code == 422
     assert state.invoice(adm, invoice_id)["notes"][-1]["note"] == "Belafspraak"
     marked = client.patch(f"{base}/mark_as_uncollectible.json", headers=auth, json={})
-    assert marked.status_code == 200 and marked.json["state"] == "uncollectible"
+    assert marked.status_code == 200
+    assert marked.json["state"] == "uncollectible"
     assert marked.json["marked_uncollectible_on"] == state.today().isoformat()
     assert client.patch(f"{base}/mark_as_uncollectible.json", headers=auth, json={}).status_code == 400
     missing = client.post(f"/api/v2/{adm}/sales_invoices/123456789012345678/pause.json", headers=auth, json={})
@@ -610,7 +641,8 @@ def test_seed_is_deterministic_and_varied(make_app: Any, clock: SettableClock) -
             "uncollectible",
         }
         credits = [i for i in invoices if i["original_sales_invoice_id"]]
-        assert credits and all(Decimal(i["total_price_incl_tax"]) < 0 for i in credits)
+        assert credits
+        assert all(Decimal(i["total_price_incl_tax"]) < 0 for i in credits)
         assert any(i["payments"] and i["state"] != "paid" for i in invoices)  # part payments
         assert any(i["paused"] for i in invoices)
         assert any(e["action"] == "sales_invoice_send_reminder_email" for i in invoices for e in i["events"])
@@ -647,9 +679,11 @@ def test_state_persists_across_restarts(make_app: Any, tmp_path: Path, clock: Se
     restarted = make_app(state_path=path, seed=999)  # the file wins over a new seed
     again: MoneybirdSandbox = restarted.extensions["sandbox"]
     assert again.tenant_ids() == state.tenant_ids()
-    assert again.writes(adm) == state.writes(adm) and again.writes(adm)[0]["kind"] == "pause"
+    assert again.writes(adm) == state.writes(adm)
+    assert again.writes(adm)[0]["kind"] == "pause"
     response = restarted.test_client().get(f"/api/v2/{adm}/sales_invoices/{invoice_id}.json", headers=auth)
-    assert response.status_code == 200 and response.json["paused"] is True
+    assert response.status_code == 200
+    assert response.json["paused"] is True
     assert again.invoice(adm, invoice_id) == state.invoice(adm, invoice_id)
     new_id = again.create_invoice(adm)
     assert new_id not in state.data["administrations"][adm]["invoices"]
@@ -658,11 +692,14 @@ def test_state_persists_across_restarts(make_app: Any, tmp_path: Path, clock: Se
 @given(st.integers(min_value=-(10**9), max_value=10**9))
 def test_money_strings_round_trip(cents: int) -> None:
     text = money(cents)
-    assert Decimal(text) == Decimal(cents) / 100 and "." in text and len(text.split(".")[1]) in (1, 2)
+    assert Decimal(text) == Decimal(cents) / 100
+    assert "." in text
+    assert len(text.split(".")[1]) in (1, 2)
 
 
 def test_timestamps_are_utc_with_milliseconds(state: MoneybirdSandbox, adm: str) -> None:
     invoice = state.invoice(adm, state.create_invoice(adm))
-    assert invoice["created_at"].endswith("Z") and len(invoice["created_at"]) == 24
+    assert invoice["created_at"].endswith("Z")
+    assert len(invoice["created_at"]) == 24
     assert parse_stamp(invoice["updated_at"]).tzinfo is not None
     assert datetime.fromtimestamp(invoice["version"], UTC) <= parse_stamp(invoice["updated_at"])

@@ -121,7 +121,8 @@ def test_sandbox_only_lists_match_the_spec(
             accounting_spec.validate_response(openapi_request, RequestsOpenAPIResponse(response))
             assert response.json()[path]
         else:
-            assert response.status_code == 400 and response.json()["Type"] == "ValidationException"
+            assert response.status_code == 400
+            assert response.json()["Type"] == "ValidationException"
 
 
 def test_connections_match_the_identity_schema(traffic: list[Any]) -> None:

@@ -40,14 +40,16 @@ def _token(server: RunningServer, **form: str) -> requests.Response:
 
 def test_pkce_code_exchange_and_connections(config: XeroConfig, clock: SettableClock, sandbox: XeroSandbox) -> None:
     tokens = connect(config, clock, public=True)  # PKCE app: client_id in the body, no secret
-    assert tokens.refresh_token and tokens.expires_at is not None
+    assert tokens.refresh_token
+    assert tokens.expires_at is not None
     assert (tokens.expires_at - clock()).total_seconds() == 1800
     assert tokens.extra["authentication_event_id"]
     response = requests.get(
         f"{config.api_url}/connections", timeout=5, headers={"Authorization": f"Bearer {tokens.access_token}"}
     )
     connections = response.json()
-    assert {c["tenantId"] for c in connections} == set(sandbox.tenant_ids()) and len(connections) >= 2
+    assert {c["tenantId"] for c in connections} == set(sandbox.tenant_ids())
+    assert len(connections) >= 2
     filtered = requests.get(
         f"{config.api_url}/connections",
         timeout=5,
@@ -62,7 +64,8 @@ def test_wrong_verifier_and_code_reuse_are_invalid_grant(server: RunningServer) 
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     code = _authorize(server, code_challenge=challenge, code_challenge_method="S256")["code"][0]
     bad = _token(server, grant_type="authorization_code", code=code, redirect_uri=REDIRECT, code_verifier="w" * 64)
-    assert bad.status_code == 400 and bad.json() == {"error": "invalid_grant"}
+    assert bad.status_code == 400
+    assert bad.json() == {"error": "invalid_grant"}
     code = _authorize(server, code_challenge=challenge, code_challenge_method="S256")["code"][0]
     good = _token(server, grant_type="authorization_code", code=code, redirect_uri=REDIRECT, code_verifier=verifier)
     assert good.status_code == 200
@@ -85,11 +88,13 @@ def test_authorize_errors_redirect(server: RunningServer, params: dict[str, str]
 @pytest.mark.parametrize(("granular", "scopes"), [(True, GRANULAR_SCOPES), (False, BROAD_SCOPES)])
 def test_scopes_follow_the_setting(server: RunningServer, granular: bool, scopes: tuple[str, ...]) -> None:
     config = make_config(server.url, granular_scopes=granular)
-    assert XeroAdapter.scopes_for(config) == scopes and "offline_access" in scopes
+    assert XeroAdapter.scopes_for(config) == scopes
+    assert "offline_access" in scopes
     assert XeroAdapter.oauth_for(config).scopes == scopes
     url = authorize_url(XeroAdapter, config, REDIRECT, "s", code_verifier="x" * 50)
     query = parse_qs(urlsplit(url).query)
-    assert query["code_challenge_method"] == ["S256"] and url.startswith(f"{server.url}/identity/connect/authorize")
+    assert query["code_challenge_method"] == ["S256"]
+    assert url.startswith(f"{server.url}/identity/connect/authorize")
     assert query["scope"] == [" ".join(scopes)]  # the setting reaches the authorize URL
     granted = _authorize(server, scope=" ".join(scopes))
     assert granted["scope"] == [" ".join(scopes)]
@@ -99,7 +104,8 @@ def test_rotation_with_grace(config: XeroConfig, clock: SettableClock) -> None:
     first = connect(config, clock)
     assert first.refresh_token
     second = refresh_tokens(XeroAdapter, config, first.refresh_token, now=clock())
-    assert second.refresh_token and second.refresh_token != first.refresh_token
+    assert second.refresh_token
+    assert second.refresh_token != first.refresh_token
     clock.advance(minutes=29)  # the response was "lost": the old token still works within the grace
     retry = refresh_tokens(XeroAdapter, config, first.refresh_token, now=clock())
     assert retry.refresh_token not in (first.refresh_token, second.refresh_token)
@@ -147,13 +153,15 @@ def test_access_token_expires_after_30_minutes(
     assert requests.get(f"{server.url}/api.xro/2.0/Organisation", headers=headers, timeout=5).status_code == 200
     clock.advance(minutes=30)
     expired = requests.get(f"{server.url}/api.xro/2.0/Organisation", headers=headers, timeout=5)
-    assert expired.status_code == 401 and expired.json()["Detail"].startswith("TokenExpired")
+    assert expired.status_code == 401
+    assert expired.json()["Detail"].startswith("TokenExpired")
 
 
 def test_tenant_header_required(server: RunningServer, tokens: object, sandbox: XeroSandbox) -> None:
     bearer = {"Authorization": f"Bearer {tokens.access_token}"}  # type: ignore[attr-defined]
     missing = requests.get(f"{server.url}/api.xro/2.0/Invoices", headers=bearer, timeout=5)
-    assert missing.status_code == 403 and missing.json()["Detail"] == "AuthenticationUnsuccessful"
+    assert missing.status_code == 403
+    assert missing.json()["Detail"] == "AuthenticationUnsuccessful"
     unknown = requests.get(
         f"{server.url}/api.xro/2.0/Invoices",
         timeout=5,
@@ -184,4 +192,5 @@ def test_missing_scope_is_401(server: RunningServer, sandbox: XeroSandbox) -> No
         timeout=5,
         headers={"Authorization": f"Bearer {body['access_token']}", "xero-tenant-id": sandbox.tenant_ids()[0]},
     )
-    assert response.status_code == 401 and response.json()["Detail"] == "AuthorizationUnsuccessful"
+    assert response.status_code == 401
+    assert response.json()["Detail"] == "AuthorizationUnsuccessful"

@@ -1,4 +1,4 @@
-"""The sandbox's list semantics (paging, where, Statuses, IDs, If-Modified-Since) and state persistence."""
+"""The Xero sandbox's list semantics (paging, where, Statuses, IDs, If-Modified-Since) and state persistence."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def test_where_statuses_ids(get: Callable[..., requests.Response], sandbox: Xero
     body = get("Invoices", where='Type=="ACCREC" AND AmountDue>0', Statuses="AUTHORISED", pageSize=1000).json()
     assert {i["InvoiceID"] for i in body["Invoices"]} == set(sandbox.open_invoice_ids(tenant))
     bills = get("Invoices", where='Type=="ACCPAY"', page=1).json()["Invoices"]
-    assert bills and all(i["Type"] == "ACCPAY" for i in bills)
+    assert bills
+    assert all(i["Type"] == "ACCPAY" for i in bills)
     some = list(org.invoices)[:3]
     by_id = get("Invoices", IDs=",".join(some)).json()["Invoices"]
     assert {i["InvoiceID"] for i in by_id} == set(some)
