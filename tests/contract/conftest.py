@@ -9,14 +9,13 @@ sandbox sizes are named per provider; the URL settings are the demo's own table.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from flask import Flask, Response, request
 from pydantic import SecretStr
 
 from connector.auth.oauth import authorize_url, exchange_code, new_pkce_pair
@@ -98,27 +97,3 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
     running = start_world(request.param)
     yield running
     running.server.shutdown()
-
-
-@dataclass
-class Receiver:
-    """Our side of a webhook: records each POST's exact bytes and headers and answers 200."""
-
-    server: RunningServer
-    received: list[tuple[bytes, dict[str, str]]] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"{self.server.url}/hook"
-
-
-def start_receiver() -> Receiver:
-    app = Flask("conformance-receiver")
-    received: list[tuple[bytes, dict[str, str]]] = []
-
-    @app.post("/hook")
-    def hook() -> Response:
-        received.append((request.get_data(), dict(request.headers)))
-        return Response(status=200)
-
-    return Receiver(serve_in_thread(app), received)

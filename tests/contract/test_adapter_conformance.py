@@ -24,7 +24,8 @@ from connector.ports import AccountingAdapter, ResponseAction
 from connector.registry import ADAPTERS
 from connector.settings import Settings
 from sandboxes.runner import SANDBOXES
-from tests.contract.conftest import NOW, World, start_receiver, start_world
+from tests.contract.conftest import NOW, World, start_world
+from tests.receiver import start_receiver
 
 OK, RETRY, LIMITED = ResponseAction.OK, ResponseAction.RETRY, ResponseAction.RATE_LIMITED
 REAUTH, MISSING, PERMANENT = ResponseAction.REAUTH, ResponseAction.NOT_FOUND, ResponseAction.PERMANENT
@@ -192,7 +193,7 @@ def delivery(request: pytest.FixtureRequest) -> Delivery:
                 return Delivery(world.provider, raw, headers, world.tenant, ref)
         raise AssertionError(f"{world.provider}: no delivery names invoice {ref}")
     finally:
-        receiver.server.shutdown()
+        receiver.shutdown()
         world.server.shutdown()
 
 

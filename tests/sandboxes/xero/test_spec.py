@@ -1,12 +1,15 @@
 """The sandbox's requests and responses against Xero's official OpenAPI specs (openapi-core 0.23.1).
 
-An adapter run (tenants, every sync reader, write-back) is recorded on the wire; each Accounting exchange is
-validated against ``xero_accounting.yaml`` as if sent to https://api.xero.com, and ``/connections`` against the
-``Connection`` schema of ``xero-identity.yaml``. Known spec-vs-wire differences are named where they are relaxed.
+An adapter run (tenants, every sync reader, write-back) is recorded on the wire; each Accounting exchange is validated
+against ``xero_accounting.yaml`` as if sent to https://api.xero.com, ``/connections`` against the ``Connection`` schema
+of ``xero-identity.yaml`` and the signed webhook deliveries against ``xero-webhooks.yaml``. Known spec-vs-wire
+differences are named where they are relaxed.
 """
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ from adapters.xero.provider import XeroAdapter
 from connector.model import ReminderWrite, WriteAction
 from sandboxes.xero.state import XeroSandbox
 from tests.adapters.xero.conftest import Recorder, no_known
+from tests.receiver import start_receiver
 from tests.specs import load_spec, spec_path
 
 
@@ -153,3 +157,29 @@ def test_validation_can_fail(accounting_spec: OpenAPI, traffic: list[Any]) -> No
     bad_request.prepare_url(request.url.split("?")[0], {"page": "one"})
     with pytest.raises(Exception, match="(?i)invalid|error|cast"):
         accounting_spec.validate_request(AsXero(bad_request))
+
+
+def test_webhook_deliveries_match_the_webhooks_spec(sandbox: XeroSandbox) -> None:
+    """Each signed delivery's body against ``WebhookEvent`` of ``xero-webhooks.yaml`` (formats checked too)."""
+    from jsonschema import FormatChecker
+    from openapi_schema_validator import OAS31Validator
+
+    validator = OAS31Validator(load_spec("xero-webhooks.yaml")["components"]["schemas"]["WebhookEvent"])
+    validator.format_checker = FormatChecker()
+    receiver = start_receiver()
+    try:
+        sandbox.set_webhook_target(receiver.url, "spec-key")
+        tenant = sandbox.tenant_ids()[0]
+        contact = sandbox.create_contact(tenant)
+        sandbox.create_invoice(tenant, contact)
+        sandbox.create_credit(tenant, "credit_note", contact, Decimal("10.00"))
+        sandbox.deliver_webhooks()
+    finally:
+        receiver.shutdown()
+    bodies = [json.loads(raw) for raw, _headers in receiver.received]
+    categories = {event["eventCategory"] for body in bodies for event in body["events"]}
+    assert categories == {"CONTACT", "INVOICE", "CREDITNOTE"}
+    for body in bodies:
+        validator.validate(body)
+    broken = {**bodies[0], "events": [{k: v for k, v in bodies[0]["events"][0].items() if k != "tenantId"}]}
+    assert not validator.is_valid(broken), "the schema must refuse an event without its tenant"
