@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from connector.channels.context import MessageKind
 from connector.errors import ConnectorError
 from connector.model import Capability, Money
 from connector.registry import adapter_class
@@ -48,8 +49,9 @@ class RunReport:
 
 
 def load_rules(rt: Runtime) -> tuple[dict[str, Policy], RateTable]:
-    """The dunning policies and the statutory-interest table the settings point at."""
-    return load_policies(rt.settings.policies_dir), load_rate_table(rt.settings.interest_rates_file)
+    """The policies (each level's template checked against the template sets we can render) and the rate table."""
+    policies = load_policies(rt.settings.policies_dir, templates={kind.value for kind in MessageKind})
+    return policies, load_rate_table(rt.settings.interest_rates_file)
 
 
 def _provider_sends(state: tables.ReminderState) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 import requests
 from pydantic import SecretStr
 
-from connector import decide, outbox, services, sync
+from connector import decide, outbox, queries, services, sync
 from connector.auth.crypto import TokenCipher
 from connector.debtors import daily_checks
 from connector.registry import ADAPTERS
@@ -60,8 +60,8 @@ class DemoRun:
 def demo_settings(base: Settings) -> Settings:
     """Fill what the demo needs and the user did not set: an encryption key kept in var/, demo credentials."""
     keys = base.secret_keys
-    if not keys:
-        key_file = base.var_dir / "demo-secret.key"
+    if not keys:  # every later command run here finds this file the same way (Settings.fernet_keys)
+        key_file = base.demo_key_file
         key_file.parent.mkdir(parents=True, exist_ok=True)
         if not key_file.exists():
             key_file.write_text(TokenCipher.generate_key())
@@ -141,18 +141,39 @@ def connect(run: DemoRun, provider: str) -> int:
     return connection_id
 
 
+JSON_COUNTS = (
+    "administrations",
+    "invoices_synced",
+    "open_invoices",
+    "payments",
+    "api_calls",
+    "decisions",
+    "writebacks",
+)
+
+
 def run_provider(
-    run: DemoRun, provider: str, today: Any, progress: Callable[[str, int], None] | None = None
+    run: DemoRun,
+    provider: str,
+    today: Any,
+    progress: Callable[[str, int], None] | None = None,
+    stage: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
+    """Connect, sync, decide and send for one provider; the counts (``JSON_COUNTS`` and ``messages_sent``).
+    ``progress(stream, records)`` follows the sync page by page, ``stage(step)`` names each step as it starts."""
     rt = run.runtime
+    step = stage or (lambda _step: None)
+    step("connecting")
     connection_id = connect(run, provider)
     before = rt.calls_for(connection_id)
+    step("syncing")
     sync.sync_connection(rt, run.org_id, connection_id, progress=progress)
     with rt.sessions() as s:
         administrations = repos.list_administrations(s, run.org_id, connection_id)
     for adm in administrations:
         if adm.safe_mode:
             services.set_safe_mode(rt, run.org_id, adm.id, False)  # the demo sends to its own sandboxes
+    step("deciding")
     daily_checks(rt, run.org_id, today)  # holds, promises and arrangements settled before the rules run
     policies, rates = decide.load_rules(rt)
     report = decide.RunReport(run_date=today, dry_run=False)
@@ -160,9 +181,11 @@ def run_provider(
         administrations = repos.list_administrations(s, run.org_id, connection_id)
     for adm in administrations:
         decide.run_administration(rt, adm, today, policies, rates, report=report)
+    step("sending and writing back")
     drained = outbox.drain(rt, run.org_id)
+    ids = [a.id for a in administrations]
     with rt.sessions() as s:
-        counts = repos.counts(s, run.org_id, [a.id for a in administrations])
+        counts = repos.counts(s, run.org_id, ids)
     return {
         "administrations": len(administrations),
         "invoices_synced": counts["invoices"],
@@ -171,11 +194,21 @@ def run_provider(
         "api_calls": rt.calls_for(connection_id) - before,
         "decisions": report.decisions,
         "writebacks": drained.writebacks,
+        "messages_sent": queries.messages_sent(rt, run.org_id, ids, today),
     }
 
 
 def as_json(summary: dict[str, dict[str, int]]) -> str:
-    return json.dumps({"providers": summary}, sort_keys=True)
+    """The counts per provider as one JSON object (the same keys on every run, for scripts)."""
+    return json.dumps(
+        {"providers": {name: {k: counts[k] for k in JSON_COUNTS} for name, counts in summary.items()}},
+        sort_keys=True,
+    )
+
+
+def example_invoice(run: DemoRun) -> str | None:
+    """The number of an invoice the demo reminded, for the user to ask ``dunning why`` about."""
+    return queries.example_reminded_invoice(run.runtime, run.org_id)
 
 
 def state_files(settings: Settings) -> list[Path]:

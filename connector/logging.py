@@ -20,6 +20,9 @@ from structlog.types import EventDict, Processor, WrappedLogger
 
 MASK = "***"
 MAX_VALUE_CHARS = 500  # longer strings (response bodies) are truncated
+# Libraries whose loggers would otherwise keep their own level (werkzeug sets INFO at its first request line):
+# they follow the level chosen here, so a quiet console stays quiet.
+LIBRARY_LOGGERS = ("werkzeug", "alembic", "mail.log", "huey", "urllib3", "authlib", "gunicorn.error")
 
 SENSITIVE_KEY = re.compile(r"token|secret|authorization|password|code|hashcode|signature", re.IGNORECASE)
 # Keys that match the pattern above but never hold secrets (status codes, currency codes, ...).
@@ -90,8 +93,9 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
-def configure_logging(level: str = "INFO", *, json: bool = False, stream: Any = None) -> None:
-    """Route structlog and stdlib logging through one redacting ``ProcessorFormatter`` on ``stream``."""
+def make_handler(*, json: bool = False, stream: Any = None) -> logging.Handler:
+    """A handler rendering stdlib and structlog records through the redacting ``ProcessorFormatter`` (JSON lines or
+    the console format); marked so that configuring again replaces it instead of adding a second one."""
     shared = _shared_processors()
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -111,13 +115,26 @@ def configure_logging(level: str = "INFO", *, json: bool = False, stream: Any = 
     )
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(formatter)
+    handler._dunning = True  # type: ignore[attr-defined]
+    return handler
+
+
+def json_handler() -> logging.Handler:
+    """The JSON-lines handler, for ``logging.config.dictConfig`` (gunicorn's ``logconfig_dict`` under ``serve``)."""
+    return make_handler(json=True)
+
+
+def configure_logging(level: str = "INFO", *, json: bool = False, stream: Any = None) -> None:
+    """Route structlog and stdlib logging (the libraries' loggers too) through one redacting handler on ``stream``."""
+    handler = make_handler(json=json, stream=stream)
     root = logging.getLogger()
     for existing in list(root.handlers):
         if getattr(existing, "_dunning", False):
             root.removeHandler(existing)
-    handler._dunning = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(level.upper())
 
 
 def unconfigure_logging() -> None:
@@ -127,6 +144,8 @@ def unconfigure_logging() -> None:
         if getattr(existing, "_dunning", False):
             root.removeHandler(existing)
     root.setLevel(logging.WARNING)
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
     structlog.reset_defaults()
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connector.model import Money
+from connector.errors import NotFound
+from connector.model import InvoiceStatus, Money
 from connector.runtime import Runtime
 from connector.storage import repos
 
@@ -169,12 +171,7 @@ def tomorrow(rt: Runtime, org_id: int, today: date) -> list[dict[str, Any]]:
     from connector.decide import run_dunning
 
     actions = run_dunning(rt, org_id, today + timedelta(days=1), dry_run=True).previews
-    with rt.sessions() as s:
-        names = {
-            (adm.name, ref): debtor.name
-            for adm in repos.list_administrations(s, org_id)
-            for ref, debtor in repos.get_debtors(s, org_id, adm.id).items()
-        }
+    names = debtor_names(rt, org_id)
     return [{**a, "debtor": names.get((a["administration"], a["debtor_ref"]), a["debtor_ref"])} for a in actions]
 
 
@@ -199,26 +196,191 @@ def dead_letters(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
         ]
 
 
-def why(rt: Runtime, org_id: int, invoice_ref: str, today: date | None = None) -> list[dict[str, Any]]:
+def why(rt: Runtime, org_id: int, invoice: str, today: date | None = None) -> list[dict[str, Any]]:
     """Why an invoice did or did not get a step: what the rules decide for it right now (rule, inputs, the sync
-    time it relied on), then every recorded decision and non-decision, newest first."""
+    time it relied on), then every recorded decision and non-decision, newest first. ``invoice`` is the number a
+    person sees or the provider's reference; an invoice that is not here is an error, not an empty answer."""
     from connector.decide import load_rules, snapshot_outcome
 
     with rt.sessions() as s:
+        found = repos.find_invoices(s, org_id, invoice)
+        if not found:
+            raise NotFound(f"no invoice {invoice!r} here: give its number or reference as `dunning invoices` lists it")
+        administrations = {a.id: a for a in repos.list_administrations(s, org_id)}
         recorded = [
-            {"at": e.created_at.isoformat(), "kind": e.kind, "message": e.message, "data": e.data}
-            for e in repos.audit_trail(s, org_id, invoice_ref=invoice_ref)
+            {
+                "at": e.created_at.isoformat(),
+                "kind": e.kind,
+                "message": e.message,
+                "data": e.data,
+                "administration": administrations[row.administration_id].name,
+                "invoice": row.number or row.provider_ref,
+            }
+            for row in found
+            for e in repos.audit_trail(s, org_id, invoice_ref=row.provider_ref)
+            if e.administration_id in (None, row.administration_id)
         ]
-        administrations = repos.list_administrations(s, org_id)
-        holding = [a for a in administrations if repos.get_invoices(s, org_id, a.id, [invoice_ref])]
+    recorded.sort(key=lambda entry: str(entry["at"]), reverse=True)
     live = []
     policies, rates = load_rules(rt)
-    for adm in holding:
+    for row in found:
+        adm = administrations[row.administration_id]
         day = today or rt.clock().astimezone(ZoneInfo(adm.timezone)).date()
-        outcome = snapshot_outcome(rt, adm, invoice_ref, day, policies, rates)
+        outcome = snapshot_outcome(rt, adm, row.provider_ref, day, policies, rates)
         if outcome is not None:
-            live.append({"at": day.isoformat(), "kind": "now", "message": outcome[0], "data": outcome[1]})
+            live.append(
+                {
+                    "at": day.isoformat(),
+                    "kind": "now",
+                    "message": outcome[0],
+                    "data": outcome[1],
+                    "administration": adm.name,
+                    "invoice": row.number or row.provider_ref,
+                }
+            )
     return live + recorded
+
+
+def invoices(
+    rt: Runtime,
+    org_id: int,
+    today: date,
+    *,
+    administration_id: int | None = None,
+    debtor: str | None = None,
+    overdue: bool = False,
+) -> list[dict[str, Any]]:
+    """Invoices as a person looks them up: number, debtor by name, amounts, due date and days overdue; open
+    ones first (most overdue first), then the rest. ``debtor`` is a reference, customer number or name."""
+    rows: list[dict[str, Any]] = []
+    with rt.sessions() as s:
+        for adm in _administrations(s, org_id, administration_id):
+            debtors = repos.get_debtors(s, org_id, adm.id)
+            wanted = _matching_debtors(debtors, debtor) if debtor else None
+            for inv in repos.get_invoices(s, org_id, adm.id):
+                if inv.deleted or (wanted is not None and inv.debtor_ref not in wanted):
+                    continue
+                is_open = inv.status == InvoiceStatus.OPEN.value and inv.open_minor != 0
+                days_overdue = (today - inv.due_date).days if is_open else None
+                if overdue and not (days_overdue is not None and days_overdue > 0):
+                    continue
+                found = debtors.get(inv.debtor_ref)
+                rows.append(
+                    {
+                        "id": inv.id,
+                        "administration_id": adm.id,
+                        "administration": adm.name,
+                        "number": inv.number or inv.provider_ref,
+                        "reference": inv.provider_ref,
+                        "debtor": found.name if found else inv.debtor_ref,
+                        "debtor_ref": inv.debtor_ref,
+                        "invoice_date": inv.invoice_date.isoformat() if inv.invoice_date else None,
+                        "due_date": inv.due_date.isoformat(),
+                        "days_overdue": days_overdue,
+                        "status": inv.status,
+                        "currency": inv.currency,
+                        "total": str(Money.from_minor(inv.total_minor, inv.currency).amount),
+                        "open_amount": str(Money.from_minor(inv.open_minor, inv.currency).amount),
+                    }
+                )
+    rows.sort(key=lambda r: (r["days_overdue"] is None, -(r["days_overdue"] or 0), r["administration"], r["number"]))
+    return rows
+
+
+def debtors(rt: Runtime, org_id: int, today: date, *, administration_id: int | None = None) -> list[dict[str, Any]]:
+    """Debtors with what they owe: open and overdue amounts and invoices, the oldest due date, and the flags a
+    credit controller acts on (hold, credit stop, insolvency); the largest open amount first."""
+    rows: list[dict[str, Any]] = []
+    with rt.sessions() as s:
+        for adm in _administrations(s, org_id, administration_id):
+            open_by_debtor: dict[str, list[Any]] = {}
+            for inv in repos.get_invoices(s, org_id, adm.id, open_only=True):
+                if inv.open_minor:
+                    open_by_debtor.setdefault(inv.debtor_ref, []).append(inv)
+            for ref, debtor in repos.get_debtors(s, org_id, adm.id).items():
+                if debtor.deleted:
+                    continue
+                open_items = open_by_debtor.get(ref, [])
+                overdue_items = [i for i in open_items if i.due_date < today]
+                open_minor = sum(i.open_minor for i in open_items)
+                overdue_minor = sum(i.open_minor for i in overdue_items)
+                flags = [
+                    label
+                    for label, on in (
+                        ("on hold", bool(debtor.on_hold_reason)),
+                        ("promise", debtor.promise_date is not None and debtor.promise_date >= today),
+                        ("credit stop", debtor.credit_stop or debtor.blocked),
+                        ("insolvent", debtor.insolvent),
+                        (debtor.collectible, debtor.collectible != "collectible"),
+                    )
+                    if on
+                ]
+                rows.append(
+                    {
+                        "id": debtor.id,
+                        "administration_id": adm.id,
+                        "administration": adm.name,
+                        "name": debtor.name,
+                        "reference": ref,
+                        "customer_number": debtor.customer_number,
+                        "segment": debtor.segment_override or debtor.segment,
+                        "currency": adm.currency,
+                        "open_invoices": len(open_items),
+                        "open_amount": str(Money.from_minor(open_minor, adm.currency).amount),
+                        "overdue_invoices": len(overdue_items),
+                        "overdue_amount": str(Money.from_minor(overdue_minor, adm.currency).amount),
+                        "oldest_due_date": min((i.due_date for i in open_items), default=None),
+                        "risk_class": debtor.risk_class,
+                        "flags": flags,
+                    }
+                )
+    rows.sort(key=lambda r: (-Decimal(r["open_amount"]), r["administration"], r["name"]))
+    return rows
+
+
+def _administrations(s: Any, org_id: int, administration_id: int | None) -> list[Any]:
+    if administration_id is None:
+        return repos.list_administrations(s, org_id)
+    return [repos.get_administration(s, org_id, administration_id)]
+
+
+def _matching_debtors(debtors: dict[str, Any], wanted: str) -> set[str]:
+    folded = wanted.casefold()
+    return {ref for ref, d in debtors.items() if wanted in (ref, d.customer_number) or d.name.casefold() == folded}
+
+
+MESSAGE_CHANNELS = frozenset({"email", "letter", "provider"})  # a phone task or a note is no message
+
+
+def messages_sent(rt: Runtime, org_id: int, administration_ids: list[int], day: date) -> int:
+    """Messages to debtors (e-mail, letter, or sent by the package) delivered for the run of ``day``."""
+    wanted = set(administration_ids)
+    with rt.sessions() as s:
+        items = repos.outbox_items(s, org_id, status="done")
+    return sum(
+        1 for i in items if i.administration_id in wanted and i.run_date == day and i.channel in MESSAGE_CHANNELS
+    )
+
+
+def example_reminded_invoice(rt: Runtime, org_id: int) -> str | None:
+    """The number of the invoice most recently reminded (what a newcomer can ask ``dunning why`` about)."""
+    with rt.sessions() as s:
+        for item in reversed(repos.outbox_items(s, org_id, status="done")):
+            if item.channel in MESSAGE_CHANNELS and item.invoice_refs:
+                rows = repos.get_invoices(s, org_id, item.administration_id, [item.invoice_refs[0]])
+                if rows:
+                    return rows[0].number or rows[0].provider_ref
+    return None
+
+
+def debtor_names(rt: Runtime, org_id: int) -> dict[tuple[str, str], str]:
+    """Debtor names by (administration name, debtor reference): how rows that carry a reference name a debtor."""
+    with rt.sessions() as s:
+        return {
+            (adm.name, ref): debtor.name
+            for adm in repos.list_administrations(s, org_id)
+            for ref, debtor in repos.get_debtors(s, org_id, adm.id).items()
+        }
 
 
 def as_dicts(rows: list[Any]) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from connector.errors import ConfigurationError
 
 VAR_DIR = Path("var")
+DEMO_KEY_FILE = "demo-secret.key"  # under var_dir: the key `dunning demo` made, used while no key is configured
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"  # data shipped beside the code
 
 
@@ -68,6 +69,7 @@ class Settings(BaseSettings):
     queue_immediate: bool = False  # run jobs inline (tests, demo)
     rate_limit_url: str = ""  # default: SQLite bucket file <var_dir>/ratelimit.db; redis://... at scale
     secret_keys: list[SecretStr] = Field(default_factory=list)  # Fernet keys, newest first
+    org: str = ""  # the organisation commands and the web app act for when several exist (``--org`` wins)
     base_url: str = "http://127.0.0.1:8000"  # public URL for OAuth redirects and webhooks
     api_tokens: list[SecretStr] = Field(default_factory=list)  # bearer tokens for /api/v1
     dashboard_password: SecretStr = SecretStr("")  # HTTP Basic password for the dashboard; empty: no login
@@ -104,9 +106,22 @@ class Settings(BaseSettings):
             raise ConfigurationError(f"unknown provider {provider_id!r}")
         return config
 
+    @property
+    def demo_key_file(self) -> Path:
+        return self.var_dir / DEMO_KEY_FILE
+
+    def uses_demo_key(self) -> bool:
+        """True when no key is configured and the demo's key file in ``var_dir`` stands in for one."""
+        return not self.secret_keys and self.demo_key_file.is_file()
+
     def fernet_keys(self) -> list[str]:
-        if not self.secret_keys:
-            raise ConfigurationError(
-                "DUNNING_SECRET_KEYS is not set: generate a key with `dunning keygen` and set it (newest first)"
-            )
-        return [k.get_secret_value() for k in self.secret_keys]
+        """The configured keys, newest first; without any, the key ``dunning demo`` left in ``var_dir`` (so every
+        command run where the demo ran reads the demo's data, and ``dunning keygen`` is never needed for it)."""
+        if self.secret_keys:
+            return [k.get_secret_value() for k in self.secret_keys]
+        if self.demo_key_file.is_file():
+            return [self.demo_key_file.read_text(encoding="utf-8").strip()]
+        raise ConfigurationError(
+            "no encryption key: set DUNNING_SECRET_KEYS to the output of `dunning keygen` "
+            "(or run `dunning demo` here to try it out)"
+        )

@@ -1,7 +1,9 @@
 """The web app: ``create_app`` wires the webhook receiver, OAuth connect routes, dashboard pages and /api/v1.
 
 Served by gunicorn at scale (``dunning serve``) and in a thread by ``dunning demo``. The app serves one
-organisation (``DUNNING`` config ``ORG_ID``); every view reads through ``connector.queries`` scoped to it.
+organisation: the only one there is, or the one ``DUNNING_ORG`` names when there are several (a fresh install
+starts one called "default"); every view reads through ``connector.queries`` scoped to it. An error in a page
+shows a short explanation in the user's language, never a bare "Internal Server Error" (``dashboard.errors``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from connector.jobs import build_queue
 from connector.runtime import Runtime
-from connector.services import ensure_organisation
+from connector.services import choose_organisation
 from connector.settings import Settings
+from dashboard.errors import register_error_pages
 from dashboard.views import bp as dashboard_bp
 from webhooks import bp as webhooks_bp
 
@@ -41,8 +44,9 @@ def create_app(
     app.extensions["dunning"] = Services(
         runtime=rt,
         queue=queue or build_queue(settings, lambda: rt),
-        org_id=org_id or ensure_organisation(rt, "default"),
+        org_id=org_id or choose_organisation(rt, None, create_if_none="default"),
     )
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(dashboard_bp)
+    register_error_pages(app)
     return app

@@ -18,6 +18,7 @@ from connector import queries, services
 from connector.connect import complete_connect, start_connect
 from connector.errors import ConnectorError
 from connector.registry import ADAPTERS
+from dashboard.errors import PageError
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -144,7 +145,8 @@ def replay() -> Any:
 @bp.get("/connect/<provider>")
 def connect(provider: str) -> Any:
     if provider not in ADAPTERS:
-        abort(404)
+        choices = ", ".join(ADAPTERS[p].name for p in sorted(ADAPTERS))
+        raise PageError(404, "not_found_title", "unknown_provider", provider=provider, choices=choices)
     ctx = _ctx()
     callback = url_for("dashboard.callback", provider=provider, _external=True)
     return redirect(start_connect(ctx.runtime, ctx.org_id, provider, callback))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connector import clock, demo
 from connector.settings import Settings
 from connector.storage.db import make_engine, session_factory, upgrade
+from tests.clirunner import Cli
 from tests.dbs import database_url
 
 
@@ -63,3 +64,14 @@ def stack(tmp_path: Path) -> Iterator[demo.DemoRun]:
 def today() -> date:
     """Today in the organisation's time zone, from the runtime's clock (moved with it under time-machine)."""
     return clock.today()
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    """``dunning`` in an empty folder with its own ``var/`` and a freshly generated key (no other settings)."""
+    import json
+
+    from connector.auth.crypto import TokenCipher
+
+    env = {"DUNNING_VAR_DIR": str(tmp_path / "var"), "DUNNING_SECRET_KEYS": json.dumps([TokenCipher.generate_key()])}
+    return Cli(cwd=tmp_path, env=env)

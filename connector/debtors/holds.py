@@ -61,9 +61,14 @@ def hold_invoice(
     code = _reason(reason)
     with transaction(rt.sessions) as s:
         adm = repos.get_administration(s, org_id, administration_id)
-        return apply_invoice_hold(
-            s, adm, invoice_row(s, org_id, administration_id, invoice_ref), code, until, today_for(rt, adm)
-        )
+        today = today_for(rt, adm)
+        _check_until(until, today)
+        return apply_invoice_hold(s, adm, invoice_row(s, org_id, administration_id, invoice_ref), code, until, today)
+
+
+def _check_until(until: date | None, today: date) -> None:
+    if until is not None and until < today:
+        raise PermanentError(f"the hold's last day {until.isoformat()} lies in the past: give today or a later day")
 
 
 def apply_invoice_hold(
@@ -147,9 +152,9 @@ def hold_debtor(
     code = _reason(reason)
     with transaction(rt.sessions) as s:
         adm = repos.get_administration(s, org_id, administration_id)
-        return apply_debtor_hold(
-            s, adm, debtor_row(s, org_id, administration_id, debtor_ref), code, until, today_for(rt, adm)
-        )
+        today = today_for(rt, adm)
+        _check_until(until, today)
+        return apply_debtor_hold(s, adm, debtor_row(s, org_id, administration_id, debtor_ref), code, until, today)
 
 
 def apply_debtor_hold(

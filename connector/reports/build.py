@@ -6,6 +6,7 @@ the computations next to it take plain inputs, so every figure is reproducible f
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -14,54 +15,65 @@ from connector.reports.aging import aging
 from connector.reports.dso import dso_for_period
 from connector.reports.export import to_csv
 from connector.reports.forecast import forecast
-from connector.reports.inputs import ReceivableItem, paid_invoices
+from connector.reports.inputs import PaidInvoice, ReceivableItem, paid_invoices
 from connector.runtime import Runtime
 from connector.storage import repos
 
 KINDS = ("aging", "dso", "forecast")
 
 
-def _load(rt: Runtime, org_id: int) -> tuple[list[ReceivableItem], list[Payment], list[Invoice], list[str]]:
-    items: list[ReceivableItem] = []
-    payments: list[Payment] = []
-    invoices: list[Invoice] = []
-    labels: list[str] = []
+@dataclass
+class _Loaded:
+    items: list[ReceivableItem] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    history: list[PaidInvoice] = field(default_factory=list)  # paid invoices, per administration
+    names: dict[tuple[str, str], str] = field(default_factory=dict)  # (administration, debtor_ref) -> name
+
+
+def _load(rt: Runtime, org_id: int) -> _Loaded:
+    loaded = _Loaded()
     with rt.sessions() as s:
         for adm in repos.list_administrations(s, org_id):
             debtors = repos.get_debtors(s, org_id, adm.id)
+            loaded.names.update({(adm.name, ref): d.name for ref, d in debtors.items()})
+            invoices: list[Invoice] = []
             for row in repos.get_invoices(s, org_id, adm.id):
                 if row.deleted:
                     continue
                 invoice = repos.invoice_row_to_model(row)
                 invoices.append(invoice)
                 debtor = debtors.get(row.debtor_ref)
-                items.append(ReceivableItem(adm.name, invoice, debtor.name if debtor else None))
-                labels.append(adm.name)
-            for p in repos.get_payments(s, org_id, adm.id):
-                payments.append(
-                    Payment(
-                        provider_ref=p.provider_ref,
-                        invoice_ref=p.invoice_ref,
-                        payment_date=p.payment_date,
-                        amount=Money.from_minor(p.amount_minor, p.currency).amount,
-                        currency=p.currency,
-                        kind=p.kind,
-                    )
+                loaded.items.append(ReceivableItem(adm.name, invoice, debtor.name if debtor else None))
+            payments = [
+                Payment(
+                    provider_ref=p.provider_ref,
+                    invoice_ref=p.invoice_ref,
+                    payment_date=p.payment_date,
+                    amount=Money.from_minor(p.amount_minor, p.currency).amount,
+                    currency=p.currency,
+                    kind=p.kind,
                 )
-    return items, payments, invoices, labels
+                for p in repos.get_payments(s, org_id, adm.id)
+            ]
+            loaded.payments.extend(payments)
+            # labelled like the open items, so each debtor's own payment behaviour is found for its invoices
+            loaded.history.extend(paid_invoices(adm.name, invoices, payments))
+    return loaded
 
 
 def build(rt: Runtime, org_id: int, kind: str, today: date) -> Any:
     """The ``kind`` report (one of ``KINDS``) of ``org_id`` as of ``today``, as a JSON-ready dict."""
     if kind not in KINDS:
         raise ValueError(f"unknown report {kind!r}: choose one of {', '.join(KINDS)}")
-    items, payments, invoices, _ = _load(rt, org_id)
+    loaded = _load(rt, org_id)
     if kind == "aging":
-        return aging(items, today).to_dict()
+        return aging(loaded.items, today).to_dict()
     if kind == "dso":
-        return dso_for_period(items, payments, today).to_dict()
-    history = paid_invoices("all", invoices, payments)
-    return forecast(items, history, today).to_dict()
+        return dso_for_period(loaded.items, loaded.payments, today).to_dict()
+    result = forecast(loaded.items, loaded.history, today).to_dict()
+    for row in result["debtor_delay_days"]:  # debtors by name, for people
+        row["debtor"] = loaded.names.get((row["administration"], row["debtor_ref"]), row["debtor_ref"])
+    return result
 
 
 def as_csv(kind: str, result: Any) -> str:

@@ -25,6 +25,12 @@ from typing import Any
 
 from connector.reports.inputs import PaidInvoice, ReceivableItem
 
+METHOD = (
+    "Each open invoice is expected on its due date plus the average number of days its debtor paid late before "
+    "(a debtor without paid invoices: the portfolio average over all paid invoices; an amount already overdue: "
+    "this week), "
+    "and the expected amounts are added up per week for {weeks} weeks."
+)
 FORECAST_COLUMNS = ("administration", "currency", "week", "iso_year", "iso_week", "week_start", "invoices", "expected")
 BEYOND = "beyond"
 
@@ -110,7 +116,7 @@ class Forecast:
             "report": "forecast",
             "today": self.today.isoformat(),
             "weeks": self.weeks,
-            "method": (__doc__ or "").strip(),
+            "method": METHOD.format(weeks=self.weeks),
             "portfolio_delay_days": self.portfolio_delay,
             "debtor_delay_days": [
                 {"administration": a, "debtor_ref": d, "days": days}

@@ -8,20 +8,21 @@ pydantic reports. ``select_policy`` applies the precedence invoice override → 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from connector.errors import PolicyError
+from connector.errors import ConfigurationError, PolicyError
 from connector.model import Segment
 from connector.rules.policy import Loc, Policy, PolicyRuleViolation
 from connector.rules.snapshot import InvoiceSnapshot
 
 
-def load_policy(path: Path | str) -> Policy:
-    """Read and validate one policy file; raise ``PolicyError`` (file, line, field) when it is invalid."""
+def load_policy(path: Path | str, templates: Collection[str] | None = None) -> Policy:
+    """Read and validate one policy file; raise ``PolicyError`` (file, line, field) when it is invalid. With
+    ``templates`` (the template sets the channels can render), a level naming any other template is invalid too."""
     path = Path(path)
     file = str(path)
     try:
@@ -39,7 +40,7 @@ def load_policy(path: Path | str) -> Policy:
         raise PolicyError("a policy file must be a YAML mapping", file=file, line=1)
     _reject_duplicate_keys(root, file)
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         loc: Loc = tuple(error["loc"])
@@ -51,13 +52,32 @@ def load_policy(path: Path | str) -> Policy:
             message = error["msg"]
         extra = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise PolicyError(message + extra, file=file, line=line_of(root, loc), field=format_loc(loc)) from exc
+    for index, level in enumerate(policy.levels):
+        if templates is not None and level.template not in templates:
+            loc = ("levels", index, "template")
+            raise PolicyError(
+                f"unknown template '{level.template}': choose one of {', '.join(sorted(templates))}",
+                file=file,
+                line=line_of(root, loc),
+                field=format_loc(loc),
+            )
+    return policy
 
 
-def load_policies(directory: Path | str) -> dict[str, Policy]:
-    """Every ``*.yaml`` policy in ``directory`` by policy name; duplicate names are an error."""
+def load_policies(directory: Path | str, templates: Collection[str] | None = None) -> dict[str, Policy]:
+    """Every ``*.yaml`` policy in ``directory`` by policy name; duplicate names are an error, and so are a missing
+    folder and a folder without policies (nothing would ever be chased, silently)."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise ConfigurationError(f"the policies folder {folder} does not exist: set DUNNING_POLICIES_DIR to a folder")
+    paths = sorted(folder.glob("*.y*ml"))
+    if not paths:
+        raise ConfigurationError(
+            f"no policy files (*.yaml) in {folder}: add one or point DUNNING_POLICIES_DIR elsewhere"
+        )
     policies: dict[str, Policy] = {}
-    for path in sorted(Path(directory).glob("*.y*ml")):
-        policy = load_policy(path)
+    for path in paths:
+        policy = load_policy(path, templates)
         if policy.name in policies:
             raise PolicyError(f"policy name '{policy.name}' used twice", file=str(path), field="name")
         policies[policy.name] = policy

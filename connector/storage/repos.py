@@ -8,7 +8,7 @@ webhook receiver and are the only deliberate exceptions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -43,6 +43,27 @@ def create_organisation(session: Session, name: str) -> int:
 
 def find_organisation(session: Session, name: str) -> int | None:
     return session.scalar(select(t.Organisation.id).where(t.Organisation.name == name).order_by(t.Organisation.id))
+
+
+def list_organisations(session: Session) -> list[tuple[int, str]]:
+    """Every organisation as (id, name), oldest first: how the command line finds the one it acts for."""
+    rows = session.execute(select(t.Organisation.id, t.Organisation.name).order_by(t.Organisation.id))
+    return [(int(org_id), str(name)) for org_id, name in rows]
+
+
+def rotate_secrets(session: Session, rotate: Callable[[str], str]) -> int:
+    """Re-encrypt every stored secret of every organisation (tokens, webhook secrets) with ``rotate``; the count.
+    Installation-wide on purpose: the keys are the installation's, not an organisation's."""
+    count = 0
+    for token in session.scalars(select(t.OAuthToken)):
+        token.ciphertext = rotate(token.ciphertext)
+        count += 1
+    query = select(t.Administration).where(t.Administration.webhook_secret_ciphertext.is_not(None))
+    for adm in session.scalars(query):
+        if adm.webhook_secret_ciphertext:
+            adm.webhook_secret_ciphertext = rotate(adm.webhook_secret_ciphertext)
+            count += 1
+    return count
 
 
 def create_connection(session: Session, org_id: int, provider: str, display_name: str = "") -> t.Connection:
@@ -127,7 +148,7 @@ def get_administration(session: Session, org_id: int, administration_id: int) ->
         select(t.Administration).where(t.Administration.id == administration_id, t.Administration.org_id == org_id)
     )
     if adm is None:
-        raise NotFound(f"administration {administration_id} not found")
+        raise NotFound(f"no administration {administration_id} here")
     return adm
 
 
@@ -398,6 +419,15 @@ def get_invoices(
     if open_only:
         query = query.where(t.Invoice.status == model.InvoiceStatus.OPEN.value, t.Invoice.deleted.is_(False))
     return list(session.scalars(query.order_by(t.Invoice.due_date, t.Invoice.id)))
+
+
+def find_invoices(session: Session, org_id: int, ref: str) -> list[t.Invoice]:
+    """Invoices a person names: by the number on the invoice or by the provider's reference, in any
+    administration of the organisation (a number may repeat across administrations)."""
+    query = select(t.Invoice).where(
+        t.Invoice.org_id == org_id, (t.Invoice.provider_ref == ref) | (t.Invoice.number == ref)
+    )
+    return list(session.scalars(query.order_by(t.Invoice.administration_id, t.Invoice.id)))
 
 
 def get_debtors(

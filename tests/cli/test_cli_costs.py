@@ -1,4 +1,4 @@
-"""``dunning costs``: WIK (L1 scale), VAT on costs and statutory interest as exact JSON; bad input exits 2."""
+"""``dunning costs``: the WIK scale, VAT on costs and statutory interest as exact JSON; bad input exits 2."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from tests.cli.conftest import Cli
+from tests.clirunner import Cli
 
 
 def _interest(principal: str, percent: str, days: int) -> str:
@@ -44,10 +44,8 @@ CASES = [
             ),
         },
     ),
-    (
-        ["--principal", "1000", "--from", "2026-07-01", "--to", "2026-01-01"],  # reversed period: no interest
-        {"principal": "1000.00", "collection_costs": "150.00", "interest": "0.00"},
-    ),
+    (["--principal", "1250,50"], {"principal": "1250.50", "collection_costs": "187.58", "interest": "0.00"}),
+    (["--principal", "1250,5"], {"principal": "1250.50", "collection_costs": "187.58", "interest": "0.00"}),
 ]
 
 
@@ -74,31 +72,54 @@ def test_consumer_interest_is_present_and_positive(cli: Cli) -> None:
     assert data["interest"] == "19.84"  # 1000 x 4.00 % x 181/365 = 19.8356...
 
 
-@pytest.mark.parametrize("principal", ["12,50", "abc", "", "1.000,00", "NaN", "Infinity", "-100"])
+@pytest.mark.parametrize("principal", ["abc", "", "1.000,00", "1,000.00", "NaN", "Infinity", "-100", "12.345", "1e3"])
 def test_bad_principal_exits_2_and_says_how_to_write_it(cli: Cli, principal: str) -> None:
     result = cli("costs", "--principal", principal, "--json")
-    assert result.exit_code == 2
+    assert result.exit_code == 2, result.describe()
     assert result.stdout == ""
-    assert "write it like 1250.00" in result.stderr
+    assert "write it like 1250.00 or 1250,00" in result.stderr
 
 
 @pytest.mark.parametrize(("option", "value"), [("--from", "2026-13-01"), ("--to", "01-07-2026")])
 def test_bad_date_exits_2_and_says_how_to_write_it(cli: Cli, option: str, value: str) -> None:
     other = "--to" if option == "--from" else "--from"
     result = cli("costs", "--principal", "1000", option, value, other, "2026-01-01", "--json")
-    assert result.exit_code == 2
+    assert result.exit_code == 2, result.describe()
     assert "write it like 2026-01-31" in result.stderr
 
 
-def test_read_commands_do_not_create_an_organisation(cli) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("period", "says"),
+    [
+        (["--from", "2026-07-01", "--to", "2026-01-01"], "--to 2026-01-01 lies before --from 2026-07-01"),
+        (["--from", "1990-01-01", "--to", "2026-01-01"], "lies before the statutory interest table starts"),
+        (["--from", "2026-01-01"], "interest needs both --from and --to"),
+    ],
+)
+def test_a_period_that_cannot_be_computed_is_refused(cli: Cli, period: list[str], says: str) -> None:
+    result = cli("costs", "--principal", "1000", *period, "--json")
+    assert result.exit_code == 2, result.describe()
+    assert says in result.stderr
+    assert result.stdout == ""
+
+
+def test_costs_for_people(cli: Cli) -> None:
+    shown = cli.ok("costs", "--principal", "1000", "--consumer", "--from", "2026-01-01", "--to", "2026-07-01")
+    lines = {line.split("  ")[0]: line.split()[-1] for line in shown.stdout.splitlines()[1:]}
+    assert lines["collection costs (WIK)"] == "€150.00", shown.stdout
+    assert lines["total"] == "€1,169.84", shown.stdout  # 1000 + 150 + 0 VAT + 19.84 interest
+
+
+def test_read_commands_do_not_create_an_organisation(cli: Cli) -> None:
     cli.ok("db", "upgrade")
     result = cli("outbox", "--json", "--org", "nobody")
-    assert result.exit_code == 2 and "connect a provider first" in result.output
+    assert result.exit_code == 2, result.describe()
+    assert "no organisation 'nobody' here" in result.stderr
     from connector.runtime import Runtime
     from connector.settings import Settings
     from connector.storage import repos
 
-    rt = Runtime(Settings())
+    rt = Runtime(Settings(var_dir=cli.var_dir, secret_keys=[cli.key]))
     with rt.sessions() as s:
-        assert repos.find_organisation(s, "nobody") is None
+        assert repos.list_organisations(s) == []
     rt.close()

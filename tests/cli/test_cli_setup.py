@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests
 from alembic.script import ScriptDirectory
 from cryptography.fernet import Fernet
@@ -26,7 +25,7 @@ from connector.settings import Settings
 from connector.storage import repos, tables
 from connector.storage.db import alembic_config
 from sandboxes.runner import start_sandbox
-from tests.cli.conftest import Cli
+from tests.clirunner import Cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,19 +39,37 @@ def test_keygen_prints_a_fresh_fernet_key(cli: Cli) -> None:
     assert second.strip() != key
 
 
-def test_keygen_output_works_as_dunning_secret_keys(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DUNNING_SECRET_KEYS", json.dumps([cli.ok("keygen").stdout.strip(), cli.key]))
+def test_keygen_output_works_as_dunning_secret_keys(cli: Cli) -> None:
+    keys = json.dumps([cli.ok("keygen").stdout.strip(), cli.key])
+    cli = cli.with_env(DUNNING_SECRET_KEYS=keys)
     cli.ok("db", "upgrade")
     checks = cli.json("doctor", "--json")
-    assert checks["keys"] == "2 key(s)" and checks["connections"] == []
+    assert checks["keys"] == "2 key(s)"
+    assert checks["connections"] == []
+    assert checks["organisations"] == []
+
+
+def test_doctor_without_a_database_says_what_to_do_and_creates_nothing(cli: Cli) -> None:
+    result = cli("doctor", "--json")
+    assert result.exit_code == 1, result.describe()
+    checks = result.json()
+    assert checks["keys"] == "1 key(s)"
+    assert "no database here yet" in checks["database_error"], checks
+    assert "dunning db upgrade" in checks["database_error"], checks
+    assert not cli.var_dir.exists(), "doctor created var/"
 
 
 def test_doctor_on_an_unmigrated_database_says_to_upgrade(cli: Cli) -> None:
+    cli.var_dir.mkdir()
+    (cli.var_dir / "dunning.db").touch()
     result = cli("doctor", "--json")
-    assert result.exit_code == 1
-    checks = json.loads(result.stdout)
-    assert checks["keys"] == "1 key(s)"
-    assert "no such table" in checks["database_error"] and "dunning db upgrade" in checks["database_error"]
+    assert result.exit_code == 1, result.describe()
+    checks = result.json()
+    assert "no tables yet" in checks["database_error"], checks
+    assert "dunning db upgrade" in checks["database_error"], checks
+    shown = cli("doctor")
+    assert shown.exit_code == 1, shown.describe()
+    assert "database problem" in shown.stdout
 
 
 def test_db_upgrade_creates_the_schema_at_head_and_is_idempotent(cli: Cli) -> None:
@@ -94,6 +111,7 @@ def test_connect_moneybird_through_the_loopback_redirect(cli: Cli) -> None:
     port = _free_port()
     env = {
         **os.environ,
+        **cli.env,
         "DUNNING_MONEYBIRD__BASE_URL": sandbox.url,
         "DUNNING_MONEYBIRD__CLIENT_ID": "cli-test-client",
         "DUNNING_MONEYBIRD__CLIENT_SECRET": "cli-test-secret",
@@ -132,7 +150,7 @@ def test_connect_moneybird_through_the_loopback_redirect(cli: Cli) -> None:
     tenants = sandbox.app.extensions["sandbox"].tenant_ids()
     assert f"connected: {len(tenants)} administration(s)" in stderr
 
-    rt = Runtime(Settings(), budget_url="memory://")
+    rt = Runtime(Settings(var_dir=cli.var_dir, secret_keys=[cli.key]), budget_url="memory://")
     try:
         with rt.sessions() as s:
             org_id = repos.find_organisation(s, "default")
@@ -156,6 +174,7 @@ def test_connect_reports_a_refused_consent(cli: Cli) -> None:
     port = _free_port()
     env = {
         **os.environ,
+        **cli.env,
         "DUNNING_MONEYBIRD__BASE_URL": sandbox.url,
         "DUNNING_MONEYBIRD__CLIENT_ID": "cli-test-client",
         "DUNNING_MONEYBIRD__CLIENT_SECRET": "cli-test-secret",
@@ -183,4 +202,4 @@ def test_connect_reports_a_refused_consent(cli: Cli) -> None:
             process.communicate()
         sandbox.shutdown()
     assert process.returncode == 1
-    assert "connecting failed: access_denied" in stderr
+    assert stderr.splitlines() == ["error: connecting failed: access_denied", "run the command again"]

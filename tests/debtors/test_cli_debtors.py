@@ -2,65 +2,40 @@
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from connector import model, services
-from connector.auth.crypto import TokenCipher
-from connector.cli import app
-from connector.logging import unconfigure_logging
 from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.storage import repos
 from connector.storage.db import transaction
+from tests.clirunner import Cli
 
 
-class Cli:
-    def __init__(self, runner: CliRunner, settings: Settings) -> None:
-        self.runner, self.settings = runner, settings
+def _settings(cli: Cli) -> Settings:
+    return Settings(var_dir=cli.var_dir, secret_keys=[cli.key])
 
-    def __call__(self, *args: str) -> Result:
-        return self.runner.invoke(app, list(args), catch_exceptions=False)
 
-    def ok(self, *args: str) -> Result:
-        result = self(*args)
-        assert result.exit_code == 0, f"dunning {' '.join(args)} -> {result.exit_code}\n{result.output}"
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.ok(*args, "--json").stdout)
-
-    def outbox(self) -> list[tuple[str, list[str]]]:
-        rt = Runtime(self.settings)
-        try:
-            with rt.sessions() as s:
-                org = repos.find_organisation(s, "default")
-                assert org is not None
-                return [(i.action, list(i.invoice_refs)) for i in repos.outbox_items(s, org)]
-        finally:
-            rt.close()
+def _outbox(cli: Cli) -> list[tuple[str, list[str]]]:
+    rt = Runtime(_settings(cli))
+    try:
+        with rt.sessions() as s:
+            org = repos.find_organisation(s, "default")
+            assert org is not None
+            return [(i.action, list(i.invoice_refs)) for i in repos.outbox_items(s, org)]
+    finally:
+        rt.close()
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
-    for name in list(os.environ):
-        if name.startswith("DUNNING_"):
-            monkeypatch.delenv(name)
-    key = TokenCipher.generate_key()
-    monkeypatch.setenv("DUNNING_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("DUNNING_SECRET_KEYS", json.dumps([key]))
-    settings = Settings()
-    runner = Cli(CliRunner(), settings)
-    runner.ok("db", "upgrade")
-    rt = Runtime(settings)
+def debtor_cli(cli: Cli) -> Cli:
+    """One organisation with one Moneybird administration, debtor Jansen (C1) and two open invoices."""
+    cli.ok("db", "upgrade")
+    rt = Runtime(_settings(cli))
     org = services.ensure_organisation(rt, "default")
     with transaction(rt.sessions) as s:
         conn = repos.create_connection(s, org, "moneybird")
@@ -85,22 +60,28 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
         ]
         repos.upsert_invoices(s, org, adm.id, invoices, rt.clock())
     rt.close()
-    yield runner
-    unconfigure_logging()
+    return cli
 
 
-def test_hold_release_credit_stop_and_uncollectible(cli: Cli) -> None:
-    cli.ok("hold", "F-i1", "--reason", "dispute", "--until", "2099-01-31")
-    cli.ok("release", "i1")
-    assert cli("hold", "i1", "--reason", "bogus").exit_code == 1
-    assert cli("hold", "i1", "--reason", "dispute", "--until", "31-01-2099").exit_code == 2
-    assert cli("hold", "nope", "--reason", "dispute").exit_code == 1
-    cli.ok("credit-stop", "C1")
-    cli.ok("credit-stop", "d1", "--lift")
-    refused = cli("uncollectible", "i2")
-    assert refused.exit_code == 1 and "--confirm" in refused.output
-    cli.ok("uncollectible", "i2", "--confirm")
-    assert cli.outbox() == [
+def test_hold_release_credit_stop_and_uncollectible(debtor_cli: Cli) -> None:
+    debtor_cli.ok("hold", "F-i1", "--reason", "dispute", "--until", "2099-01-31")
+    debtor_cli.ok("release", "i1")
+    for args, says in [
+        (("hold", "i1", "--reason", "bogus"), "unknown hold reason 'bogus'"),
+        (("hold", "i1", "--reason", "dispute", "--until", "31-01-2099"), "write it like 2026-01-31"),
+        (("hold", "i1", "--reason", "dispute", "--until", "2020-01-31"), "lies in the past"),
+        (("hold", "nope", "--reason", "dispute"), "invoice 'nope' not found"),
+    ]:
+        refused = debtor_cli(*args)
+        assert refused.exit_code == 2, refused.describe()
+        assert says in refused.stderr, refused.describe()
+    debtor_cli.ok("credit-stop", "C1")
+    debtor_cli.ok("credit-stop", "d1", "--lift")
+    refused = debtor_cli("uncollectible", "i2")
+    assert refused.exit_code == 2, refused.describe()
+    assert "--confirm" in refused.stderr
+    debtor_cli.ok("uncollectible", "i2", "--confirm")
+    assert _outbox(debtor_cli) == [
         ("note", ["i1"]),
         ("note", ["i1"]),
         ("credit_stop", ["i1", "i2"]),
@@ -109,8 +90,8 @@ def test_hold_release_credit_stop_and_uncollectible(cli: Cli) -> None:
     ]
 
 
-def test_arrangement_call_promise_classify_and_hand_over(cli: Cli, tmp_path: Path) -> None:
-    plan = cli.json(
+def test_arrangement_call_promise_classify_and_hand_over(debtor_cli: Cli, tmp_path: Path) -> None:
+    plan = debtor_cli.json(
         "arrangement",
         "create",
         "--debtor",
@@ -123,41 +104,45 @@ def test_arrangement_call_promise_classify_and_hand_over(cli: Cli, tmp_path: Pat
         "2099-02-01",
         "--every-days",
         "30",
+        "--json",
     )
     assert [i["amount"] for i in plan["installments"]] == ["200.00", "200.00", "200.00"]
     assert [i["due_date"] for i in plan["installments"]] == ["2099-02-01", "2099-03-03", "2099-04-02"]
-    cli.ok("arrangement", "pay", str(plan["id"]), "--installment", "1")
-    [listed] = cli.json("arrangement", "list")
+    debtor_cli.ok("arrangement", "pay", str(plan["id"]), "--installment", "1")
+    [listed] = debtor_cli.json("arrangement", "list", "--json")
     assert [i["paid"] for i in listed["installments"]] == [True, False, False]
-    assert cli("arrangement", "pay", str(plan["id"]), "--installment", "9").exit_code == 1
-    cli.ok("call", "d1", "--outcome", "promise_to_pay", "--reason", "financial_trouble", "--promise", "2099-01-15")
-    assert cli("call", "d1", "--outcome", "promise_to_pay").exit_code == 1
-    cli.ok("promise", "i2", "--date", "2099-02-01")
-    checks = cli.json("arrangement", "check", "--date", "2099-01-10")
+    assert debtor_cli("arrangement", "pay", str(plan["id"]), "--installment", "9").exit_code == 2
+    debtor_cli.ok(
+        "call", "d1", "--outcome", "promise_to_pay", "--reason", "financial_trouble", "--promise", "2099-01-15"
+    )
+    assert debtor_cli("call", "d1", "--outcome", "promise_to_pay").exit_code == 2
+    debtor_cli.ok("promise", "i2", "--date", "2099-02-01")
+    checks = debtor_cli.json("arrangement", "check", "--date", "2099-01-10", "--json")
     assert checks["arrangements_broken"] == 0
-    [risk] = cli.json("classify")
+    [risk] = debtor_cli.json("classify", "--json")
     assert (risk["debtor_ref"], risk["risk_class"]) == ("d1", "unknown")
     out = tmp_path / "handover"
-    result = cli.json("hand-over", "d1", "--out", str(out), "--agency", "Incasso BV")
+    result = debtor_cli.json("hand-over", "d1", "--out", str(out), "--agency", "Incasso BV", "--json")
     assert sorted(result["invoices"]) == ["i1", "i2"]
     assert Path(result["pdf"]).read_bytes().startswith(b"%PDF")
     assert "F-i1" in Path(result["csv"]).read_text(encoding="utf-8")
 
 
-def test_debtor_classification_by_hand(cli: Cli) -> None:
-    cli.ok("debtor", "d1", "--segment", "b2c", "--insolvent")
-    assert cli("debtor", "d1", "--segment", "b2x").exit_code == 2
-    refused = cli("debtor", "d1", "--status", "uncollectible")
-    assert refused.exit_code == 1 and "--confirm" in refused.output
-    cli.ok("debtor", "d1", "--status", "doubtful")
-    [risk] = cli.json("classify")
+def test_debtor_classification_by_hand(debtor_cli: Cli) -> None:
+    debtor_cli.ok("debtor", "d1", "--segment", "b2c", "--insolvent")
+    assert debtor_cli("debtor", "d1", "--segment", "b2x").exit_code == 2
+    refused = debtor_cli("debtor", "d1", "--status", "uncollectible")
+    assert refused.exit_code == 2, refused.describe()
+    assert "--confirm" in refused.stderr
+    debtor_cli.ok("debtor", "d1", "--status", "doubtful")
+    [risk] = debtor_cli.json("classify", "--json")
     assert (risk["segment"], risk["insolvent"], risk["collection_status"], risk["risk_class"]) == (
         "b2c",
         True,
         "doubtful",
         "high",
     )
-    cli.ok("debtor", "d1", "--status", "uncollectible", "--confirm", "--segment", "auto", "--solvent")
-    [risk] = cli.json("classify")
+    debtor_cli.ok("debtor", "d1", "--status", "uncollectible", "--confirm", "--segment", "auto", "--solvent")
+    [risk] = debtor_cli.json("classify", "--json")
     assert (risk["segment"], risk["insolvent"], risk["collection_status"]) == ("b2b", False, "uncollectible")
-    assert cli.outbox() == [("mark_uncollectible", ["i1", "i2"])]
+    assert _outbox(debtor_cli) == [("mark_uncollectible", ["i1", "i2"])]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from connector import demo, queries, sync
+from connector.errors import NotFound
 from connector.storage import repos
 
 
@@ -21,4 +24,7 @@ def test_why_answers_for_decisions_and_non_decisions(stack: demo.DemoRun, today:
     assert now["data"]["why"]["synced_at"] and now["data"]["next_date"] == str(later.due_date - timedelta(days=3))
     (due,) = [e for e in queries.why(rt, stack.org_id, overdue.provider_ref, today) if e["kind"] == "now"]
     assert due["message"].startswith("level 0") and due["data"]["why"]["rule"] == "ladder.pre_due_lapsed"
-    assert queries.why(rt, stack.org_id, "no-such-invoice", today) == []
+    with pytest.raises(NotFound, match="no invoice 'no-such-invoice' here"):
+        queries.why(rt, stack.org_id, "no-such-invoice", today)
+    by_number = queries.why(rt, stack.org_id, later.number or "", today)  # the number a person sees
+    assert all(e in by_number for e in queries.why(rt, stack.org_id, later.provider_ref, today))

@@ -1,0 +1,265 @@
+"""Figures: ``report aging|dso|forecast``, ``costs``, ``classify`` and ``reasons``.
+
+Read-only commands over ``connector.reports``, ``connector.rules.law`` and ``connector.debtors``: a summary and
+tables for people (the largest first, paged), ``--json`` for machines and ``--csv`` for a spreadsheet.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+
+from connector.cli import output
+from connector.cli.output import Column
+from connector.cli.shared import Org, app, fail, organisation, parse_amount, parse_date, runtime, settings, today
+
+BUCKET_HEADERS = {
+    "not_due": "not due",
+    "days_1_30": "1-30 days",
+    "days_31_60": "31-60 days",
+    "days_61_90": "61-90 days",
+    "over_90": "over 90 days",
+}
+
+
+@app.command(rich_help_panel="Looking things up")
+def report(
+    kind: Annotated[str, typer.Argument(help="aging | dso | forecast")],
+    org: Org = None,
+    as_json: output.Json = False,
+    as_csv: output.Csv = False,
+    limit: output.Limit = None,
+    show_all: output.All = False,
+) -> None:
+    """Aging buckets, DSO, or a weekly cash-flow forecast from stored data."""
+    from connector.reports import build as reporting
+
+    if kind not in reporting.KINDS:
+        fail(f"unknown report {kind!r}", f"choose one of {', '.join(reporting.KINDS)}")
+    rt = runtime(reads_only=True)
+    result = reporting.build(rt, organisation(rt, org), kind, today(rt))
+    rt.close()
+    if as_csv:
+        import sys
+
+        sys.stdout.write(reporting.as_csv(kind, result))
+        return
+    show = {"aging": _show_aging, "dso": _show_dso, "forecast": _show_forecast}[kind]
+    output.emit(result, as_json, lambda: show(result, limit, show_all))
+
+
+def _amounts(row: dict[str, Any], keys: list[str]) -> dict[str, str]:
+    return {key: output.money(row.get(key), row.get("currency")) for key in keys}
+
+
+def _show_aging(result: dict[str, Any], limit: int | None, show_all: bool) -> None:
+    buckets = list(result["buckets"])
+    money_keys = [*buckets, "total"]
+    columns = [Column(b, BUCKET_HEADERS.get(b, b), right=True) for b in buckets]
+    columns.append(Column("total", "total", right=True))
+    rows = result["rows"]
+    summary = [
+        {**r, **_amounts(r, money_keys), "name": r["administration"] or "all administrations"}
+        for r in rows
+        if r["scope"] in ("administration", "total")
+    ]
+    console = output.console()
+    console.print(f"aging on {result['today']}: {result['rule']}")
+    output.print_table(
+        [Column("name", "administration"), Column("invoices", "invoices", right=True), *columns],
+        summary,
+        title="open receivables by age",
+        show_all=True,
+    )
+    debtors = sorted(
+        (r for r in rows if r["scope"] == "debtor"), key=lambda r: (r["currency"], -Decimal(r["total"] or 0))
+    )
+    output.print_table(
+        [Column("debtor_name", "debtor"), Column("administration", "administration"), *columns],
+        [{**r, **_amounts(r, money_keys)} for r in debtors],
+        title="by debtor, the largest first",
+        limit=limit,
+        show_all=show_all,
+    )
+
+
+def _show_dso(result: dict[str, Any], limit: int | None, show_all: bool) -> None:
+    currency = result.get("currency")
+    output.print_fields(
+        [
+            ("DSO", f"{result['dso']} days"),
+            ("period", result["period"]),
+            ("open receivables", output.money(result["open_receivables"], currency)),
+            ("credit sales in the period", output.money(result["credit_sales"], currency)),
+            ("formula", result["formula"]),
+        ],
+        title="days sales outstanding",
+    )
+
+
+def _show_forecast(result: dict[str, Any], limit: int | None, show_all: bool) -> None:
+    totals: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in result["rows"]:
+        key = (row["currency"], row["week"])
+        entry = totals.setdefault(
+            key, {"week": row["week"], "week_start": row["week_start"], "currency": row["currency"]}
+        )
+        entry["invoices"] = entry.get("invoices", 0) + int(row["invoices"])
+        entry["expected"] = entry.get("expected", Decimal(0)) + Decimal(row["expected"])
+    weeks = [{**e, "amount": output.money(e["expected"], e["currency"])} for e in totals.values()]
+    console = output.console()
+    console.print(f"forecast from {result['today']}: {result['method']}")
+    output.print_table(
+        [
+            Column("week", "week", right=True),
+            Column("week_start", "from"),
+            Column("invoices", "invoices", right=True),
+            Column("amount", "expected", right=True),
+        ],
+        weeks,
+        title="expected receipts, all administrations",
+        show_all=True,
+        footer="per administration: --csv or --json",
+    )
+    slowest = sorted(result["debtor_delay_days"], key=lambda r: -int(r["days"]))
+    output.print_table(
+        [
+            Column("debtor", "debtor"),
+            Column("administration", "administration"),
+            Column("days", "days late", right=True),
+        ],
+        slowest,
+        title="how late debtors paid on average, the latest first",
+        limit=limit or 10,
+        show_all=show_all,
+    )
+
+
+@app.command(rich_help_panel="Looking things up")
+def costs(
+    principal: Annotated[str, typer.Option(help="Principal amount, e.g. 1250.00 or 1250,00.")],
+    consumer: Annotated[bool, typer.Option("--consumer", help="Consumer (B2C) rules and interest.")] = False,
+    from_date: Annotated[str | None, typer.Option("--from", help="Interest start date YYYY-MM-DD.")] = None,
+    to_date: Annotated[str | None, typer.Option("--to", help="Interest end date YYYY-MM-DD.")] = None,
+    as_json: output.Json = False,
+) -> None:
+    """Statutory collection costs (WIK), VAT on costs and statutory interest for a principal."""
+    from connector.rules.interest import load_rate_table
+    from connector.rules.law import costs_summary
+
+    amount = parse_amount(principal, "--principal")
+    start, end = parse_date(from_date, "--from"), parse_date(to_date, "--to")
+    if (start is None) != (end is None):
+        fail("interest needs both --from and --to", "give both dates, or neither for no interest")
+    rates = load_rate_table(settings().interest_rates_file)
+    if start is not None and end is not None:
+        if end < start:
+            fail(f"--to {end} lies before --from {start}", "swap the dates")
+        first = rates.rates[0].from_date
+        if start < first:
+            fail(f"--from {start} lies before the statutory interest table starts ({first})", f"use {first} or later")
+    summary = costs_summary(amount, consumer, start, end, rates=rates)
+    output.emit(summary, as_json, lambda: _show_costs(summary, consumer, start, end))
+
+
+def _show_costs(summary: dict[str, str], consumer: bool, start: Any, end: Any) -> None:
+    currency = summary["currency"]
+    total = sum(Decimal(summary[k]) for k in ("principal", "collection_costs", "vat_on_costs", "interest"))
+    period = f" ({start} to {end}, {'consumer' if consumer else 'commercial'} rate)" if start else ""
+    output.print_fields(
+        [
+            ("principal", output.money(summary["principal"], currency)),
+            ("collection costs (WIK)", output.money(summary["collection_costs"], currency)),
+            ("VAT on the costs", output.money(summary["vat_on_costs"], currency)),
+            (f"statutory interest{period}", output.money(summary["interest"], currency)),
+            ("total", output.money(total, currency)),
+        ],
+        title="statutory costs and interest",
+        amounts=True,
+    )
+
+
+@app.command(rich_help_panel="Looking things up")
+def classify(
+    org: Org = None, as_json: output.Json = False, limit: output.Limit = None, show_all: output.All = False
+) -> None:
+    """Risk class per debtor from payment behaviour and broken promises or arrangements; the riskiest first."""
+    from dataclasses import asdict
+
+    from connector import debtors, queries
+
+    rt = runtime(reads_only=True)
+    org_id = organisation(rt, org)
+    rows = [asdict(r) for r in debtors.classify_debtors(rt, org_id)]
+    names = {a.id: a.name for a in queries.administrations(rt, org_id)}
+    rt.close()
+    order = {"high": 0, "medium": 1, "low": 2}
+    shown = sorted(
+        (
+            {
+                **r,
+                "administration": names.get(r["administration_id"], ""),
+                "broken": f"{r['broken_promises']} / {r['broken_arrangements']}",
+            }
+            for r in rows
+        ),
+        key=lambda r: (order.get(r["risk_class"], 3), -(r["average_days_late"] or 0)),
+    )
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        counts[r["risk_class"]] += 1
+    footer = ", ".join(f"{n} {risk} risk" for risk, n in sorted(counts.items(), key=lambda kv: order.get(kv[0], 3)))
+    output.emit(
+        rows[:limit] if limit else rows,
+        as_json,
+        lambda: output.print_table(
+            [
+                Column("name", "debtor"),
+                Column("administration", "administration"),
+                Column("risk_class", "risk"),
+                Column("average_days_late", "days late (avg)", right=True),
+                Column("paid_invoices", "paid invoices", right=True),
+                Column("broken", "broken promises / arrangements", right=True),
+                Column("collection_status", "status"),
+                Column("debtor_ref", "reference"),
+            ],
+            shown,
+            title="risk classes",
+            empty="no debtors",
+            limit=limit,
+            show_all=show_all,
+            footer=footer,
+        ),
+    )
+
+
+@app.command(rich_help_panel="Looking things up")
+def reasons(org: Org = None, as_json: output.Json = False) -> None:
+    """Late-payment reasons recorded with calls, per administration and month."""
+    from connector import debtors, queries
+
+    rt = runtime(reads_only=True)
+    org_id = organisation(rt, org)
+    rows = debtors.late_reasons(rt, org_id)
+    names = {a.id: a.name for a in queries.administrations(rt, org_id)}
+    rt.close()
+    shown = [{**r, "administration": names.get(int(r["administration_id"]), "")} for r in rows]
+    output.emit(
+        rows,
+        as_json,
+        lambda: output.print_table(
+            [
+                Column("month", "month"),
+                Column("administration", "administration"),
+                Column("reason", "reason"),
+                Column("count", "times", right=True),
+            ],
+            shown,
+            title="late-payment reasons",
+            empty="none recorded yet (`dunning call DEBTOR --outcome ... --reason ...` records them)",
+            show_all=True,
+        ),
+    )

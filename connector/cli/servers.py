@@ -1,0 +1,200 @@
+"""Long-running commands: ``demo`` (the whole flow against in-process sandboxes), ``serve``, ``worker``, ``sandbox``.
+
+``demo`` drives ``connector.demo`` with rich progress bars on a terminal, then prints one summary row per
+provider and what to try next; ``--json`` prints only the counts as one JSON object. ``serve`` and ``worker``
+log JSON lines (they run unattended); every other command keeps the console quiet.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from connector.cli import output
+from connector.cli.shared import app, fail, runtime, settings
+
+if TYPE_CHECKING:
+    from connector.demo import DemoRun
+
+SUMMARY_COLUMNS = [
+    output.Column("provider", "provider"),
+    output.Column("administrations", "administrations", right=True),
+    output.Column("invoices_synced", "invoices", right=True),
+    output.Column("open_invoices", "open", right=True),
+    output.Column("payments", "payments", right=True),
+    output.Column("api_calls", "API calls", right=True),
+    output.Column("decisions", "decisions", right=True),
+    output.Column("messages_sent", "messages sent", right=True),
+    output.Column("writebacks", "write-backs", right=True),
+]
+
+
+def _known_provider(provider: str) -> None:
+    from connector.registry import ADAPTERS
+    from sandboxes.runner import SANDBOXES
+
+    choices = sorted(p for p in SANDBOXES if p in ADAPTERS)
+    if provider not in choices:
+        fail(f"unknown provider {provider!r}", f"choose one of {', '.join(choices)}")
+
+
+@app.command(rich_help_panel="Setting up")
+def demo(
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Exit after the run instead of serving the dashboard.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object with the counts, nothing else.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for the dashboard (0: a free one).")] = 8000,
+    provider: Annotated[list[str] | None, typer.Option(help="Only this provider (may repeat).")] = None,
+) -> None:
+    """Sandboxes, OAuth connect, sync, rules, write-back and the dashboard — no configuration needed."""
+    from connector import clock
+    from connector import demo as demo_mod
+
+    for name in provider or []:
+        _known_provider(name)
+    loaded = demo_mod.demo_settings(settings())
+    # --no-serve binds no port of its own choosing: the web app the OAuth flow returns to gets a free one
+    try:
+        run = demo_mod.start(loaded, providers=provider, port=0 if no_serve else port)
+    except OSError:
+        run = demo_mod.start(loaded, providers=provider, port=0)
+    try:
+        today = clock.today(clock=run.runtime.clock)
+        _run_providers(run, today, quiet=as_json)
+        if as_json:
+            sys.stdout.write(demo_mod.as_json(run.summary) + "\n")
+            return
+        _show_summary(run, no_serve)
+        if no_serve:
+            return
+        output.say("serving the dashboard; Ctrl-C stops it")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            output.say("stopped")
+    finally:
+        run.shutdown()
+
+
+def _run_providers(run: DemoRun, today: Any, *, quiet: bool) -> None:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from connector import demo as demo_mod
+
+    err = output.console(stderr=True)
+    columns = (SpinnerColumn(), TextColumn("{task.description:<40}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, disable=quiet or not err.is_terminal) as progress:
+        for name in run.sandboxes:
+            task = progress.add_task(f"{name}: connecting", total=None)
+            synced = {"records": 0}
+
+            def advance(stream: str, count: int, task_id: Any = task, name: str = name, seen: Any = synced) -> None:
+                seen["records"] += count
+                progress.update(task_id, description=f"{name}: syncing {stream} ({seen['records']:,} records)")
+
+            def stage(step: str, task_id: Any = task, name: str = name) -> None:
+                progress.update(task_id, description=f"{name}: {step}")
+
+            run.summary[name] = demo_mod.run_provider(run, name, today, progress=advance, stage=stage)
+            progress.update(task, description=f"{name}: done", total=1, completed=1)
+            if not quiet and not err.is_terminal:
+                counts = run.summary[name]
+                output.say(f"{name}: synced {counts['invoices_synced']} invoices, {counts['decisions']} decisions")
+
+
+def _show_summary(run: DemoRun, no_serve: bool) -> None:
+    from connector import demo as demo_mod
+
+    rows = [{"provider": name, **counts} for name, counts in run.summary.items()]
+    output.print_table(SUMMARY_COLUMNS, rows, title="What the demo did", show_all=True)
+    example = demo_mod.example_invoice(run)
+    where = "run `dunning serve` to open the dashboard" if no_serve else f"dashboard: {run.web.url}"
+    tries = [
+        ("dunning outbox", "the worklist: what was sent today, what waits for you"),
+        (f"dunning why {example}" if example else "dunning invoices --overdue", "why an invoice got its reminder"),
+        ("dunning report aging", "who owes what, by how long overdue"),
+    ]
+    out = output.console()
+    out.print(f"\n{where}\nthree commands to try next (in this folder):")
+    width = max(len(command) for command, _ in tries)
+    for command, what in tries:
+        out.print(f"  {command:<{width}}  {what}")
+
+
+@app.command(rich_help_panel="Running it")
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 2,
+    gunicorn: Annotated[bool, typer.Option(help="Serve with gunicorn (production).")] = True,
+) -> None:
+    """Serve the web app (webhooks, OAuth callbacks, dashboard, /api/v1) with gunicorn."""
+    from connector import services
+
+    loaded = settings(service=True)
+    rt = runtime(loaded)
+    try:  # check before starting: which organisation the web app serves, and that the keys read its data
+        services.choose_organisation(rt, None, create_if_none="default")
+    finally:
+        rt.close()
+    if gunicorn:
+        import subprocess
+
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "30",
+            "--max-requests",
+            "1000",
+            "--max-requests-jitter",
+            "100",
+            "--config",
+            "python:dashboard.gunicorn_conf",
+            "dashboard.wsgi:app",
+        ]
+        raise typer.Exit(subprocess.call(cmd))
+    from dashboard import create_app
+
+    create_app(loaded).run(host=host, port=port)
+
+
+@app.command(rich_help_panel="Running it")
+def worker(workers: int = 2) -> None:
+    """Run the huey consumer (jobs and periodic schedules)."""
+    from huey.consumer import Consumer
+
+    from connector.jobs import build_queue
+
+    loaded = settings(service=True)
+    rt = runtime(loaded)
+    queue = build_queue(loaded, lambda: rt)
+    Consumer(queue.huey, workers=workers, worker_type="thread", flush_locks=True).run()
+
+
+@app.command(rich_help_panel="Running it")
+def sandbox(
+    provider: Annotated[str, typer.Argument(help="moneybird, xero or exact.")],
+    port: int = 8080,
+    seed: int = 42,
+) -> None:
+    """Run a provider sandbox (emulator) on 127.0.0.1:PORT."""
+    from sandboxes.runner import sandbox_factory
+
+    _known_provider(provider)
+    settings()
+    output.say(f"{provider} sandbox on http://127.0.0.1:{port} (Ctrl-C stops it)")
+    sandbox_factory(provider)(seed=seed).run(host="127.0.0.1", port=port)
