@@ -213,7 +213,7 @@ def _file_claim_tasks(s: Any, adm: tables.Administration, today: date, non_decis
             debtor_ref=debtor_ref,
             invoice_refs=refs,
             level=0,
-            level_name="Vordering indienen bij curator/bewindvoerder (L9)",
+            level_name="Vordering indienen bij curator/bewindvoerder",
             channel="task",
             run_date=today,
             status="task_open",

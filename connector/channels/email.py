@@ -87,4 +87,7 @@ def build_message(
         maintype, _, subtype = attachment.mime_type.partition("/")
         msg.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
     msg["Content-Language"] = rendered.language  # after the body: set_content/add_* move Content-* headers
+    # Headers up to RFC 5322's hard limit on one line: at the default 78 a subject that fits alone is folded right
+    # after "Subject:", and readers show it with a leading space. The bodies were encoded above, unaffected.
+    msg.policy = msg.policy.clone(max_line_length=998)
     return msg

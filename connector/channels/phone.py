@@ -129,7 +129,7 @@ def complete_task(
         raise ValueError("called_at must be timezone-aware")
     if outcome is CallOutcome.PROMISE_TO_PAY:
         if promise_date is None:
-            raise ValueError("a promise to pay needs the promised date (P13)")
+            raise ValueError("a promise to pay needs the promised date")
         if promise_date < called_at.date():
             raise ValueError("the promised date lies before the call")
     elif promise_date is not None:

@@ -113,23 +113,21 @@ def check_context(kind: MessageKind, ctx: MessageContext) -> None:
         raise LegalCheckFailed("a friendly reminder before the due date never charges costs or interest")
     if ctx.debtor.consumer and ctx.charges_costs and kind not in _CONSUMER_COST_KINDS:
         raise LegalCheckFailed(
-            f"{kind.value}: costs or interest may be stated to a consumer only in the 14-day letter and after it (L2)"
+            f"{kind.value}: costs or interest may be stated to a consumer only in the 14-day letter and after it"
         )
     if kind is MessageKind.FOURTEEN_DAY_LETTER:
         _check_fourteen_day_letter(ctx)
     if kind is MessageKind.INSTALLMENT_REMINDER and (ctx.installment is None or ctx.charges_costs):
-        raise LegalCheckFailed("an installment reminder names its installment and charges nothing extra (P12)")
+        raise LegalCheckFailed("an installment reminder names its installment and charges nothing extra")
 
 
 def _check_fourteen_day_letter(ctx: MessageContext) -> None:
     if ctx.collection_costs is None or ctx.collection_costs <= 0:
-        raise LegalCheckFailed("the 14-day letter must state the amount of the collection costs (L2)")
+        raise LegalCheckFailed("the 14-day letter must state the amount of the collection costs")
     if ctx.receipt_date is None or ctx.deadline is None:
-        raise LegalCheckFailed("the 14-day letter needs the presumed receipt date and the deadline (L2)")
+        raise LegalCheckFailed("the 14-day letter needs the presumed receipt date and the deadline")
     if ctx.receipt_date < ctx.issued_on:
         raise LegalCheckFailed("the letter cannot be received before it is issued")
     if (ctx.deadline - ctx.receipt_date).days != FOURTEEN_DAYS:
         # L2: 14 days counted from the day after receipt -> last day = receipt + 14 (received 5 Mar -> 19 Mar).
-        raise LegalCheckFailed(
-            f"deadline {ctx.deadline} is not 14 days after the day of receipt {ctx.receipt_date} (L2)"
-        )
+        raise LegalCheckFailed(f"deadline {ctx.deadline} is not 14 days after the day of receipt {ctx.receipt_date}")

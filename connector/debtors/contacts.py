@@ -61,7 +61,7 @@ def record_call_outcome(
     if called_at.tzinfo is None:
         raise PermanentError("the call time must be timezone-aware")
     if result is CallOutcome.PROMISE_TO_PAY and promise_date is None:
-        raise PermanentError("a promise to pay needs the promised date (--promise DATE, P13)")
+        raise PermanentError("a promise to pay needs the promised date: add --promise YYYY-MM-DD")
     if promise_date is not None and result is not CallOutcome.PROMISE_TO_PAY:
         raise PermanentError(f"a promise date only goes with the outcome {CallOutcome.PROMISE_TO_PAY.value}")
     with transaction(rt.sessions) as s:

@@ -97,7 +97,7 @@ def claim(snapshots: list[InvoiceSnapshot], policies: dict[str, Policy], rates: 
 
 def _costs(snap: InvoiceSnapshot, policy: Policy, today: date) -> tuple[CostLine | None, str]:
     if not policy.costs.enabled:
-        return None, "costs are switched off in the policy (P15)"
+        return None, "costs are switched off in the policy"
     if snap.currency != "EUR":
         return None, f"statutory costs are defined in EUR, invoice is in {snap.currency}"
     if today <= snap.due_date:
@@ -109,7 +109,7 @@ def _costs(snap: InvoiceSnapshot, policy: Policy, today: date) -> tuple[CostLine
         if defect is not None or letter is None:
             return None, defect or "no 14-day letter"
         if today < costs_chargeable_from(letter):
-            return None, f"14-day term runs until {costs_chargeable_from(letter) - _ONE_DAY} (L2)"
+            return None, f"the 14-day term runs until {costs_chargeable_from(letter) - _ONE_DAY}"
         return compute_costs(snap.open_amount, CostBasis.WIK, vat_reclaimable=reclaimable, cap=letter.stated_costs), ""
     if policy.costs.b2b_mode is B2BCostMode.NONE:
         return None, "costs.b2b_mode is none"

@@ -316,7 +316,7 @@ def set_insolvent(
     with transaction(rt.sessions) as s:
         debtor = debtor_row(s, org_id, administration_id, debtor_ref)
         debtor.insolvent = insolvent
-        text = "insolvent: legal hold, file the claim with the trustee (L9)" if insolvent else "insolvency flag lifted"
+        text = "insolvent: legal hold, file the claim with the trustee" if insolvent else "insolvency flag lifted"
         repos.audit(
             s,
             org_id,

@@ -19,7 +19,6 @@ from typing import Any
 
 from connector.channels.context import (
     LETTER_KINDS,
-    Contact,
     DebtorInfo,
     InstallmentInfo,
     InvoiceLine,
@@ -112,7 +111,7 @@ def message_context(
         vat_on_costs=_amount(payload, costs_key, "vat") or None,
         interest=Decimal(interest) if interest is not None and kind is not MessageKind.FOURTEEN_DAY_LETTER else None,
         interest_until=today if interest is not None else None,
-        contact=Contact(name=adm.name),
+        contact=None,  # no named person to reply to or ask for: the signature is the organisation's
         receipt_date=receipt,
         deadline=receipt + FOURTEEN_DAYS if receipt else None,
         reference=item.idempotency_key[:12],

@@ -169,7 +169,7 @@ def _stop_reason(snapshot: InvoiceSnapshot, policy: Policy, today: date) -> NonD
     flags = (
         (snapshot.uncollectible, Reason.UNCOLLECTIBLE, "written off"),
         (snapshot.handed_over, Reason.HANDED_OVER, "handed over for external collection"),
-        (snapshot.insolvent, Reason.INSOLVENT, "legal hold: insolvency; file the claim with the trustee (L9)"),
+        (snapshot.insolvent, Reason.INSOLVENT, "legal hold: insolvency; file the claim with the trustee"),
         (snapshot.disputed, Reason.DISPUTED, "disputed; a person triages it"),
     )
     for flag, reason, detail in flags:

@@ -205,19 +205,26 @@ def policy_problems(policy: Policy) -> list[PolicyRuleViolation]:
             )
         if level.action is Action.HAND_OVER and not level.requires_approval:
             problems.append(
-                PolicyRuleViolation((*where, "requires_approval"), "a hand_over level needs requires_approval (P16)")
+                PolicyRuleViolation(
+                    (*where, "requires_approval"),
+                    "a hand_over level needs requires_approval: true (a person approves a hand-over)",
+                )
             )
         if level.action is Action.FOURTEEN_DAY_LETTER:
             if offsets[index] < 1:
                 problems.append(
-                    PolicyRuleViolation((*where, "days"), "the 14-day letter must be sent after the due date (L2)")
+                    PolicyRuleViolation((*where, "days"), "the 14-day letter must be sent after the due date")
                 )
             if level.channel not in (Channel.LETTER, Channel.EMAIL):
                 problems.append(PolicyRuleViolation((*where, "channel"), "the 14-day letter needs letter or email"))
         if policy.segment is Segment.B2C and level.charge_costs:
             problems.extend(_b2c_letter_problems(levels, offsets, index))
     if policy.segment is Segment.B2C and policy.interest.kind is InterestKind.COMMERCIAL and policy.interest.enabled:
-        problems.append(PolicyRuleViolation(("interest", "kind"), "a b2c policy charges consumer interest (L5)"))
+        problems.append(
+            PolicyRuleViolation(
+                ("interest", "kind"), "a b2c policy charges the consumer rate of statutory interest (kind: consumer)"
+            )
+        )
     return problems
 
 
@@ -225,14 +232,14 @@ def _b2c_letter_problems(levels: list[Level], offsets: list[int], index: int) ->
     letters = [i for i in range(index) if levels[i].action is Action.FOURTEEN_DAY_LETTER]
     where: Loc = ("levels", index, "charge_costs")
     if not letters:
-        message = "a b2c level charges costs without an earlier fourteen_day_letter level (L2)"
+        message = "a b2c level charges costs with no fourteen_day_letter level before it (consumers get it first)"
         return [PolicyRuleViolation(where, message)]
     gap = offsets[index] - offsets[letters[-1]]
     if gap < 15:
         return [
             PolicyRuleViolation(
                 ("levels", index, "days"),
-                f"costs come only from day 15 after the 14-day letter (L2); this level is {gap} days after it",
+                f"costs come only from day 15 after the 14-day letter; this level is {gap} days after it",
             )
         ]
     return []

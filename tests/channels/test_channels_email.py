@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from connector.channels.context import MessageKind
-from connector.channels.email import Attachment, message_id_for, render_email
+from connector.channels.email import Attachment, build_message, message_id_for, render_email
 from connector.channels.letters import render_letter
 from connector.errors import ConfigurationError, PermanentError, TransientError
 from connector.outbox.smtp import send_email
@@ -193,3 +193,19 @@ def test_ssl_and_starttls_together_is_a_configuration_error(smtp_server: SmtpSer
             render_email(MessageKind.REMINDER, context()),
             idempotency_key="k",
         )
+
+
+def test_a_subject_that_fits_on_its_own_line_has_no_leading_space() -> None:
+    """At 70-odd characters the default folding put the subject on a line of its own after "Subject:", and
+    readers showed it with a leading space."""
+    import email
+
+    rendered = render_email(MessageKind.FRIENDLY_REMINDER, context())
+    assert rendered.subject == "Vriendelijke herinnering: factuur F2026-001 vervalt op 9 februari 2026"
+    msg = build_message(rendered, sender="a@b.nl", to=["c@d.nl"], idempotency_key="k", sent_at=FIXED_NOW)
+    raw = msg.as_bytes()
+    assert f"Subject: {rendered.subject}\n".encode() in raw
+    assert email.message_from_bytes(raw)["Subject"] == rendered.subject  # also as the oldest parsers read it
+    body = msg.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert body["Content-Transfer-Encoding"] == "quoted-printable", "the body's encoding is unchanged"

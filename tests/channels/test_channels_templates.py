@@ -6,14 +6,24 @@ import re
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from connector.channels.context import LETTER_KINDS, InstallmentInfo, MessageKind, language_for
+from connector.channels.context import LETTER_KINDS, Contact, InstallmentInfo, MessageKind, language_for
 from connector.channels.email import render_email
 from connector.channels.letters import render_letter
 from connector.channels.templating import TEMPLATE_DIR, LegalCheckFailed, check_context, money
-from tests.channels.factories import BUSINESS, CONSUMER, INVOICE_A, INVOICE_B, context, fourteen_day_context
+from tests.channels.factories import (
+    BUSINESS,
+    CONSUMER,
+    CONTACT,
+    INVOICE_A,
+    INVOICE_B,
+    ORG,
+    context,
+    fourteen_day_context,
+)
 
 EMAIL_KINDS = [k for k in MessageKind if k is not MessageKind.PHONE_SCRIPT]
 AMOUNT = re.compile(r"€\s?\d{1,3}(?:[.,]\d{3})*[.,]\d{2}")
@@ -224,3 +234,39 @@ def test_templates_keep_misconceptions_out() -> None:
     for path in TEMPLATE_DIR.rglob("*.*"):
         content = path.read_text(encoding="utf-8").lower()
         assert not any(w in content for w in words), path
+
+
+def _email_context(kind: MessageKind, language: str, **changes: object) -> Any:
+    if kind is MessageKind.FOURTEEN_DAY_LETTER:
+        return fourteen_day_context(language, **changes)
+    installment = INSTALLMENT if kind is MessageKind.INSTALLMENT_REMINDER else None
+    return context(BUSINESS, language=language, agency="Incasso Noord B.V.", installment=installment, **changes)
+
+
+QUESTIONS = {"nl": "Heeft u vragen over", "en": "If you have any questions about"}
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("kind", EMAIL_KINDS)
+def test_the_html_says_what_the_text_says_about_questions(kind: MessageKind, language: str) -> None:
+    rendered = render_email(kind, _email_context(kind, language))
+    in_text = QUESTIONS[language] in rendered.text
+    in_html = QUESTIONS[language] in rendered.html
+    assert in_html == in_text, f"{kind.value}/{language}: text {in_text}, html {in_html}"
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize(
+    ("contact", "names"),
+    [
+        (None, [ORG.name]),
+        (Contact(name=ORG.name), [ORG.name]),  # a contact who is the organisation itself is named once
+        (CONTACT, [CONTACT.name, ORG.name]),
+    ],
+)
+def test_the_signature_names_each_one_once(language: str, contact: Contact | None, names: list[str]) -> None:
+    rendered = render_email(MessageKind.REMINDER, _email_context(MessageKind.REMINDER, language, contact=contact))
+    signature = rendered.text.rsplit("Met vriendelijke groet," if language == "nl" else "Kind regards,", 1)[1]
+    assert [line for line in signature.splitlines() if line.strip() in names] == names, signature
+    html_signature = rendered.html.rsplit("<p>", 1)[1]
+    assert html_signature.count(ORG.name) == 1, html_signature

@@ -99,7 +99,12 @@ BAD_FILES = [
     (_replace("    terminal: true\n", ""), None, None, None),  # valid: the top level is terminal anyway
     (_replace("  - level: 1\n", "  - level: 1\n    terminal: true\n"), 14, "levels[1].terminal", "last level"),
     (_replace("segment: b2b", "segment: b2c"), 19, "levels[1].charge_costs", "fourteen_day_letter"),
-    (_replace("    action: phone_task\n", "    action: hand_over\n"), 20, "levels[2].requires_approval", "P16"),
+    (
+        _replace("    action: phone_task\n", "    action: hand_over\n"),
+        20,
+        "levels[2].requires_approval",
+        "a person approves",
+    ),
 ]
 
 
