@@ -174,6 +174,8 @@ def run_provider(
         if adm.safe_mode:
             services.set_safe_mode(rt, run.org_id, adm.id, False)  # the demo sends to its own sandboxes
     step("deciding")
+    ids = [a.id for a in administrations]
+    sent_before = queries.messages_sent(rt, run.org_id, ids, today)
     daily_checks(rt, run.org_id, today)  # holds, promises and arrangements settled before the rules run
     policies, rates = decide.load_rules(rt)
     report = decide.RunReport(run_date=today, dry_run=False)
@@ -183,7 +185,6 @@ def run_provider(
         decide.run_administration(rt, adm, today, policies, rates, report=report)
     step("sending and writing back")
     drained = outbox.drain(rt, run.org_id)
-    ids = [a.id for a in administrations]
     with rt.sessions() as s:
         counts = repos.counts(s, run.org_id, ids)
     return {
@@ -194,7 +195,7 @@ def run_provider(
         "api_calls": rt.calls_for(connection_id) - before,
         "decisions": report.decisions,
         "writebacks": drained.writebacks,
-        "messages_sent": queries.messages_sent(rt, run.org_id, ids, today),
+        "messages_sent": queries.messages_sent(rt, run.org_id, ids, today) - sent_before,
     }
 
 

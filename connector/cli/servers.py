@@ -19,16 +19,15 @@ from connector.cli.shared import app, fail, runtime, settings
 if TYPE_CHECKING:
     from connector.demo import DemoRun
 
-SUMMARY_COLUMNS = [
-    output.Column("provider", "provider"),
-    output.Column("administrations", "administrations", right=True),
-    output.Column("invoices_synced", "invoices", right=True),
-    output.Column("open_invoices", "open", right=True),
-    output.Column("payments", "payments", right=True),
-    output.Column("api_calls", "API calls", right=True),
-    output.Column("decisions", "decisions", right=True),
-    output.Column("messages_sent", "messages sent", right=True),
-    output.Column("writebacks", "write-backs", right=True),
+SUMMARY_ROWS = [
+    ("administrations", "administrations"),
+    ("invoices_synced", "invoices"),
+    ("open_invoices", "open"),
+    ("payments", "payments"),
+    ("api_calls", "API calls"),
+    ("decisions", "decisions"),
+    ("messages_sent", "messages sent"),
+    ("writebacks", "write-backs"),
 ]
 
 
@@ -110,9 +109,12 @@ def _run_providers(run: DemoRun, today: Any, *, quiet: bool) -> None:
 
 def _show_summary(run: DemoRun, no_serve: bool) -> None:
     from connector import demo as demo_mod
+    from connector.registry import ADAPTERS
 
-    rows = [{"provider": name, **counts} for name, counts in run.summary.items()]
-    output.print_table(SUMMARY_COLUMNS, rows, title="What the demo did", show_all=True)
+    names = list(run.summary)
+    columns = [output.Column("what", ""), *(output.Column(n, ADAPTERS[n].name, right=True) for n in names)]
+    rows = [{"what": label, **{n: run.summary[n][key] for n in names}} for key, label in SUMMARY_ROWS]
+    output.print_table(columns, rows, title="What the demo did", show_all=True)
     example = demo_mod.example_invoice(run)
     where = "run `dunning serve` to open the dashboard" if no_serve else f"dashboard: {run.web.url}"
     tries = [
