@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from connector import clock
+from connector import clock, queries
 from connector.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG, DEMO_SIZES, JSON_COUNTS
 from connector.runtime import Runtime
 from connector.settings import Settings
@@ -257,6 +257,16 @@ def test_reports(after_demo: Cli) -> None:
 
     dso = after_demo.json("report", "dso", "--json")
     assert dso["report"] == "dso" and float(dso["dso"]) > 0
+
+    forecast = after_demo.json("report", "forecast", "--json")
+    assert forecast["method"].count(".") == 1, "one plain sentence"
+    assert forecast["method"].endswith("for 13 weeks.")
+    assert forecast["debtor_delay_days"], "debtors with payment history have their own delay"
+    rt = _runtime(after_demo)
+    known = queries.debtor_names(rt, _org_id(rt))
+    rt.close()
+    for row in forecast["debtor_delay_days"]:
+        assert row["debtor"] == known[(row["administration"], row["debtor_ref"])], row
 
     result = after_demo.ok("report", "forecast", "--csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))

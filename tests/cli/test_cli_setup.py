@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 from alembic.script import ScriptDirectory
 from cryptography.fernet import Fernet
@@ -203,3 +204,28 @@ def test_connect_reports_a_refused_consent(cli: Cli) -> None:
         sandbox.shutdown()
     assert process.returncode == 1
     assert stderr.splitlines() == ["error: connecting failed: access_denied", "run the command again"]
+
+
+def test_the_console_is_quiet_unless_asked(cli: Cli) -> None:
+    quiet = cli.ok("db", "upgrade")
+    assert quiet.stderr == "database is up to date\n", quiet.stderr
+    fresh = cli.with_env(DUNNING_VAR_DIR=str(cli.cwd / "other"))
+    chatty = fresh.ok("-v", "db", "upgrade")
+    assert "Running upgrade" in chatty.stderr, "-v shows what the libraries (alembic) log"
+
+
+@pytest.mark.postgres
+def test_setting_up_on_postgresql(cli: Cli) -> None:
+    """The same commands against PostgreSQL: schema, doctor, no organisation yet, and an unknown one."""
+    from tests.dbs import fresh_postgres
+
+    with fresh_postgres() as url:
+        pg = cli.with_env(DUNNING_DATABASE_URL=url)
+        pg.ok("db", "upgrade")
+        checks = pg.json("doctor", "--json")
+        assert checks["organisations"] == []
+        assert checks["database"].startswith("postgresql+psycopg://postgres@127.0.0.1:5432/"), checks
+        missing = pg("outbox")
+        assert missing.exit_code == 2, missing.describe()
+        assert "no organisation here yet" in missing.stderr
+        assert not cli.var_dir.joinpath("dunning.db").exists(), "nothing made on the side"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -146,3 +147,39 @@ def test_debtor_classification_by_hand(debtor_cli: Cli) -> None:
     [risk] = debtor_cli.json("classify", "--json")
     assert (risk["segment"], risk["insolvent"], risk["collection_status"]) == ("b2b", False, "uncollectible")
     assert _outbox(debtor_cli) == [("mark_uncollectible", ["i1", "i2"])]
+
+
+DICT_REPR = re.compile(r"\{'\w+': ")
+
+
+def test_every_command_prints_for_people_without_json(debtor_cli: Cli, tmp_path: Path) -> None:
+    """The same commands without --json: tables and summaries, no Python dict anywhere, nothing but status lines
+    on stderr."""
+    plan = debtor_cli.json(
+        "arrangement",
+        "create",
+        "--debtor",
+        "C1",
+        "--invoices",
+        "F-i1",
+        "--installments",
+        "2",
+        "--first",
+        "2099-02-01",
+        "--json",
+    )
+    for args, shows in [
+        (("invoices",), ["F-i1", "Jansen", "€400.00"]),
+        (("invoices", "--debtor", "Jansen", "--overdue"), ["F-i2", "2 invoice(s), 2 open; open: €600.00"]),
+        (("debtors",), ["Jansen", "C1", "€600.00"]),
+        (("arrangement", "list"), [f"{plan['id']}", "0 of 2 paid", "€200.00 on 2099-02-01"]),
+        (("arrangement", "check", "--date", "2099-01-10"), ["holds lapsed"]),
+        (("classify",), ["Jansen", "unknown"]),
+        (("reasons",), ["none recorded yet"]),
+        (("administrations",), ["A", "moneybird"]),
+        (("hand-over", "C1", "--out", str(tmp_path / "dossier")), ["total claim", "dossier (PDF)"]),
+    ]:
+        outcome = debtor_cli.ok(*args)
+        for text in shows:
+            assert text in outcome.stdout, f"{text!r} not in `dunning {' '.join(args)}`:\n{outcome.stdout}"
+        assert not DICT_REPR.search(outcome.output), outcome.describe()
