@@ -45,7 +45,7 @@ def connect(
     """Print the authorize URL and complete the connection when the browser returns to 127.0.0.1:PORT."""
     from connector import services
     from connector.connect import complete_connect, start_connect
-    from connector.loopback import wait_for_callback
+    from connector.loopback import listen
     from connector.registry import ADAPTERS
 
     if provider not in ADAPTERS:
@@ -58,10 +58,14 @@ def connect(
         if name
         else services.choose_organisation(rt, None, create_if_none="default")
     )
-    redirect = f"http://127.0.0.1:{port}/oauth/{provider}/callback"
-    sys.stdout.write(start_connect(rt, org_id, provider, redirect) + "\n")
+    path = f"/oauth/{provider}/callback"
+    try:
+        listener = listen(port, path)  # listening before the URL is shown: a quick browser finds us
+    except OSError as exc:
+        fail(f"cannot listen on 127.0.0.1:{port} for the browser's return ({exc.strerror})", "try another --port")
+    sys.stdout.write(start_connect(rt, org_id, provider, f"http://127.0.0.1:{port}{path}") + "\n")
     sys.stdout.flush()
-    params = wait_for_callback(port, f"/oauth/{provider}/callback")
+    params = listener.wait()
     if "error" in params or "code" not in params:
         reason = params.get("error_description") or params.get("error") or "no code"
         fail(f"connecting failed: {reason}", "run the command again", code=FAILURE)

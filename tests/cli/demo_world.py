@@ -1,0 +1,66 @@
+"""Helpers for the tests that look at what ``dunning demo`` left behind (``tests/cli/conftest.py``)."""
+
+from __future__ import annotations
+
+import re
+import socket
+from typing import Any
+
+from connector.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG, DEMO_SIZES
+from connector.runtime import Runtime
+from connector.settings import Settings
+from connector.storage import repos
+from sandboxes.runner import start_sandbox
+from tests.clirunner import Cli
+
+DICT_REPR = re.compile(r"\{'\w+': ")  # how a Python dict prints: never for people
+
+
+def runtime_for(cli: Cli) -> Runtime:
+    return Runtime(Settings(var_dir=cli.var_dir, database_url=f"sqlite:///{cli.var_dir / 'dunning.db'}"))
+
+
+def demo_org_id(rt: Runtime) -> int:
+    with rt.sessions() as s:
+        org_id = repos.find_organisation(s, DEMO_ORG)
+    assert org_id is not None
+    return org_id
+
+
+def reminded_invoice(cli: Cli) -> tuple[str, str]:
+    """(number, provider reference) of an invoice the demo reminded."""
+    rt = runtime_for(cli)
+    org_id = demo_org_id(rt)
+    with rt.sessions() as s:
+        item = repos.outbox_items(s, org_id, status="done")[0]
+        [row] = repos.get_invoices(s, org_id, item.administration_id, [item.invoice_refs[0]])
+    rt.close()
+    assert row.number
+    return row.number, row.provider_ref
+
+
+def against(cli: Cli, moneybird_url: str) -> Cli:
+    """The same folder, talking to a Moneybird sandbox started again from the demo's saved state."""
+    return cli.with_env(
+        DUNNING_MONEYBIRD__BASE_URL=moneybird_url,
+        DUNNING_MONEYBIRD__CLIENT_ID=DEMO_CLIENT_ID,
+        DUNNING_MONEYBIRD__CLIENT_SECRET=DEMO_CLIENT_SECRET,
+    )
+
+
+def restart_moneybird(cli: Cli) -> Any:
+    return start_sandbox(
+        "moneybird",
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+        state_path=cli.var_dir / "sandboxes" / "moneybird.json",
+        rate_limits=False,
+        **DEMO_SIZES["moneybird"],
+    )
+
+
+def dead_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port  # closed again: connecting to it is refused
