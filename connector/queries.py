@@ -383,5 +383,28 @@ def debtor_names(rt: Runtime, org_id: int) -> dict[tuple[str, str], str]:
         }
 
 
+def connection_health(rt: Runtime, org: str | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+    """Every organisation's name, and each connection's state (of ``org`` only, when named): whether it needs
+    re-authorisation or is parked by a daily limit, and what to do about it. Installation-wide, for ``doctor``."""
+    with rt.sessions() as s:
+        known = repos.list_organisations(s)
+        rows = [
+            {
+                "organisation": name,
+                "id": c.id,
+                "provider": c.provider,
+                "status": c.status,
+                "last_sync_at": c.last_sync_at.isoformat() if c.last_sync_at else None,
+                "parked_until": c.parked_until.isoformat() if c.parked_until else None,
+                "reason": c.parked_reason,
+                "action": f"run `dunning connect {c.provider}`" if c.status == "needs_reauth" else "",
+            }
+            for org_id, name in known
+            if org is None or name == org
+            for c in repos.list_connections(s, org_id)
+        ]
+    return [name for _, name in known], rows
+
+
 def as_dicts(rows: list[Any]) -> list[dict[str, Any]]:
     return [asdict(r) for r in rows]

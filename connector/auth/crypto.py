@@ -32,7 +32,9 @@ class TokenCipher:
         try:
             self._fernet = MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
         except (ValueError, TypeError) as exc:
-            raise ConfigurationError("DUNNING_SECRET_KEYS holds a value that is not a Fernet key") from exc
+            raise ConfigurationError(
+                "DUNNING_SECRET_KEYS holds a value that is not a Fernet key: make keys with `dunning keygen`"
+            ) from exc
         self._key_count = len(keys)
 
     @classmethod
@@ -56,7 +58,10 @@ class TokenCipher:
         try:
             document = json.loads(self._fernet.decrypt(ciphertext.encode()))
         except (InvalidToken, ValueError) as exc:
-            raise TokenDecryptError(f"token ciphertext of connection {connection_id} cannot be decrypted") from exc
+            raise TokenDecryptError(
+                f"the stored secrets of connection {connection_id} cannot be read with the keys in "
+                "DUNNING_SECRET_KEYS: keep the key they were stored with in the list, or connect again"
+            ) from exc
         if not isinstance(document, dict) or document.get("cid") != str(connection_id):
             raise TokenDecryptError(f"token ciphertext does not belong to connection {connection_id}")
         document.pop("cid")

@@ -83,7 +83,11 @@ def _safe_url(url: str) -> str:
 
 
 def _keys(loaded: Settings) -> str:
-    count = len(loaded.fernet_keys())
+    from connector.auth.crypto import TokenCipher
+
+    keys = loaded.fernet_keys()
+    TokenCipher(keys)  # each one a usable key, or a ConfigurationError saying which setting is wrong
+    count = len(keys)
     return f"{count} key(s) from {loaded.demo_key_file} (the demo's)" if loaded.uses_demo_key() else f"{count} key(s)"
 
 
@@ -113,8 +117,8 @@ def _connections(loaded: Settings, org: str | None) -> tuple[dict[str, Any], boo
     """Organisations and their connections; (checks, healthy). Opens the database only to read."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from connector import queries
     from connector.cli.shared import CliError, explain
-    from connector.storage import repos
 
     checks: dict[str, Any] = {}
     try:
@@ -123,32 +127,15 @@ def _connections(loaded: Settings, org: str | None) -> tuple[dict[str, Any], boo
         checks["database_error"] = f"{exc.message}: {exc.hint}"
         return checks, False
     try:
-        with rt.sessions() as s:
-            known = repos.list_organisations(s)
-            chosen = [(i, n) for i, n in known if org is None or n == org]
-            if org is not None and not chosen:
-                checks["organisation_error"] = f"no organisation {org!r} here"
-            checks["organisations"] = [n for _, n in known]
-            checks["connections"] = [
-                {
-                    "organisation": name,
-                    "id": c.id,
-                    "provider": c.provider,
-                    "status": c.status,
-                    "last_sync_at": c.last_sync_at.isoformat() if c.last_sync_at else None,
-                    "parked_until": c.parked_until.isoformat() if c.parked_until else None,
-                    "reason": c.parked_reason,
-                    "action": f"run `dunning connect {c.provider}`" if c.status == "needs_reauth" else "",
-                }
-                for org_id, name in chosen
-                for c in repos.list_connections(s, org_id)
-            ]
+        checks["organisations"], checks["connections"] = queries.connection_health(rt, org)
     except SQLAlchemyError as exc:
         _, message, hint = explain(exc)
         checks["database_error"] = f"{message}; {hint}" if hint else message
         return checks, False
     finally:
         rt.close()
+    if org is not None and org not in checks["organisations"]:
+        checks["organisation_error"] = f"no organisation {org!r} here"
     healthy = "organisation_error" not in checks and all(c["status"] == "active" for c in checks["connections"])
     return checks, healthy
 
