@@ -1,18 +1,18 @@
 """Hand-over to a collection agency (P16, P18, L8): the frozen dossier of one debtor, and our reminders stop.
 
-``hand_over`` gathers the debtor's open invoices, the claim on today's open amounts (collection costs behind the
-same legal gates as the engine: the WIK scale or the EU EUR 40 for businesses per policy, for consumers only after
-a compliant 14-day letter and its 14-day term (L1-L4); statutory interest from the day after each due date, L5),
-every contact moment, every letter with its evidence and the audit trail, renders it with
-``connector.channels.dossier`` as PDF and CSV into a directory, marks the invoices ``handed_over`` in
-``reminder_states`` (the engine then stops) and records hashes of both files in the audit log.
+The last step a person takes for a debtor, after the outbox has sent the demand letters. ``hand_over`` gathers
+the debtor's open invoices, the claim on today's open amounts (collection costs and statutory interest from
+``connector.rules.charges``, the same functions the engine charges with), every contact moment, every letter with
+its evidence and the audit trail, renders it with ``connector.channels.dossier`` as PDF and CSV into a directory,
+marks the invoices ``handed_over`` in ``reminder_states`` (the engine then stops), queues a note for the
+accounting package and records hashes of both files in the audit log.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,17 +22,17 @@ from connector.debtors.common import debtor_row, queue_writeback, today_for
 from connector.decide import load_rules
 from connector.errors import PermanentError, PolicyError
 from connector.model import Money, Segment
-from connector.rules.interest import InterestKind, RateTable, statutory_interest
-from connector.rules.law import CostBasis, CostLine, combine_costs, compute_costs, costs_chargeable_from, letter_defect
+from connector.rules.charges import chargeable_costs, interest_due, interest_kind, interest_start
+from connector.rules.interest import RateTable
+from connector.rules.law import CostLine, combine_costs
 from connector.rules.loader import select_policy
-from connector.rules.policy import B2BCostMode, Policy
+from connector.rules.policy import Policy
 from connector.rules.snapshot import InvoiceSnapshot
 from connector.runtime import Runtime
 from connector.snapshots import build_snapshots
 from connector.storage import repos, tables
 from connector.storage.db import transaction
 
-_ONE_DAY = timedelta(days=1)
 # internal previews, and entries that duplicate a contact moment already listed, stay out of the debtor's file
 INTERNAL_AUDIT_KINDS = frozenset({"preview", "non_decision", "call", "contact"})
 LETTER_TITLES = {
@@ -61,7 +61,7 @@ class HandOverResult:
 
 
 def claim(snapshots: list[InvoiceSnapshot], policies: dict[str, Policy], rates: RateTable, today: date) -> Claim:
-    """Costs and interest on the current open amounts of ``snapshots``, behind the engine's legal gates."""
+    """Costs and interest on the current open amounts of ``snapshots``, computed exactly as the engine does."""
     lines: list[CostLine] = []
     interest: Decimal | None = None
     notes: list[str] = []
@@ -71,19 +71,17 @@ def claim(snapshots: list[InvoiceSnapshot], policies: dict[str, Policy], rates: 
         except PolicyError as exc:
             notes.append(f"{snap.invoice_ref}: no policy ({exc})")
             continue
-        line, why = _costs(snap, policy, today)
+        line, why = chargeable_costs(snap, policy, today)
         if line is not None:
             lines.append(line)
         elif why:
             notes.append(f"{snap.invoice_ref}: no costs ({why})")
         if policy.interest.enabled:
-            kind = InterestKind.CONSUMER if snap.consumer else policy.interest.kind
-            start = snap.due_date + _ONE_DAY
-            amount = statutory_interest(snap.open_amount, start, today, kind, rates).amount
+            amount = interest_due(snap, policy, today, rates).amount
             interest = (interest or Decimal("0.00")) + amount
             notes.append(
-                f"{snap.invoice_ref}: {kind.value} statutory interest on {snap.open_amount} "
-                f"from {start.isoformat()} to {today.isoformat()} = {amount}"
+                f"{snap.invoice_ref}: {interest_kind(snap, policy).value} statutory interest on {snap.open_amount} "
+                f"from {interest_start(snap).isoformat()} to {today.isoformat()} = {amount}"
             )
     costs = combine_costs(lines)
     if costs is not None:
@@ -93,28 +91,6 @@ def claim(snapshots: list[InvoiceSnapshot], policies: dict[str, Policy], rates: 
             f" + VAT {costs.vat}" + (f" (capped at the letter's {costs.cap})" if costs.cap else ""),
         )
     return Claim(costs=costs, interest=interest, basis="; ".join(notes))
-
-
-def _costs(snap: InvoiceSnapshot, policy: Policy, today: date) -> tuple[CostLine | None, str]:
-    if not policy.costs.enabled:
-        return None, "costs are switched off in the policy"
-    if snap.currency != "EUR":
-        return None, f"statutory costs are defined in EUR, invoice is in {snap.currency}"
-    if today <= snap.due_date:
-        return None, "not yet in default"
-    reclaimable = policy.costs.vat_reclaimable
-    if snap.consumer:
-        letter = snap.fourteen_day_letter
-        defect = letter_defect(letter, snap.due_date)
-        if defect is not None or letter is None:
-            return None, defect or "no 14-day letter"
-        if today < costs_chargeable_from(letter):
-            return None, f"the 14-day term runs until {costs_chargeable_from(letter) - _ONE_DAY}"
-        return compute_costs(snap.open_amount, CostBasis.WIK, vat_reclaimable=reclaimable, cap=letter.stated_costs), ""
-    if policy.costs.b2b_mode is B2BCostMode.NONE:
-        return None, "costs.b2b_mode is none"
-    basis = CostBasis.WIK if policy.costs.b2b_mode is B2BCostMode.WIK else CostBasis.EU_FIXED_40
-    return compute_costs(snap.open_amount, basis, vat_reclaimable=reclaimable), ""
 
 
 def hand_over(

@@ -1,13 +1,15 @@
 """Pure credit-management rules: policies, the evaluation engine and Dutch/EU legal math.
 
-Sits between storage and the outbox: ``connector.dunning`` builds ``InvoiceSnapshot``s, picks a ``Policy`` per
-invoice (``select_policy``), calls ``evaluate`` and writes the ``Message``s into the outbox. Imports only the
+Sits between storage and the outbox: ``connector.decide`` builds ``InvoiceSnapshot``s, picks a ``Policy`` per
+invoice (``select_policy``), calls ``evaluate`` and writes the ``Message``s into the outbox. The amounts a debtor
+is charged (costs, interest) come from ``charges`` for the engine and the hand-over claim alike. Imports only the
 stdlib, pydantic, yaml, ``connector.model`` and ``connector.errors``; the only I/O is reading YAML from a path the
 caller gives.
 """
 
 from __future__ import annotations
 
+from connector.rules.charges import chargeable_costs, interest_due
 from connector.rules.decisions import Decision, EvaluationResult, Message, NonDecision, Reason, Why
 from connector.rules.engine import RunContext, RunRefused, evaluate, evaluate_invoice, level_date
 from connector.rules.grouping import group_by_debtor, idempotency_key
@@ -48,12 +50,14 @@ __all__ = [
     "RunContext",
     "RunRefused",
     "Why",
+    "chargeable_costs",
     "compute_costs",
     "costs_summary",
     "evaluate",
     "evaluate_invoice",
     "group_by_debtor",
     "idempotency_key",
+    "interest_due",
     "level_date",
     "load_policies",
     "load_policy",

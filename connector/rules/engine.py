@@ -1,12 +1,12 @@
 """The rules engine: snapshots + policy + a run date → decisions and non-decisions, without side effects.
 
-Sits between storage and the outbox: ``connector.dunning`` loads ``InvoiceSnapshot``s, calls ``evaluate`` and
+Sits between storage and the outbox: ``connector.decide`` loads ``InvoiceSnapshot``s, calls ``evaluate`` and
 writes the resulting messages into the outbox. Rules (OCA ``account_credit_control`` semantics, plus holds,
-promises, arrangements and the legal gates of credit-management.md): at most one level per invoice per run, never
-a skipped level, nothing for closed/held/tolerance invoices, same-day idempotent, the top level terminal,
-back-dated runs refused. ``catch_up: skip`` records a passed intermediate level as reached without a message
-when the level after it is already due too (never the 14-day letter, an approval level or the top level); it
-still moves one level per run.
+promises, arrangements and the legal gates; the amounts come from ``connector.rules.charges``): at most one level
+per invoice per run, never a skipped level, nothing for closed/held/tolerance invoices, same-day idempotent, the
+top level terminal, back-dated runs refused. ``catch_up: skip`` records a passed intermediate level as reached
+without a message when the level after it is already due too (never the 14-day letter, an approval level or the
+top level); it still moves one level per run.
 """
 
 from __future__ import annotations
@@ -19,11 +19,19 @@ from decimal import Decimal
 
 from connector.errors import ConfigurationError, ConnectorError, PolicyError
 from connector.model import InvoiceStatus
+from connector.rules.charges import (
+    chargeable_costs,
+    costs_to_state,
+    costs_wait_until,
+    interest_due,
+    interest_kind,
+    interest_start,
+)
 from connector.rules.decisions import Decision, EvaluationResult, NonDecision, Reason, Why
 from connector.rules.grouping import group_by_debtor
-from connector.rules.interest import InterestKind, RateTable, statutory_interest
-from connector.rules.law import CostBasis, CostLine, compute_costs, costs_chargeable_from, letter_defect
-from connector.rules.policy import Action, B2BCostMode, CatchUp, ChaseOwner, Computation, Level, Policy
+from connector.rules.interest import RateTable
+from connector.rules.law import CostLine
+from connector.rules.policy import Action, CatchUp, ChaseOwner, Computation, Level, Policy
 from connector.rules.snapshot import InvoiceSnapshot
 
 _CLOSED = {
@@ -113,20 +121,17 @@ def evaluate_invoice(
             inputs,
             next_date=level_on,
         )
-    if level.charge_costs and policy.costs.enabled and snapshot.consumer:
-        letter = snapshot.fourteen_day_letter
-        if letter is not None and letter_defect(letter, snapshot.due_date) is None:
-            chargeable = costs_chargeable_from(letter)
-            if today < chargeable:
-                inputs["costs_chargeable_from"] = chargeable.isoformat()
-                return _non(
-                    snapshot,
-                    Reason.FOURTEEN_DAY_TERM,
-                    f"costs chargeable from {chargeable}",
-                    "law.l2_fourteen_day_term",
-                    inputs,
-                    next_date=chargeable,
-                )
+    wait = costs_wait_until(snapshot, today) if level.charge_costs and policy.costs.enabled else None
+    if wait is not None:
+        inputs["costs_chargeable_from"] = wait.isoformat()
+        return _non(
+            snapshot,
+            Reason.FOURTEEN_DAY_TERM,
+            f"costs chargeable from {wait}",
+            "law.l2_fourteen_day_term",
+            inputs,
+            next_date=wait,
+        )
     provider_on = snapshot.provider_reminders_active
     if provider_on and policy.who_chases_when_provider_reminders_on is ChaseOwner.PROVIDER:
         return _non(
@@ -270,19 +275,16 @@ def _decision(
     interest: Decimal | None = None
     unverified = False
     if not skipped and level.charge_costs and policy.costs.enabled:
-        costs, withheld = _costs(snapshot, policy, today)
-    states_costs = level.action is Action.FOURTEEN_DAY_LETTER and policy.costs.enabled
-    if not skipped and states_costs and snapshot.currency == "EUR":
-        # L2: the letter must state the amount of the costs (incl. VAT if any); the caller records it as evidence.
-        reclaimable = policy.costs.vat_reclaimable
-        letter_costs = compute_costs(snapshot.open_amount, CostBasis.WIK, vat_reclaimable=reclaimable)
+        costs, withheld = chargeable_costs(snapshot, policy, today)
+    if not skipped and level.action is Action.FOURTEEN_DAY_LETTER:
+        letter_costs = costs_to_state(snapshot, policy)  # the caller records what the letter stated as evidence
     if not skipped and level.charge_interest and policy.interest.enabled:
         if rates is None:
             raise ConfigurationError("a level charges interest but no statutory interest table was loaded")
-        kind = InterestKind.CONSUMER if snapshot.consumer else policy.interest.kind
-        result = statutory_interest(snapshot.open_amount, snapshot.due_date + timedelta(days=1), today, kind, rates)
+        result = interest_due(snapshot, policy, today, rates)
         interest, unverified = result.amount, result.uses_unverified_rate
-        inputs = {**inputs, "interest_kind": kind.value, "interest_start": str(snapshot.due_date + timedelta(1))}
+        kind, start = interest_kind(snapshot, policy), interest_start(snapshot)
+        inputs = {**inputs, "interest_kind": kind.value, "interest_start": str(start)}
     return Decision(
         invoice_ref=snapshot.invoice_ref,
         debtor_ref=snapshot.debtor_ref,
@@ -309,31 +311,6 @@ def _decision(
         debtor_last_message_on=snapshot.last_message_to_debtor_on,
         why=_why(snapshot, rule, {**inputs, "policy": policy.name, "open_amount": str(snapshot.open_amount)}),
     )
-
-
-def _costs(snapshot: InvoiceSnapshot, policy: Policy, today: date) -> tuple[CostLine | None, str | None]:
-    """Costs on the current open amount (part payments recompute, L2), behind the legal gates."""
-    if snapshot.currency != "EUR":
-        return None, f"statutory costs are defined in EUR; invoice is in {snapshot.currency}"
-    if today <= snapshot.due_date:
-        return None, "debtor not yet in default"
-    reclaimable = policy.costs.vat_reclaimable
-    if snapshot.consumer:
-        letter = snapshot.fourteen_day_letter
-        defect = letter_defect(letter, snapshot.due_date)
-        if defect is not None or letter is None:
-            return None, defect
-        if today < costs_chargeable_from(letter):
-            return None, "14-day term still running"
-        cap = letter.stated_costs
-        return compute_costs(snapshot.open_amount, CostBasis.WIK, vat_reclaimable=reclaimable, cap=cap), None
-    match policy.costs.b2b_mode:
-        case B2BCostMode.NONE:
-            return None, "costs.b2b_mode is none"
-        case B2BCostMode.WIK:
-            return compute_costs(snapshot.open_amount, CostBasis.WIK, vat_reclaimable=reclaimable), None
-        case B2BCostMode.EU_FIXED_40:
-            return compute_costs(snapshot.open_amount, CostBasis.EU_FIXED_40, vat_reclaimable=reclaimable), None
 
 
 def _why(snapshot: InvoiceSnapshot, rule: str, inputs: dict[str, str]) -> Why:

@@ -1,8 +1,9 @@
 """Dutch and EU collection-cost law as pure functions: WIK scale (L1), EU EUR 40 (L3), VAT (L4), 14-day letter (L2).
 
-The engine (``connector.rules.engine``) calls ``costs_for`` when a level charges costs; ``dunning costs --json``
-calls ``costs_summary``. Every amount is ``Decimal``; rounding happens once, to the cent, half up (our documented
-convention; the Besluit prescribes none). Statutory interest lives in ``connector.rules.interest``.
+The statute, with no policy and no invoice in it: ``connector.rules.charges`` applies it to an invoice snapshot
+for the engine and the hand-over claim; ``dunning costs --json`` prints ``costs_summary``. Every amount is
+``Decimal``; rounding happens once, to the cent, half up (our documented convention; the Besluit prescribes none).
+Statutory interest lives in ``connector.rules.interest``.
 """
 
 from __future__ import annotations
