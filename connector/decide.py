@@ -302,7 +302,7 @@ def _advance(
             *(state.provider_reminded_levels or []),
             {"level": decision.level, "by": "provider"},
         ]
-    state.updated_at = repos.utcnow(s)
+    state.updated_at = repos.now(s)
     kind = "provider_step" if provider_step else ("skipped" if decision.skipped else "decision")
     text = {
         "provider_step": f"level {decision.level} ({decision.level_name}) already sent by the accounting package",

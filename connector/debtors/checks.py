@@ -71,7 +71,7 @@ def check_promises(rt: Runtime, org_id: int, today: date) -> tuple[int, int]:
                     debtor_ref=row.debtor_ref if row else None,
                     data={"promise_date": state.promise_date.isoformat()},
                 )
-                state.promise_date, state.updated_at = None, repos.utcnow(s)
+                state.promise_date, state.updated_at = None, repos.now(s)
             for debtor in repos.get_debtors(s, org_id, adm.id).values():
                 promised = debtor.promise_date
                 if promised is None or promised >= today:

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from connector import reports
-from connector.model import Money, Payment, Segment
+from connector.model import Segment
 from connector.runtime import Runtime
 from connector.storage import repos
 from connector.storage.db import transaction
@@ -61,17 +61,7 @@ def classify_debtors(rt: Runtime, org_id: int, *, store: bool = True) -> list[De
         for adm in repos.list_administrations(s, org_id):
             label = str(adm.id)
             invoices = [repos.invoice_row_to_model(row) for row in repos.get_invoices(s, org_id, adm.id)]
-            payments = [
-                Payment(
-                    provider_ref=p.provider_ref,
-                    invoice_ref=p.invoice_ref,
-                    payment_date=p.payment_date,
-                    amount=Money.from_minor(p.amount_minor, p.currency).amount,
-                    currency=p.currency,
-                    kind=p.kind,
-                )
-                for p in repos.get_payments(s, org_id, adm.id)
-            ]
+            payments = [repos.payment_row_to_model(p) for p in repos.get_payments(s, org_id, adm.id)]
             history = reports.paid_invoices(label, invoices, payments)
             delays, _portfolio = reports.average_delays(history)
             paid_count = Counter(p.debtor_ref for p in history)

@@ -132,7 +132,7 @@ def hand_over(
         adm = repos.get_administration(s, org_id, administration_id)
         for ref in refs:
             state = repos.reminder_state(s, org_id, administration_id, ref)
-            state.handed_over, state.updated_at = True, repos.utcnow(s)
+            state.handed_over, state.updated_at = True, repos.now(s)
         text = "Overgedragen aan incassobureau" + (f" {agency}" if agency else "")
         queue_writeback(
             s,

@@ -90,7 +90,7 @@ def apply_invoice_hold(
         today=today,
         level=state.level or 0,
     )
-    state.hold_reason, state.hold_until, state.updated_at = code.value, until, repos.utcnow(s)
+    state.hold_reason, state.hold_until, state.updated_at = code.value, until, repos.now(s)
     repos.audit(
         s,
         adm.org_id,
@@ -131,7 +131,7 @@ def apply_invoice_release(
         today=today,
         level=state.level or 0,
     )
-    state.hold_reason, state.hold_until, state.updated_at = None, None, repos.utcnow(s)
+    state.hold_reason, state.hold_until, state.updated_at = None, None, repos.now(s)
     repos.audit(
         s,
         adm.org_id,
@@ -255,7 +255,7 @@ def apply_promise(
         raise PermanentError(f"the promised date {promise_date.isoformat()} lies in the past")
     if inv is not None:
         state = repos.reminder_state(s, adm.org_id, adm.id, inv.provider_ref)
-        state.promise_date, state.updated_at = promise_date, repos.utcnow(s)
+        state.promise_date, state.updated_at = promise_date, repos.now(s)
     else:
         debtor_row(s, adm.org_id, adm.id, debtor_ref).promise_date = promise_date
     subject = f"invoice {inv.provider_ref}" if inv is not None else "all invoices"
@@ -424,7 +424,7 @@ def mark_invoice_uncollectible(
             today=today,
             level=state.level or 0,
         )
-        state.written_off_on, state.updated_at = today, repos.utcnow(s)
+        state.written_off_on, state.updated_at = today, repos.now(s)
         repos.audit(
             s,
             org_id,

@@ -30,7 +30,7 @@ from connector.channels.email import Attachment, render_email
 from connector.channels.letters import RenderedLetter, render_letter
 from connector.channels.phone import HistoryLine, build_phone_task
 from connector.errors import PermanentError
-from connector.model import Address, Debtor, Invoice, Money, Segment
+from connector.model import Debtor, Invoice, Money
 from connector.outbox.smtp import send_email
 from connector.rules.law import presumed_receipt
 from connector.rules.snapshot import LetterChannel
@@ -61,24 +61,6 @@ class Delivered:
     message_id: str | None = None
     letter: RenderedLetter | None = None
     record: dict[str, Any] = field(default_factory=dict)
-
-
-def debtor_model(row: tables.Debtor | None, ref: str) -> Debtor:
-    if row is None:
-        return Debtor(provider_ref=ref, name=ref)
-    return Debtor(
-        provider_ref=row.provider_ref,
-        name=row.name,
-        company_name=row.company_name,
-        email=row.email,
-        phone=row.phone,
-        kvk_number=row.kvk_number,
-        vat_number=row.vat_number,
-        segment=Segment(row.segment_override or row.segment),  # a segment set by hand wins (P19)
-        address=Address(**(row.address or {})),
-        language=row.language,
-        customer_number=row.customer_number,
-    )
 
 
 def _amount(payload: dict[str, Any], key: str, part: str) -> Decimal | None:
@@ -154,7 +136,7 @@ def deliver(
     today: date,
 ) -> Delivered:
     """Send one outbox item through our own channels (see the module docstring)."""
-    debtor = debtor_model(debtor_row, item.debtor_ref)
+    debtor = repos.debtor_row_to_model(debtor_row, item.debtor_ref)
     kind = KIND_BY_ACTION.get(item.action, MessageKind.REMINDER)
     if kind is MessageKind.PHONE_SCRIPT or item.channel == "phone":
         ctx = message_context(adm, item, invoices, debtor, today)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from connector.model import Invoice, Money, Payment
+from connector.model import Invoice, Payment
 from connector.reports.aging import aging
 from connector.reports.dso import dso_for_period
 from connector.reports.export import to_csv
@@ -44,17 +44,7 @@ def _load(rt: Runtime, org_id: int) -> _Loaded:
                 invoices.append(invoice)
                 debtor = debtors.get(row.debtor_ref)
                 loaded.items.append(ReceivableItem(adm.name, invoice, debtor.name if debtor else None))
-            payments = [
-                Payment(
-                    provider_ref=p.provider_ref,
-                    invoice_ref=p.invoice_ref,
-                    payment_date=p.payment_date,
-                    amount=Money.from_minor(p.amount_minor, p.currency).amount,
-                    currency=p.currency,
-                    kind=p.kind,
-                )
-                for p in repos.get_payments(s, org_id, adm.id)
-            ]
+            payments = [repos.payment_row_to_model(p) for p in repos.get_payments(s, org_id, adm.id)]
             loaded.payments.extend(payments)
             # labelled like the open items, so each debtor's own payment behaviour is found for its invoices
             loaded.history.extend(paid_invoices(adm.name, invoices, payments))

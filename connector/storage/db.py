@@ -49,7 +49,7 @@ def _sqlite_recipe(engine: Engine) -> None:
 
 
 def session_factory(engine: Engine, clock: Callable[[], datetime] | None = None) -> sessionmaker[Session]:
-    """Sessions for ``engine``; with ``clock``, repository timestamps follow it (``repos.utcnow(session)``)."""
+    """Sessions for ``engine``; with ``clock``, repository timestamps follow it (``repos.now(session)``)."""
     return sessionmaker(engine, expire_on_commit=False, info={"clock": clock} if clock is not None else {})
 
 

@@ -13,7 +13,7 @@ from connector import demo, outbox
 from connector.ports import RateLimit
 from connector.registry import ADAPTERS
 from connector.settings import Settings
-from connector.storage import repos
+from connector.storage import repos, tables
 
 SIZES = {
     "xero": {"tenants": 1, "invoices_per_tenant": 30, "contacts_per_tenant": 8, "rate_limits": False},
@@ -58,7 +58,7 @@ def test_own_email_channel_sends_once_and_writes_back(own_stack: tuple[str, demo
     written = [w for t in sandbox.tenant_ids() for w in sandbox.writes(t)]
     assert written, "the package received no note/history for the steps we sent"
     with run.runtime.sessions() as s:
-        moments = s.query(repos.t.ContactMoment).filter_by(org_id=run.org_id).count()
+        moments = s.query(tables.ContactMoment).filter_by(org_id=run.org_id).count()
     assert moments >= len(delivered)
     before = len(messages)
     outbox.drain(run.runtime, run.org_id)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from connector import demo, inbox, sync
 from connector.runtime import Runtime
 from connector.settings import Settings
-from connector.storage import repos
+from connector.storage import repos, tables
 from connector.storage.db import upgrade
 
 OPERATIONS = st.lists(
@@ -106,6 +106,6 @@ def test_any_order_of_hints_and_syncs_converges(tmp_path_factory, operations) ->
 
 def _tokens(rt: Runtime, connection_id: int):  # type: ignore[no-untyped-def]
     with rt.sessions() as s:
-        row = s.get(repos.t.OAuthToken, connection_id)
+        row = s.get(tables.OAuthToken, connection_id)
         assert row is not None
         return rt.cipher.decrypt_tokens(connection_id, row.ciphertext)

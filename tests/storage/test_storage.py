@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector import model
+from connector import model, storage
 from connector.errors import NotFound
 from connector.storage import repos
 from connector.storage.db import alembic_config, make_engine
@@ -144,16 +147,53 @@ def test_money_round_trips_exactly(sessions: sessionmaker[Session], cents: int, 
         assert back.open_amount == money.amount and back.currency == currency
 
 
-def test_every_repository_function_is_scoped() -> None:
-    """Every public query takes ``org_id`` right after the session, except the documented routing functions."""
-    for name, fn in inspect.getmembers(repos, inspect.isfunction):
-        if fn.__module__ != repos.__name__ or name.startswith("_") or name in repos.ROUTING_EXCEPTIONS:
-            continue
-        params = list(inspect.signature(fn).parameters)
-        if (
-            not params
-            or params[0] != "session"
-            or name in {"create_organisation", "find_organisation", "list_organisations", "rotate_secrets", "utcnow"}
-        ):
-            continue
-        assert params[1] == "org_id", f"repos.{name} is not scoped to an organisation"
+# functions that take a session but act before or across organisations, each for a reason
+UNSCOPED = {
+    "connector.storage.repos.organisations.create_organisation": "creates the scope itself",
+    "connector.storage.repos.organisations.find_organisation": "finds the scope by its name",
+    "connector.storage.repos.organisations.route_tenant": "webhook routing: which organisations hold a tenant",
+    "connector.storage.repos.organisations.route_webhook_secrets": "webhook routing: the secrets to verify with",
+    "connector.storage.repos.organisations.list_organisations": "how the command line finds the one it acts for",
+    "connector.storage.repos.organisations.rotate_secrets": "installation-wide: the keys are the installation's",
+    "connector.storage.repos.scope.now": "the clock the session stamps rows with",
+}
+SESSION_FUNCTIONS = 55  # how many the walk must find: a module the walk missed would lower it
+
+
+def _storage_modules() -> list[ModuleType]:
+    """Every module of ``connector.storage`` (migrations aside), found on disk, not from a list."""
+    root = Path(storage.__file__).parent
+    names = sorted(
+        ".".join(path.relative_to(root.parents[1]).with_suffix("").parts).removesuffix(".__init__")
+        for path in root.rglob("*.py")
+        if "migrations" not in path.relative_to(root).parts
+    )
+    return [importlib.import_module(name) for name in names]
+
+
+def test_every_storage_function_is_scoped() -> None:
+    """Every public storage function that takes a session takes ``org_id`` right after it (except UNSCOPED)."""
+    checked: list[str] = []
+    for module in _storage_modules():
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ != module.__name__ or name.startswith("_"):
+                continue
+            params = list(inspect.signature(fn).parameters)
+            if not params or params[0] != "session":
+                continue
+            qualified = f"{module.__name__}.{name}"
+            checked.append(qualified)
+            if qualified not in UNSCOPED:
+                assert params[1:2] == ["org_id"], f"{qualified} is not scoped to an organisation"
+    assert set(UNSCOPED) <= set(checked), f"stale exceptions: {sorted(set(UNSCOPED) - set(checked))}"
+    assert len(checked) == SESSION_FUNCTIONS, f"walked {len(checked)} session functions, expected {SESSION_FUNCTIONS}"
+
+
+def test_repos_exports_every_repository_function() -> None:
+    """``repos`` is the namespace callers use: it carries every public function of its modules."""
+    exported = set(repos.__all__)
+    for module in _storage_modules():
+        if module.__name__.startswith("connector.storage.repos."):
+            public = {n for n, fn in inspect.getmembers(module, inspect.isfunction) if fn.__module__ == module.__name__}
+            missing = {n for n in public if not n.startswith("_")} - exported - {"scoped", "where_scoped"}
+            assert not missing, f"{module.__name__}: not in repos: {sorted(missing)}"

@@ -19,7 +19,7 @@ from adapters.exact.provider import ExactAdapter
 from connector.auth.crypto import TokenCipher
 from connector.auth.tokens import TokenManager
 from connector.settings import ExactConfig
-from connector.storage import repos
+from connector.storage import repos, tables
 from connector.storage.db import make_engine, session_factory
 from tests.adapters.exact.conftest import CLIENT_ID, CLIENT_SECRET, Clock, Exact, start
 
@@ -131,6 +131,6 @@ def test_keepalive_at_21_days_and_needs_reauth_after_31(engine: Engine, world: E
     assert manager.keepalive_due(world.clock()) == []  # too late to keep alive: the refresh token is dead
     assert manager.expire_idle(world.clock()) == [connection_id]
     with session_factory(engine)() as session:
-        connection = session.get(repos.t.Connection, connection_id)
+        connection = session.get(tables.Connection, connection_id)
         assert connection is not None
         assert connection.status == "needs_reauth"

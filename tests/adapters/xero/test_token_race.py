@@ -13,7 +13,7 @@ from adapters.xero.provider import XeroAdapter
 from connector.auth.crypto import TokenCipher
 from connector.auth.tokens import TokenManager
 from connector.settings import XeroConfig
-from connector.storage import repos
+from connector.storage import repos, tables
 from connector.storage.db import make_engine, session_factory
 from sandboxes.runner import RunningServer
 from sandboxes.xero.state import XeroSandbox
@@ -76,6 +76,6 @@ def test_two_workers_one_refresh(
 
 def _ciphertext(sessions: sessionmaker[Session], connection_id: int) -> str:
     with sessions() as s:
-        row = s.get(repos.t.OAuthToken, connection_id)
+        row = s.get(tables.OAuthToken, connection_id)
         assert row is not None
         return row.ciphertext

@@ -1,0 +1,63 @@
+"""Rows back into the common model: every conversion from a stored row to a ``connector.model`` object is here.
+
+Storage keeps money as integer minor units next to the currency; these turn a row back into the model the rest of
+the connector speaks (``Money`` amounts as ``Decimal``), so a stored invoice reads back exactly as it was synced.
+"""
+
+from __future__ import annotations
+
+from connector import model
+from connector.storage import tables as t
+
+
+def invoice_row_to_model(row: t.Invoice) -> model.Invoice:
+    return model.Invoice(
+        provider_ref=row.provider_ref,
+        number=row.number,
+        debtor_ref=row.debtor_ref,
+        invoice_date=row.invoice_date,
+        due_date=row.due_date,
+        payment_term_days=row.payment_term_days,
+        currency=row.currency,
+        total=model.Money.from_minor(row.total_minor, row.currency).amount,
+        open_amount=model.Money.from_minor(row.open_minor, row.currency).amount,
+        status=model.InvoiceStatus(row.status),
+        provider_state=row.provider_state,
+        provider_version=row.provider_version,
+        payment_url=row.payment_url,
+        reference=row.reference,
+        paused_at_provider=row.paused_at_provider,
+        provider_reminder_count=row.provider_reminder_count,
+        disputed=row.disputed,
+        updated_at=row.updated_at,
+    )
+
+
+def payment_row_to_model(row: t.Payment) -> model.Payment:
+    return model.Payment(
+        provider_ref=row.provider_ref,
+        invoice_ref=row.invoice_ref,
+        payment_date=row.payment_date,
+        amount=model.Money.from_minor(row.amount_minor, row.currency).amount,
+        currency=row.currency,
+        kind=row.kind,
+    )
+
+
+def debtor_row_to_model(row: t.Debtor | None, ref: str) -> model.Debtor:
+    """The debtor as synced, with a segment set by hand winning (P19); a bare debtor named ``ref`` when unknown."""
+    if row is None:
+        return model.Debtor(provider_ref=ref, name=ref)
+    return model.Debtor(
+        provider_ref=row.provider_ref,
+        name=row.name,
+        company_name=row.company_name,
+        email=row.email,
+        phone=row.phone,
+        kvk_number=row.kvk_number,
+        vat_number=row.vat_number,
+        segment=model.Segment(row.segment_override or row.segment),
+        address=model.Address(**(row.address or {})),
+        language=row.language,
+        customer_number=row.customer_number,
+    )

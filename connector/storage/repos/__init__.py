@@ -1,0 +1,130 @@
+"""Every query of the connector, each scoped to the organisation it serves: the one place that reads and writes rows.
+
+One module per part of the schema (``organisations``, ``sync``, ``runs``, ``outbox``, ``inbox``, ``audit``,
+``debtors``), all re-exported here so callers write ``repos.get_invoices(...)``. Functions take a ``Session`` and an
+``org_id`` (and usually an administration id) and never return rows of another organisation: ``scope.scoped`` builds
+every such query, and the reflection test in ``tests/storage`` checks the signature of every function in every
+storage module. Rows come back as ``connector.model`` objects through ``connector.storage.convert``.
+"""
+
+from connector.storage.convert import debtor_row_to_model, invoice_row_to_model, payment_row_to_model
+from connector.storage.repos.organisations import (
+    create_connection,
+    create_organisation,
+    find_organisation,
+    get_administration,
+    get_connection,
+    list_administrations,
+    list_connections,
+    list_organisations,
+    rotate_secrets,
+    route_tenant,
+    route_webhook_secrets,
+    set_connection_status,
+    upsert_administration,
+)
+from connector.storage.repos.sync import (
+    counts,
+    find_invoices,
+    get_cursor,
+    get_debtors,
+    get_invoices,
+    get_payments,
+    known_versions,
+    mark_deleted,
+    set_cursor,
+    upsert_credit_notes,
+    upsert_debtors,
+    upsert_invoices,
+    upsert_payments,
+)
+from connector.storage.repos.runs import (
+    last_run_date,
+    release_lease,
+    reminder_state,
+    reminder_states,
+    start_run,
+    try_lease,
+)
+from connector.storage.repos.outbox import add_outbox_item, outbox_items, pending_outbox
+from connector.storage.repos.inbox import (
+    get_inbox_event,
+    inbox_events,
+    purge_webhook_bodies,
+    record_inbox_event,
+    stale_inbox_events,
+)
+from connector.storage.repos.audit import audit, audit_count, audit_counts, audit_trail, debtor_audit
+from connector.storage.repos.debtors import (
+    arrangements,
+    contact_moments,
+    create_arrangement,
+    get_arrangement,
+    installments,
+    letter_evidence,
+    record_contact_moment,
+    record_letter_evidence,
+    set_letter_received,
+)
+from connector.storage.repos.scope import now
+
+__all__ = [
+    "add_outbox_item",
+    "arrangements",
+    "audit",
+    "audit_count",
+    "audit_counts",
+    "audit_trail",
+    "contact_moments",
+    "counts",
+    "create_arrangement",
+    "create_connection",
+    "create_organisation",
+    "debtor_audit",
+    "debtor_row_to_model",
+    "find_invoices",
+    "find_organisation",
+    "get_administration",
+    "get_arrangement",
+    "get_connection",
+    "get_cursor",
+    "get_debtors",
+    "get_inbox_event",
+    "get_invoices",
+    "get_payments",
+    "inbox_events",
+    "installments",
+    "invoice_row_to_model",
+    "known_versions",
+    "last_run_date",
+    "letter_evidence",
+    "list_administrations",
+    "list_connections",
+    "list_organisations",
+    "mark_deleted",
+    "now",
+    "outbox_items",
+    "payment_row_to_model",
+    "pending_outbox",
+    "purge_webhook_bodies",
+    "record_contact_moment",
+    "record_inbox_event",
+    "record_letter_evidence",
+    "release_lease",
+    "reminder_state",
+    "reminder_states",
+    "rotate_secrets",
+    "route_tenant",
+    "route_webhook_secrets",
+    "set_connection_status",
+    "set_cursor",
+    "set_letter_received",
+    "stale_inbox_events",
+    "start_run",
+    "try_lease",
+    "upsert_administration",
+    "upsert_credit_notes",
+    "upsert_debtors",
+    "upsert_invoices",
+    "upsert_payments",
+]

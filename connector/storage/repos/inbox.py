@@ -1,0 +1,83 @@
+"""The webhook inbox: raw deliveries stored (deduplicated) before they are acknowledged, then processed as jobs.
+
+``connector.inbox`` records and processes events; dead letters wait here for a replay. Events that cannot be
+routed to an organisation are stored with ``org_id`` None, and only that exact scope reads them back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connector.errors import NotFound
+from connector.storage import tables as t
+from connector.storage.repos.scope import now, scoped, where_scoped
+
+
+def record_inbox_event(session: Session, org_id: int | None, **fields: Any) -> int | None:
+    """Insert a webhook event; returns its id, or None when (provider, dedupe_id, org) was seen before."""
+    query = select(t.InboxEvent.id).where(
+        t.InboxEvent.provider == fields["provider"], t.InboxEvent.dedupe_id == fields["dedupe_id"]
+    )
+    query = query.where(t.InboxEvent.org_id.is_(None) if org_id is None else t.InboxEvent.org_id == org_id)
+    if session.scalar(query) is not None:
+        return None
+    event = t.InboxEvent(org_id=org_id, received_at=now(session), **fields)
+    try:
+        with session.begin_nested():
+            session.add(event)
+            session.flush()
+    except IntegrityError:
+        return None
+    return event.id
+
+
+def get_inbox_event(session: Session, org_id: int | None, event_id: int) -> t.InboxEvent:
+    event = session.get(t.InboxEvent, event_id)
+    if event is None or event.org_id != org_id:
+        raise NotFound(f"inbox event {event_id} not found")
+    return event
+
+
+def inbox_events(
+    session: Session, org_id: int | None, status: str | None = None, limit: int = 200
+) -> list[t.InboxEvent]:
+    query = select(t.InboxEvent).where(
+        t.InboxEvent.org_id.is_(None) if org_id is None else t.InboxEvent.org_id == org_id
+    )
+    if status:
+        query = query.where(t.InboxEvent.status == status)
+    return list(session.scalars(query.order_by(t.InboxEvent.id).limit(limit)))
+
+
+def purge_webhook_bodies(session: Session, org_id: int, older_than: datetime) -> int:
+    """L10 retention: raw bodies of processed webhook events older than ``older_than`` are deleted; the metadata
+    (provider, entity, action, times) stays for the audit year. Dead letters keep their body for replay."""
+    result = session.execute(
+        update(t.InboxEvent)
+        .where(
+            *where_scoped(t.InboxEvent, org_id),
+            t.InboxEvent.status == "processed",
+            t.InboxEvent.received_at < older_than,
+            func.length(t.InboxEvent.raw) > 0,
+        )
+        .values(raw=b"")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def stale_inbox_events(session: Session, org_id: int, older_than: datetime) -> list[t.InboxEvent]:
+    """Events still ``received`` (never processed, e.g. the enqueue failed) since before ``older_than``."""
+    return list(
+        session.scalars(
+            scoped(t.InboxEvent, org_id).where(
+                t.InboxEvent.status == "received",
+                (t.InboxEvent.next_attempt_at.is_(None)) | (t.InboxEvent.next_attempt_at <= older_than),
+                t.InboxEvent.received_at <= older_than,
+            )
+        )
+    )

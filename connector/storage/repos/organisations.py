@@ -1,0 +1,154 @@
+"""Organisations, their provider connections and the administrations (provider tenants) each connection reaches.
+
+The top of every scope: each other repository function takes an organisation id that these created. The two
+routing functions (``route_tenant`` and ``route_webhook_secrets``) resolve a provider tenant to organisations for
+the webhook receiver, before any organisation is known, and are the deliberate exceptions to scoping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from connector import model
+from connector.errors import NotFound
+from connector.storage import tables as t
+from connector.storage.repos.scope import now, scoped, where_scoped
+
+def create_organisation(session: Session, name: str) -> int:
+    org = t.Organisation(name=name, created_at=now(session))
+    session.add(org)
+    session.flush()
+    return org.id
+
+
+def find_organisation(session: Session, name: str) -> int | None:
+    return session.scalar(select(t.Organisation.id).where(t.Organisation.name == name).order_by(t.Organisation.id))
+
+
+def list_organisations(session: Session) -> list[tuple[int, str]]:
+    """Every organisation as (id, name), oldest first: how the command line finds the one it acts for."""
+    rows = session.execute(select(t.Organisation.id, t.Organisation.name).order_by(t.Organisation.id))
+    return [(int(org_id), str(name)) for org_id, name in rows]
+
+
+def rotate_secrets(session: Session, rotate: Callable[[str], str]) -> int:
+    """Re-encrypt every stored secret of every organisation (tokens, webhook secrets) with ``rotate``; the count.
+    Installation-wide on purpose: the keys are the installation's, not an organisation's."""
+    count = 0
+    for token in session.scalars(select(t.OAuthToken)):
+        token.ciphertext = rotate(token.ciphertext)
+        count += 1
+    query = select(t.Administration).where(t.Administration.webhook_secret_ciphertext.is_not(None))
+    for adm in session.scalars(query):
+        if adm.webhook_secret_ciphertext:
+            adm.webhook_secret_ciphertext = rotate(adm.webhook_secret_ciphertext)
+            count += 1
+    return count
+
+
+def create_connection(session: Session, org_id: int, provider: str, display_name: str = "") -> t.Connection:
+    conn = t.Connection(org_id=org_id, provider=provider, display_name=display_name, created_at=now(session))
+    session.add(conn)
+    session.flush()
+    return conn
+
+
+def get_connection(session: Session, org_id: int, connection_id: int) -> t.Connection:
+    conn = session.scalar(scoped(t.Connection, org_id).where(t.Connection.id == connection_id))
+    if conn is None:
+        raise NotFound(f"connection {connection_id} not found")
+    return conn
+
+
+def list_connections(session: Session, org_id: int, provider: str | None = None) -> list[t.Connection]:
+    query = scoped(t.Connection, org_id)
+    if provider:
+        query = query.where(t.Connection.provider == provider)
+    return list(session.scalars(query.order_by(t.Connection.id)))
+
+
+def set_connection_status(
+    session: Session,
+    org_id: int,
+    connection_id: int,
+    status: str,
+    *,
+    parked_until: datetime | None = None,
+    reason: str | None = None,
+) -> None:
+    session.execute(
+        update(t.Connection)
+        .where(*where_scoped(t.Connection, org_id), t.Connection.id == connection_id)
+        .values(status=status, parked_until=parked_until, parked_reason=reason)
+    )
+
+
+def upsert_administration(
+    session: Session, org_id: int, connection_id: int, provider: str, tenant: model.Tenant
+) -> t.Administration:
+    adm = session.scalar(
+        scoped(t.Administration, org_id).where(
+            t.Administration.connection_id == connection_id,
+            t.Administration.provider_tenant_id == tenant.provider_tenant_id,
+        )
+    )
+    if adm is None:
+        adm = t.Administration(
+            org_id=org_id,
+            connection_id=connection_id,
+            provider=provider,
+            provider_tenant_id=tenant.provider_tenant_id,
+            created_at=now(session),
+            name=tenant.name,
+        )
+        session.add(adm)
+    adm.name = tenant.name
+    adm.currency = tenant.currency
+    adm.timezone = tenant.timezone
+    adm.country = tenant.country
+    adm.language = tenant.language
+    adm.suspended = tenant.suspended
+    session.flush()
+    return adm
+
+
+def list_administrations(session: Session, org_id: int, connection_id: int | None = None) -> list[t.Administration]:
+    query = scoped(t.Administration, org_id)
+    if connection_id is not None:
+        query = query.where(t.Administration.connection_id == connection_id)
+    return list(session.scalars(query.order_by(t.Administration.id)))
+
+
+def get_administration(session: Session, org_id: int, administration_id: int) -> t.Administration:
+    adm = session.scalar(scoped(t.Administration, org_id).where(t.Administration.id == administration_id))
+    if adm is None:
+        raise NotFound(f"no administration {administration_id} here")
+    return adm
+
+
+def route_tenant(session: Session, provider: str, provider_tenant_id: str) -> list[t.Administration]:
+    """Webhook routing: every organisation's administration for this provider tenant (active connections)."""
+    return list(
+        session.scalars(
+            select(t.Administration)
+            .join(t.Connection, t.Connection.id == t.Administration.connection_id)
+            .where(
+                t.Administration.provider == provider,
+                t.Administration.provider_tenant_id == provider_tenant_id,
+                t.Connection.status == "active",
+            )
+        )
+    )
+
+
+def route_webhook_secrets(session: Session, provider: str, provider_tenant_id: str) -> list[str]:
+    """The stored (encrypted) per-tenant webhook secrets for this provider tenant, across organisations."""
+    return [
+        adm.webhook_secret_ciphertext
+        for adm in route_tenant(session, provider, provider_tenant_id)
+        if adm.webhook_secret_ciphertext
+    ]

@@ -1,0 +1,100 @@
+"""Our dunning state per invoice (levels reached, holds, markers), the dunning runs, and the workers' leases.
+
+The decide step reads and advances ``reminder_states`` and records a ``DunningRun`` per administration and day
+(back-dated runs are refused from ``last_run_date``); debtor management sets holds and flags on the same states.
+Leases keep two workers from running the same organisation's sync, run or drain at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connector.storage import tables as t
+from connector.storage.repos.scope import now, scoped, where_scoped
+
+
+def reminder_states(
+    session: Session, org_id: int, administration_id: int, refs: Sequence[str] | None = None
+) -> dict[str, t.ReminderState]:
+    query = scoped(t.ReminderState, org_id, administration_id)
+    if refs is not None:
+        query = query.where(t.ReminderState.invoice_ref.in_(list(refs)))
+    return {s.invoice_ref: s for s in session.scalars(query)}
+
+
+def reminder_state(session: Session, org_id: int, administration_id: int, invoice_ref: str) -> t.ReminderState:
+    """The reminder state of one invoice, created empty when absent."""
+    state = reminder_states(session, org_id, administration_id, [invoice_ref]).get(invoice_ref)
+    if state is None:
+        state = t.ReminderState(
+            org_id=org_id, administration_id=administration_id, invoice_ref=invoice_ref, updated_at=now(session)
+        )
+        session.add(state)
+        session.flush()
+    return state
+
+
+def last_run_date(session: Session, org_id: int, administration_id: int) -> date | None:
+    return session.scalar(
+        select(func.max(t.DunningRun.run_date)).where(
+            *where_scoped(t.DunningRun, org_id, administration_id),
+            t.DunningRun.dry_run.is_(False),
+            t.DunningRun.finished_at.is_not(None),
+        )
+    )
+
+
+def start_run(session: Session, org_id: int, administration_id: int, run_date: date, dry_run: bool) -> t.DunningRun:
+    run = session.scalar(
+        scoped(t.DunningRun, org_id, administration_id).where(
+            t.DunningRun.run_date == run_date,
+            t.DunningRun.dry_run.is_(dry_run),
+        )
+    )
+    if run is None:
+        run = t.DunningRun(
+            org_id=org_id,
+            administration_id=administration_id,
+            run_date=run_date,
+            dry_run=dry_run,
+            started_at=now(session),
+        )
+        session.add(run)
+        session.flush()
+    return run
+
+
+def _lease_key(org_id: int, name: str) -> str:
+    """Leases are per organisation: two organisations' 'dunning' runs never exclude each other."""
+    return f"org{org_id}:{name}"
+
+
+def try_lease(session: Session, org_id: int, name: str, holder: str, until: datetime, now: datetime) -> bool:
+    """Take or renew the organisation's named lease if free, expired or already ours (caller commits)."""
+    key = _lease_key(org_id, name)
+    lease = session.get(t.Lease, key)
+    if lease is None:
+        session.add(t.Lease(name=key, org_id=org_id, holder=holder, until=until))
+        try:
+            session.flush()
+        except IntegrityError:
+            return False
+        return True
+    if lease.org_id != org_id:
+        return False
+    if lease.holder == holder or lease.until <= now:
+        lease.holder = holder
+        lease.until = until
+        return True
+    return False
+
+
+def release_lease(session: Session, org_id: int, name: str, holder: str) -> None:
+    lease = session.get(t.Lease, _lease_key(org_id, name))
+    if lease is not None and lease.org_id == org_id and lease.holder == holder:
+        session.delete(lease)
