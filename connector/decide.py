@@ -9,7 +9,6 @@ record a preview. ``connector.outbox`` drains the items: it sends, writes back a
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -20,10 +19,12 @@ import structlog
 from connector.channels.context import MessageKind
 from connector.errors import ConnectorError
 from connector.model import Capability, Money
+from connector.model.outbox import CostsPart, InstallmentPart, OutboxAction, OutboxChannel, OutboxPayload, OutboxStatus
 from connector.registry import adapter_class
 from connector.rules.decisions import Decision, EvaluationResult, Message, NonDecision, Reason
 from connector.rules.engine import RunContext, evaluate, evaluate_invoice
 from connector.rules.interest import RateTable, load_rate_table
+from connector.rules.law import CostLine
 from connector.rules.loader import load_policies, select_policy
 from connector.rules.policy import Action, Policy
 from connector.runtime import Runtime
@@ -54,13 +55,9 @@ def load_rules(rt: Runtime) -> tuple[dict[str, Policy], RateTable]:
     return policies, load_rate_table(rt.settings.interest_rates_file)
 
 
-def _provider_sends(state: tables.ReminderState) -> int:
-    return sum(1 for entry in state.provider_reminded_levels or [] if isinstance(entry, dict))
-
-
 def _provider_already_reminded(inv: tables.Invoice, state: tables.ReminderState) -> bool:
     """The package's own workflow sent a reminder we did not send (its reminder_count ran ahead of ours)."""
-    return inv.provider_reminder_count > _provider_sends(state)
+    return inv.provider_reminder_count > repos.provider_reminders_known(state)
 
 
 def run_administration(
@@ -159,14 +156,14 @@ def _commit_run(
                 adm.org_id,
                 adm.id,
                 idempotency_key=message.idempotency_key,
-                action=message.action.value,
+                action=OutboxAction(message.action.value),
                 debtor_ref=message.debtor_ref,
                 invoice_refs=[d.invoice_ref for d in remaining],
                 level=message.level,
                 level_name=message.level_name,
-                channel=message.channel.value,
+                channel=OutboxChannel(message.channel.value),
                 run_date=today,
-                status="awaiting_approval" if message.requires_approval else "pending",
+                status=OutboxStatus.AWAITING_APPROVAL if message.requires_approval else OutboxStatus.PENDING,
                 payload=_payload(message),
             )
             if inserted:
@@ -186,8 +183,10 @@ def _commit_run(
         run.finished_at = rt.clock()
 
 
-def _cost_line(line: Any) -> dict[str, str] | None:
-    return {k: str(v) for k, v in dataclasses.asdict(line).items()} if line is not None else None
+def _cost_line(line: CostLine | None) -> CostsPart | None:
+    if line is None:
+        return None
+    return CostsPart(basis=line.basis.value, principal=line.principal, fee=line.fee, vat=line.vat, cap=line.cap)
 
 
 def _file_claim_tasks(s: Any, adm: tables.Administration, today: date, non_decisions: Any) -> int:
@@ -209,15 +208,15 @@ def _file_claim_tasks(s: Any, adm: tables.Administration, today: date, non_decis
             adm.org_id,
             adm.id,
             idempotency_key=f"file_claim:{adm.org_id}:{adm.id}:{debtor_ref}",
-            action="file_claim",
+            action=OutboxAction.FILE_CLAIM,
             debtor_ref=debtor_ref,
             invoice_refs=refs,
             level=0,
             level_name="Vordering indienen bij curator/bewindvoerder",
-            channel="task",
+            channel=OutboxChannel.TASK,
             run_date=today,
-            status="task_open",
-            payload={"currency": adm.currency, "open_amount": str(Money.from_minor(total, adm.currency).amount)},
+            status=OutboxStatus.TASK_OPEN,
+            payload=OutboxPayload(currency=adm.currency, open_amount=Money.from_minor(total, adm.currency).amount),
         )
     return queued
 
@@ -245,24 +244,19 @@ def _installment_reminders(s: Any, adm: tables.Administration, today: date) -> i
                 adm.org_id,
                 adm.id,
                 idempotency_key=f"installment:{adm.org_id}:{adm.connection_id}:{plan.id}:{row.number}",
-                action="installment_reminder",
+                action=OutboxAction.INSTALLMENT_REMINDER,
                 debtor_ref=plan.debtor_ref,
                 invoice_refs=[str(ref) for ref in plan.invoice_refs],
                 level=0,
                 level_name=f"Termijn {row.number}/{len(rows)}",
-                channel="email",
+                channel=OutboxChannel.EMAIL,
                 run_date=today,
-                payload={
-                    "currency": row.currency,
-                    "open_amount": str(amount),
-                    "note": f"Betalingsregeling: herinnering termijn {row.number}/{len(rows)} verstuurd",
-                    "installment": {
-                        "number": row.number,
-                        "of": len(rows),
-                        "due_date": row.due_date.isoformat(),
-                        "amount": str(amount),
-                    },
-                },
+                payload=OutboxPayload(
+                    currency=row.currency,
+                    open_amount=amount,
+                    note=f"Betalingsregeling: herinnering termijn {row.number}/{len(rows)} verstuurd",
+                    installment=InstallmentPart(number=row.number, of=len(rows), due_date=row.due_date, amount=amount),
+                ),
             )
     return queued
 
@@ -277,32 +271,26 @@ def _blocked_double_chase(s: Any, adm: tables.Administration, message: Message) 
         _audit_non_decision(s, adm, decision.invoice_ref, decision.debtor_ref, f"double_chase: {text}", decision.why)
 
 
-def _payload(message: Message) -> dict[str, Any]:
-    return {
-        "template": message.template,
-        "open_amount": str(message.open_amount),
-        "currency": message.currency,
-        "costs": _cost_line(message.costs),
-        "letter_costs": _cost_line(message.letter_costs),
-        "interest": str(message.interest) if message.interest is not None else None,
-        "needs_provider_pause": message.needs_provider_pause,
-        "why": [d.why.model_dump(mode="json") for d in message.decisions],
-    }
+def _payload(message: Message) -> OutboxPayload:
+    return OutboxPayload(
+        template=message.template,
+        open_amount=message.open_amount,
+        currency=message.currency,
+        costs=_cost_line(message.costs),
+        letter_costs=_cost_line(message.letter_costs),
+        interest=message.interest,
+        needs_provider_pause=message.needs_provider_pause,
+        why=tuple(d.why.model_dump(mode="json") for d in message.decisions),
+    )
 
 
 def _advance(
     s: Any, adm: tables.Administration, decision: Decision, today: date, *, message: bool, provider_step: bool = False
 ) -> None:
-    state = repos.reminder_state(s, adm.org_id, adm.id, decision.invoice_ref)
-    state.level, state.level_name, state.level_reached_on = decision.level, decision.level_name, today
-    if message:
-        state.last_message_on = today
+    ref = decision.invoice_ref
+    repos.reach_level(s, adm.org_id, adm.id, ref, decision.level, decision.level_name, today, messaged=message)
     if provider_step:
-        state.provider_reminded_levels = [
-            *(state.provider_reminded_levels or []),
-            {"level": decision.level, "by": "provider"},
-        ]
-    state.updated_at = repos.now(s)
+        repos.record_provider_reminder(s, adm.org_id, adm.id, ref, decision.level, by="provider")
     kind = "provider_step" if provider_step else ("skipped" if decision.skipped else "decision")
     text = {
         "provider_step": f"level {decision.level} ({decision.level_name}) already sent by the accounting package",

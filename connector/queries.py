@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from connector.errors import NotFound
 from connector.model import InvoiceStatus, Money
+from connector.model.outbox import CLOSED_STATUSES, OutboxStatus, PhoneTaskPart
 from connector.runtime import Runtime
 from connector.storage import repos
 
@@ -61,9 +62,8 @@ def worklist(rt: Runtime, org_id: int, limit: int = 200) -> list[dict[str, Any]]
     since = rt.clock().date() - timedelta(days=RECENT_DAYS)
     with rt.sessions() as s:
         names = {a.id: a.name for a in repos.list_administrations(s, org_id)}
-        items = [
-            i for i in repos.outbox_items(s, org_id) if i.status not in ("done", "skipped") or i.run_date >= since
-        ][-limit:]
+        items = [i for i in repos.outbox_items(s, org_id) if i.status not in CLOSED_STATUSES or i.run_date >= since]
+        items = items[-limit:]
         debtors: dict[tuple[int, str], str] = {}
         for adm_id in names:
             for ref, d in repos.get_debtors(s, org_id, adm_id).items():
@@ -82,8 +82,8 @@ def worklist(rt: Runtime, org_id: int, limit: int = 200) -> list[dict[str, Any]]
                 "invoices": len(item.invoice_refs),
                 "status": item.status,
                 "run_date": item.run_date.isoformat(),
-                "open_amount": item.payload.get("open_amount"),
-                "currency": item.payload.get("currency"),
+                "open_amount": _text(item.payload.open_amount),
+                "currency": item.payload.currency,
                 "last_error": item.last_error,
             }
         )
@@ -94,11 +94,12 @@ def phone_tasks(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
     """Open phone tasks (P8): whom to call, the number, what is open and the script; closed by the call's outcome."""
     with rt.sessions() as s:
         names = {a.id: a.name for a in repos.list_administrations(s, org_id)}
-        tasks = repos.outbox_items(s, org_id, status="task_open")
+        tasks = repos.outbox_items(s, org_id, status=OutboxStatus.TASK_OPEN)
         debtors = {(a, ref): d for a in names for ref, d in repos.get_debtors(s, org_id, a).items()}
     rows = []
     for item in tasks:
-        task = (item.payload.get("delivered") or {}).get("task") or {}
+        delivered = item.payload.delivered
+        task = (delivered.task if delivered else None) or PhoneTaskPart()
         debtor = debtors.get((item.administration_id, item.debtor_ref))
         rows.append(
             {
@@ -107,11 +108,11 @@ def phone_tasks(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
                 "administration_id": item.administration_id,
                 "debtor_ref": item.debtor_ref,
                 "debtor": debtor.name if debtor else item.debtor_ref,
-                "phone": task.get("phone"),
-                "invoices": task.get("invoices", []),
-                "total_open": task.get("total_open"),
-                "currency": item.payload.get("currency"),
-                "script": task.get("script", ""),
+                "phone": task.phone,
+                "invoices": list(task.invoices),
+                "total_open": _text(task.total_open),
+                "currency": item.payload.currency,
+                "script": task.script,
                 "level_name": item.level_name,
             }
         )
@@ -404,6 +405,8 @@ def connection_health(rt: Runtime, org: str | None = None) -> tuple[list[str], l
             for c in repos.list_connections(s, org_id)
         ]
     return [name for _, name in known], rows
+def _text(amount: Decimal | None) -> str | None:
+    return str(amount) if amount is not None else None
 
 
 def as_dicts(rows: list[Any]) -> list[dict[str, Any]]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from sqlalchemy import select
 
 from connector.errors import ConfigurationError, ConnectorError, NotFound, PermanentError
+from connector.model.outbox import OutboxStatus
 from connector.runtime import Runtime
-from connector.storage import repos, tables
+from connector.storage import repos
 from connector.storage.db import transaction
 from connector.sync import sync_connection
 
@@ -108,13 +108,11 @@ def existing_connection(rt: Runtime, org_id: int, provider: str) -> int | None:
 def complete_task(rt: Runtime, org_id: int, outbox_id: int, note: str = "") -> None:
     """A person has done an open task from the worklist (a call, filing a claim with the trustee)."""
     with transaction(rt.sessions) as s:
-        item = s.scalar(
-            select(tables.OutboxItem).where(tables.OutboxItem.id == outbox_id, tables.OutboxItem.org_id == org_id)
-        )
-        if item is None or item.status != "task_open":
+        item = repos.get_outbox_item(s, org_id, outbox_id)
+        if item is None or item.status is not OutboxStatus.TASK_OPEN:
             raise PermanentError(f"outbox item {outbox_id} is not an open task")
-        item.status, item.done_at = "done", rt.clock()
-        item.payload = {**item.payload, "completed_note": note}
+        payload = item.payload.model_copy(update={"completed_note": note})
+        repos.update_outbox_item(s, org_id, item.id, status=OutboxStatus.DONE, done_at=rt.clock(), payload=payload)
         repos.audit(
             s,
             org_id,
@@ -128,12 +126,10 @@ def complete_task(rt: Runtime, org_id: int, outbox_id: int, note: str = "") -> N
 def approve(rt: Runtime, org_id: int, outbox_id: int) -> None:
     """A person approves a step that needs approval (hand-over): it moves to the outbox."""
     with transaction(rt.sessions) as s:
-        item = s.scalar(
-            select(tables.OutboxItem).where(tables.OutboxItem.id == outbox_id, tables.OutboxItem.org_id == org_id)
-        )
-        if item is None or item.status != "awaiting_approval":
+        item = repos.get_outbox_item(s, org_id, outbox_id)
+        if item is None or item.status is not OutboxStatus.AWAITING_APPROVAL:
             raise PermanentError(f"outbox item {outbox_id} is not waiting for approval")
-        item.status = "pending"
+        repos.update_outbox_item(s, org_id, item.id, status=OutboxStatus.PENDING)
         repos.audit(
             s,
             org_id,

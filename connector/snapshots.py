@@ -22,8 +22,6 @@ from connector.rules.snapshot import (
 from connector.runtime import Runtime
 from connector.storage import repos, tables
 
-PAUSED_BY_US = "paused_by_us"  # marker in ReminderState.provider_reminded_levels: the pause was our own
-
 
 def build_snapshots(rt: Runtime, adm: tables.Administration) -> list[InvoiceSnapshot]:
     """Every open invoice of ``adm`` as the engine sees it, with the last message to each debtor (any invoice)."""
@@ -132,7 +130,7 @@ def _snapshot(
         provider_reminders_active=adm.provider_reminders_active,
         provider_reminder_count=inv.provider_reminder_count,
         paused_at_provider=inv.paused_at_provider,
-        provider_pause_ours=bool(state and PAUSED_BY_US in (state.provider_reminded_levels or [])),
+        provider_pause_ours=repos.paused_by_us(state),
         disputed=inv.disputed,
         on_hold=on_hold,
         hold_reason=hold_reason,

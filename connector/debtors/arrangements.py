@@ -19,6 +19,7 @@ from connector.debtors.common import debtor_row, invoice_row, queue_writeback, t
 from connector.decide import load_rules
 from connector.errors import PermanentError, PolicyError
 from connector.model import InvoiceStatus, Money
+from connector.model.outbox import OutboxAction
 from connector.reports.inputs import CASH_KINDS
 from connector.rules.loader import select_policy
 from connector.rules.policy import Policy
@@ -89,7 +90,7 @@ def create_arrangement(
         queue_writeback(
             s,
             adm,
-            action="note",
+            action=OutboxAction.NOTE,
             kind="arrangement",
             debtor_ref=debtor.provider_ref,
             invoice_refs=refs,
@@ -235,7 +236,7 @@ def _check_one(
         queue_writeback(
             s,
             adm,
-            action="note",
+            action=OutboxAction.NOTE,
             kind="arrangement_broken",
             debtor_ref=plan.debtor_ref,
             invoice_refs=[str(r) for r in plan.invoice_refs],

@@ -16,10 +16,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from connector.errors import NotFound, PermanentError
+from connector.model.outbox import OutboxAction, OutboxChannel, OutboxPayload
 from connector.runtime import Runtime
 from connector.storage import repos, tables
-
-NOTE_CHANNEL = "note"
 
 
 def today_for(rt: Runtime, adm: tables.Administration) -> date:
@@ -106,7 +105,7 @@ def queue_writeback(
     s: Session,
     adm: tables.Administration,
     *,
-    action: str,
+    action: OutboxAction,
     kind: str,
     debtor_ref: str,
     invoice_refs: list[str],
@@ -134,9 +133,8 @@ def queue_writeback(
         invoice_refs=invoice_refs,
         level=level,
         level_name=text[:100],
-        channel=NOTE_CHANNEL,
+        channel=OutboxChannel.NOTE,
         run_date=today,
-        status="pending",
-        payload={"text": text, "kind": kind, "manual": True},
+        payload=OutboxPayload(text=text, kind=kind, manual=True),
     )
     return key

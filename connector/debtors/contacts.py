@@ -15,6 +15,7 @@ from connector.channels.phone import CallOutcome, LateReason
 from connector.debtors.common import debtor_row, invoice_row, today_for
 from connector.debtors.holds import HoldReason, apply_debtor_hold, apply_invoice_hold, apply_promise
 from connector.errors import PermanentError
+from connector.model.outbox import OutboxAction, OutboxStatus
 from connector.runtime import Runtime
 from connector.storage import repos
 from connector.storage.db import transaction
@@ -85,14 +86,16 @@ def record_call_outcome(
             note=note or None,
             promise_date=promise_date,
         )
-        for task in repos.outbox_items(s, org_id, status="task_open"):  # the worklist's phone task is done
+        for task in repos.outbox_items(s, org_id, status=OutboxStatus.TASK_OPEN):  # the worklist's call is done
             if (
-                task.action == "phone_task"
+                task.action is OutboxAction.PHONE_TASK
                 and task.administration_id == administration_id
                 and task.debtor_ref == debtor.provider_ref
             ):
-                task.status, task.done_at = "done", called_at
-                task.payload = {**task.payload, "outcome": result.value, "contact_moment": moment}
+                payload = task.payload.model_copy(update={"outcome": result.value, "contact_moment": moment})
+                repos.update_outbox_item(
+                    s, org_id, task.id, status=OutboxStatus.DONE, done_at=called_at, payload=payload
+                )
         if result is CallOutcome.PROMISE_TO_PAY and promise_date is not None:
             apply_promise(s, adm, debtor.provider_ref, inv, promise_date, today, note="(phone)")
         elif result is CallOutcome.DISPUTE:

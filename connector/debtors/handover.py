@@ -22,6 +22,7 @@ from connector.debtors.common import debtor_row, queue_writeback, today_for
 from connector.decide import load_rules
 from connector.errors import PermanentError, PolicyError
 from connector.model import Money, Segment
+from connector.model.outbox import OutboxAction
 from connector.rules.charges import chargeable_costs, interest_due, interest_kind, interest_start
 from connector.rules.interest import RateTable
 from connector.rules.law import CostLine, combine_costs
@@ -137,7 +138,7 @@ def hand_over(
         queue_writeback(
             s,
             adm,
-            action="note",
+            action=OutboxAction.NOTE,
             kind="hand_over",
             debtor_ref=debtor.provider_ref,
             invoice_refs=refs,

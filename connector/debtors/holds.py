@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from connector.debtors.common import debtor_row, invoice_row, open_invoice_refs, queue_writeback, today_for
 from connector.errors import PermanentError
 from connector.model import Money, Segment
+from connector.model.outbox import OutboxAction
 from connector.runtime import Runtime
 from connector.storage import repos, tables
 from connector.storage.db import transaction
@@ -81,7 +82,7 @@ def apply_invoice_hold(
     queue_writeback(
         s,
         adm,
-        action="note",
+        action=OutboxAction.NOTE,
         kind="hold",
         debtor_ref=inv.debtor_ref,
         invoice_refs=[inv.provider_ref],
@@ -122,7 +123,7 @@ def apply_invoice_release(
     queue_writeback(
         s,
         adm,
-        action="note",
+        action=OutboxAction.NOTE,
         kind="release",
         debtor_ref=inv.debtor_ref,
         invoice_refs=[inv.provider_ref],
@@ -166,7 +167,7 @@ def apply_debtor_hold(
     queue_writeback(
         s,
         adm,
-        action="note",
+        action=OutboxAction.NOTE,
         kind="debtor_hold",
         debtor_ref=debtor.provider_ref,
         invoice_refs=open_invoice_refs(s, adm.org_id, adm.id, debtor.provider_ref),
@@ -200,7 +201,7 @@ def apply_debtor_release(s: Session, adm: tables.Administration, debtor: tables.
     queue_writeback(
         s,
         adm,
-        action="note",
+        action=OutboxAction.NOTE,
         kind="debtor_release",
         debtor_ref=debtor.provider_ref,
         invoice_refs=open_invoice_refs(s, adm.org_id, adm.id, debtor.provider_ref),
@@ -288,7 +289,7 @@ def set_credit_stop(
         queue_writeback(
             s,
             adm,
-            action=kind,
+            action=OutboxAction(kind),
             kind=kind,
             debtor_ref=debtor.provider_ref,
             invoice_refs=open_invoice_refs(s, org_id, administration_id, debtor.provider_ref),
@@ -379,7 +380,7 @@ def set_collection_status(
             queue_writeback(
                 s,
                 adm,
-                action="mark_uncollectible",
+                action=OutboxAction.MARK_UNCOLLECTIBLE,
                 kind="collection_status",
                 debtor_ref=debtor.provider_ref,
                 invoice_refs=refs,
@@ -415,7 +416,7 @@ def mark_invoice_uncollectible(
         queue_writeback(
             s,
             adm,
-            action="mark_uncollectible",
+            action=OutboxAction.MARK_UNCOLLECTIBLE,
             kind="uncollectible",
             debtor_ref=inv.debtor_ref,
             invoice_refs=[inv.provider_ref],

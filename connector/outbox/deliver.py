@@ -11,11 +11,9 @@ opens a phone task in the worklist. The 14-day letter gets its evidence recorded
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from connector.channels.context import (
     LETTER_KINDS,
@@ -31,46 +29,49 @@ from connector.channels.letters import RenderedLetter, render_letter
 from connector.channels.phone import HistoryLine, build_phone_task
 from connector.errors import PermanentError
 from connector.model import Debtor, Invoice, Money
+from connector.model.outbox import (
+    LETTER_ACTIONS,
+    DeliveredPart,
+    InstallmentPart,
+    OutboxAction,
+    OutboxChannel,
+    OutboxItem,
+    OutboxStatus,
+    PhoneTaskPart,
+)
 from connector.outbox.smtp import send_email
 from connector.rules.law import presumed_receipt
 from connector.rules.snapshot import LetterChannel
 from connector.runtime import Runtime
 from connector.storage import repos, tables
+from connector.storage.db import transaction
 
 KIND_BY_ACTION = {
-    "friendly_reminder": MessageKind.FRIENDLY_REMINDER,
-    "reminder": MessageKind.REMINDER,
-    "demand_letter": MessageKind.DEMAND_LETTER,
-    "fourteen_day_letter": MessageKind.FOURTEEN_DAY_LETTER,
-    "final_notice": MessageKind.FINAL_NOTICE,
-    "phone_task": MessageKind.PHONE_SCRIPT,
-    "credit_stop": MessageKind.CREDIT_STOP_NOTICE,
-    "hand_over": MessageKind.HAND_OVER_NOTICE,
-    "installment_reminder": MessageKind.INSTALLMENT_REMINDER,
+    OutboxAction.FRIENDLY_REMINDER: MessageKind.FRIENDLY_REMINDER,
+    OutboxAction.REMINDER: MessageKind.REMINDER,
+    OutboxAction.DEMAND_LETTER: MessageKind.DEMAND_LETTER,
+    OutboxAction.FOURTEEN_DAY_LETTER: MessageKind.FOURTEEN_DAY_LETTER,
+    OutboxAction.FINAL_NOTICE: MessageKind.FINAL_NOTICE,
+    OutboxAction.PHONE_TASK: MessageKind.PHONE_SCRIPT,
+    OutboxAction.CREDIT_STOP: MessageKind.CREDIT_STOP_NOTICE,
+    OutboxAction.HAND_OVER: MessageKind.HAND_OVER_NOTICE,
+    OutboxAction.INSTALLMENT_REMINDER: MessageKind.INSTALLMENT_REMINDER,
 }
 FOURTEEN_DAYS = timedelta(days=14)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Delivered:
-    """What our channel did; ``status`` is ``done``, or ``task_open`` for a phone task waiting for a person."""
+    """What our channel did (``part``, stored with the item: status ``task_open`` for a phone task waiting for a
+    person, else ``done``) and the letter it rendered, if any."""
 
-    detail: str
-    channel: str
-    status: str = "done"
-    message_id: str | None = None
+    part: DeliveredPart
     letter: RenderedLetter | None = None
-    record: dict[str, Any] = field(default_factory=dict)
-
-
-def _amount(payload: dict[str, Any], key: str, part: str) -> Decimal | None:
-    line = payload.get(key)
-    return Decimal(line[part]) if isinstance(line, dict) and line.get(part) is not None else None
 
 
 def message_context(
     adm: tables.Administration,
-    item: tables.OutboxItem,
+    item: OutboxItem,
     invoices: list[Invoice],
     debtor: Debtor,
     today: date,
@@ -79,9 +80,9 @@ def message_context(
     """The template context: the step's costs and interest as the rules computed them, never recomputed here."""
     kind = KIND_BY_ACTION.get(item.action, MessageKind.REMINDER)
     payload = item.payload
-    costs_key = "letter_costs" if kind is MessageKind.FOURTEEN_DAY_LETTER else "costs"
+    costs = payload.letter_costs if kind is MessageKind.FOURTEEN_DAY_LETTER else payload.costs
     receipt = presumed_receipt(today, letter_channel) if kind is MessageKind.FOURTEEN_DAY_LETTER else None
-    interest = payload.get("interest")
+    interest = payload.interest
     return MessageContext(
         organisation=Organisation(name=adm.name, administration_name=adm.name),
         debtor=DebtorInfo.from_debtor(debtor),
@@ -89,28 +90,22 @@ def message_context(
         level_name=item.level_name,
         issued_on=today,
         currency=invoices[0].currency if invoices else adm.currency,
-        collection_costs=_amount(payload, costs_key, "fee"),
-        vat_on_costs=_amount(payload, costs_key, "vat") or None,
-        interest=Decimal(interest) if interest is not None and kind is not MessageKind.FOURTEEN_DAY_LETTER else None,
+        collection_costs=costs.fee if costs else None,
+        vat_on_costs=(costs.vat if costs else None) or None,
+        interest=interest if kind is not MessageKind.FOURTEEN_DAY_LETTER else None,
         interest_until=today if interest is not None else None,
         contact=None,  # no named person to reply to or ask for: the signature is the organisation's
         receipt_date=receipt,
         deadline=receipt + FOURTEEN_DAYS if receipt else None,
         reference=item.idempotency_key[:12],
-        installment=_installment(payload),
+        installment=_installment(payload.installment),
     )
 
 
-def _installment(payload: dict[str, Any]) -> InstallmentInfo | None:
-    part = payload.get("installment")
-    if not isinstance(part, dict):
+def _installment(part: InstallmentPart | None) -> InstallmentInfo | None:
+    if part is None:
         return None
-    return InstallmentInfo(
-        number=int(part["number"]),
-        of=int(part["of"]),
-        due_date=date.fromisoformat(part["due_date"]),
-        amount=Decimal(part["amount"]),
-    )
+    return InstallmentInfo(number=part.number, of=part.of, due_date=part.due_date, amount=part.amount)
 
 
 def _history(rt: Runtime, org_id: int, debtor_ref: str) -> list[HistoryLine]:
@@ -119,7 +114,7 @@ def _history(rt: Runtime, org_id: int, debtor_ref: str) -> list[HistoryLine]:
     return [HistoryLine(on=e.created_at.date(), channel=e.kind, summary=e.message[:120]) for e in entries[:20]]
 
 
-def _post_queue(rt: Runtime, item: tables.OutboxItem, letter: RenderedLetter) -> Path:
+def _post_queue(rt: Runtime, item: OutboxItem, letter: RenderedLetter) -> Path:
     folder = rt.settings.var_dir / "letters" / str(item.org_id)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{item.idempotency_key[:24]}-{letter.filename}"
@@ -130,7 +125,7 @@ def _post_queue(rt: Runtime, item: tables.OutboxItem, letter: RenderedLetter) ->
 def deliver(
     rt: Runtime,
     adm: tables.Administration,
-    item: tables.OutboxItem,
+    item: OutboxItem,
     invoices: list[Invoice],
     debtor_row: tables.Debtor | None,
     today: date,
@@ -138,22 +133,23 @@ def deliver(
     """Send one outbox item through our own channels (see the module docstring)."""
     debtor = repos.debtor_row_to_model(debtor_row, item.debtor_ref)
     kind = KIND_BY_ACTION.get(item.action, MessageKind.REMINDER)
-    if kind is MessageKind.PHONE_SCRIPT or item.channel == "phone":
+    if kind is MessageKind.PHONE_SCRIPT or item.channel is OutboxChannel.PHONE:
         ctx = message_context(adm, item, invoices, debtor, today)
         task = build_phone_task(ctx, debtor_ref=item.debtor_ref, history=_history(rt, item.org_id, item.debtor_ref))
+        part = PhoneTaskPart(
+            phone=task.phone,
+            script=task.script,
+            invoices=tuple(task.invoice_numbers),
+            total_open=task.total_open,
+            outcomes=tuple(o.value for o in task.outcomes),
+        )
         return Delivered(
-            detail=f"phone task for {task.debtor_name} ({task.phone or 'no phone number on file'})",
-            channel="phone",
-            status="task_open",
-            record={
-                "task": {
-                    "phone": task.phone,
-                    "script": task.script,
-                    "invoices": list(task.invoice_numbers),
-                    "total_open": str(task.total_open),
-                    "outcomes": [o.value for o in task.outcomes],
-                }
-            },
+            DeliveredPart(
+                channel="phone",
+                detail=f"phone task for {task.debtor_name} ({task.phone or 'no phone number on file'})",
+                status=OutboxStatus.TASK_OPEN,
+                task=part,
+            )
         )
     letter_channel = LetterChannel.EMAIL if debtor.email else LetterChannel.POST
     ctx = message_context(adm, item, invoices, debtor, today, letter_channel)
@@ -166,10 +162,7 @@ def deliver(
             )
         path = _post_queue(rt, item, letter)
         return Delivered(
-            detail=f"letter queued for post: {path.name}",
-            channel="post",
-            letter=letter,
-            record={"post_file": str(path)},
+            DeliveredPart(channel="post", detail=f"letter queued for post: {path.name}", post_file=str(path)), letter
         )
     rendered = render_email(kind, ctx)
     attachments = [Attachment(letter.filename, letter.pdf)] if letter else []
@@ -181,50 +174,48 @@ def deliver(
         clock=rt.clock,
         timeout=rt.settings.http_timeout_seconds,
     )
+    detail = f"e-mailed to {', '.join(sent.recipients)}"
     return Delivered(
-        detail=f"e-mailed to {', '.join(sent.recipients)}",
-        channel="email",
-        message_id=sent.message_id,
-        letter=letter,
-        record={"message_id": sent.message_id, "subject": sent.subject},
+        DeliveredPart(channel="email", detail=detail, message_id=sent.message_id, subject=sent.subject), letter
     )
 
 
 def record_evidence(
-    rt: Runtime, adm: tables.Administration, item: tables.OutboxItem, delivered: Delivered, today: date
+    rt: Runtime, adm: tables.Administration, item: OutboxItem, delivered: Delivered, today: date
 ) -> None:
     """Store what was sent, when and how (L2 evidence for letters; a contact moment for every message)."""
-    with rt.sessions.begin() as s:
+    part = delivered.part
+    with transaction(rt.sessions) as s:
         repos.record_contact_moment(
             s,
             item.org_id,
             adm.id,
             debtor_ref=item.debtor_ref,
             at=rt.clock(),
-            channel=delivered.channel,
+            channel=part.channel,
             level=item.level,
-            note=f"{item.level_name}: {delivered.detail}"[:500],
+            note=f"{item.level_name}: {part.detail}"[:500],
             document_sha256=hashlib.sha256(delivered.letter.pdf).hexdigest() if delivered.letter else None,
         )
-        if delivered.letter is None or item.action not in ("fourteen_day_letter", "demand_letter", "final_notice"):
+        if delivered.letter is None or item.action not in LETTER_ACTIONS:
             return
-        stated = item.payload.get("letter_costs") if item.action == "fourteen_day_letter" else item.payload.get("costs")
+        letter_step = item.action is OutboxAction.FOURTEEN_DAY_LETTER
+        stated = item.payload.letter_costs if letter_step else item.payload.costs
         stated_minor = None
-        if isinstance(stated, dict) and stated.get("fee") is not None:
-            total = Decimal(stated["fee"]) + Decimal(stated.get("vat") or "0")
-            stated_minor = Money(amount=total, currency=adm.currency).quantized().to_minor()
+        if stated is not None:
+            stated_minor = Money(amount=stated.total, currency=adm.currency).quantized().to_minor()
         repos.record_letter_evidence(
             s,
             item.org_id,
             adm.id,
             debtor_ref=item.debtor_ref,
             invoice_refs=list(item.invoice_refs),
-            kind=item.action,
+            kind=item.action.value,
             sent_on=today,
-            channel=LetterChannel.POST.value if delivered.channel == "post" else LetterChannel.EMAIL.value,
+            channel=LetterChannel.POST.value if part.channel == "post" else LetterChannel.EMAIL.value,
             stated_costs_minor=stated_minor,
             currency=adm.currency,
             sha256=hashlib.sha256(delivered.letter.pdf).hexdigest(),
-            message_id=delivered.message_id,
-            document_ref=delivered.record.get("post_file"),
+            message_id=part.message_id,
+            document_ref=part.post_file,
         )

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import structlog
 
+from connector import clock
 from connector.errors import ConnectorError, NotSupported, PermanentError, RateLimited, ReauthRequired, TransientError
 from connector.model import Capability, Invoice, InvoiceStatus, WriteAction, WriteResult
+from connector.model.outbox import OWN_CHANNEL_ACTIONS, OutboxAction, OutboxItem, OutboxStatus
 from connector.outbox.deliver import Delivered, deliver, record_evidence
-from connector.outbox.writes import OWN_CHANNEL_ACTIONS, document_write, manual_write, provider_sends, reminder_writes
+from connector.outbox.writes import document_write, manual_write, provider_sends, reminder_writes
 from connector.ports import AccountingAdapter
 from connector.runtime import Runtime
-from connector.snapshots import PAUSED_BY_US
 from connector.storage import repos, tables
 from connector.storage.db import transaction
 from connector.sync import refresh_invoices
@@ -56,40 +56,40 @@ def _still_due(rt: Runtime, adm: tables.Administration, invoices: list[Invoice])
 
 
 def _deliver_once(
-    rt: Runtime, item: tables.OutboxItem, adm: tables.Administration, due: list[Invoice], debtor: tables.Debtor | None
-) -> Delivered | None:
+    rt: Runtime, item: OutboxItem, adm: tables.Administration, due: list[Invoice], debtor: tables.Debtor | None
+) -> tuple[OutboxItem, Delivered | None]:
     """Send through our own channel unless an earlier attempt already did (recorded in its own transaction, so a
     crash after sending and before the write-back never sends the message twice)."""
-    if item.payload.get("delivered"):
-        return None
-    today = rt.clock().astimezone(ZoneInfo(adm.timezone)).date()
+    if item.payload.delivered is not None:
+        return item, None
+    today = clock.today(adm.timezone, clock=rt.clock)
     delivered = deliver(rt, adm, item, due, debtor, today)
     record_evidence(rt, adm, item, delivered, today)
     with transaction(rt.sessions) as s:
-        row = s.get(tables.OutboxItem, item.id)
-        if row is not None:
-            record = {"channel": delivered.channel, "detail": delivered.detail, "status": delivered.status}
-            row.payload = {**row.payload, "delivered": record | delivered.record}
-            item.payload = row.payload
-    return delivered
+        current = repos.get_outbox_item(s, item.org_id, item.id)
+        if current is not None:
+            payload = current.payload.model_copy(update={"delivered": delivered.part})
+            item = repos.update_outbox_item(s, item.org_id, item.id, payload=payload) or item
+    return item, delivered
 
 
 def process_item(
     rt: Runtime,
-    item: tables.OutboxItem,
+    item: OutboxItem,
     adapter: AccountingAdapter,
     adm: tables.Administration,
     report: DrainReport,
     fresh: dict[str, Invoice] | None = None,
 ) -> None:
-    if item.payload.get("manual"):
+    """Work one pending item: a person's write-back as it is, a dunning step after the freshness gate."""
+    if item.payload.manual:
         _process_manual(rt, item, adapter, adm, report)
         return
     if fresh is None:
         fresh = {i.provider_ref: i for i in refresh_invoices(rt, adapter, adm, list(item.invoice_refs))}
     due = _still_due(rt, adm, [fresh[r] for r in item.invoice_refs if r in fresh])
     if not due:
-        _finish(rt, item, "skipped", "freshness gate: paid, credited, disputed or held since the decision", [])
+        _finish(rt, item, OutboxStatus.SKIPPED, "freshness gate: paid, credited, disputed or held since the decision")
         report.skipped += 1
         return
     with rt.sessions() as s:
@@ -97,7 +97,7 @@ def process_item(
     by_provider = provider_sends(item, adapter)
     delivered = None
     if not by_provider and item.action in OWN_CHANNEL_ACTIONS:
-        delivered = _deliver_once(rt, item, adm, due, debtor)
+        item, delivered = _deliver_once(rt, item, adm, due, debtor)
     writes = reminder_writes(item, adapter, due, debtor.email if debtor else None)
     if delivered is not None and delivered.letter is not None and Capability.WRITE_DOCUMENT in adapter.capabilities:
         writes.append(document_write(item, due, delivered))  # exact.md §6: the letter as a Document
@@ -105,9 +105,10 @@ def process_item(
     for write in writes:
         results.append(adapter.write_reminder_status(adm.provider_tenant_id, write))
         report.writebacks += 0 if results[-1].already_done else 1
-    record = item.payload.get("delivered") or {}
-    detail = "sent by the accounting package" if by_provider else str(record.get("detail") or "written back")
-    status = "task_open" if record.get("status") == "task_open" else "done"
+    record = item.payload.delivered
+    detail = "sent by the accounting package" if by_provider else ((record.detail if record else "") or "written back")
+    waiting = record is not None and record.status is OutboxStatus.TASK_OPEN
+    status = OutboxStatus.TASK_OPEN if waiting else OutboxStatus.DONE
     refs = [r for res in results for r in res.provider_refs]
     paused = any(w.action is WriteAction.PAUSE_PROVIDER_REMINDERS for w in writes)
     _finish(rt, item, status, detail, refs, provider_sent=by_provider, invoices=due, paused_by_us=paused)
@@ -115,94 +116,88 @@ def process_item(
 
 
 def _process_manual(
-    rt: Runtime, item: tables.OutboxItem, adapter: AccountingAdapter, adm: tables.Administration, report: DrainReport
+    rt: Runtime, item: OutboxItem, adapter: AccountingAdapter, adm: tables.Administration, report: DrainReport
 ) -> None:
     """A write-back a person caused (hold, release, arrangement, credit stop, write-off, hand-over): no freshness
     gate (a hold note is exactly for an invoice that is held) and no message to the debtor; only the write-back."""
     write = manual_write(item, adapter)
     if write is None:
-        _finish(rt, item, "skipped", f"{adm.provider} takes no notes: recorded here only", [])
+        _finish(rt, item, OutboxStatus.SKIPPED, f"{adm.provider} takes no notes: recorded here only")
         report.skipped += 1
         return
     result = adapter.write_reminder_status(adm.provider_tenant_id, write)
     report.writebacks += 0 if result.already_done else 1
-    _finish(rt, item, "done", result.detail or f"{write.action.value} written back", list(result.provider_refs))
+    detail = result.detail or f"{write.action.value} written back"
+    _finish(rt, item, OutboxStatus.DONE, detail, list(result.provider_refs))
     report.done += 1
 
 
 def _finish(
     rt: Runtime,
-    item: tables.OutboxItem,
-    status: str,
+    item: OutboxItem,
+    status: OutboxStatus,
     detail: str,
-    refs: list[str],
+    refs: list[str] | None = None,
     *,
     provider_sent: bool = False,
     invoices: list[Invoice] | None = None,
     paused_by_us: bool = False,
 ) -> None:
+    refs = refs or []
     with transaction(rt.sessions) as s:
-        row = s.get(tables.OutboxItem, item.id)
-        if row is None or row.org_id != item.org_id:
+        row = repos.update_outbox_item(
+            s, item.org_id, item.id, status=status, done_at=rt.clock(), provider_refs=refs, last_error=None
+        )
+        if row is None:
             return
-        row.status, row.done_at, row.provider_refs, row.last_error = status, rt.clock(), refs, None
-        if status == "done" and row.action == "hand_over":
-            for inv in invoices or []:  # P16: handed over to the agency, our own reminders stop
-                repos.reminder_state(s, row.org_id, row.administration_id, inv.provider_ref).handed_over = True
+        org_id, adm_id = row.org_id, row.administration_id
+        invoice_refs = [inv.provider_ref for inv in invoices or []]
+        if status is OutboxStatus.DONE and row.action is OutboxAction.HAND_OVER:
+            repos.mark_handed_over(s, org_id, adm_id, invoice_refs)  # P16: with the agency, our reminders stop
         if paused_by_us:
-            for inv in invoices or []:  # our own pause (double-chase guard) is no stop sign for our ladder
-                state = repos.reminder_state(s, row.org_id, row.administration_id, inv.provider_ref)
-                if PAUSED_BY_US not in (state.provider_reminded_levels or []):
-                    state.provider_reminded_levels = [*(state.provider_reminded_levels or []), PAUSED_BY_US]
+            repos.mark_paused_by_us(s, org_id, adm_id, invoice_refs)  # our own pause is no stop sign for our ladder
         if provider_sent:
-            for inv in invoices or []:
-                state = repos.reminder_state(s, row.org_id, row.administration_id, inv.provider_ref)
-                # count our provider-sent reminders so the package's own ones can be told apart (dunning.py)
-                state.provider_reminded_levels = [
-                    *(state.provider_reminded_levels or []),
-                    {"level": row.level, "by": "us"},
-                ]
+            for ref in invoice_refs:  # counted, so the package's own reminders can be told apart (connector.decide)
+                repos.record_provider_reminder(s, org_id, adm_id, ref, row.level, by="us")
         repos.audit(
             s,
-            row.org_id,
-            f"outbox_{status}",
+            org_id,
+            f"outbox_{status.value}",
             f"{row.level_name}: {detail}",
-            administration_id=row.administration_id,
+            administration_id=adm_id,
             debtor_ref=row.debtor_ref,
             data={"invoices": list(row.invoice_refs), "provider_refs": refs, "idempotency_key": row.idempotency_key},
         )
 
 
-def _failed(rt: Runtime, item: tables.OutboxItem, connection_id: int, exc: Exception, report: DrainReport) -> None:
+def _failed(rt: Runtime, item: OutboxItem, connection_id: int, exc: Exception, report: DrainReport) -> None:
+    """Count a failed attempt: retry after a back-off (or at the provider's reset), park it until the user
+    reconnects, or mark it failed for good."""
     with transaction(rt.sessions) as s:
-        row = s.get(tables.OutboxItem, item.id)
-        if row is None:
+        current = repos.get_outbox_item(s, item.org_id, item.id)
+        if current is None:
             return
-        row.attempts += 1
-        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        attempts, error = current.attempts + 1, f"{type(exc).__name__}: {exc}"[:2000]
+        changes: repos.OutboxChanges = {"attempts": attempts, "last_error": error}
+        outcome = "retry"
         if isinstance(exc, RateLimited) and exc.until is not None:
-            row.next_attempt_at, outcome = exc.until, "retry"
+            changes["next_attempt_at"] = exc.until
         elif isinstance(exc, ReauthRequired):
-            repos.set_connection_status(
-                s,
-                row.org_id,
-                connection_id,
-                "needs_reauth",
-                reason="the provider refused our token: reconnect with `dunning connect`",
-            )
-            outcome = "retry"
-        elif isinstance(exc, TransientError) and row.attempts <= len(BACKOFF):
-            row.next_attempt_at, outcome = rt.clock() + BACKOFF[row.attempts - 1], "retry"
+            reason = "the provider refused our token: reconnect with `dunning connect`"
+            repos.set_connection_status(s, item.org_id, connection_id, "needs_reauth", reason=reason)
+        elif isinstance(exc, TransientError) and attempts <= len(BACKOFF):
+            changes["next_attempt_at"] = rt.clock() + BACKOFF[attempts - 1]
         else:
-            row.status, outcome = "failed", "failed"
+            changes["status"], outcome = OutboxStatus.FAILED, "failed"
+        repos.update_outbox_item(s, item.org_id, item.id, **changes)
         repos.audit(
             s,
-            row.org_id,
+            item.org_id,
             "outbox_error",
-            row.last_error,
-            administration_id=row.administration_id,
-            debtor_ref=row.debtor_ref,
-            data={"idempotency_key": row.idempotency_key, "outcome": outcome},
+            error,
+            administration_id=current.administration_id,
+            debtor_ref=current.debtor_ref,
+            data={"idempotency_key": current.idempotency_key, "outcome": outcome},
         )
     if outcome == "failed":
         report.failed += 1
@@ -211,6 +206,7 @@ def _failed(rt: Runtime, item: tables.OutboxItem, connection_id: int, exc: Excep
 
 
 def drain(rt: Runtime, org_id: int, *, now: datetime | None = None) -> DrainReport:
+    """Work every pending item of the organisation that is due, one re-read of the provider per administration."""
     report = DrainReport()
     with rt.sessions() as s:
         items = repos.pending_outbox(s, org_id, now or rt.clock())

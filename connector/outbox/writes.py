@@ -9,16 +9,13 @@ vocabulary: pause its own reminders, send the reminder, set a credit hold, store
 from __future__ import annotations
 
 from connector.model import Capability, Invoice, ReminderWrite, WriteAction
+from connector.model.outbox import REMINDER_ACTIONS, OutboxAction, OutboxChannel, OutboxItem
 from connector.outbox.deliver import Delivered
 from connector.ports import AccountingAdapter
-from connector.storage import tables
-
-REMINDER_ACTIONS = {"friendly_reminder", "reminder", "demand_letter", "fourteen_day_letter", "final_notice"}
-OWN_CHANNEL_ACTIONS = REMINDER_ACTIONS | {"phone_task", "credit_stop", "hand_over", "installment_reminder"}
 
 
 def reminder_writes(
-    item: tables.OutboxItem, adapter: AccountingAdapter, invoices: list[Invoice], email: str | None
+    item: OutboxItem, adapter: AccountingAdapter, invoices: list[Invoice], email: str | None
 ) -> list[ReminderWrite]:
     """What to write back for one reminder step: pause the package's own reminders first when asked, then the
     reminder itself (sent by the package), a credit hold, or a note naming the level."""
@@ -28,12 +25,12 @@ def reminder_writes(
         invoice_refs=refs,
         level=item.level,
         level_name=item.level_name,
-        channel=item.channel,
+        channel=item.channel.value,
         email=email,
     )
     writes: list[ReminderWrite] = []
     caps = adapter.capabilities
-    if item.payload.get("needs_provider_pause") and Capability.PAUSE_PROVIDER_REMINDERS in caps:
+    if item.payload.needs_provider_pause and Capability.PAUSE_PROVIDER_REMINDERS in caps:
         writes.append(
             ReminderWrite(
                 action=WriteAction.PAUSE_PROVIDER_REMINDERS, idempotency_key=item.idempotency_key + ":pause", **base
@@ -41,7 +38,7 @@ def reminder_writes(
         )
     if provider_sends(item, adapter):
         writes.append(ReminderWrite(action=WriteAction.SEND_REMINDER, idempotency_key=item.idempotency_key, **base))
-    elif item.action == "credit_stop" and Capability.CREDIT_HOLD in caps:
+    elif item.action is OutboxAction.CREDIT_STOP and Capability.CREDIT_HOLD in caps:
         writes.append(
             ReminderWrite(
                 action=WriteAction.CREDIT_HOLD,
@@ -55,37 +52,36 @@ def reminder_writes(
             ReminderWrite(
                 action=WriteAction.NOTE,
                 idempotency_key=item.idempotency_key,
-                text=item.payload.get("note") or f"Aanmaningsstap {item.level}: {item.level_name} ({item.channel})",
+                text=item.payload.note or f"Aanmaningsstap {item.level}: {item.level_name} ({item.channel.value})",
                 **base,
             )
         )
     return writes
 
 
-def provider_sends(item: tables.OutboxItem, adapter: AccountingAdapter) -> bool:
+def provider_sends(item: OutboxItem, adapter: AccountingAdapter) -> bool:
     """The accounting package itself sends this step (Moneybird ``send_reminders``); else our own channels do.
 
     A step that charges collection costs or interest, or states the costs of a 14-day letter, always goes through
     our own templates: the package's reminder would not state the amounts the debtor is charged (L1-L3, L5).
     """
-    charges = any(item.payload.get(key) for key in ("costs", "letter_costs", "interest"))
     return (
         item.action in REMINDER_ACTIONS
-        and item.channel in ("provider", "email")
+        and item.channel in (OutboxChannel.PROVIDER, OutboxChannel.EMAIL)
         and Capability.SEND_REMINDER in adapter.capabilities
-        and not charges
+        and not item.payload.charges
     )
 
 
 MANUAL_WRITES = {
     # what a person decided (connector.debtors), written back as the package allows it; a note otherwise
-    "credit_stop": (WriteAction.CREDIT_HOLD, Capability.CREDIT_HOLD),
-    "credit_release": (WriteAction.CREDIT_RELEASE, Capability.CREDIT_HOLD),
-    "mark_uncollectible": (WriteAction.MARK_UNCOLLECTIBLE, Capability.MARK_UNCOLLECTIBLE),
+    OutboxAction.CREDIT_STOP: (WriteAction.CREDIT_HOLD, Capability.CREDIT_HOLD),
+    OutboxAction.CREDIT_RELEASE: (WriteAction.CREDIT_RELEASE, Capability.CREDIT_HOLD),
+    OutboxAction.MARK_UNCOLLECTIBLE: (WriteAction.MARK_UNCOLLECTIBLE, Capability.MARK_UNCOLLECTIBLE),
 }
 
 
-def manual_write(item: tables.OutboxItem, adapter: AccountingAdapter) -> ReminderWrite | None:
+def manual_write(item: OutboxItem, adapter: AccountingAdapter) -> ReminderWrite | None:
     """What a person decided, written back as the package allows it; a note otherwise; None when it takes none."""
     action, needs = MANUAL_WRITES.get(item.action, (WriteAction.NOTE, Capability.WRITE_NOTE))
     if needs not in adapter.capabilities:
@@ -98,13 +94,13 @@ def manual_write(item: tables.OutboxItem, adapter: AccountingAdapter) -> Reminde
         invoice_refs=list(item.invoice_refs),
         level=item.level,
         level_name=item.level_name,
-        channel=item.channel,
-        text=str(item.payload.get("text") or item.level_name),
+        channel=item.channel.value,
+        text=item.payload.text or item.level_name,
         idempotency_key=item.idempotency_key,
     )
 
 
-def document_write(item: tables.OutboxItem, due: list[Invoice], delivered: Delivered) -> ReminderWrite:
+def document_write(item: OutboxItem, due: list[Invoice], delivered: Delivered) -> ReminderWrite:
     """The letter we sent, stored as a document with the invoices (Exact)."""
     letter = delivered.letter
     return ReminderWrite(
@@ -113,7 +109,7 @@ def document_write(item: tables.OutboxItem, due: list[Invoice], delivered: Deliv
         invoice_refs=[i.provider_ref for i in due],
         level=item.level,
         level_name=item.level_name,
-        channel=item.channel,
+        channel=item.channel.value,
         text=f"{item.level_name} (PDF)",
         attachment_name=letter.filename if letter else None,
         attachment=letter.pdf if letter else None,

@@ -7,6 +7,7 @@ the connector speaks (``Money`` amounts as ``Decimal``), so a stored invoice rea
 from __future__ import annotations
 
 from connector import model
+from connector.model.outbox import OutboxAction, OutboxChannel, OutboxItem, OutboxPayload, OutboxStatus
 from connector.storage import tables as t
 
 
@@ -60,4 +61,29 @@ def debtor_row_to_model(row: t.Debtor | None, ref: str) -> model.Debtor:
         address=model.Address(**(row.address or {})),
         language=row.language,
         customer_number=row.customer_number,
+    )
+
+
+def outbox_row_to_model(row: t.OutboxItem) -> OutboxItem:
+    """The typed item; its payload is validated here, so a malformed row fails loudly instead of half-working."""
+    return OutboxItem(
+        id=row.id,
+        org_id=row.org_id,
+        administration_id=row.administration_id,
+        idempotency_key=row.idempotency_key,
+        action=OutboxAction(row.action),
+        debtor_ref=row.debtor_ref,
+        invoice_refs=tuple(str(ref) for ref in row.invoice_refs or ()),
+        level=row.level,
+        level_name=row.level_name,
+        channel=OutboxChannel(row.channel),
+        payload=OutboxPayload.model_validate(row.payload or {}),
+        run_date=row.run_date,
+        status=OutboxStatus(row.status),
+        attempts=row.attempts or 0,
+        last_error=row.last_error,
+        provider_refs=tuple(str(ref) for ref in row.provider_refs or ()),
+        created_at=row.created_at,
+        done_at=row.done_at,
+        next_attempt_at=row.next_attempt_at,
     )

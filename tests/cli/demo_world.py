@@ -10,6 +10,7 @@ from connector.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG, DEMO_SI
 from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.storage import repos
+from connector.model.outbox import OutboxStatus
 from sandboxes.runner import start_sandbox
 from tests.clirunner import Cli
 
@@ -32,7 +33,7 @@ def reminded_invoice(cli: Cli) -> tuple[str, str]:
     rt = runtime_for(cli)
     org_id = demo_org_id(rt)
     with rt.sessions() as s:
-        item = repos.outbox_items(s, org_id, status="done")[0]
+        item = repos.outbox_items(s, org_id, status=OutboxStatus.DONE)[0]
         [row] = repos.get_invoices(s, org_id, item.administration_id, [item.invoice_refs[0]])
     rt.close()
     assert row.number

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from connector import clock, queries
 from connector.storage import repos, tables
+from connector.model.outbox import OutboxStatus
 from tests.cli.demo_world import against, dead_port, demo_org_id, reminded_invoice, restart_moneybird, runtime_for
 from tests.clirunner import Cli
 
@@ -179,7 +180,7 @@ def test_administrations_safe_mode_and_approve(after_demo: Cli) -> None:
     with rt.sessions.begin() as s:
         item = repos.outbox_items(s, org_id)[0]
         item_id, status = item.id, item.status
-        item.status = "awaiting_approval"
+        repos.update_outbox_item(s, org_id, item_id, status=OutboxStatus.AWAITING_APPROVAL)
     try:
         after_demo.ok("approve", str(item_id))
         with rt.sessions() as s:
@@ -189,9 +190,7 @@ def test_administrations_safe_mode_and_approve(after_demo: Cli) -> None:
         assert "not waiting for approval" in again.stderr
     finally:  # the demo's state is shared by the other tests: put the item back as it was
         with rt.sessions.begin() as s:
-            row = s.get(tables.OutboxItem, item_id)
-            assert row is not None
-            row.status = status
+            repos.update_outbox_item(s, org_id, item_id, status=status)
         rt.close()
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from connector import decide, model
 from connector.auth.crypto import TokenCipher
+from connector.model.outbox import OutboxItem
 from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.storage import repos, tables
@@ -85,7 +86,7 @@ class World:
         self.clock.day(day)
         return decide.run_dunning(self.rt, self.org_id, day)
 
-    def outbox(self, action: str | None = None) -> list[tables.OutboxItem]:
+    def outbox(self, action: str | None = None) -> list[OutboxItem]:
         with self.rt.sessions() as s:
             items = repos.outbox_items(s, self.org_id)
         return [i for i in items if action is None or i.action == action]

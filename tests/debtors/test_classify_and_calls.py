@@ -111,7 +111,7 @@ def test_call_with_a_dispute_on_an_invoice_holds_it(world: World) -> None:
     debtors.record_call_outcome(w.rt, w.org_id, w.adm_id, "d1", "dispute", invoice_ref="i1", reason="dissatisfied")
     held, free = w.state("i1"), w.state("i2")
     assert held is not None and held.hold_reason == "dispute" and free is None
-    assert [n.invoice_refs for n in w.outbox("note")] == [["i1"]]
+    assert [n.invoice_refs for n in w.outbox("note")] == [("i1",)]
 
 
 def test_already_paid_holds_the_invoice_for_a_week(world: World) -> None:

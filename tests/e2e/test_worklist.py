@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from connector import demo, outbox, sync
 from connector.debtors import set_credit_stop
+from connector.model.outbox import OutboxAction, OutboxChannel, OutboxPayload
 from connector.storage import repos
 from tests.e2e.conftest import CHROMIUM
 
@@ -31,14 +33,14 @@ def test_phone_tasks_credit_stops_and_tomorrow(page: Page, stack: demo.DemoRun, 
             stack.org_id,
             adm.id,
             idempotency_key="call-1",
-            action="phone_task",
+            action=OutboxAction.PHONE_TASK,
             debtor_ref=invoice.debtor_ref,
             invoice_refs=[invoice.provider_ref],
             level=3,
             level_name="Bellen",
-            channel="phone",
+            channel=OutboxChannel.PHONE,
             run_date=today,
-            payload={"open_amount": "1.00", "currency": "EUR"},
+            payload=OutboxPayload(open_amount=Decimal("1.00"), currency="EUR"),
         )
     outbox.drain(rt, stack.org_id)
     set_credit_stop(rt, stack.org_id, adm.id, invoice.debtor_ref, stop=True)

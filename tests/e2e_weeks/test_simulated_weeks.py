@@ -22,7 +22,8 @@ import pytest
 from connector import decide, outbox
 from connector.channels.templating import money
 from connector.debtors import list_arrangements
-from connector.storage import repos, tables
+from connector.model.outbox import OutboxItem
+from connector.storage import repos
 from tests.e2e_weeks.scenario import (
     FULL_PAYMENT_WEEK,
     HOLD_DAY,
@@ -58,9 +59,9 @@ def played(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             world.run.shutdown()
 
 
-def ladder(world: World, story: Story, actions: frozenset[str] = LADDER) -> dict[str, list[tables.OutboxItem]]:
+def ladder(world: World, story: Story, actions: frozenset[str] = LADDER) -> dict[str, list[OutboxItem]]:
     """Our dunning steps (or, with ``actions=INSTALLMENTS``, arrangement reminders) per debtor, oldest first."""
-    steps: dict[str, list[tables.OutboxItem]] = defaultdict(list)
+    steps: dict[str, list[OutboxItem]] = defaultdict(list)
     for item in world.outbox_items():
         if item.action in actions:
             debtor = story.debtor_of(item.debtor_ref)
@@ -77,8 +78,9 @@ def writes_for(world: World, invoice_id: str) -> list[tuple[date, dict[str, obje
     return [(day, w) for day, w in world.writes if invoice_id in (w.get("invoice_ids") or [])]
 
 
-def delivered(item: tables.OutboxItem) -> dict[str, str]:
-    return dict(item.payload.get("delivered") or {})
+def delivered(item: OutboxItem) -> dict[str, str]:
+    part = item.payload.delivered
+    return part.model_dump(mode="json", exclude_none=True) if part else {}
 
 
 def test_nothing_is_sent_in_safe_mode_and_the_first_step_follows_the_switch(played: tuple[World, Story]) -> None:
@@ -140,13 +142,13 @@ def test_steps_reach_the_debtor_through_the_right_channel_and_are_written_back(
     )
     reminders = [i for i in steps if i.action in PROVIDER_SENT]
     # a step that charges costs or interest is always ours: the package's reminder would not state the amounts
-    charging = [i for i in reminders if any(i.payload.get(k) for k in ("costs", "letter_costs", "interest"))]
+    charging = [i for i in reminders if i.payload.charges]
     by_provider = [i for i in reminders if i not in charging]
     assert by_provider and charging, "the scenario should have both uncharged and charged reminder steps"
     assert all(delivered(i).get("channel") == "email" for i in charging)
     for item in charging:  # ...and our e-mail states what is charged
         (mail,) = [m for _day, m in world.mails if m.message_id == delivered(item)["message_id"]]
-        if item.payload.get("costs"):
+        if item.payload.costs:
             assert COST_LINE.search(mail.text), f"{item.level_name}: the charged costs are not in the e-mail"
     if world.provider == "moneybird":  # the package itself sends the uncharged reminders
         assert reminder_writes == sorted((i.run_date, tuple(sorted(i.invoice_refs))) for i in by_provider)
@@ -201,8 +203,8 @@ def test_payments_re_evaluate_and_the_freshness_gate_stops_a_paid_invoice(played
     before = [i for i in steps if day_number(i.run_date) < PART_PAYMENT_DAY]
     after = [i for i in steps if PART_PAYMENT_DAY <= day_number(i.run_date) < paid_day]
     assert before and after
-    assert {Decimal(i.payload["open_amount"]) for i in before} == {total}
-    assert Decimal(after[0].payload["open_amount"]) == total - PART_PAYMENT
+    assert {i.payload.open_amount for i in before} == {total}
+    assert after[0].payload.open_amount == total - PART_PAYMENT
     emailed = [mail for _day, mail in mails_to(world, story, "B") if day_number(_day) >= PART_PAYMENT_DAY]
     for mail in emailed:  # the message shows the new open amount next to the invoice amount
         assert money(total - PART_PAYMENT, "EUR", "nl") in mail.text and money(total, "EUR", "nl") in mail.text
@@ -220,7 +222,7 @@ def test_payments_re_evaluate_and_the_freshness_gate_stops_a_paid_invoice(played
     ]
 
 
-def world_audit_detail(world: World, item: tables.OutboxItem) -> str | None:
+def world_audit_detail(world: World, item: OutboxItem) -> str | None:
     with world.rt.sessions() as s:
         entries = repos.audit_trail(s, world.org_id, kind="outbox_skipped", limit=1000)
     return next((e.message for e in entries if (e.data or {}).get("idempotency_key") == item.idempotency_key), None)
@@ -258,15 +260,15 @@ def test_an_arrangement_pauses_the_ladder_until_an_installment_is_missed(played:
     assert not paused, f"sent during the arrangement: {[(i.run_date, i.level_name) for i in paused]}"
     resumed = next(i for i in steps if i.run_date >= broken[0])
     assert (resumed.run_date, resumed.level) == (broken[0], first_reminder.level + 1)
-    assert Decimal(resumed.payload["open_amount"]) == story.totals[story.invoice_ids["D1"]] - Decimal("403.33")
+    assert resumed.payload.open_amount == story.totals[story.invoice_ids["D1"]] - Decimal("403.33")
     reminded = ladder(world, story, INSTALLMENTS)["D"]  # the schedule's own reminders, paid or not, until it broke
-    assert [(i.payload["installment"]["number"], day_number(i.run_date), i.status) for i in reminded] == [
+    assert [(i.payload.installment.number, day_number(i.run_date), i.status) for i in reminded] == [
         (1, 14 - 3, "done"),
         (2, 28 - 3, "done"),
     ]
     for item in reminded:
         (mail,) = [m for _d, m in world.mails if m.message_id == delivered(item)["message_id"]]
-        assert mail.to == story.emails["D"] and money(Decimal(item.payload["installment"]["amount"])) in mail.text
+        assert mail.to == story.emails["D"] and money(item.payload.installment.amount) in mail.text
     notes = [str(w.get("text")) for _d, w in writes_for(world, story.invoice_ids["D1"]) if w["kind"] in NOTE_KINDS]
     assert sum("Betalingsregeling: 3 termijnen" in n for n in notes) == 1, "the arrangement was not noted"
     assert sum("Betalingsregeling niet nagekomen" in n for n in notes) == 1, "the broken arrangement was not noted"
@@ -318,17 +320,17 @@ def test_a_consumer_pays_costs_only_after_the_fourteen_day_term(played: tuple[Wo
     assert debtor[story.debtor_ids["F"]].segment == "b2c"
     steps = ladder(world, story)["F"]
     letter = next(i for i in steps if i.action == "fourteen_day_letter")
-    fee = Decimal(letter.payload["letter_costs"]["fee"])
+    fee = letter.payload.letter_costs.fee
     assert fee > 0 and evidence.sent_on == letter.run_date and evidence.stated_costs_minor == int(fee * 100)
     receipt = evidence.received_on or evidence.sent_on  # e-mailed: received the day it was sent (L2)
     chargeable = receipt + timedelta(days=15)
     (letter_mail,) = [m for _d, m in world.mails if m.message_id == delivered(letter)["message_id"]]
     assert money(fee, "EUR", "nl") in letter_mail.text, "the 14-day letter does not state the costs"
     assert letter_mail.attachments and not COST_LINE.search(letter_mail.text)
-    charged = [i for i in steps if i.payload.get("costs")]
+    charged = [i for i in steps if i.payload.costs]
     assert charged, "the consumer was never charged costs: the gate was not exercised"
     assert all(i.run_date >= chargeable for i in charged), [(i.run_date, i.level_name) for i in charged]
-    assert not [i for i in steps if i.run_date < letter.run_date and i.payload.get("costs")]
+    assert not [i for i in steps if i.run_date < letter.run_date and i.payload.costs]
     for day, mail in mails_to(world, story, "F"):
         assert not COST_LINE.search(mail.text) or day >= chargeable, f"costs in a mail of {day}"
     if world.provider != "moneybird":  # Moneybird sends the final notice itself

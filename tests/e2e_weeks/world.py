@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from connector import debtors, decide, demo, outbox, sync
+from connector.model.outbox import OutboxItem
 from connector.ports import RateLimit
 from connector.registry import ADAPTERS
 from connector.runtime import Runtime
@@ -207,7 +208,7 @@ class World:
         self.writes.extend((today, w) for w in written[self._seen_writes :])
         self._seen_writes = len(written)
 
-    def outbox_items(self) -> list[tables.OutboxItem]:
+    def outbox_items(self) -> list[OutboxItem]:
         with self.rt.sessions() as s:
             return repos.outbox_items(s, self.org_id)
 

@@ -42,14 +42,14 @@ def test_own_email_channel_sends_once_and_writes_back(own_stack: tuple[str, demo
     demo.run_provider(run, provider, tomorrow)  # the first overdue reminders go out
     with run.runtime.sessions() as s:
         items = repos.outbox_items(s, run.org_id)
-    delivered = [i for i in items if (i.payload.get("delivered") or {}).get("channel") == "email"]
+    delivered = [i for i in items if i.payload.delivered and i.payload.delivered.channel == "email"]
     assert delivered, (
         f"no item went out through our e-mail channel: {[(i.action, i.status, i.last_error) for i in items]}"
     )
     messages = run.mailbox.messages()
     ids = [m["Message-ID"] for m in messages]
     assert len(ids) == len(set(ids)), "a message was e-mailed twice"
-    assert {i.payload["delivered"]["message_id"] for i in delivered} <= set(ids)
+    assert {i.payload.delivered.message_id for i in delivered} <= set(ids)
     sent_subjects = {m["Subject"] for m in messages}
     assert all(subject for subject in sent_subjects)
     done = [i for i in delivered if i.status == "done"]

@@ -7,7 +7,12 @@ every such query, and the reflection test in ``tests/storage`` checks the signat
 storage module. Rows come back as ``connector.model`` objects through ``connector.storage.convert``.
 """
 
-from connector.storage.convert import debtor_row_to_model, invoice_row_to_model, payment_row_to_model
+from connector.storage.convert import (
+    debtor_row_to_model,
+    invoice_row_to_model,
+    outbox_row_to_model,
+    payment_row_to_model,
+)
 from connector.storage.repos.organisations import (
     create_connection,
     create_organisation,
@@ -39,14 +44,28 @@ from connector.storage.repos.sync import (
     upsert_payments,
 )
 from connector.storage.repos.runs import (
+    PAUSED_BY_US,
     last_run_date,
+    mark_handed_over,
+    mark_paused_by_us,
+    paused_by_us,
+    provider_reminders_known,
+    reach_level,
+    record_provider_reminder,
     release_lease,
     reminder_state,
     reminder_states,
     start_run,
     try_lease,
 )
-from connector.storage.repos.outbox import add_outbox_item, outbox_items, pending_outbox
+from connector.storage.repos.outbox import (
+    OutboxChanges,
+    add_outbox_item,
+    get_outbox_item,
+    outbox_items,
+    pending_outbox,
+    update_outbox_item,
+)
 from connector.storage.repos.inbox import (
     get_inbox_event,
     inbox_events,
@@ -69,6 +88,8 @@ from connector.storage.repos.debtors import (
 from connector.storage.repos.scope import now
 
 __all__ = [
+    "PAUSED_BY_US",
+    "OutboxChanges",
     "add_outbox_item",
     "arrangements",
     "audit",
@@ -91,6 +112,7 @@ __all__ = [
     "get_debtors",
     "get_inbox_event",
     "get_invoices",
+    "get_outbox_item",
     "get_payments",
     "inbox_events",
     "installments",
@@ -102,14 +124,21 @@ __all__ = [
     "list_connections",
     "list_organisations",
     "mark_deleted",
+    "mark_handed_over",
+    "mark_paused_by_us",
     "now",
     "outbox_items",
+    "outbox_row_to_model",
+    "paused_by_us",
     "payment_row_to_model",
     "pending_outbox",
+    "provider_reminders_known",
     "purge_webhook_bodies",
+    "reach_level",
     "record_contact_moment",
     "record_inbox_event",
     "record_letter_evidence",
+    "record_provider_reminder",
     "release_lease",
     "reminder_state",
     "reminder_states",
@@ -122,6 +151,7 @@ __all__ = [
     "stale_inbox_events",
     "start_run",
     "try_lease",
+    "update_outbox_item",
     "upsert_administration",
     "upsert_credit_notes",
     "upsert_debtors",

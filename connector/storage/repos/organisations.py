@@ -18,6 +18,7 @@ from connector.errors import NotFound
 from connector.storage import tables as t
 from connector.storage.repos.scope import now, scoped, where_scoped
 
+
 def create_organisation(session: Session, name: str) -> int:
     org = t.Organisation(name=name, created_at=now(session))
     session.add(org)

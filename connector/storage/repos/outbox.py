@@ -1,45 +1,123 @@
 """The outbox table: every message and write-back the connector owes, keyed by a deterministic idempotency key.
 
-Written by the decide step and debtor management, drained by ``connector.outbox``, listed by the worklist.
+Written by the decide step and debtor management, drained by ``connector.outbox``, listed by the worklist. Rows
+never leave storage: callers get typed ``OutboxItem``s and change them through ``update_outbox_item``; every
+payload is validated against ``OutboxPayload`` on the way in and on the way out.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TypedDict, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connector.model.outbox import OutboxAction, OutboxChannel, OutboxItem, OutboxPayload, OutboxStatus
 from connector.storage import tables as t
-from connector.storage.repos.scope import now
+from connector.storage.convert import outbox_row_to_model
+from connector.storage.repos.scope import now, scoped, where_scoped
 
 
-def add_outbox_item(session: Session, org_id: int, administration_id: int, **fields: Any) -> bool:
-    """Insert unless the idempotency key exists already; True when inserted."""
-    key = fields["idempotency_key"]
+def add_outbox_item(
+    session: Session,
+    org_id: int,
+    administration_id: int,
+    *,
+    idempotency_key: str,
+    action: OutboxAction,
+    debtor_ref: str,
+    invoice_refs: Sequence[str],
+    level: int,
+    level_name: str,
+    channel: OutboxChannel,
+    run_date: date,
+    status: OutboxStatus = OutboxStatus.PENDING,
+    payload: OutboxPayload | None = None,
+) -> bool:
+    """Queue an item unless its idempotency key exists already; True when queued."""
     exists = session.scalar(
-        select(t.OutboxItem.id).where(t.OutboxItem.org_id == org_id, t.OutboxItem.idempotency_key == key)
+        select(t.OutboxItem.id).where(
+            *where_scoped(t.OutboxItem, org_id), t.OutboxItem.idempotency_key == idempotency_key
+        )
     )
     if exists is not None:
         return False
-    session.add(t.OutboxItem(org_id=org_id, administration_id=administration_id, created_at=now(session), **fields))
+    session.add(
+        t.OutboxItem(
+            org_id=org_id,
+            administration_id=administration_id,
+            idempotency_key=idempotency_key,
+            action=OutboxAction(action).value,
+            debtor_ref=debtor_ref,
+            invoice_refs=list(invoice_refs),
+            level=level,
+            level_name=level_name,
+            channel=OutboxChannel(channel).value,
+            run_date=run_date,
+            status=OutboxStatus(status).value,
+            payload=OutboxPayload.model_validate(payload or {}).stored(),
+            created_at=now(session),
+        )
+    )
     session.flush()
     return True
 
 
+def get_outbox_item(session: Session, org_id: int, item_id: int) -> OutboxItem | None:
+    row = session.scalar(scoped(t.OutboxItem, org_id).where(t.OutboxItem.id == item_id))
+    return outbox_row_to_model(row) if row is not None else None
+
+
 def pending_outbox(
-    session: Session, org_id: int, now: datetime, administration_id: int | None = None, limit: int = 500
-) -> list[t.OutboxItem]:
-    query = select(t.OutboxItem).where(t.OutboxItem.org_id == org_id, t.OutboxItem.status == "pending")
-    if administration_id is not None:
-        query = query.where(t.OutboxItem.administration_id == administration_id)
-    query = query.where((t.OutboxItem.next_attempt_at.is_(None)) | (t.OutboxItem.next_attempt_at <= now))
-    return list(session.scalars(query.order_by(t.OutboxItem.id).limit(limit)))
+    session: Session, org_id: int, due_by: datetime, administration_id: int | None = None, limit: int = 500
+) -> list[OutboxItem]:
+    """Pending items whose next attempt is due by ``due_by``, oldest first."""
+    query = scoped(t.OutboxItem, org_id, administration_id).where(
+        t.OutboxItem.status == OutboxStatus.PENDING.value,
+        (t.OutboxItem.next_attempt_at.is_(None)) | (t.OutboxItem.next_attempt_at <= due_by),
+    )
+    return [outbox_row_to_model(row) for row in session.scalars(query.order_by(t.OutboxItem.id).limit(limit))]
 
 
-def outbox_items(session: Session, org_id: int, status: str | None = None) -> list[t.OutboxItem]:
-    query = select(t.OutboxItem).where(t.OutboxItem.org_id == org_id)
+def outbox_items(session: Session, org_id: int, status: OutboxStatus | None = None) -> list[OutboxItem]:
+    query = scoped(t.OutboxItem, org_id)
     if status:
-        query = query.where(t.OutboxItem.status == status)
-    return list(session.scalars(query.order_by(t.OutboxItem.id)))
+        query = query.where(t.OutboxItem.status == OutboxStatus(status).value)
+    return [outbox_row_to_model(row) for row in session.scalars(query.order_by(t.OutboxItem.id))]
+
+
+class OutboxChanges(TypedDict, total=False):
+    status: OutboxStatus
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    done_at: datetime | None
+    provider_refs: Sequence[str]
+    payload: OutboxPayload
+
+
+def update_outbox_item(
+    session: Session, org_id: int, item_id: int, **changes: Unpack[OutboxChanges]
+) -> OutboxItem | None:
+    """Change an item's state; returns it as it now is, or None when the organisation has no such item."""
+    row = session.scalar(scoped(t.OutboxItem, org_id).where(t.OutboxItem.id == item_id))
+    if row is None:
+        return None
+    if "status" in changes:
+        row.status = OutboxStatus(changes["status"]).value
+    if "attempts" in changes:
+        row.attempts = changes["attempts"]
+    if "last_error" in changes:
+        row.last_error = changes["last_error"]
+    if "next_attempt_at" in changes:
+        row.next_attempt_at = changes["next_attempt_at"]
+    if "done_at" in changes:
+        row.done_at = changes["done_at"]
+    if "provider_refs" in changes:
+        row.provider_refs = list(changes["provider_refs"])
+    if "payload" in changes:
+        row.payload = OutboxPayload.model_validate(changes["payload"]).stored()
+    session.flush()
+    return outbox_row_to_model(row)

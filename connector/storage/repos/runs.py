@@ -39,6 +39,61 @@ def reminder_state(session: Session, org_id: int, administration_id: int, invoic
     return state
 
 
+def reach_level(
+    session: Session,
+    org_id: int,
+    administration_id: int,
+    invoice_ref: str,
+    level: int,
+    level_name: str,
+    on: date,
+    *,
+    messaged: bool,
+) -> None:
+    """The invoice reached ``level`` on ``on`` (with a message to the debtor, or recorded without one)."""
+    state = reminder_state(session, org_id, administration_id, invoice_ref)
+    state.level, state.level_name, state.level_reached_on = level, level_name, on
+    if messaged:
+        state.last_message_on = on
+    state.updated_at = now(session)
+
+
+PAUSED_BY_US = "paused_by_us"  # in provider_reminded_levels: the package's reminders were paused by us
+
+
+def paused_by_us(state: t.ReminderState | None) -> bool:
+    """The package's own reminders for this invoice were paused by us (double-chase guard), not by a person."""
+    return state is not None and PAUSED_BY_US in (state.provider_reminded_levels or [])
+
+
+def provider_reminders_known(state: t.ReminderState) -> int:
+    """How many of the package's reminders for this invoice we know of: sent at our request, or found sent."""
+    return sum(1 for entry in state.provider_reminded_levels or [] if isinstance(entry, dict))
+
+
+def record_provider_reminder(
+    session: Session, org_id: int, administration_id: int, invoice_ref: str, level: int, *, by: str
+) -> None:
+    """The package sent (or, ``by="provider"``, had already sent) the reminder of ``level`` for this invoice."""
+    state = reminder_state(session, org_id, administration_id, invoice_ref)
+    state.provider_reminded_levels = [*(state.provider_reminded_levels or []), {"level": level, "by": by}]
+
+
+def mark_paused_by_us(session: Session, org_id: int, administration_id: int, invoice_refs: Sequence[str]) -> None:
+    """We paused the package's own reminders for these invoices: no stop sign for our own ladder."""
+    for ref in invoice_refs:
+        state = reminder_state(session, org_id, administration_id, ref)
+        if PAUSED_BY_US not in (state.provider_reminded_levels or []):
+            state.provider_reminded_levels = [*(state.provider_reminded_levels or []), PAUSED_BY_US]
+
+
+def mark_handed_over(session: Session, org_id: int, administration_id: int, invoice_refs: Sequence[str]) -> None:
+    """Handed over to a collection agency: our own reminders stop for these invoices."""
+    for ref in invoice_refs:
+        state = reminder_state(session, org_id, administration_id, ref)
+        state.handed_over, state.updated_at = True, now(session)
+
+
 def last_run_date(session: Session, org_id: int, administration_id: int) -> date | None:
     return session.scalar(
         select(func.max(t.DunningRun.run_date)).where(
