@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import delete
 
 from connector.auth.oauth import authorize_url, exchange_code, new_pkce_pair, new_state
 from connector.errors import ConnectorError, NotSupported, PermanentError
 from connector.model import Capability
 from connector.registry import adapter_class
 from connector.runtime import Runtime
-from connector.storage import repos, tables
+from connector.storage import repos
 from connector.storage.db import transaction
 from connector.sync import discover_administrations
 
@@ -45,18 +44,10 @@ def start_connect(rt: Runtime, org_id: int, provider: str, redirect: str) -> str
     cls = adapter_class(provider)
     state = new_state()
     verifier, _challenge = new_pkce_pair() if cls.oauth.pkce else (None, None)
-    now = rt.clock()
+    expires_at = rt.clock() + STATE_LIFETIME
     with transaction(rt.sessions) as s:
-        s.add(
-            tables.OAuthState(
-                state=state,
-                org_id=org_id,
-                provider=provider,
-                code_verifier=verifier,
-                redirect_uri=redirect,
-                created_at=now,
-                expires_at=now + STATE_LIFETIME,
-            )
+        repos.add_oauth_state(
+            s, org_id, state, provider=provider, code_verifier=verifier, redirect_uri=redirect, expires_at=expires_at
         )
     return authorize_url(cls, rt.settings.provider(provider), redirect, state, verifier)
 
@@ -67,12 +58,12 @@ def complete_connect(
     """Finish the OAuth flow. Refuses an unknown, expired, reused or foreign ``state``."""
     now = rt.clock()
     with transaction(rt.sessions) as s:
-        pending = s.get(tables.OAuthState, state)
+        pending = repos.get_oauth_state(s, state)
         if pending is None or pending.provider != provider or pending.expires_at < now:
             raise PermanentError("this authorisation link is unknown or expired: start connecting again")
         if expected_org is not None and pending.org_id != expected_org:
             raise PermanentError("this authorisation belongs to another organisation")
-        s.execute(delete(tables.OAuthState).where(tables.OAuthState.state == state))  # single use
+        repos.delete_oauth_state(s, pending.org_id, state)  # single use
         org_id, verifier, redirect = pending.org_id, pending.code_verifier, pending.redirect_uri
     cls = adapter_class(provider)
     tokens = exchange_code(cls, rt.settings.provider(provider), code, redirect, verifier, now=now)

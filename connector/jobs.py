@@ -22,7 +22,7 @@ from connector.debtors import daily_checks
 from connector.errors import RateLimited, ReauthRequired, TransientError
 from connector.runtime import Runtime
 from connector.settings import Settings
-from connector.storage import repos, tables
+from connector.storage import repos
 from connector.storage.db import transaction
 
 log = structlog.get_logger(__name__)
@@ -80,7 +80,7 @@ def _checked_run(rt: Runtime, org_id: int, today: date) -> decide.RunReport:
 def _organisations(rt: Runtime) -> list[int]:
     """Every organisation this installation serves (the periodic tasks act for each in turn)."""
     with rt.sessions() as s:
-        return [org_id for (org_id,) in s.query(tables.Organisation.id)]
+        return [org_id for org_id, _name in repos.list_organisations(s)]
 
 
 def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue:
@@ -125,9 +125,7 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
     def _each_connection(full: bool) -> None:
         rt = runtime()
         with rt.sessions() as s:  # read, then enqueue outside: an immediate queue syncs inline and SQLite would
-            rows = list(  # still hold this session's write lock (BEGIN IMMEDIATE) -> "database is locked"
-                s.query(tables.Connection.org_id, tables.Connection.id).filter(tables.Connection.status == "active")
-            )
+            rows = repos.active_connections(s)  # still hold this session's write lock -> "database is locked"
         for org_id, connection_id in rows:
             sync_connection(org_id, connection_id, full)
 

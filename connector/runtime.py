@@ -12,8 +12,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from connector.auth.crypto import TokenCipher
 from connector.auth.tokens import TokenManager
 from connector.http.budget import RateBudget
@@ -22,7 +20,7 @@ from connector.ports import AccountingAdapter, ApiSession
 from connector.registry import ADAPTERS, adapter_class
 from connector.settings import Settings
 from connector.storage import tables
-from connector.storage.db import make_engine, session_factory
+from connector.storage.db import Sessions, make_engine, session_factory
 
 
 def utcnow() -> datetime:
@@ -34,7 +32,7 @@ class Runtime:
         self.settings = settings
         self.clock = clock
         self.engine = make_engine(settings.database_url)
-        self.sessions: sessionmaker[Session] = session_factory(self.engine, clock=lambda: self.clock())
+        self.sessions: Sessions = session_factory(self.engine, clock=lambda: self.clock())
         self.cipher = TokenCipher(settings.fernet_keys())
         self.tokens = TokenManager(
             self.sessions,

@@ -28,6 +28,7 @@ from connector.errors import ConfigurationError, ReauthRequired, TransientError
 from connector.http.retry import utcnow
 from connector.model import TokenSet
 from connector.ports import AccountingAdapter, OAuthSpec
+from connector.storage.db import transaction
 from connector.storage.tables import Connection, OAuthToken
 
 log = structlog.get_logger(__name__)
@@ -103,7 +104,7 @@ class TokenManager:
     def store_initial(self, connection_id: int, org_id: int, tokens: TokenSet) -> None:
         """Persist the tokens of a completed authorisation (or re-authorisation) and reactivate the connection."""
         now = self._now()
-        with self._sessions() as session, session.begin():
+        with transaction(self._sessions) as session:
             connection = session.get(Connection, connection_id)
             if connection is None or connection.org_id != org_id:
                 raise ConfigurationError(f"connection {connection_id} does not belong to organisation {org_id}")
@@ -136,7 +137,7 @@ class TokenManager:
         their refresh token is dead, and only the user can connect again (engineering §3.7 #28)."""
         expired = [cid for cid, idle, lifetime in self._idle(now) if idle >= lifetime]
         for connection_id in expired:
-            with self._sessions() as session, session.begin():
+            with transaction(self._sessions) as session:
                 stored = self._load(session, connection_id)
                 self._mark_needs_reauth(session, stored, "refresh token unused beyond its lifetime")
         return expired
@@ -168,7 +169,7 @@ class TokenManager:
         rotated = 0
         last_id = 0
         while True:
-            with self._sessions() as session, session.begin():
+            with transaction(self._sessions) as session:
                 rows = session.execute(
                     select(OAuthToken.connection_id, OAuthToken.version, OAuthToken.ciphertext)
                     .where(OAuthToken.connection_id > last_id)
@@ -191,14 +192,10 @@ class TokenManager:
 
     # --- the locked refresh (engineering.md §3.5) ------------------------------------------------------------
     def _under_lock(self, connection_id: int, *, rejected: str | None, force: bool) -> str:
-        session = self._sessions()
-        try:
-            with session.begin():
-                lock_connection(session, connection_id, self._lock_timeout)
-                token, failure = self._refresh_locked(session, connection_id, rejected=rejected, force=force)
-            # committed: a new token is stored before anyone uses it; a needs_reauth mark is stored too
-        finally:
-            session.close()
+        with transaction(self._sessions) as session:
+            lock_connection(session, connection_id, self._lock_timeout)
+            token, failure = self._refresh_locked(session, connection_id, rejected=rejected, force=force)
+        # committed: a new token is stored before anyone uses it; a needs_reauth mark is stored too
         if failure is not None:
             raise failure
         assert token is not None  # noqa: S101 - _refresh_locked returns a token or a failure

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from connector.debtors.common import debtor_row, invoice_row, queue_writeback, today_for
 from connector.decide import load_rules
 from connector.errors import PermanentError, PolicyError
@@ -27,7 +25,7 @@ from connector.rules.snapshot import InvoiceSnapshot
 from connector.runtime import Runtime
 from connector.snapshots import build_snapshots
 from connector.storage import repos, tables
-from connector.storage.db import transaction
+from connector.storage.db import Session, transaction
 
 DEFAULT_GRACE_DAYS = 3  # when no policy applies (no open invoice left): the policies' default
 

@@ -12,13 +12,11 @@ import hashlib
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
-
 from connector.errors import NotFound, PermanentError
 from connector.model.outbox import OutboxAction, OutboxChannel, OutboxPayload
 from connector.runtime import Runtime
 from connector.storage import repos, tables
+from connector.storage.db import Session
 
 
 def today_for(rt: Runtime, adm: tables.Administration) -> date:
@@ -28,29 +26,20 @@ def today_for(rt: Runtime, adm: tables.Administration) -> date:
 
 def resolve_invoice(rt: Runtime, org_id: int, invoice_ref: str, administration_id: int | None = None) -> int:
     """The administration holding ``invoice_ref`` (by provider ref or invoice number); ambiguity is refused."""
-    query = select(tables.Invoice.administration_id).where(
-        tables.Invoice.org_id == org_id,
-        (tables.Invoice.provider_ref == invoice_ref) | (tables.Invoice.number == invoice_ref),
-    )
-    if administration_id is not None:
-        query = query.where(tables.Invoice.administration_id == administration_id)
-    return _one(rt, query, "invoice", invoice_ref)
+    with rt.sessions() as s:
+        found = {row.administration_id for row in repos.find_invoices(s, org_id, invoice_ref, administration_id)}
+    return _one(found, "invoice", invoice_ref)
 
 
 def resolve_debtor(rt: Runtime, org_id: int, debtor_ref: str, administration_id: int | None = None) -> int:
     """The administration holding ``debtor_ref`` (by provider ref or customer number); ambiguity is refused."""
-    query = select(tables.Debtor.administration_id).where(
-        tables.Debtor.org_id == org_id,
-        (tables.Debtor.provider_ref == debtor_ref) | (tables.Debtor.customer_number == debtor_ref),
-    )
-    if administration_id is not None:
-        query = query.where(tables.Debtor.administration_id == administration_id)
-    return _one(rt, query, "debtor", debtor_ref)
-
-
-def _one(rt: Runtime, query: Select[int], what: str, ref: str) -> int:
     with rt.sessions() as s:
-        found = sorted(set(s.scalars(query)))
+        found = {row.administration_id for row in repos.find_debtors(s, org_id, debtor_ref, administration_id)}
+    return _one(found, "debtor", debtor_ref)
+
+
+def _one(administrations: set[int], what: str, ref: str) -> int:
+    found = sorted(administrations)
     if not found:
         raise NotFound(f"{what} {ref!r} not found")
     if len(found) > 1:
@@ -63,15 +52,7 @@ def invoice_row(s: Session, org_id: int, administration_id: int, ref: str) -> ta
     """The invoice by provider ref, or by its number when no provider ref matches."""
     rows = repos.get_invoices(s, org_id, administration_id, [ref])
     if not rows:
-        rows = list(
-            s.scalars(
-                select(tables.Invoice).where(
-                    tables.Invoice.org_id == org_id,
-                    tables.Invoice.administration_id == administration_id,
-                    tables.Invoice.number == ref,
-                )
-            )
-        )
+        rows = [row for row in repos.find_invoices(s, org_id, ref, administration_id) if row.number == ref]
     if not rows:
         raise NotFound(f"invoice {ref!r} not found in administration {administration_id}")
     return rows[0]
@@ -81,13 +62,8 @@ def debtor_row(s: Session, org_id: int, administration_id: int, ref: str) -> tab
     """The debtor by provider ref, or by customer number when no provider ref matches."""
     found = repos.get_debtors(s, org_id, administration_id, [ref]).get(ref)
     if found is None:
-        found = s.scalar(
-            select(tables.Debtor).where(
-                tables.Debtor.org_id == org_id,
-                tables.Debtor.administration_id == administration_id,
-                tables.Debtor.customer_number == ref,
-            )
-        )
+        by_number = [row for row in repos.find_debtors(s, org_id, ref, administration_id) if row.customer_number == ref]
+        found = by_number[0] if by_number else None
     if found is None:
         raise NotFound(f"debtor {ref!r} not found in administration {administration_id}")
     return found

@@ -13,15 +13,13 @@ import enum
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy.orm import Session
-
 from connector.debtors.common import debtor_row, invoice_row, open_invoice_refs, queue_writeback, today_for
 from connector.errors import PermanentError
 from connector.model import Money, Segment
 from connector.model.outbox import OutboxAction
 from connector.runtime import Runtime
 from connector.storage import repos, tables
-from connector.storage.db import transaction
+from connector.storage.db import Session, transaction
 
 
 class HoldReason(str, enum.Enum):

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session as Session  # re-exported: the type callers hold, without importing SQLAlchemy
+from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+Sessions = sessionmaker[Session]  # ``with sessions() as s`` reads; ``with transaction(sessions) as s`` writes
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -48,13 +50,13 @@ def _sqlite_recipe(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def session_factory(engine: Engine, clock: Callable[[], datetime] | None = None) -> sessionmaker[Session]:
+def session_factory(engine: Engine, clock: Callable[[], datetime] | None = None) -> Sessions:
     """Sessions for ``engine``; with ``clock``, repository timestamps follow it (``repos.now(session)``)."""
     return sessionmaker(engine, expire_on_commit=False, info={"clock": clock} if clock is not None else {})
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+def transaction(factory: Sessions) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on error."""
     with factory() as session, session.begin():
         yield session

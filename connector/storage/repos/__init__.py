@@ -14,11 +14,15 @@ from connector.storage.convert import (
     payment_row_to_model,
 )
 from connector.storage.repos.organisations import (
+    active_connections,
+    add_oauth_state,
     create_connection,
     create_organisation,
+    delete_oauth_state,
     find_organisation,
     get_administration,
     get_connection,
+    get_oauth_state,
     list_administrations,
     list_connections,
     list_organisations,
@@ -30,6 +34,7 @@ from connector.storage.repos.organisations import (
 )
 from connector.storage.repos.sync import (
     counts,
+    find_debtors,
     find_invoices,
     get_cursor,
     get_debtors,
@@ -90,6 +95,8 @@ from connector.storage.repos.scope import now
 __all__ = [
     "PAUSED_BY_US",
     "OutboxChanges",
+    "active_connections",
+    "add_oauth_state",
     "add_outbox_item",
     "arrangements",
     "audit",
@@ -103,6 +110,8 @@ __all__ = [
     "create_organisation",
     "debtor_audit",
     "debtor_row_to_model",
+    "delete_oauth_state",
+    "find_debtors",
     "find_invoices",
     "find_organisation",
     "get_administration",
@@ -112,6 +121,7 @@ __all__ = [
     "get_debtors",
     "get_inbox_event",
     "get_invoices",
+    "get_oauth_state",
     "get_outbox_item",
     "get_payments",
     "inbox_events",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from connector import model
@@ -31,7 +31,8 @@ def find_organisation(session: Session, name: str) -> int | None:
 
 
 def list_organisations(session: Session) -> list[tuple[int, str]]:
-    """Every organisation as (id, name), oldest first: how the command line finds the one it acts for."""
+    """Every organisation as (id, name), oldest first: how the command line finds the one it acts for, and the
+    periodic jobs act for each in turn."""
     rows = session.execute(select(t.Organisation.id, t.Organisation.name).order_by(t.Organisation.id))
     return [(int(org_id), str(name)) for org_id, name in rows]
 
@@ -70,6 +71,14 @@ def list_connections(session: Session, org_id: int, provider: str | None = None)
     if provider:
         query = query.where(t.Connection.provider == provider)
     return list(session.scalars(query.order_by(t.Connection.id)))
+
+
+def active_connections(session: Session) -> list[tuple[int, int]]:
+    """(organisation id, connection id) of every active connection: what the periodic sync works through."""
+    query = select(t.Connection.org_id, t.Connection.id).where(t.Connection.status == "active")
+    return [
+        (int(org_id), int(connection_id)) for org_id, connection_id in session.execute(query.order_by(t.Connection.id))
+    ]
 
 
 def set_connection_status(
@@ -153,3 +162,37 @@ def route_webhook_secrets(session: Session, provider: str, provider_tenant_id: s
         for adm in route_tenant(session, provider, provider_tenant_id)
         if adm.webhook_secret_ciphertext
     ]
+
+
+def add_oauth_state(
+    session: Session,
+    org_id: int,
+    state: str,
+    *,
+    provider: str,
+    code_verifier: str | None,
+    redirect_uri: str,
+    expires_at: datetime,
+) -> None:
+    """Remember an authorisation we started for ``org_id`` until the provider's redirect comes back."""
+    session.add(
+        t.OAuthState(
+            state=state,
+            org_id=org_id,
+            provider=provider,
+            code_verifier=code_verifier,
+            redirect_uri=redirect_uri,
+            created_at=now(session),
+            expires_at=expires_at,
+        )
+    )
+
+
+def get_oauth_state(session: Session, state: str) -> t.OAuthState | None:
+    """The authorisation a redirect's ``state`` names: how the callback learns which organisation it is for."""
+    return session.get(t.OAuthState, state)
+
+
+def delete_oauth_state(session: Session, org_id: int, state: str) -> None:
+    """A state is good for one redirect only."""
+    session.execute(delete(t.OAuthState).where(*where_scoped(t.OAuthState, org_id), t.OAuthState.state == state))

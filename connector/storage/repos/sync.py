@@ -236,11 +236,21 @@ def get_invoices(
     return list(session.scalars(query.order_by(t.Invoice.due_date, t.Invoice.id)))
 
 
-def find_invoices(session: Session, org_id: int, ref: str) -> list[t.Invoice]:
+def find_invoices(session: Session, org_id: int, ref: str, administration_id: int | None = None) -> list[t.Invoice]:
     """Invoices a person names: by the number on the invoice or by the provider's reference, in any
-    administration of the organisation (a number may repeat across administrations)."""
-    query = scoped(t.Invoice, org_id).where((t.Invoice.provider_ref == ref) | (t.Invoice.number == ref))
+    administration of the organisation (a number may repeat across administrations) or in the one given."""
+    query = scoped(t.Invoice, org_id, administration_id).where(
+        (t.Invoice.provider_ref == ref) | (t.Invoice.number == ref)
+    )
     return list(session.scalars(query.order_by(t.Invoice.administration_id, t.Invoice.id)))
+
+
+def find_debtors(session: Session, org_id: int, ref: str, administration_id: int | None = None) -> list[t.Debtor]:
+    """Debtors a person names: by the provider's reference or by customer number, like ``find_invoices``."""
+    query = scoped(t.Debtor, org_id, administration_id).where(
+        (t.Debtor.provider_ref == ref) | (t.Debtor.customer_number == ref)
+    )
+    return list(session.scalars(query.order_by(t.Debtor.administration_id, t.Debtor.id)))
 
 
 def get_debtors(
