@@ -2,17 +2,19 @@
 
 ``build_queue(settings, runtime_factory)`` creates the huey instance, registers the tasks (sync a connection,
 process an inbox event, run the dunning rules, drain the outbox) and the periodic schedules (incremental sync
-every 15 minutes, the daily reconciliation sweep and the daily dunning run), and returns a ``JobQueue`` port.
+every 15 minutes, the daily reconciliation sweep and the daily dunning run), and returns the ``JobQueue`` port
+(``connector.ports``) the web app enqueues through. The top of the pipeline: each task is sync, decide or the
+outbox drain for one organisation.
 Tasks receive primitive ids only, never tokens. Per-connection exclusion is a lease row in our database.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
@@ -58,7 +60,7 @@ class HueyQueue:
 
 def with_lease(rt: Runtime, org_id: int, name: str, work: Callable[[], Any]) -> Any:
     """Run ``work`` while holding the named lease; skip (return None) when another worker holds it."""
-    holder = f"{id(rt)}:{datetime.now().timestamp()}"  # noqa: DTZ005 - only a unique token
+    holder = f"{id(rt)}:{secrets.token_hex(8)}"  # who holds the lease: unique per call
     now = rt.clock()
     with transaction(rt.sessions) as s:
         if not repos.try_lease(s, org_id, name, holder, now + LEASE, now):
@@ -109,8 +111,8 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
     @huey.task()
     def run_dunning(org_id: int, run_date: str | None = None, drain: bool = True) -> int:
         rt = runtime()
-        # the Dutch calendar day, not the UTC one: a run just after midnight belongs to the new day
-        today = date.fromisoformat(run_date) if run_date else rt.clock().astimezone(ZoneInfo("Europe/Amsterdam")).date()
+        # the organisation's calendar day, not the UTC one: a run just after midnight belongs to the new day
+        today = date.fromisoformat(run_date) if run_date else rt.today(org_id)
         report = with_lease(rt, org_id, "dunning", lambda: _checked_run(rt, org_id, today))
         if drain:
             drain_outbox(org_id)

@@ -1,10 +1,13 @@
-"""The contracts between the core and its plug-ins: accounting adapters, the HTTP session, clock and job queue.
+"""The contracts between the core and its plug-ins: accounting adapters, the HTTP session, the job queue.
 
-An adapter is a class bound to one connection (``__init__(http, config)``). Class-level declarations tell the
-core how to talk to the provider (OAuth, limits, retry classification); instance methods read pages, fetch
-entities for webhook hints and write reminder status back. Adapters never sleep, retry, refresh tokens or touch
-storage: ``ApiSession`` (implemented in ``connector.http``) injects the token, spends the rate budget, retries
-what ``classify`` marks retryable and raises ``connector.errors`` for the rest.
+Sits at the bottom with the model: adapters implement ``AccountingAdapter``, ``connector.http`` implements
+``ApiSession``, ``connector.jobs`` implements ``JobQueue`` (which the web app enqueues through); the clock they
+share is ``connector.clock``. An adapter is a class bound to one connection (``__init__(http, config)``).
+Class-level declarations tell the core how to talk to the provider (OAuth, limits, retry classification);
+instance methods read pages, fetch entities for webhook hints and write reminder status back. Adapters never
+sleep, retry, refresh tokens or touch storage: ``ApiSession`` (implemented in ``connector.http``) injects the
+token, spends the rate budget, retries what ``classify`` marks retryable and raises ``connector.errors`` for the
+rest.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 
+from connector.clock import Clock, utcnow
 from connector.errors import NotSupported
 from connector.model import (
     Capability,
@@ -68,10 +72,6 @@ class ApiSession(Protocol):
     ) -> HttpResponse: ...
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class ResponseAction(enum.Enum):
     OK = "ok"
     RETRY = "retry"  # transient: retry with backoff
@@ -81,13 +81,9 @@ class ResponseAction(enum.Enum):
     PERMANENT = "permanent"  # never retry
 
 
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-    def today(self, tz: str = "Europe/Amsterdam") -> date: ...
-
-
 class JobQueue(Protocol):
+    """What the web app needs of the job queue: enqueue a named task with its (primitive) arguments."""
+
     def enqueue(self, name: str, key: str, payload: Mapping[str, Any], eta: datetime | None = None) -> None: ...
 
 
@@ -161,10 +157,10 @@ class AccountingAdapter:
     webhook_max_bytes: ClassVar[int] = 1024 * 1024
     status_actions: ClassVar[Mapping[int, ResponseAction]] = DEFAULT_STATUS_ACTIONS
 
-    def __init__(self, http: ApiSession, config: Any, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, http: ApiSession, config: Any, *, clock: Clock | None = None) -> None:
         self.http = http
         self.config = config
-        self.clock: Callable[[], datetime] = clock or _utcnow  # the runtime's clock: what the adapter stamps
+        self.clock: Clock = clock or utcnow  # the runtime's clock: what the adapter stamps
 
     # --- declarations (pure, static) ---------------------------------------------------------------------
     @classmethod

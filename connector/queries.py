@@ -6,11 +6,11 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from connector import clock
 from connector.errors import NotFound
 from connector.model import InvoiceStatus, Money
-from connector.model.outbox import CLOSED_STATUSES, OutboxStatus, PhoneTaskPart
+from connector.model.outbox import CLOSED_STATUSES, OutboxChannel, OutboxStatus, PhoneTaskPart
 from connector.runtime import Runtime
 from connector.storage import repos
 
@@ -59,7 +59,7 @@ RECENT_DAYS = 7
 def worklist(rt: Runtime, org_id: int, limit: int = 200) -> list[dict[str, Any]]:
     """The worklist: everything still open (queued, awaiting approval, phone tasks, failed) and what was done or
     skipped in the last week, newest first."""
-    since = rt.clock().date() - timedelta(days=RECENT_DAYS)
+    since = rt.today(org_id) - timedelta(days=RECENT_DAYS)
     with rt.sessions() as s:
         names = {a.id: a.name for a in repos.list_administrations(s, org_id)}
         items = [i for i in repos.outbox_items(s, org_id) if i.status not in CLOSED_STATUSES or i.run_date >= since]
@@ -226,7 +226,7 @@ def why(rt: Runtime, org_id: int, invoice: str, today: date | None = None) -> li
     policies, rates = load_rules(rt)
     for row in found:
         adm = administrations[row.administration_id]
-        day = today or rt.clock().astimezone(ZoneInfo(adm.timezone)).date()
+        day = today or clock.today(adm.timezone, clock=rt.clock)
         outcome = snapshot_outcome(rt, adm, row.provider_ref, day, policies, rates)
         if outcome is not None:
             live.append(
@@ -350,14 +350,14 @@ def _matching_debtors(debtors: dict[str, Any], wanted: str) -> set[str]:
     return {ref for ref, d in debtors.items() if wanted in (ref, d.customer_number) or d.name.casefold() == folded}
 
 
-MESSAGE_CHANNELS = frozenset({"email", "letter", "provider"})  # a phone task or a note is no message
+MESSAGE_CHANNELS = frozenset({OutboxChannel.EMAIL, OutboxChannel.LETTER, OutboxChannel.PROVIDER})  # not a task or note
 
 
 def messages_sent(rt: Runtime, org_id: int, administration_ids: list[int], day: date) -> int:
     """Messages to debtors (e-mail, letter, or sent by the package) delivered for the run of ``day``."""
     wanted = set(administration_ids)
     with rt.sessions() as s:
-        items = repos.outbox_items(s, org_id, status="done")
+        items = repos.outbox_items(s, org_id, status=OutboxStatus.DONE)
     return sum(
         1 for i in items if i.administration_id in wanted and i.run_date == day and i.channel in MESSAGE_CHANNELS
     )
@@ -366,7 +366,7 @@ def messages_sent(rt: Runtime, org_id: int, administration_ids: list[int], day: 
 def example_reminded_invoice(rt: Runtime, org_id: int) -> str | None:
     """The number of the invoice most recently reminded (what a newcomer can ask ``dunning why`` about)."""
     with rt.sessions() as s:
-        for item in reversed(repos.outbox_items(s, org_id, status="done")):
+        for item in reversed(repos.outbox_items(s, org_id, status=OutboxStatus.DONE)):
             if item.channel in MESSAGE_CHANNELS and item.invoice_refs:
                 rows = repos.get_invoices(s, org_id, item.administration_id, [item.invoice_refs[0]])
                 if rows:
@@ -405,6 +405,8 @@ def connection_health(rt: Runtime, org: str | None = None) -> tuple[list[str], l
             for c in repos.list_connections(s, org_id)
         ]
     return [name for _, name in known], rows
+
+
 def _text(amount: Decimal | None) -> str | None:
     return str(amount) if amount is not None else None
 

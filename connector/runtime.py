@@ -1,34 +1,33 @@
-"""The wired-up connector for one process: settings, database, token manager, rate budget, adapters.
+"""The wired-up connector for one process: settings, clock, database, token manager, rate budget, adapters.
 
-Built once by the CLI, the web app and the job consumer (``Runtime(settings)``) and passed down explicitly;
-``adapter_for(connection)`` returns an adapter whose HTTP session injects the connection's token, spends the
-shared rate budget and counts API calls.
+Built once by the CLI, the web app and the job consumer (``Runtime(settings)``) and passed down explicitly to
+every step of the pipeline; ``adapter_for(connection)`` returns an adapter whose HTTP session injects the
+connection's token, spends the shared rate budget and counts API calls. ``clock`` is the one clock of the
+process (``connector.clock.utcnow`` unless a test or simulation passes its own), and ``today(org_id)`` the
+organisation's calendar day by it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import date
 from typing import Any, cast
 
+from connector import clock
 from connector.auth.crypto import TokenCipher
 from connector.auth.tokens import TokenManager
+from connector.clock import Clock, utcnow
 from connector.http.budget import RateBudget
 from connector.http.session import ConnectionSession
 from connector.ports import AccountingAdapter, ApiSession
 from connector.registry import ADAPTERS, adapter_class
 from connector.settings import Settings
-from connector.storage import tables
+from connector.storage import repos, tables
 from connector.storage.db import Sessions, make_engine, session_factory
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Runtime:
-    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow, budget_url: str | None = None):
+    def __init__(self, settings: Settings, *, clock: Clock = utcnow, budget_url: str | None = None):
         self.settings = settings
         self.clock = clock
         self.engine = make_engine(settings.database_url)
@@ -79,6 +78,12 @@ class Runtime:
     def adapter_for(self, connection: tables.Connection) -> AccountingAdapter:
         cls = adapter_class(connection.provider)
         return cls(cast(ApiSession, self.http_for(connection)), self.provider_config(connection), clock=self.clock)
+
+    def today(self, org_id: int) -> date:
+        """The calendar day it is now for an organisation, in its time zone, by this runtime's clock."""
+        with self.sessions() as s:
+            zone = repos.organisation_timezone(s, org_id)
+        return clock.today(zone, clock=self.clock)
 
     def calls_for(self, connection_id: int) -> int:
         session = self._sessions_by_connection.get(connection_id)

@@ -1,38 +1,39 @@
-"""The web app: ``create_app`` wires the webhook receiver, OAuth connect routes, dashboard pages and /api/v1.
+"""The web app: ``create_app`` wires the webhook receiver and the blueprints: pages, OAuth connect, /api/v1.
 
 Served by gunicorn at scale (``dunning serve``) and in a thread by ``dunning demo``. The app serves one
 organisation: the only one there is, or the one ``DUNNING_ORG`` names when there are several (a fresh install
-starts one called "default"); every view reads through ``connector.queries`` scoped to it. An error in a page
-shows a short explanation in the user's language, never a bare "Internal Server Error" (``dashboard.errors``).
+starts one called "default"); every view reads through ``connector.queries`` scoped to it (``dashboard.pages``,
+``dashboard.oauth``, ``dashboard.api``; what they share is ``dashboard.common``). An error in a page shows a
+short explanation in the user's language, never a bare "Internal Server Error" (``dashboard.errors``).
 """
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from connector.jobs import build_queue
+from connector.ports import JobQueue
 from connector.runtime import Runtime
 from connector.services import choose_organisation
 from connector.settings import Settings
+from dashboard import api, oauth, pages
 from dashboard.errors import register_error_pages
-from dashboard.views import bp as dashboard_bp
 from webhooks import bp as webhooks_bp
 
 
 @dataclass
 class Services:
     runtime: Runtime
-    queue: Any
+    queue: JobQueue
     org_id: int
 
 
 def create_app(
-    settings: Settings, *, runtime: Runtime | None = None, queue: Any = None, org_id: int | None = None
+    settings: Settings, *, runtime: Runtime | None = None, queue: JobQueue | None = None, org_id: int | None = None
 ) -> Flask:
     rt = runtime or Runtime(settings)
     app = Flask(__name__)
@@ -47,6 +48,7 @@ def create_app(
         org_id=org_id or choose_organisation(rt, None, create_if_none="default"),
     )
     app.register_blueprint(webhooks_bp)
-    app.register_blueprint(dashboard_bp)
+    for blueprint in (pages.bp, oauth.bp, api.bp):
+        app.register_blueprint(blueprint)
     register_error_pages(app)
     return app

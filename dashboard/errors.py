@@ -16,6 +16,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from connector.errors import ConfigurationError, PolicyError
+from dashboard.common import lang, messages, page
 
 log = structlog.get_logger(__name__)
 MACHINE_PATHS = ("/api/", "/webhooks/")
@@ -30,20 +31,16 @@ class PageError(Exception):
 
 
 def _render(status: int, title: str, detail: str) -> Any:
-    from dashboard.views import _messages, _page
-
     try:
-        return _page("message.html", title=title, detail=detail), status
+        return page("message.html", title=title, detail=detail), status
     except Exception:  # noqa: BLE001 - the error page itself failed: plain text, still in the user's language
         log.exception("dashboard.error_page_failed")
-        messages = _messages("nl" if "nl" in str(request.accept_languages) else "en")
-        return Response(f"{messages[title]}\n{detail}\n", status, mimetype="text/plain"), status
+        texts = messages("nl" if "nl" in str(request.accept_languages) else "en")
+        return Response(f"{texts[title]}\n{detail}\n", status, mimetype="text/plain"), status
 
 
 def _translated(key: str, **values: str) -> str:
-    from dashboard.views import _lang, _messages
-
-    return _messages(_lang())[key].format(**values)
+    return messages(lang())[key].format(**values)
 
 
 def _page_error(exc: PageError) -> Any:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from connector.clock import DEFAULT_TIMEZONE
 from connector.errors import GarbageResponse
 from connector.model import Address, CreditNote, Debtor, Invoice, InvoiceStatus, Payment, Segment, Tenant
 from connector.parsing import ms_date_to_date, ms_date_to_utc
@@ -113,7 +114,7 @@ def map_division(row: Mapping[str, Any]) -> Tenant:
         name=_text(row.get("Description")) or str(row["Code"]),
         currency=_text(row.get("Currency")) or "EUR",
         country=country,
-        timezone=_TIMEZONES.get(country or "", "Europe/Amsterdam"),
+        timezone=_TIMEZONES.get(country or "", DEFAULT_TIMEZONE),
         suspended=row.get("Status", 1) != 1 or bool(row.get("BlockingStatus")),
     )
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from adapters.exact.client import ExactClient, guid
+from connector.clock import utcnow
 from connector.errors import NotSupported
 from connector.model import ReminderWrite, WriteAction, WriteResult
 
@@ -43,7 +44,7 @@ class ExactWriteback:
         self, client: ExactClient, *, credit_stop_sets_blocked: bool, clock: Callable[[], datetime] | None = None
     ) -> None:
         self.client = client
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or utcnow
         self.credit_stop_sets_blocked = credit_stop_sets_blocked
         self.calls = 0
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from connector.clock import DEFAULT_TIMEZONE
 from connector.errors import GarbageResponse
 from connector.model import (
     Address,
@@ -78,7 +79,7 @@ def tenant(adm: Mapping[str, Any]) -> Tenant:
         name=str(adm.get("name") or adm["id"]),
         currency=str(adm.get("currency") or "EUR"),
         country=adm.get("country"),
-        timezone=str(adm.get("time_zone") or "Europe/Amsterdam"),
+        timezone=str(adm.get("time_zone") or DEFAULT_TIMEZONE),
         language=adm.get("language"),
         suspended=bool(adm.get("suspended", False)),
     )

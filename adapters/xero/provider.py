@@ -10,7 +10,7 @@ write-back/template time (``online_invoice_url``), never during sync. HTTP: ``cl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from adapters.xero import mapping, webhooks, writeback
 from adapters.xero.client import XeroClient
 from adapters.xero.reader import Cursor, keyset_pages, refresh_due, refresh_pages
+from connector.clock import Clock, utcnow
 from connector.model import (
     Capability,
     CreditNote,
@@ -55,10 +56,6 @@ BROAD_SCOPES = ("offline_access", "accounting.transactions", "accounting.contact
 ACCREC = 'Type=="ACCREC"'
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class XeroAdapter(AccountingAdapter):
     id: ClassVar[str] = "xero"
     name: ClassVar[str] = "Xero"
@@ -88,7 +85,7 @@ class XeroAdapter(AccountingAdapter):
     # xero.md §6: 403 = the tenant is not (any more) on this token -> reauth; 5xx back off (the default)
     status_actions: ClassVar[Mapping[int, ResponseAction]] = {**DEFAULT_STATUS_ACTIONS, 403: ResponseAction.REAUTH}
 
-    def __init__(self, http: ApiSession, config: XeroConfig, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, http: ApiSession, config: XeroConfig, *, clock: Clock = utcnow) -> None:
         super().__init__(http, config, clock=clock)
         self.client = XeroClient(http, config.api_url)
 
@@ -131,7 +128,7 @@ class XeroAdapter(AccountingAdapter):
         ):
             raw = (lowered.get(name) or "").strip()
             if raw.lstrip("-").isdigit():
-                reset = datetime.now(UTC) + timedelta(seconds=60) if scope in ("minute", "app") else None
+                reset = utcnow() + timedelta(seconds=60) if scope in ("minute", "app") else None
                 seen.append(RateObservation(scope, int(raw), reset))
         return seen
 

@@ -20,9 +20,9 @@ import requests
 import structlog
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from connector.clock import utcnow
 from connector.errors import GarbageResponse, PermanentError, ReauthRequired, TransientError
 from connector.http.factory import make_session
-from connector.http.retry import utcnow
 from connector.logging import scrub_text
 from connector.model import TokenSet
 from connector.ports import AccountingAdapter

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from connector.auth.crypto import TokenCipher
 from connector.auth.locks import DEFAULT_LOCK_TIMEOUT_SECONDS, lock_connection
 from connector.auth.oauth import RefreshTooEarly, refresh_tokens
+from connector.clock import Clock, utcnow
 from connector.errors import ConfigurationError, ReauthRequired, TransientError
-from connector.http.retry import utcnow
 from connector.model import TokenSet
 from connector.ports import AccountingAdapter, OAuthSpec
 from connector.storage.db import transaction
@@ -57,7 +57,7 @@ class TokenManager:
         self,
         engine_or_sessionmaker: Engine | sessionmaker[Session],
         crypto: TokenCipher,
-        clock: Callable[[], datetime] | Any = utcnow,
+        clock: Clock = utcnow,
         *,
         adapters: Mapping[str, type[AccountingAdapter]],
         provider_config: Callable[[str], Any] | None = None,
@@ -70,8 +70,7 @@ class TokenManager:
         else:
             self._sessions = engine_or_sessionmaker
         self._crypto = crypto
-        clock_now = getattr(clock, "now", None)  # a ports.Clock, or a plain callable returning the time
-        self._now: Callable[[], datetime] = clock_now if callable(clock_now) else clock
+        self._now: Clock = clock
         self._adapters = adapters
         if provider_config is None and connection_config is None:
             raise ConfigurationError("TokenManager needs provider_config or connection_config")

@@ -157,7 +157,8 @@ def arrangement_check(
 
     day = parse_date(run_date, "--date")
     rt = runtime()
-    result = debtors.daily_checks(rt, organisation(rt, org), day or today(rt)).as_dict()
+    org_id = organisation(rt, org)
+    result = debtors.daily_checks(rt, org_id, day or today(rt, org_id)).as_dict()
     output.emit(
         result,
         as_json,

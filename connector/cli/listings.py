@@ -88,7 +88,8 @@ def invoices(
 
     rt = runtime(reads_only=True)
     org_id = organisation(rt, org)
-    rows = queries.invoices(rt, org_id, today(rt), administration_id=administration, debtor=debtor, overdue=overdue)
+    day = today(rt, org_id)
+    rows = queries.invoices(rt, org_id, day, administration_id=administration, debtor=debtor, overdue=overdue)
     rt.close()
     opened = [r for r in rows if r["days_overdue"] is not None]
     shown = [
@@ -138,7 +139,8 @@ def debtors(
     from connector import queries
 
     rt = runtime(reads_only=True)
-    rows = queries.debtors(rt, organisation(rt, org), today(rt), administration_id=administration)
+    org_id = organisation(rt, org)
+    rows = queries.debtors(rt, org_id, today(rt, org_id), administration_id=administration)
     rt.close()
     shown = [
         {

@@ -94,7 +94,7 @@ def run(
     day = parse_date(run_date, "--date")
     rt = runtime()
     org_id = organisation(rt, org)
-    day = day or today(rt) + (timedelta(days=1) if dry_run else timedelta(0))
+    day = day or today(rt, org_id) + (timedelta(days=1) if dry_run else timedelta(0))
     if not dry_run:
         from connector.debtors import daily_checks
 

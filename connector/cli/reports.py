@@ -40,7 +40,8 @@ def report(
     if kind not in reporting.KINDS:
         fail(f"unknown report {kind!r}", f"choose one of {', '.join(reporting.KINDS)}")
     rt = runtime(reads_only=True)
-    result = reporting.build(rt, organisation(rt, org), kind, today(rt))
+    org_id = organisation(rt, org)
+    result = reporting.build(rt, org_id, kind, today(rt, org_id))
     rt.close()
     if as_csv:
         import sys

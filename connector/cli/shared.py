@@ -22,7 +22,6 @@ import typer
 from typer._click import exceptions as click_errors  # typer 0.29 vendors click; pinned in pyproject.toml
 from typer.core import TyperGroup
 
-from connector import clock
 from connector.errors import (
     ConfigurationError,
     ConnectorError,
@@ -234,9 +233,9 @@ def organisation(rt: Runtime, name: str | None) -> int:
     return choose_organisation(rt, name)
 
 
-def today(rt: Runtime) -> date:
+def today(rt: Runtime, org_id: int) -> date:
     """Today in the organisation's time zone, by the runtime's clock."""
-    return clock.today(clock=rt.clock)
+    return rt.today(org_id)
 
 
 # --- input ------------------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from zoneinfo import ZoneInfo
 
+from connector import clock
 from connector.errors import NotFound, PermanentError
 from connector.model.outbox import OutboxAction, OutboxChannel, OutboxPayload
 from connector.runtime import Runtime
@@ -21,7 +21,7 @@ from connector.storage.db import Session
 
 def today_for(rt: Runtime, adm: tables.Administration) -> date:
     """The administration's calendar day now (due dates and promise dates are local dates)."""
-    return rt.clock().astimezone(ZoneInfo(adm.timezone)).date()
+    return clock.today(adm.timezone, clock=rt.clock)
 
 
 def resolve_invoice(rt: Runtime, org_id: int, invoice_ref: str, administration_id: int | None = None) -> int:

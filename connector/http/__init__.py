@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from connector.http.budget import BudgetKey, RateBudget
 from connector.http.factory import make_session
-from connector.http.retry import parse_retry_after, utcnow
+from connector.http.retry import parse_retry_after
 from connector.http.session import ConnectionSession
 from connector.ports import RateObservation
 
@@ -19,5 +19,4 @@ __all__ = [
     "RateObservation",
     "make_session",
     "parse_retry_after",
-    "utcnow",
 ]

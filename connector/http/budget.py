@@ -25,8 +25,8 @@ import structlog
 from pyrate_limiter import AbstractBucket, Decision, InMemoryBucket, Rate, RateItem, RedisBucket, SQLiteBucket
 from pyrate_limiter.utils import validate_rate_list
 
+from connector.clock import utcnow
 from connector.errors import ConfigurationError, RateLimited
-from connector.http.retry import utcnow
 from connector.ports import AccountingAdapter, RateLimit, RateObservation
 
 log = structlog.get_logger(__name__)

@@ -30,10 +30,6 @@ BACKOFF_CAP_SECONDS = 5.0
 _random = random.SystemRandom()
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
     """The instant a ``Retry-After`` header points at (UTC), or ``None`` when absent or unreadable."""
     if value is None or not value.strip():

@@ -22,10 +22,11 @@ from urllib.parse import urlsplit
 import requests
 import structlog
 
+from connector.clock import utcnow
 from connector.errors import NotFound, PermanentError, RateLimited, ReauthRequired, TransientError
 from connector.http.budget import RateBudget
 from connector.http.factory import make_session
-from connector.http.retry import RetrySignal, build_retrying, parse_retry_after, seconds_until, utcnow
+from connector.http.retry import RetrySignal, build_retrying, parse_retry_after, seconds_until
 from connector.logging import scrub_text
 from connector.ports import AccountingAdapter, ResponseAction
 

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from connector.clock import DEFAULT_TIMEZONE
+
 _NO_MINOR_UNITS = {"JPY", "KRW", "ISK", "CLP", "VND", "XAF", "XOF", "UGX", "PYG", "RWF", "KMF", "GNF", "DJF"}
 _THREE_MINOR_UNITS = {"BHD", "KWD", "OMR", "JOD", "TND", "LYD", "IQD"}
 
@@ -144,7 +146,7 @@ class Tenant(Frozen):
     name: str
     currency: Currency = "EUR"
     country: str | None = None
-    timezone: str = "Europe/Amsterdam"
+    timezone: str = DEFAULT_TIMEZONE
     language: str | None = None
     suspended: bool = False
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from connector.clock import DEFAULT_TIMEZONE
 from connector.storage.types import UTCDateTime
 
 
@@ -108,7 +109,7 @@ class Administration(Base):
     provider_tenant_id: Mapped[str] = mapped_column(String(100), index=True)
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
     country: Mapped[str | None] = mapped_column(String(8))
     language: Mapped[str | None] = mapped_column(String(8))
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -50,3 +50,39 @@ def test_posts_need_the_form_token(tmp_path: Path) -> None:
     assert token is not None
     assert client.post("/dead-letters/replay", data={"csrf": "forged"}).status_code == 400
     assert client.post("/dead-letters/replay", data={"csrf": token.group(1)}).status_code == 302
+
+
+ROUTES = {  # the app's URLs: the blueprints (pages, oauth, api, webhooks) split the code, never the addresses
+    ("/", "GET", "pages.index"),
+    ("/tomorrow", "GET", "pages.tomorrow"),
+    ("/administrations/<int:administration_id>/safe-mode", "POST", "pages.safe_mode"),
+    ("/dead-letters", "GET", "pages.dead_letters"),
+    ("/dead-letters/replay", "POST", "pages.replay"),
+    ("/connect/<provider>", "GET", "oauth.connect"),
+    ("/oauth/<provider>/callback", "GET", "oauth.callback"),
+    ("/api/v1/administrations", "GET", "api.administrations"),
+    ("/api/v1/worklist", "GET", "api.worklist"),
+    ("/webhooks/<provider>", "POST", "webhooks.webhook"),
+}
+
+
+def test_every_url_and_who_serves_it(tmp_path: Path) -> None:
+    app = _client(tmp_path).application
+    served = {
+        (rule.rule, method, rule.endpoint)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    }
+    assert served == ROUTES, f"added {sorted(served - ROUTES)}, gone {sorted(ROUTES - served)}"
+
+
+@pytest.mark.parametrize(
+    ("path", "guarded_status"),
+    [("/", 401), ("/tomorrow", 401), ("/dead-letters", 401), ("/connect/moneybird", 401), ("/api/v1/worklist", 401)],
+)
+def test_what_the_login_covers(guarded: FlaskClient, path: str, guarded_status: int) -> None:
+    response = guarded.get(path)
+    assert response.status_code == guarded_status, path
+    expected = "Basic" if not path.startswith("/api/") else None  # the API answers for its own bearer tokens
+    assert response.headers.get("WWW-Authenticate", "").split(" ")[0] == (expected or ""), path

@@ -160,7 +160,7 @@ UNSCOPED = {
     "connector.storage.repos.organisations.active_connections": "the periodic sync works every connection",
     "connector.storage.repos.scope.now": "the clock the session stamps rows with",
 }
-SESSION_FUNCTIONS = 68  # how many the walk must find: a module the walk missed would lower it
+SESSION_FUNCTIONS = 69  # how many the walk must find: a module the walk missed would lower it
 
 
 def _storage_modules() -> list[ModuleType]:
@@ -200,3 +200,24 @@ def test_repos_exports_every_repository_function() -> None:
             public = {n for n, fn in inspect.getmembers(module, inspect.isfunction) if fn.__module__ == module.__name__}
             missing = {n for n in public if not n.startswith("_")} - exported - {"scoped", "where_scoped"}
             assert not missing, f"{module.__name__}: not in repos: {sorted(missing)}"
+
+
+@pytest.mark.parametrize(
+    ("zones", "expected"),
+    [
+        ((), "Europe/Amsterdam"),
+        (("America/Curacao",), "America/Curacao"),
+        (("Europe/London", "Asia/Tokyo"), "Europe/London"),
+    ],
+)
+def test_an_organisation_counts_days_in_its_administrations_zone(
+    sessions: sessionmaker[Session], zones: tuple[str, ...], expected: str
+) -> None:
+    with sessions.begin() as s:
+        org = repos.create_organisation(s, "Org")
+        conn = repos.create_connection(s, org, "moneybird")
+        for n, zone in enumerate(zones):
+            tenant = model.Tenant(provider_tenant_id=str(n), name=f"A{n}", timezone=zone)
+            repos.upsert_administration(s, org, conn.id, "moneybird", tenant)
+    with sessions() as s:
+        assert repos.organisation_timezone(s, org) == expected

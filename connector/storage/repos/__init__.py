@@ -13,6 +13,25 @@ from connector.storage.convert import (
     outbox_row_to_model,
     payment_row_to_model,
 )
+from connector.storage.repos.audit import audit, audit_count, audit_counts, audit_trail, debtor_audit
+from connector.storage.repos.debtors import (
+    arrangements,
+    contact_moments,
+    create_arrangement,
+    get_arrangement,
+    installments,
+    letter_evidence,
+    record_contact_moment,
+    record_letter_evidence,
+    set_letter_received,
+)
+from connector.storage.repos.inbox import (
+    get_inbox_event,
+    inbox_events,
+    purge_webhook_bodies,
+    record_inbox_event,
+    stale_inbox_events,
+)
 from connector.storage.repos.organisations import (
     active_connections,
     add_oauth_state,
@@ -26,27 +45,20 @@ from connector.storage.repos.organisations import (
     list_administrations,
     list_connections,
     list_organisations,
+    organisation_timezone,
     rotate_secrets,
     route_tenant,
     route_webhook_secrets,
     set_connection_status,
     upsert_administration,
 )
-from connector.storage.repos.sync import (
-    counts,
-    find_debtors,
-    find_invoices,
-    get_cursor,
-    get_debtors,
-    get_invoices,
-    get_payments,
-    known_versions,
-    mark_deleted,
-    set_cursor,
-    upsert_credit_notes,
-    upsert_debtors,
-    upsert_invoices,
-    upsert_payments,
+from connector.storage.repos.outbox import (
+    OutboxChanges,
+    add_outbox_item,
+    get_outbox_item,
+    outbox_items,
+    pending_outbox,
+    update_outbox_item,
 )
 from connector.storage.repos.runs import (
     PAUSED_BY_US,
@@ -63,34 +75,23 @@ from connector.storage.repos.runs import (
     start_run,
     try_lease,
 )
-from connector.storage.repos.outbox import (
-    OutboxChanges,
-    add_outbox_item,
-    get_outbox_item,
-    outbox_items,
-    pending_outbox,
-    update_outbox_item,
-)
-from connector.storage.repos.inbox import (
-    get_inbox_event,
-    inbox_events,
-    purge_webhook_bodies,
-    record_inbox_event,
-    stale_inbox_events,
-)
-from connector.storage.repos.audit import audit, audit_count, audit_counts, audit_trail, debtor_audit
-from connector.storage.repos.debtors import (
-    arrangements,
-    contact_moments,
-    create_arrangement,
-    get_arrangement,
-    installments,
-    letter_evidence,
-    record_contact_moment,
-    record_letter_evidence,
-    set_letter_received,
-)
 from connector.storage.repos.scope import now
+from connector.storage.repos.sync import (
+    counts,
+    find_debtors,
+    find_invoices,
+    get_cursor,
+    get_debtors,
+    get_invoices,
+    get_payments,
+    known_versions,
+    mark_deleted,
+    set_cursor,
+    upsert_credit_notes,
+    upsert_debtors,
+    upsert_invoices,
+    upsert_payments,
+)
 
 __all__ = [
     "PAUSED_BY_US",
@@ -137,6 +138,7 @@ __all__ = [
     "mark_handed_over",
     "mark_paused_by_us",
     "now",
+    "organisation_timezone",
     "outbox_items",
     "outbox_row_to_model",
     "paused_by_us",

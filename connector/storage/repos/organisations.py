@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from connector import model
+from connector.clock import DEFAULT_TIMEZONE
 from connector.errors import NotFound
 from connector.storage import tables as t
 from connector.storage.repos.scope import now, scoped, where_scoped
@@ -138,6 +139,13 @@ def get_administration(session: Session, org_id: int, administration_id: int) ->
     if adm is None:
         raise NotFound(f"no administration {administration_id} here")
     return adm
+
+
+def organisation_timezone(session: Session, org_id: int) -> str:
+    """The time zone an organisation's days are counted in: that of its administrations (the first one's when
+    they differ), the default zone while it has none."""
+    adm = session.scalar(scoped(t.Administration, org_id).order_by(t.Administration.id).limit(1))
+    return adm.timezone if adm is not None and adm.timezone else DEFAULT_TIMEZONE
 
 
 def route_tenant(session: Session, provider: str, provider_tenant_id: str) -> list[t.Administration]:
