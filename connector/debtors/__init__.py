@@ -1,11 +1,11 @@
 """Debtor management (P10-P19, L9): the services a credit controller uses on one debtor or invoice.
 
 Sits below ``connector.services`` and ``connector.jobs`` (called by the CLI, the dashboard and the daily job) and
-above the dunning run (``connector.dunning``), whose snapshots it reuses; writes our own dunning state
-(holds, promises, arrangements, contact moments, flags) that ``connector.dunning`` reads into every
-``InvoiceSnapshot``, and queues write-backs for ``connector.outbox``. See the submodules:
-``holds`` (P11, P13, P14, P19, L9), ``arrangements`` (P12), ``contacts`` (P10, L2 receipt), ``checks`` (the daily
-follow-up), ``classify`` (risk class, P19) and ``handover`` (P16 dossier).
+above the decide step (``connector.decide``), whose snapshots (``connector.snapshots``) it reuses; writes our own
+dunning state (holds, promises, arrangements, contact moments, flags) that every ``InvoiceSnapshot`` is built
+from, and queues write-backs for ``connector.outbox``. See the submodules: ``holds`` (P11, P13), ``flags`` (P2,
+P14, P19, L9), ``arrangements`` (P12), ``contacts`` (P10, L2 receipt), ``checks`` (the daily follow-up),
+``classify`` (risk class, P19) and ``handover`` (P16 dossier).
 """
 
 from __future__ import annotations
@@ -23,22 +23,24 @@ from connector.debtors.checks import DailyCheck, check_promises, daily_checks, e
 from connector.debtors.classify import DebtorRisk, classify_debtors, risk_class
 from connector.debtors.common import resolve_debtor, resolve_invoice
 from connector.debtors.contacts import late_reasons, record_call_outcome, record_contact, record_letter_receipt
-from connector.debtors.handover import Claim, HandOverResult, claim, hand_over
-from connector.debtors.holds import (
+from connector.debtors.flags import (
     CollectionStatus,
-    HoldReason,
-    hold_debtor,
-    hold_invoice,
     mark_invoice_uncollectible,
-    promise_debtor,
-    promise_invoice,
-    release_debtor,
-    release_invoice,
     set_collection_status,
     set_credit_limit,
     set_credit_stop,
     set_insolvent,
     set_segment,
+)
+from connector.debtors.handover import Claim, HandOverResult, claim, hand_over
+from connector.debtors.holds import (
+    HoldReason,
+    hold_debtor,
+    hold_invoice,
+    promise_debtor,
+    promise_invoice,
+    release_debtor,
+    release_invoice,
 )
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Payment arrangements (betalingsregeling, P12): an installment schedule over one or more invoices of a debtor.
 
-While an arrangement is ``active`` ``connector.dunning`` hands it to the engine with each invoice snapshot, and
+While an arrangement is ``active`` ``connector.snapshots`` hands it to the engine with each invoice snapshot, and
 the ladder pauses as long as no installment is overdue beyond the policy's ``arrangement_grace_days``.
 ``check_arrangements`` (run daily, before the dunning run) marks installments paid from synced payments, closes a
 kept arrangement as ``completed`` and a missed one as ``broken``; a broken arrangement no longer pauses anything,
