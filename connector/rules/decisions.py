@@ -1,6 +1,6 @@
 """The engine's output: per-invoice ``Decision``s and ``NonDecision``s, grouped into per-debtor ``Message``s.
 
-``connector.rules.engine`` produces them; ``connector.dunning`` writes ``EvaluationResult.messages`` (and the
+``connector.rules.engine`` produces them; ``connector.decide`` writes ``EvaluationResult.messages`` (and the
 silent catch-up skips) into the outbox and records every non-decision in the decision log. Each carries a ``Why``:
 the rule id, the inputs it used and the snapshot's ``synced_at`` (P18, L6: store every input next to the result).
 """

@@ -1,6 +1,6 @@
 """The engine's input: a frozen snapshot of one open invoice with every fact the rules look at.
 
-``connector.dunning`` builds one ``InvoiceSnapshot`` per invoice from storage (synced invoice + our dunning state:
+``connector.snapshots`` builds one ``InvoiceSnapshot`` per invoice from storage (synced invoice + our dunning state:
 level reached, holds, promises, arrangements, 14-day-letter evidence) and passes them to
 ``connector.rules.engine.evaluate``. Debtor- and administration-level holds are flattened onto the invoice
 (``on_hold``/``insolvent``) by the caller. Nothing here reads a clock: ``synced_at`` is recorded in every
