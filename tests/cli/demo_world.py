@@ -7,10 +7,10 @@ import socket
 from typing import Any
 
 from connector.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG, DEMO_SIZES
+from connector.model.outbox import OutboxStatus
 from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.storage import repos
-from connector.model.outbox import OutboxStatus
 from sandboxes.runner import start_sandbox
 from tests.clirunner import Cli
 

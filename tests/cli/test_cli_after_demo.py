@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from connector import clock, queries
-from connector.storage import repos, tables
 from connector.model.outbox import OutboxStatus
+from connector.storage import repos, tables
 from tests.cli.demo_world import against, dead_port, demo_org_id, reminded_invoice, restart_moneybird, runtime_for
 from tests.clirunner import Cli
 
