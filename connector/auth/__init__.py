@@ -1,7 +1,8 @@
 """OAuth glue and token custody: the authorization-code flow, encrypted token storage, refresh under a lock.
 
-``oauth.py`` talks to token endpoints, ``crypto.py`` encrypts token sets bound to their row, ``locks.py`` is the
-per-connection database lock and ``tokens.py`` the ``TokenManager`` that ``ConnectionSession`` asks for tokens.
+``oauth.py`` talks to token endpoints, ``crypto.py`` encrypts token sets bound to their row and ``tokens.py`` is
+the ``TokenManager`` that ``ConnectionSession`` asks for tokens; the rows and the per-connection database lock it
+refreshes under are storage's (``connector.storage.repos.tokens``).
 """
 
 from __future__ import annotations

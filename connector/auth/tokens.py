@@ -2,7 +2,7 @@
 
 Sits between ``ConnectionSession`` (which asks for a bearer token per request, and for a forced refresh after a
 401) and the ``oauth_tokens`` table. A fresh token is decrypted and returned without locking. Otherwise the
-per-connection database lock is taken (``connector.auth.locks``), the row is re-read, the Exact refresh window
+per-connection database lock is taken (``connector.storage.repos.tokens``), the row is re-read, the Exact refresh window
 is honoured, the token endpoint is called while the lock is held, the result is written with a
 compare-and-swap on ``version`` and COMMITTED before the token is handed out. ``invalid_grant`` re-reads first
 (a sibling may have rotated the token), retries once inside a provider's grace period (Xero), and only then
@@ -18,22 +18,19 @@ from typing import Any
 
 import requests
 import structlog
-from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import Session, sessionmaker
 
 from connector.auth.crypto import TokenCipher
-from connector.auth.locks import DEFAULT_LOCK_TIMEOUT_SECONDS, lock_connection
 from connector.auth.oauth import RefreshTooEarly, refresh_tokens
 from connector.clock import Clock, utcnow
 from connector.errors import ConfigurationError, ReauthRequired, TransientError
 from connector.model import TokenSet
 from connector.ports import AccountingAdapter, OAuthSpec
-from connector.storage.db import transaction
-from connector.storage.tables import Connection, OAuthToken
+from connector.storage import repos
+from connector.storage.db import Engine, Session, Sessions, session_factory, transaction
+from connector.storage.repos.tokens import DEFAULT_LOCK_TIMEOUT_SECONDS, USABLE
+from connector.storage.tables import Connection
 
 log = structlog.get_logger(__name__)
-
-USABLE = ("active", "refreshing")
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,7 @@ class TokenManager:
 
     def __init__(
         self,
-        engine_or_sessionmaker: Engine | sessionmaker[Session],
+        engine_or_sessionmaker: Engine | Sessions,
         crypto: TokenCipher,
         clock: Clock = utcnow,
         *,
@@ -66,7 +63,7 @@ class TokenManager:
         lock_timeout_seconds: int = DEFAULT_LOCK_TIMEOUT_SECONDS,
     ) -> None:
         if isinstance(engine_or_sessionmaker, Engine):
-            self._sessions: sessionmaker[Session] = sessionmaker(engine_or_sessionmaker, expire_on_commit=False)
+            self._sessions: Sessions = session_factory(engine_or_sessionmaker)
         else:
             self._sessions = engine_or_sessionmaker
         self._crypto = crypto
@@ -104,11 +101,11 @@ class TokenManager:
         """Persist the tokens of a completed authorisation (or re-authorisation) and reactivate the connection."""
         now = self._now()
         with transaction(self._sessions) as session:
-            connection = session.get(Connection, connection_id)
+            connection = repos.token_connection(session, connection_id)
             if connection is None or connection.org_id != org_id:
                 raise ConfigurationError(f"connection {connection_id} does not belong to organisation {org_id}")
             spec = self._adapter(connection.provider).oauth
-            lock_connection(session, connection_id, self._lock_timeout)
+            repos.lock_connection(session, connection_id, self._lock_timeout)
             values: dict[str, Any] = {
                 "ciphertext": self._crypto.encrypt_tokens(connection_id, tokens),
                 "access_expires_at": self._expires_at(tokens, spec, now),
@@ -117,13 +114,7 @@ class TokenManager:
                 "last_refresh_at": now,
                 "status": "active",
             }
-            row = session.get(OAuthToken, connection_id, populate_existing=True)
-            if row is None:
-                session.add(OAuthToken(connection_id=connection_id, org_id=org_id, version=0, **values))
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
-                row.version = row.version + 1
+            repos.store_tokens(session, org_id, connection_id, values)
             connection.status = "active"
         log.info("oauth.tokens_stored", connection_id=connection_id, provider=connection.provider)
 
@@ -144,12 +135,7 @@ class TokenManager:
     def _idle(self, now: datetime) -> list[tuple[int, timedelta, timedelta]]:
         """(connection id, time since the refresh token was last used, its lifetime) for expiring providers."""
         with self._sessions() as session:
-            rows = session.execute(
-                select(OAuthToken.connection_id, Connection.provider, OAuthToken.last_refresh_at, OAuthToken.updated_at)
-                .join(Connection, Connection.id == OAuthToken.connection_id)
-                .where(OAuthToken.status.in_(USABLE), Connection.status == "active")
-                .order_by(OAuthToken.connection_id)
-            ).all()
+            rows = repos.idle_tokens(session)
         idle: list[tuple[int, timedelta, timedelta]] = []
         for connection_id, provider, last_refresh_at, updated_at in rows:
             adapter = self._adapters.get(provider)
@@ -169,20 +155,12 @@ class TokenManager:
         last_id = 0
         while True:
             with transaction(self._sessions) as session:
-                rows = session.execute(
-                    select(OAuthToken.connection_id, OAuthToken.version, OAuthToken.ciphertext)
-                    .where(OAuthToken.connection_id > last_id)
-                    .order_by(OAuthToken.connection_id)
-                    .limit(batch_size)
-                ).all()
+                rows = repos.token_batch(session, last_id, batch_size)
                 for connection_id, version, ciphertext in rows:
-                    result = session.execute(
-                        update(OAuthToken)
-                        .where(OAuthToken.connection_id == connection_id, OAuthToken.version == version)
-                        .values(ciphertext=self._crypto.rotate(ciphertext))
-                        .execution_options(synchronize_session=False)
+                    swapped = repos.swap_token(
+                        session, connection_id, version, ciphertext=self._crypto.rotate(ciphertext)
                     )
-                    rotated += getattr(result, "rowcount", 0)
+                    rotated += int(swapped)
             if len(rows) < batch_size:
                 break
             last_id = rows[-1][0]
@@ -192,7 +170,7 @@ class TokenManager:
     # --- the locked refresh (engineering.md §3.5) ------------------------------------------------------------
     def _under_lock(self, connection_id: int, *, rejected: str | None, force: bool) -> str:
         with transaction(self._sessions) as session:
-            lock_connection(session, connection_id, self._lock_timeout)
+            repos.lock_connection(session, connection_id, self._lock_timeout)
             token, failure = self._refresh_locked(session, connection_id, rejected=rejected, force=force)
         # committed: a new token is stored before anyone uses it; a needs_reauth mark is stored too
         if failure is not None:
@@ -249,21 +227,19 @@ class TokenManager:
             scope=fresh.scope or stored.tokens.scope,
             extra={**stored.tokens.extra, **fresh.extra},
         )
-        result = session.execute(
-            update(OAuthToken)
-            .where(OAuthToken.connection_id == stored.connection_id, OAuthToken.version == stored.version)
-            .values(
-                ciphertext=self._crypto.encrypt_tokens(stored.connection_id, merged),
-                access_expires_at=self._expires_at(merged, spec, now),
-                refresh_expires_hint=_refresh_hint(spec, now),  # using a refresh token restarts its idle clock
-                version=stored.version + 1,
-                updated_at=now,
-                last_refresh_at=now,
-                status="active",
-            )
-            .execution_options(synchronize_session=False)
+        swapped = repos.swap_token(
+            session,
+            stored.connection_id,
+            stored.version,
+            ciphertext=self._crypto.encrypt_tokens(stored.connection_id, merged),
+            access_expires_at=self._expires_at(merged, spec, now),
+            refresh_expires_hint=_refresh_hint(spec, now),  # using a refresh token restarts its idle clock
+            version=stored.version + 1,
+            updated_at=now,
+            last_refresh_at=now,
+            status="active",
         )
-        if getattr(result, "rowcount", 0) != 1:
+        if not swapped:
             raise TransientError(f"token row of connection {stored.connection_id} changed during the refresh")
         log.info(
             "oauth.refreshed",
@@ -275,19 +251,7 @@ class TokenManager:
         return merged.access_token
 
     def _mark_needs_reauth(self, session: Session, stored: _Stored, reason: str) -> ReauthRequired:
-        now = self._now()
-        session.execute(
-            update(OAuthToken)
-            .where(OAuthToken.connection_id == stored.connection_id)
-            .values(status="needs_reauth", updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            update(Connection)
-            .where(Connection.id == stored.connection_id)
-            .values(status="needs_reauth", parked_reason="re-authorisation required")
-            .execution_options(synchronize_session=False)
-        )
+        repos.mark_token_needs_reauth(session, stored.connection_id, self._now())
         log.error(
             "oauth.needs_reauth",
             connection_id=stored.connection_id,
@@ -301,12 +265,7 @@ class TokenManager:
 
     # --- helpers --------------------------------------------------------------------------------------------
     def _load(self, session: Session, connection_id: int, *, must_be_usable: bool = True) -> _Stored:
-        row = session.execute(
-            select(OAuthToken, Connection.provider)
-            .join(Connection, Connection.id == OAuthToken.connection_id)
-            .where(OAuthToken.connection_id == connection_id)
-            .execution_options(populate_existing=True)
-        ).one_or_none()
+        row = repos.load_token(session, connection_id)
         if row is None:
             raise ReauthRequired(f"connection {connection_id} has no stored tokens; connect it first")
         token, provider = row
@@ -324,7 +283,7 @@ class TokenManager:
 
     def _config(self, session: Session, stored: _Stored) -> Any:
         if self._connection_config is not None:
-            connection = session.get(Connection, stored.connection_id)
+            connection = repos.token_connection(session, stored.connection_id)
             if connection is not None:
                 return self._connection_config(connection)
         if self._provider_config is None:

@@ -74,7 +74,7 @@ def connect(
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from connector.storage.db import make_url
 
     try:
         return make_url(url).render_as_string(hide_password=True)
@@ -115,10 +115,9 @@ def _rules(loaded: Settings) -> dict[str, str]:
 
 def _connections(loaded: Settings, org: str | None) -> tuple[dict[str, Any], bool]:
     """Organisations and their connections; (checks, healthy). Opens the database only to read."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from connector import queries
     from connector.cli.shared import CliError, explain
+    from connector.storage.db import SQLAlchemyError
 
     checks: dict[str, Any] = {}
     try:
@@ -205,7 +204,8 @@ def rotate_keys() -> None:
     from connector.storage.db import transaction
 
     rt = runtime()
+    count = rt.tokens.rotate_keys()  # row by row, never over a token a refresh has just replaced
     with transaction(rt.sessions) as s:
-        count = repos.rotate_secrets(s, rt.cipher.rotate)
+        count += repos.rotate_webhook_secrets(s, rt.cipher.rotate)
     rt.close()
     output.say(f"re-encrypted {count} secret(s); you may now drop the old key from DUNNING_SECRET_KEYS")

@@ -143,7 +143,7 @@ _MISSING_TABLE = re.compile(r"no such table|does not exist|UndefinedTable", re.I
 
 
 def _database_problem(exc: BaseException) -> tuple[int, str, str] | None:
-    from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+    from connector.storage.db import DBAPIError, OperationalError, ProgrammingError
 
     if not isinstance(exc, DBAPIError):
         return None

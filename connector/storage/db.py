@@ -1,5 +1,9 @@
 """Engine and session construction for SQLite and PostgreSQL, plus schema upgrade through Alembic.
 
+The one door to SQLAlchemy: nothing outside ``connector.storage`` imports it (an import contract says so), so the
+few names others need (the ``Session`` and ``Engine`` types, the database errors a command explains, ``make_url``
+to show a URL without its password) are re-exported here.
+
 SQLite gets WAL, a busy timeout and foreign keys on every connection, and write transactions that start with
 ``BEGIN IMMEDIATE`` (the pysqlite event recipe) so two writers queue instead of failing mid-transaction.
 """
@@ -12,8 +16,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session as Session  # re-exported: the type callers hold, without importing SQLAlchemy
+from sqlalchemy import Engine as Engine
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url as make_url
+from sqlalchemy.exc import DBAPIError as DBAPIError
+from sqlalchemy.exc import OperationalError as OperationalError
+from sqlalchemy.exc import ProgrammingError as ProgrammingError
+from sqlalchemy.exc import SQLAlchemyError as SQLAlchemyError
+from sqlalchemy.orm import Session as Session
 from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -156,11 +156,18 @@ UNSCOPED = {
     "connector.storage.repos.organisations.route_webhook_secrets": "webhook routing: the secrets to verify with",
     "connector.storage.repos.organisations.get_oauth_state": "an OAuth redirect names its organisation by state",
     "connector.storage.repos.organisations.list_organisations": "the command line and the periodic jobs choose here",
-    "connector.storage.repos.organisations.rotate_secrets": "installation-wide: the keys are the installation's",
+    "connector.storage.repos.organisations.rotate_webhook_secrets": "installation-wide: the installation's keys",
+    "connector.storage.repos.tokens.lock_connection": "the token manager works per connection (see tokens.py)",
+    "connector.storage.repos.tokens.token_connection": "the token manager works per connection",
+    "connector.storage.repos.tokens.load_token": "the token manager works per connection",
+    "connector.storage.repos.tokens.idle_tokens": "the keep-alive job looks at every connection",
+    "connector.storage.repos.tokens.token_batch": "key rotation: installation-wide",
+    "connector.storage.repos.tokens.swap_token": "the token manager works per connection",
+    "connector.storage.repos.tokens.mark_token_needs_reauth": "the token manager works per connection",
     "connector.storage.repos.organisations.active_connections": "the periodic sync works every connection",
     "connector.storage.repos.scope.now": "the clock the session stamps rows with",
 }
-SESSION_FUNCTIONS = 67  # how many the walk must find: a module the walk missed would lower it
+SESSION_FUNCTIONS = 75  # how many the walk must find: a module the walk missed would lower it
 
 
 def _storage_modules() -> list[ModuleType]:
@@ -221,3 +228,18 @@ def test_an_organisation_counts_days_in_its_administrations_zone(
             repos.upsert_administration(s, org, conn.id, "moneybird", tenant)
     with sessions() as s:
         assert repos.organisation_timezone(s, org) == expected
+
+
+def test_webhook_secrets_of_every_organisation_are_re_encrypted(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        for name in ("A", "B"):
+            org, adm = _org_with_admin(s, name)
+            repos.get_administration(s, org, adm).webhook_secret_ciphertext = f"old-{name}"
+        _org_with_admin(s, "no secret")
+    with sessions.begin() as s:
+        assert repos.rotate_webhook_secrets(s, lambda text: text.replace("old", "new")) == 2
+    with sessions() as s:
+        secrets = sorted(
+            a.webhook_secret_ciphertext or "" for org in (1, 2, 3) for a in repos.list_administrations(s, org)
+        )
+    assert secrets == ["", "new-A", "new-B"]

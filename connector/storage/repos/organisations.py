@@ -38,13 +38,10 @@ def list_organisations(session: Session) -> list[tuple[int, str]]:
     return [(int(org_id), str(name)) for org_id, name in rows]
 
 
-def rotate_secrets(session: Session, rotate: Callable[[str], str]) -> int:
-    """Re-encrypt every stored secret of every organisation (tokens, webhook secrets) with ``rotate``; the count.
-    Installation-wide on purpose: the keys are the installation's, not an organisation's."""
+def rotate_webhook_secrets(session: Session, rotate: Callable[[str], str]) -> int:
+    """Re-encrypt every stored webhook secret of every organisation with ``rotate``; how many. Installation-wide on
+    purpose: the keys are the installation's, not an organisation's (the tokens: ``TokenManager.rotate_keys``)."""
     count = 0
-    for token in session.scalars(select(t.OAuthToken)):
-        token.ciphertext = rotate(token.ciphertext)
-        count += 1
     query = select(t.Administration).where(t.Administration.webhook_secret_ciphertext.is_not(None))
     for adm in session.scalars(query):
         if adm.webhook_secret_ciphertext:
