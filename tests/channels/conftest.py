@@ -109,13 +109,16 @@ class Tls:
 
 
 @pytest.fixture(scope="session")
-def tls() -> Tls:
-    """A self-signed certificate for 127.0.0.1 and a client context that trusts exactly that certificate."""
-    import ipaddress
-    import tempfile
-    from datetime import UTC, datetime, timedelta
-    from pathlib import Path
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    """A self-signed certificate for 127.0.0.1 and a client context that trusts exactly that certificate.
 
+    OpenSSL checks validity against the machine's real clock, not the moved clock of a time-travel run: the
+    certificate is valid a day either side of both.
+    """
+    import ipaddress
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -124,14 +127,17 @@ def tls() -> Tls:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.now(UTC)
+    real_now = (
+        time_machine.escape_hatch.datetime.datetime.now(UTC) if time_machine.escape_hatch.is_travelling() else now
+    )
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
+        .not_valid_before(min(now, real_now) - timedelta(days=1))
+        .not_valid_after(max(now, real_now) + timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
@@ -140,7 +146,7 @@ def tls() -> Tls:
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    directory = Path(tempfile.mkdtemp())
+    directory = tmp_path_factory.mktemp("tls")
     (directory / "cert.pem").write_bytes(cert_pem)
     (directory / "key.pem").write_bytes(key_pem)
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
