@@ -184,8 +184,9 @@ class AccountingAdapter:
         return None, "minute"
 
     @staticmethod
-    def rate_observation(headers: Mapping[str, str]) -> list[RateObservation]:
-        """What the response headers say is left of each limit; the shared budget parks an exhausted one."""
+    def rate_observation(headers: Mapping[str, str], now: datetime) -> list[RateObservation]:
+        """What the response headers say is left of each limit, received at ``now`` (the runtime's clock); the
+        shared budget parks an exhausted one."""
         return []
 
     @staticmethod

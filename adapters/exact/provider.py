@@ -131,7 +131,7 @@ class ExactAdapter(AccountingAdapter):
         return _epoch(_header(headers, "X-RateLimit-Reset")), "day"
 
     @staticmethod
-    def rate_observation(headers: Mapping[str, str]) -> list[RateObservation]:
+    def rate_observation(headers: Mapping[str, str], now: datetime) -> list[RateObservation]:
         seen = []
         for scope, prefix in (("minute", "X-RateLimit-Minutely-"), ("day", "X-RateLimit-")):
             remaining = _int(_header(headers, f"{prefix}Remaining"))

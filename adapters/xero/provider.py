@@ -113,7 +113,7 @@ class XeroAdapter(AccountingAdapter):
         return (now + timedelta(seconds=60) if status == 429 else None), scope
 
     @staticmethod
-    def rate_observation(headers: Mapping[str, str]) -> list[RateObservation]:
+    def rate_observation(headers: Mapping[str, str], now: datetime) -> list[RateObservation]:
         """xero.md §3: every response says what is left of the tenant's minute and day and the app's minute.
 
         Xero sends no reset instant: an exhausted minute parks for a minute; an exhausted day is parked by the
@@ -128,7 +128,7 @@ class XeroAdapter(AccountingAdapter):
         ):
             raw = (lowered.get(name) or "").strip()
             if raw.lstrip("-").isdigit():
-                reset = utcnow() + timedelta(seconds=60) if scope in ("minute", "app") else None
+                reset = now + timedelta(seconds=60) if scope in ("minute", "app") else None
                 seen.append(RateObservation(scope, int(raw), reset))
         return seen
 

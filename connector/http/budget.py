@@ -6,7 +6,7 @@ in one bucket (engineering.md §2.3). The bucket store is shared by all workers:
 (count-then-insert under ``BEGIN IMMEDIATE`` so two processes cannot both take the last slot), Redis when
 ``settings.rate_limit_url`` is ``redis://...``, memory for single-process tests. ``acquire`` waits at most
 ``max_wait`` seconds, then raises ``RateLimited``; ``park`` stops a key until an instant (a daily-limit 429),
-and ``observe`` lets an adapter's ``rate_observation(headers)`` report what the provider says is left.
+and ``observe`` lets an adapter's ``rate_observation(headers, now)`` report what the provider says is left.
 """
 
 from __future__ import annotations
@@ -315,12 +315,12 @@ class RateBudget:
         headers: Mapping[str, str],
         connection_key: str = "",
     ) -> list[RateObservation]:
-        """Learn from response headers through the adapter's ``rate_observation(headers)``.
+        """Learn from response headers through the adapter's ``rate_observation(headers, now)``.
 
         A limit the provider reports as exhausted (``remaining == 0`` with a reset instant) parks the tenant
         until that reset, so no worker spends calls that would only come back as 429.
         """
-        observations = list(adapter_cls.rate_observation(headers))
+        observations = list(adapter_cls.rate_observation(headers, self._clock()))
         for seen in observations:
             log.debug("rate_budget.observed", provider=adapter_cls.id, scope=seen.scope, remaining=seen.remaining)
             if seen.remaining is not None and seen.remaining <= 0 and seen.reset_at is not None:

@@ -160,7 +160,7 @@ def test_observe_parks_when_the_provider_reports_nothing_left() -> None:
         id = f"obs-{uuid.uuid4().hex[:8]}"
 
         @staticmethod
-        def rate_observation(headers):  # type: ignore[no-untyped-def]
+        def rate_observation(headers, now):  # type: ignore[no-untyped-def]
             return [RateObservation("day", int(headers["X-DayLimit-Remaining"]), reset)]
 
     budget = RateBudget("memory://", max_wait=0)

@@ -57,7 +57,8 @@ def test_rate_observation_per_scope() -> None:
             "X-RateLimit-Minutely-Reset": "1772442060000",
             "X-RateLimit-Remaining": "4321",
             "X-RateLimit-Reset": "1772496000000",
-        }
+        },
+        NOW,
     )
     assert [(s.scope, s.remaining) for s in seen] == [("minute", 0), ("day", 4321)]
     assert seen[0].reset_at == datetime(2026, 3, 2, 9, 1, tzinfo=UTC)

@@ -215,7 +215,8 @@ def test_the_budget_learns_from_xeros_headers(server: RunningServer, sandbox: Xe
     from connector.http.budget import RateBudget
 
     seen = XeroAdapter.rate_observation(
-        {"X-MinLimit-Remaining": "0", "X-DayLimit-Remaining": "4000", "X-AppMinLimit-Remaining": "9000"}
+        {"X-MinLimit-Remaining": "0", "X-DayLimit-Remaining": "4000", "X-AppMinLimit-Remaining": "9000"},
+        datetime(2027, 1, 31, 23, 59, 30, tzinfo=UTC),
     )
     assert [(o.scope, o.remaining) for o in seen] == [("minute", 0), ("day", 4000), ("app", 9000)]
     budget = RateBudget("memory://", max_wait=0)
