@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connector import defaults
 from connector.errors import ConfigurationError
 
 VAR_DIR = Path("var")
 DEMO_KEY_FILE = "demo-secret.key"  # under var_dir: the key `dunning demo` made, used while no key is configured
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"  # data shipped beside the code
 
 
 class ProviderConfig(BaseModel):
@@ -79,13 +79,23 @@ class Settings(BaseSettings):
     max_retry_wait_seconds: int = 60  # a Retry-After beyond this reschedules the job instead of sleeping
     webhook_max_bytes: int = 1024 * 1024
     locale: str = "nl"
-    policies_dir: Path = CONFIG_DIR / "policies"
-    interest_rates_file: Path = CONFIG_DIR / "legal" / "statutory_interest.yaml"
+    policies_dir: Path = Field(default_factory=defaults.policies_dir)  # the packaged defaults unless set
+    interest_rates_file: Path = Field(default_factory=defaults.interest_rates_file)
 
     moneybird: MoneybirdConfig = Field(default_factory=MoneybirdConfig)
     xero: XeroConfig = Field(default_factory=XeroConfig)
     exact: ExactConfig = Field(default_factory=ExactConfig)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+
+    @field_validator("policies_dir", mode="before")
+    @classmethod
+    def _packaged_policies(cls, value: object) -> object:
+        return defaults.policies_dir() if value in ("", None) else value  # empty: the policies that ship
+
+    @field_validator("interest_rates_file", mode="before")
+    @classmethod
+    def _packaged_rates(cls, value: object) -> object:
+        return defaults.interest_rates_file() if value in ("", None) else value
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

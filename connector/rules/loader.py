@@ -1,4 +1,5 @@
-"""Policy files: YAML in ``config/policies/`` → validated ``Policy`` objects, and the per-invoice policy choice.
+"""Policy files: YAML in a folder (the packaged ``connector/defaults/policies/`` or ``DUNNING_POLICIES_DIR``) →
+validated ``Policy`` objects, and the per-invoice policy choice.
 
 The only I/O in ``connector.rules``: reading a path the caller names. Errors become ``PolicyError`` naming the
 file, the line and the field, by walking the composed YAML node tree (which keeps line marks) along the location

@@ -13,9 +13,9 @@ from decimal import Decimal
 
 import pytest
 
-from connector import model, services
+from connector import defaults, model, services
 from connector.runtime import Runtime
-from connector.settings import CONFIG_DIR, Settings
+from connector.settings import Settings
 from connector.storage import repos
 from connector.storage.db import transaction
 from tests.clirunner import Cli
@@ -71,7 +71,7 @@ def _policies(cli: Cli, change: Callable[[str], str] | None = None, *, files: bo
     folder = cli.cwd / "policies"
     folder.mkdir()
     if files:
-        for path in (CONFIG_DIR / "policies").glob("*.yaml"):
+        for path in defaults.policies_dir().glob("*.yaml"):
             text = path.read_text(encoding="utf-8")
             (folder / path.name).write_text(change(text) if change and path.name == "b2b.yaml" else text)
     return str(folder)

@@ -11,9 +11,9 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from pydantic import SecretStr
 
-from connector import queries
+from connector import defaults, queries
 from connector.errors import ConfigurationError, NotFound
-from connector.settings import CONFIG_DIR, Settings
+from connector.settings import Settings
 from connector.storage import repos
 from connector.storage.db import upgrade
 from dashboard import create_app
@@ -74,7 +74,7 @@ def test_an_unknown_page_is_a_page_too(tmp_path: Path) -> None:
 
 def test_a_broken_policy_file_shows_a_friendly_page(tmp_path: Path) -> None:
     folder = tmp_path / "policies"
-    shutil.copytree(CONFIG_DIR / "policies", folder)
+    shutil.copytree(defaults.policies_dir(), folder)
     b2b = folder / "b2b.yaml"
     b2b.write_text(b2b.read_text(encoding="utf-8").replace("days: 3,", "days: soon,"), encoding="utf-8")
     client = create_app(_settings(tmp_path, policies_dir=folder)).test_client()

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+from connector import defaults
 from connector.model import InvoiceStatus, Segment
 from connector.rules import InvoiceSnapshot, Policy, load_policy, load_rate_table
 
-REPO = Path(__file__).resolve().parents[2]
-POLICY_DIR = REPO / "config" / "policies"
-RATES_PATH = REPO / "config" / "legal" / "statutory_interest.yaml"
+POLICY_DIR = defaults.policies_dir()
+RATES_PATH = defaults.interest_rates_file()
 SYNCED_AT = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 DUE = date(2026, 3, 10)
 
