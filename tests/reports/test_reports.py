@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -343,6 +343,28 @@ def test_forecast_without_history_expects_the_due_date() -> None:
     by_week = {r.week: r.expected for r in result.rows}
     assert by_week == {"1": D("300.00"), "2": D("300.00"), "beyond": D("1500.00")}
     assert result.portfolio_delay is None and {r.basis for r in result.receipts} == {"none"}
+
+
+@pytest.mark.parametrize(
+    ("today", "first_week", "last_week"),
+    [
+        # (today, (ISO year, week, Monday) of week 1, (ISO year, week) of week 3)
+        (date(2026, 12, 31), (2026, 53, date(2026, 12, 28)), (2027, 2)),  # 2026 has 53 ISO weeks
+        (date(2027, 1, 1), (2026, 53, date(2026, 12, 28)), (2027, 2)),  # New Year's Day in the previous ISO year
+        (date(2027, 12, 31), (2027, 52, date(2027, 12, 27)), (2028, 2)),
+        (date(2028, 2, 29), (2028, 9, date(2028, 2, 28)), (2028, 11)),
+        (date(2029, 12, 31), (2030, 1, date(2029, 12, 31)), (2030, 3)),  # a Monday already in ISO 2030
+    ],
+)
+def test_forecast_weeks_across_the_turn_of_a_year(
+    today: date, first_week: tuple[int, int, date], last_week: tuple[int, int]
+) -> None:
+    items = [ReceivableItem("A", inv("t", "d1", today, "10.00")), ReceivableItem("A", inv("n", "d1", today, "5.00"))]
+    rows = [r for r in forecast(items, [], today, weeks=3).rows if r.week != "beyond"]
+    assert (rows[0].iso_year, rows[0].iso_week, rows[0].week_start) == first_week, "week 1 contains today"
+    assert (rows[-1].iso_year, rows[-1].iso_week) == last_week, "week 3 is two ISO weeks later"
+    assert [r.week_start for r in rows] == [first_week[2] + timedelta(weeks=i) for i in range(3)], "Mondays"
+    assert (rows[0].invoices, rows[0].expected) == (2, D("15.00")), "due today: expected in week 1"
 
 
 def test_forecast_csv_and_json_round_trip() -> None:
