@@ -159,7 +159,7 @@ def end_to_end(count: int) -> dict[str, Any]:
                 (adm,) = repos.list_administrations(s, stack.org_id, connection_id)
                 counts = repos.counts(s, stack.org_id, [adm.id])
             policies, rates = decide.load_rules(rt)
-            today = rt.clock().date()
+            today = rt.today(stack.org_id)
             began = time.perf_counter()
             dry = decide.run_administration(rt, adm, today, policies, rates, dry_run=True)
             dry_seconds = time.perf_counter() - began

@@ -24,4 +24,10 @@ def utcnow() -> datetime:
 
 def today(tz: str = DEFAULT_TIMEZONE, *, clock: Clock = utcnow) -> date:
     """The calendar date it is now in ``tz``."""
-    return clock().astimezone(ZoneInfo(tz)).date()
+    return local_date(clock(), tz)
+
+
+def local_date(instant: datetime, tz: str = DEFAULT_TIMEZONE) -> date:
+    """The calendar date of an aware ``instant`` in ``tz`` (a call at 00:30 in Amsterdam is on that day, not on
+    the UTC day before)."""
+    return instant.astimezone(ZoneInfo(tz)).date()

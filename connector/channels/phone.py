@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from connector.channels.context import MessageContext, MessageKind
 from connector.channels.templating import render_part
+from connector.clock import local_date
 
 
 class CallOutcome(str, enum.Enum):
@@ -130,7 +131,7 @@ def complete_task(
     if outcome is CallOutcome.PROMISE_TO_PAY:
         if promise_date is None:
             raise ValueError("a promise to pay needs the promised date")
-        if promise_date < called_at.date():
+        if promise_date < local_date(called_at):
             raise ValueError("the promised date lies before the call")
     elif promise_date is not None:
         raise ValueError(f"a promise date only goes with {CallOutcome.PROMISE_TO_PAY.value}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from connector.channels.phone import CallOutcome, LateReason
+from connector.clock import local_date
 from connector.debtors.common import debtor_row, invoice_row, today_for
 from connector.debtors.holds import HoldReason, apply_debtor_hold, apply_invoice_hold, apply_promise
 from connector.errors import PermanentError
@@ -194,7 +195,7 @@ def late_reasons(rt: Runtime, org_id: int) -> list[dict[str, str | int]]:
         for adm in repos.list_administrations(s, org_id):
             for moment in repos.contact_moments(s, org_id, adm.id):
                 if moment.reason_code:
-                    key = (adm.id, moment.at.strftime("%Y-%m"), moment.reason_code)
+                    key = (adm.id, local_date(moment.at, adm.timezone).strftime("%Y-%m"), moment.reason_code)
                     counts[key] = counts.get(key, 0) + 1
     return [
         {"administration_id": adm_id, "month": month, "reason": reason, "count": count}

@@ -27,6 +27,7 @@ from connector.channels.context import (
 from connector.channels.email import Attachment, render_email
 from connector.channels.letters import RenderedLetter, render_letter
 from connector.channels.phone import HistoryLine, build_phone_task
+from connector.clock import local_date
 from connector.errors import PermanentError
 from connector.model import Debtor, Invoice, Money
 from connector.model.outbox import (
@@ -111,7 +112,10 @@ def _installment(part: InstallmentPart | None) -> InstallmentInfo | None:
 def _history(rt: Runtime, org_id: int, debtor_ref: str) -> list[HistoryLine]:
     with rt.sessions() as s:
         entries = [e for e in repos.audit_trail(s, org_id, limit=500) if e.debtor_ref == debtor_ref]
-    return [HistoryLine(on=e.created_at.date(), channel=e.kind, summary=e.message[:120]) for e in entries[:20]]
+        zone = repos.organisation_timezone(s, org_id)
+    return [
+        HistoryLine(on=local_date(e.created_at, zone), channel=e.kind, summary=e.message[:120]) for e in entries[:20]
+    ]
 
 
 def _post_queue(rt: Runtime, item: OutboxItem, letter: RenderedLetter) -> Path:

@@ -123,6 +123,12 @@ def test_complete_task_with_promise() -> None:
         (CallOutcome.PROMISE_TO_PAY, {"promise_date": date(2026, 3, 2)}, "before the call"),
         (CallOutcome.NO_ANSWER, {"promise_date": date(2026, 3, 9)}, "only goes with"),
         (CallOutcome.DISPUTE, {"called_at": datetime(2026, 3, 3, 10, 0)}, "timezone-aware"),
+        # 23:30 UTC on 31 December is already New Year's Day in Amsterdam: the 31st lies before the call
+        (
+            CallOutcome.PROMISE_TO_PAY,
+            {"called_at": datetime(2027, 12, 31, 23, 30, tzinfo=UTC), "promise_date": date(2027, 12, 31)},
+            "before the call",
+        ),
     ],
 )
 def test_complete_task_validates(outcome: CallOutcome, kwargs: dict[str, object], match: str) -> None:
