@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from connector.channels.context import MessageKind
+from connector.channels.templating import check_fourteen_day_templates
 from connector.errors import ConnectorError
 from connector.model import Capability, Money
 from connector.model.outbox import CostsPart, InstallmentPart, OutboxAction, OutboxChannel, OutboxPayload, OutboxStatus
@@ -50,8 +51,10 @@ class RunReport:
 
 
 def load_rules(rt: Runtime) -> tuple[dict[str, Policy], RateTable]:
-    """The policies (each level's template checked against the template sets we can render) and the rate table."""
+    """The policies (each level's template checked against the template sets we can render) and the rate table;
+    the 14-day letter's templates are rendered on a sample and refused when their words count from today."""
     policies = load_policies(rt.settings.policies_dir, templates={kind.value for kind in MessageKind})
+    check_fourteen_day_templates()
     return policies, load_rate_table(rt.settings.interest_rates_file)
 
 
@@ -280,6 +283,9 @@ def _payload(message: Message) -> OutboxPayload:
         letter_costs=_cost_line(message.letter_costs),
         interest=message.interest,
         needs_provider_pause=message.needs_provider_pause,
+        default_since=message.default_since,
+        notice_term_days=message.notice_term_days,
+        email_may_replace_letter=message.email_may_replace_letter,
         why=tuple(d.why.model_dump(mode="json") for d in message.decisions),
     )
 

@@ -20,7 +20,7 @@ import structlog
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from connector import decide, inbox, outbox, sync
-from connector.debtors import daily_checks
+from connector.debtors import daily_checks, run_retention
 from connector.errors import RateLimited, ReauthRequired, TransientError
 from connector.runtime import Runtime
 from connector.settings import Settings
@@ -29,7 +29,6 @@ from connector.storage.db import transaction
 
 log = structlog.get_logger(__name__)
 LEASE = timedelta(minutes=30)
-WEBHOOK_BODY_DAYS = 30  # credit-management.md L10 retention proposal
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -145,12 +144,12 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
 
     @huey.periodic_task(crontab(minute="45", hour="3"))
     def retention() -> None:
-        """L10: raw webhook bodies go 30 days after they were processed (the metadata stays)."""
+        """The retention table's daily purges (``connector.debtors.retention``): synced copies of administrations
+        disconnected for 30 days, letters whose claim can no longer be enforced, webhook bodies after 30 days;
+        each logged in the audit trail without personal data."""
         rt = runtime()
-        cutoff = rt.clock() - timedelta(days=WEBHOOK_BODY_DAYS)
         for org_id in _organisations(rt):
-            with transaction(rt.sessions) as s:
-                repos.purge_webhook_bodies(s, org_id, cutoff)
+            run_retention(rt, org_id)
 
     @huey.periodic_task(crontab(minute="15", hour="3"))
     def token_keepalive() -> None:

@@ -74,7 +74,8 @@ def _load_arrangements(s: Any, adm: tables.Administration) -> dict[str, Arrangem
 
 
 def _load_fourteen_day_letters(s: Any, adm: tables.Administration) -> dict[str, FourteenDayLetterEvidence]:
-    """The latest 14-day letter (L2) covering each invoice, as the evidence the cost gate checks."""
+    """The latest 14-day letter covering each invoice (the last one made, posted or still waiting for the post), as
+    the evidence the cost gate checks."""
     by_invoice: dict[str, FourteenDayLetterEvidence] = {}
     for row in repos.letter_evidence(s, adm.org_id, adm.id, kind="fourteen_day_letter"):  # oldest first
         evidence = FourteenDayLetterEvidence(
@@ -86,6 +87,8 @@ def _load_fourteen_day_letters(s: Any, adm: tables.Administration) -> dict[str, 
                 if row.stated_costs_minor is not None
                 else None
             ),
+            printed_term_ends=row.printed_term_ends,
+            text_counts_from_receipt=row.text_counts_from_receipt,
             document_ref=row.document_ref,
         )
         for ref in row.invoice_refs:
@@ -143,5 +146,7 @@ def _snapshot(
         invoice_policy=state.policy_override if state else None,
         debtor_policy=debtor.policy_override if debtor else None,
         fourteen_day_letter=letter,
+        default_needs_notice=debtor.default_needs_notice if debtor else None,
+        notice_of_default_on=state.notice_of_default_on if state else None,
         synced_at=inv.synced_at,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from connector.model import Debtor, Invoice, Segment
@@ -137,8 +137,11 @@ class InstallmentInfo:
 class MessageContext:
     """Everything a template can show. Amounts are ``Decimal`` in ``currency``; ``None`` means "not charged".
 
-    ``receipt_date`` and ``deadline`` are set for the 14-day letter (L2): the presumed day the debtor receives the
-    letter and the last day of the 14 days counted from the day after it (``deadline == receipt_date + 14``).
+    ``receipt_date`` and ``deadline`` are set for the 14-day letter and for a notice of default: the presumed day
+    the debtor receives it and the last day of the term counted from the day after it, moved off weekends and
+    holidays (``connector.rules.letter.letter_dates``). ``default_since`` is the debtor's first day of default
+    (verzuim) when the rules know it; ``notice_of_default`` marks the message that puts the debtor in default if the
+    term passes unpaid.
     """
 
     organisation: Organisation
@@ -157,6 +160,13 @@ class MessageContext:
     reference: str | None = None
     agency: str | None = None  # the collection agency a hand-over notice names (P16, L8)
     installment: InstallmentInfo | None = None  # the arrangement payment an installment reminder is about
+    default_since: date | None = None
+    notice_of_default: bool = False
+
+    @property
+    def default_from_if_unpaid(self) -> date | None:
+        """A notice of default: the first day of default if the term passes unpaid."""
+        return self.deadline + timedelta(days=1) if self.notice_of_default and self.deadline else None
 
     @property
     def language(self) -> str:

@@ -1,12 +1,13 @@
-"""Figures: ``report aging|dso|forecast``, ``costs``, ``classify`` and ``reasons``.
+"""Figures: ``report aging|dso|forecast``, ``costs``, ``letter-dates``, ``classify`` and ``reasons``.
 
-Read-only commands over ``connector.reports``, ``connector.rules.law`` and ``connector.debtors``: a summary and
+Read-only commands over ``connector.reports``, ``connector.rules`` (the law) and ``connector.debtors``: a summary and
 tables for people (the largest first, paged), ``--json`` for machines and ``--csv`` for a spreadsheet.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -14,7 +15,19 @@ import typer
 
 from connector.cli import output
 from connector.cli.output import Column
-from connector.cli.shared import Org, app, fail, organisation, parse_amount, parse_date, runtime, settings, today
+from connector.cli.shared import (
+    Org,
+    app,
+    fail,
+    organisation,
+    parse_amount,
+    parse_choice,
+    parse_date,
+    required_date,
+    runtime,
+    settings,
+    today,
+)
 
 BUCKET_HEADERS = {
     "not_due": "not due",
@@ -141,45 +154,96 @@ def _show_forecast(result: dict[str, Any], limit: int | None, show_all: bool) ->
 
 @app.command(rich_help_panel="Looking things up")
 def costs(
-    principal: Annotated[str, typer.Option(help="Principal amount, e.g. 1250.00 or 1250,00.")],
+    principal: Annotated[
+        list[str],
+        typer.Option(help="Principal of one late invoice, e.g. 1250.00 or 1250,00; repeat it for each invoice."),
+    ],
     consumer: Annotated[bool, typer.Option("--consumer", help="Consumer (B2C) rules and interest.")] = False,
     from_date: Annotated[str | None, typer.Option("--from", help="Interest start date YYYY-MM-DD.")] = None,
     to_date: Annotated[str | None, typer.Option("--to", help="Interest end date YYYY-MM-DD.")] = None,
+    creditor_cannot_deduct_vat: Annotated[
+        bool, typer.Option("--creditor-cannot-deduct-vat", help="The creditor cannot deduct VAT (e.g. the KOR).")
+    ] = False,
+    collector_charges_vat: Annotated[
+        bool,
+        typer.Option("--collector-charges-vat", help="A collection agency that charges VAT collects the claim."),
+    ] = False,
     as_json: output.Json = False,
 ) -> None:
-    """Statutory collection costs (WIK), VAT on costs and statutory interest for a principal."""
-    from connector.rules.interest import load_rate_table
-    from connector.rules.law import costs_summary
+    """Statutory collection costs, VAT on costs and statutory interest for a claim of one or more invoices.
 
-    amount = parse_amount(principal, "--principal")
+    A business owes at least EUR 40 per late invoice; VAT is added only when both VAT options are given.
+    """
+    from connector.rules.interest import InterestPeriodError, load_rate_table
+    from connector.rules.law import costs_summary, vat_applies
+
+    amounts = [parse_amount(value, "--principal") for value in principal]
     start, end = parse_date(from_date, "--from"), parse_date(to_date, "--to")
     if (start is None) != (end is None):
         fail("interest needs both --from and --to", "give both dates, or neither for no interest")
+    if start is not None and end is not None and end < start:
+        fail(f"--to {end} lies before --from {start}", "swap the dates")
     rates = load_rate_table(settings().interest_rates_file)
-    if start is not None and end is not None:
-        if end < start:
-            fail(f"--to {end} lies before --from {start}", "swap the dates")
-        first = rates.rates[0].from_date
-        if start < first:
-            fail(f"--from {start} lies before the statutory interest table starts ({first})", f"use {first} or later")
-    summary = costs_summary(amount, consumer, start, end, rates=rates)
+    vat = vat_applies(
+        creditor_can_deduct_vat=not creditor_cannot_deduct_vat, collector_charges_vat=collector_charges_vat
+    )
+    try:
+        summary = costs_summary(amounts, consumer, start, end, rates=rates, charge_vat=vat)
+    except InterestPeriodError:
+        first = rates.first_date
+        fail(f"--from {start} lies before the statutory interest table starts ({first})", f"use {first} or later")
     output.emit(summary, as_json, lambda: _show_costs(summary, consumer, start, end))
 
 
-def _show_costs(summary: dict[str, str], consumer: bool, start: Any, end: Any) -> None:
+def _show_costs(summary: dict[str, Any], consumer: bool, start: Any, end: Any) -> None:
     currency = summary["currency"]
     total = sum(Decimal(summary[k]) for k in ("principal", "collection_costs", "vat_on_costs", "interest"))
     period = f" ({start} to {end}, {'consumer' if consumer else 'commercial'} rate)" if start else ""
-    output.print_fields(
-        [
-            ("principal", output.money(summary["principal"], currency)),
-            ("collection costs (WIK)", output.money(summary["collection_costs"], currency)),
-            ("VAT on the costs", output.money(summary["vat_on_costs"], currency)),
-            (f"statutory interest{period}", output.money(summary["interest"], currency)),
-            ("total", output.money(total, currency)),
-        ],
-        title="statutory costs and interest",
-        amounts=True,
+    rows: list[tuple[str, Any]] = [
+        ("invoices", summary["invoices"]),
+        ("principal", output.money(summary["principal"], currency)),
+        ("collection costs", output.money(summary["collection_costs"], currency)),
+        ("VAT on the costs", output.money(summary["vat_on_costs"], currency)),
+        (f"statutory interest{period}", output.money(summary["interest"], currency)),
+    ]
+    for used in summary["rates"]:  # "to" is exclusive: the last day is the day before
+        last = date.fromisoformat(used["to"]) - timedelta(days=1)
+        rows.append((f"  at {used['percent']} %", f"{used['from']} to {last.isoformat()}, {used['days']} days"))
+    rows.append(("total", output.money(total, currency)))
+    output.print_fields(rows, title="statutory costs and interest", amounts=True)
+
+
+@app.command("letter-dates", rich_help_panel="Looking things up")
+def letter_dates_cmd(
+    sent: Annotated[str, typer.Option("--sent", help="Day the letter was posted or e-mailed, YYYY-MM-DD.")],
+    channel: Annotated[str, typer.Option("--channel", help="post | email")],
+    received: Annotated[
+        str | None, typer.Option("--received", help="Day it was received, if known (track and trace).")
+    ] = None,
+    as_json: output.Json = False,
+) -> None:
+    """The dates of a 14-day letter, as the engine computes them: received, last day of the term, costs from."""
+    from connector.rules.letter import letter_dates
+    from connector.rules.snapshot import LetterChannel
+
+    sent_on = required_date(sent, "--sent")
+    received_on = parse_date(received, "--received")
+    kind = LetterChannel(parse_choice(channel, "--channel", ("post", "email")))
+    if received_on is not None and received_on < sent_on:
+        fail(f"--received {received_on} lies before --sent {sent_on}", "a letter is received on or after sending")
+    dates = letter_dates(sent_on, kind, received_on).as_json()
+    output.emit(
+        dates,
+        as_json,
+        lambda: output.print_fields(
+            [
+                ("sent", dates["sent"]),
+                ("received" + (" (presumed)" if received_on is None else ""), dates["received"]),
+                ("last day to pay without costs", dates["term_ends"]),
+                ("costs may be charged from", dates["costs_from"]),
+            ],
+            title=f"14-day letter by {kind.value}",
+        ),
     )
 
 

@@ -4,8 +4,9 @@ Sits below ``connector.services`` and ``connector.jobs`` (called by the CLI, the
 above the decide step (``connector.decide``), whose snapshots (``connector.snapshots``) it reuses; writes our own
 dunning state (holds, promises, arrangements, contact moments, flags) that every ``InvoiceSnapshot`` is built
 from, and queues write-backs for ``connector.outbox``. See the submodules: ``holds`` (P11, P13), ``flags`` (P2,
-P14, P19, L9), ``arrangements`` (P12), ``contacts`` (P10, L2 receipt), ``checks`` (the daily follow-up),
-``classify`` (risk class, P19) and ``handover`` (P16 dossier).
+P14, P19, L9), ``arrangements`` (P12), ``contacts`` (P10, letter receipt), ``checks`` (the daily follow-up),
+``classify`` (risk class, P19), ``handover`` (P16 dossier), ``letters`` (the post queue: print, mark posted),
+``privacy`` (a debtor's export and erasure) and ``retention`` (the daily purges).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from connector.debtors.flags import (
     set_collection_status,
     set_credit_limit,
     set_credit_stop,
+    set_default_start,
     set_insolvent,
     set_segment,
 )
@@ -42,15 +44,22 @@ from connector.debtors.holds import (
     release_debtor,
     release_invoice,
 )
+from connector.debtors.letters import PostLetter, letters_to_post, mark_posted, posted_letters, print_letters
+from connector.debtors.privacy import ExportResult, erase_debtor, export_debtor
+from connector.debtors.retention import RETENTION, RetentionRule, run_retention
 
 __all__ = [
     "ArrangementCheck",
     "Claim",
     "CollectionStatus",
     "DailyCheck",
+    "RETENTION",
     "DebtorRisk",
+    "ExportResult",
     "HandOverResult",
     "HoldReason",
+    "PostLetter",
+    "RetentionRule",
     "cancel_arrangement",
     "check_arrangements",
     "check_promises",
@@ -58,14 +67,20 @@ __all__ = [
     "classify_debtors",
     "create_arrangement",
     "daily_checks",
+    "erase_debtor",
     "expire_holds",
+    "export_debtor",
     "hand_over",
     "hold_debtor",
     "hold_invoice",
     "late_reasons",
+    "letters_to_post",
     "list_arrangements",
     "mark_invoice_uncollectible",
+    "mark_posted",
     "pay_installment",
+    "posted_letters",
+    "print_letters",
     "promise_debtor",
     "promise_invoice",
     "record_call_outcome",
@@ -76,9 +91,11 @@ __all__ = [
     "resolve_debtor",
     "resolve_invoice",
     "risk_class",
+    "run_retention",
     "set_collection_status",
     "set_credit_stop",
     "set_credit_limit",
+    "set_default_start",
     "set_insolvent",
     "set_segment",
     "split_amount",

@@ -172,9 +172,13 @@ def record_contact(
 
 
 def record_letter_receipt(rt: Runtime, org_id: int, evidence_id: int, received_on: date) -> None:
-    """Proven receipt of a letter (track & trace): the 14-day term then runs from the day after it (L2)."""
+    """Proven receipt of a letter (track & trace): the 14-day term then runs from the day after it. A receipt later
+    than the letter assumed can make it defective (its printed end date too early): the engine then proposes a new
+    letter."""
     with transaction(rt.sessions) as s:
         row = repos.set_letter_received(s, org_id, evidence_id, received_on)
+        if row.sent_on is None:
+            raise PermanentError(f"letter {evidence_id} is not marked posted yet: mark it posted first")
         if received_on < row.sent_on:
             raise PermanentError("a letter cannot be received before it was sent")
         repos.audit(

@@ -119,6 +119,25 @@ def set_segment(rt: Runtime, org_id: int, administration_id: int, debtor_ref: st
         )
 
 
+def set_default_start(
+    rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, needs_notice: bool | None
+) -> None:
+    """Record how a consumer debtor's default starts: ``True`` when it needs a notice of default (art. 6:82 BW),
+    ``False`` when the payment term is a fatal term (art. 6:83 sub a), ``None`` to follow the policy."""
+    with transaction(rt.sessions) as s:
+        debtor = debtor_row(s, org_id, administration_id, debtor_ref)
+        debtor.default_needs_notice = needs_notice
+        text = {True: "needs a notice of default", False: "fatal payment term", None: "as the policy says"}
+        repos.audit(
+            s,
+            org_id,
+            "default_start",
+            f"default starts: {text[needs_notice]}",
+            administration_id=administration_id,
+            debtor_ref=debtor.provider_ref,
+        )
+
+
 def set_collection_status(
     rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, status: str, *, confirm: bool = False
 ) -> None:

@@ -80,9 +80,11 @@ def claim(snapshots: list[InvoiceSnapshot], policies: dict[str, Policy], rates: 
         if policy.interest.enabled:
             amount = interest_due(snap, policy, today, rates).amount
             interest = (interest or Decimal("0.00")) + amount
+            start = interest_start(snap, policy)
+            since = f"from {start.isoformat()}" if start else "(not in default yet)"
             notes.append(
                 f"{snap.invoice_ref}: {interest_kind(snap, policy).value} statutory interest on {snap.open_amount} "
-                f"from {interest_start(snap).isoformat()} to {today.isoformat()} = {amount}"
+                f"{since} to {today.isoformat()} = {amount}"
             )
     costs = combine_costs(lines)
     if costs is not None:
@@ -258,6 +260,7 @@ def _dossier(
                 ),
             )
             for x in letters
+            if x.sent_on is not None  # a letter still waiting for the post was never sent
         ),
         agency=agency,
         reference=f"{adm.id}/{debtor.provider_ref}",

@@ -147,6 +147,9 @@ class OutboxPayload(_Part):
     letter_costs: CostsPart | None = None  # what a 14-day letter states the costs will be
     interest: Decimal | None = None
     needs_provider_pause: bool = False
+    default_since: date | None = None  # the debtor's first day of default, as the rules found it
+    notice_term_days: int | None = None  # the message is the notice of default and gives this many days
+    email_may_replace_letter: bool = False  # a letter step may go by e-mail; otherwise it waits for the post
     why: tuple[dict[str, Any], ...] = ()
     note: str | None = None  # the note written back instead of the level's name
     installment: InstallmentPart | None = None
@@ -164,6 +167,11 @@ class OutboxPayload(_Part):
     def charges(self) -> bool:
         """The message states costs or interest (so our own templates send it, never the package's)."""
         return self.costs is not None or self.letter_costs is not None or self.interest is not None
+
+    @property
+    def needs_our_text(self) -> bool:
+        """Only our own templates may send it: it states amounts, or it is a notice of default."""
+        return self.charges or self.notice_term_days is not None
 
     def stored(self) -> dict[str, Any]:
         """The JSON stored in the outbox row: amounts as decimal strings, unset fields left out."""

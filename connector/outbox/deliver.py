@@ -4,15 +4,18 @@ Part of the outbox step: ``connector.outbox.drain`` calls ``deliver`` for an ite
 ``SEND_REMINDER`` (Xero, Exact) or whose step is a letter or a phone call. It builds the template context from
 storage (debtor, the invoices that passed the freshness gate, the costs and interest the rules computed), renders
 it with ``connector.channels``, then: e-mails the message (``connector.outbox.smtp``, with the letter PDF attached
-for letter steps); sends a letter to the post queue (``var/letters/``) when the debtor has no e-mail address; or
-opens a phone task in the worklist. The 14-day letter gets its evidence recorded (L2).
+for letter steps); puts a letter in the post queue (``var/letters/``) when the level's channel is the letter and the
+policy does not let e-mail replace it, or when the debtor has no e-mail address; or opens a phone task in the
+worklist. Every letter gets its evidence recorded: an e-mailed one with the SMTP server's acceptance; a queued one
+without a sending date until a person marks it posted (``connector.debtors.letters``), its printed dates assuming
+posting on the day it was queued. A notice of default sent by e-mail is recorded on the invoices' dunning state.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from connector.channels.context import (
@@ -41,7 +44,7 @@ from connector.model.outbox import (
     PhoneTaskPart,
 )
 from connector.outbox.smtp import send_email
-from connector.rules.law import presumed_receipt
+from connector.rules.letter import letter_dates, term_wording_defect
 from connector.rules.snapshot import LetterChannel
 from connector.runtime import Runtime
 from connector.storage import repos, tables
@@ -58,16 +61,17 @@ KIND_BY_ACTION = {
     OutboxAction.HAND_OVER: MessageKind.HAND_OVER_NOTICE,
     OutboxAction.INSTALLMENT_REMINDER: MessageKind.INSTALLMENT_REMINDER,
 }
-FOURTEEN_DAYS = timedelta(days=14)
 
 
 @dataclass(frozen=True)
 class Delivered:
     """What our channel did (``part``, stored with the item: status ``task_open`` for a phone task waiting for a
-    person, else ``done``) and the letter it rendered, if any."""
+    person, else ``done``), the letter it rendered, if any, and the context it rendered (its dates)."""
 
     part: DeliveredPart
     letter: RenderedLetter | None = None
+    context: MessageContext | None = None
+    delivery_proof: str | None = None
 
 
 def message_context(
@@ -82,7 +86,11 @@ def message_context(
     kind = KIND_BY_ACTION.get(item.action, MessageKind.REMINDER)
     payload = item.payload
     costs = payload.letter_costs if kind is MessageKind.FOURTEEN_DAY_LETTER else payload.costs
-    receipt = presumed_receipt(today, letter_channel) if kind is MessageKind.FOURTEEN_DAY_LETTER else None
+    dates = None
+    if kind is MessageKind.FOURTEEN_DAY_LETTER:
+        dates = letter_dates(today, letter_channel)
+    elif payload.notice_term_days is not None:
+        dates = letter_dates(today, LetterChannel.EMAIL, term_days=payload.notice_term_days)
     interest = payload.interest
     return MessageContext(
         organisation=Organisation(name=adm.name, administration_name=adm.name),
@@ -96,10 +104,12 @@ def message_context(
         interest=interest if kind is not MessageKind.FOURTEEN_DAY_LETTER else None,
         interest_until=today if interest is not None else None,
         contact=None,  # no named person to reply to or ask for: the signature is the organisation's
-        receipt_date=receipt,
-        deadline=receipt + FOURTEEN_DAYS if receipt else None,
+        receipt_date=dates.received if dates else None,
+        deadline=dates.term_ends if dates else None,
         reference=item.idempotency_key[:12],
         installment=_installment(payload.installment),
+        default_since=payload.default_since,
+        notice_of_default=payload.notice_term_days is not None,
     )
 
 
@@ -118,7 +128,8 @@ def _history(rt: Runtime, org_id: int, debtor_ref: str) -> list[HistoryLine]:
     ]
 
 
-def _post_queue(rt: Runtime, item: OutboxItem, letter: RenderedLetter) -> Path:
+def write_post_queue(rt: Runtime, item: OutboxItem, letter: RenderedLetter) -> Path:
+    """Write a letter's PDF into the post queue (``var/letters/<organisation>/``); returns its path."""
     folder = rt.settings.var_dir / "letters" / str(item.org_id)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{item.idempotency_key[:24]}-{letter.filename}"
@@ -155,19 +166,21 @@ def deliver(
                 task=part,
             )
         )
-    letter_channel = LetterChannel.EMAIL if debtor.email else LetterChannel.POST
+    by_email = bool(debtor.email) and (
+        item.channel is not OutboxChannel.LETTER or item.payload.email_may_replace_letter
+    )
+    letter_channel = LetterChannel.EMAIL if by_email else LetterChannel.POST
     ctx = message_context(adm, item, invoices, debtor, today, letter_channel)
     letter = render_letter(kind, ctx) if kind in LETTER_KINDS else None
-    if not debtor.email:
+    if not by_email:
         if letter is None:
             raise PermanentError(
-                f"debtor {debtor.name} has no e-mail address and this step has no letter: add an e-mail address "
-                "in the accounting package or give the level a letter channel"
+                f"{item.level_name} has no letter to post for {debtor.name}: give the level the email channel "
+                "(or email_may_replace_letter: true), and make sure the debtor has an e-mail address"
             )
-        path = _post_queue(rt, item, letter)
-        return Delivered(
-            DeliveredPart(channel="post", detail=f"letter queued for post: {path.name}", post_file=str(path)), letter
-        )
+        path = write_post_queue(rt, item, letter)
+        queued = DeliveredPart(channel="post", detail=f"letter waits to be posted: {path.name}", post_file=str(path))
+        return Delivered(queued, letter, ctx)
     rendered = render_email(kind, ctx)
     attachments = [Attachment(letter.filename, letter.pdf)] if letter else []
     sent = send_email(
@@ -179,15 +192,16 @@ def deliver(
         timeout=rt.settings.http_timeout_seconds,
     )
     detail = f"e-mailed to {', '.join(sent.recipients)}"
-    return Delivered(
-        DeliveredPart(channel="email", detail=detail, message_id=sent.message_id, subject=sent.subject), letter
-    )
+    mailed = DeliveredPart(channel="email", detail=detail, message_id=sent.message_id, subject=sent.subject)
+    return Delivered(mailed, letter, ctx, sent.delivery_proof)
 
 
 def record_evidence(
     rt: Runtime, adm: tables.Administration, item: OutboxItem, delivered: Delivered, today: date
 ) -> None:
-    """Store what was sent, when and how (L2 evidence for letters; a contact moment for every message)."""
+    """Store what was sent, when and how: a contact moment for every message; for a letter its evidence (sending
+    date, or none while it waits for the post; the end date it printed; what the check of its text found; the
+    SMTP server's acceptance); for a notice of default the day it went out."""
     part = delivered.part
     with transaction(rt.sessions) as s:
         repos.record_contact_moment(
@@ -201,6 +215,8 @@ def record_evidence(
             note=f"{item.level_name}: {part.detail}"[:500],
             document_sha256=hashlib.sha256(delivered.letter.pdf).hexdigest() if delivered.letter else None,
         )
+        if item.payload.notice_term_days is not None and part.channel == "email":
+            repos.mark_notice_of_default(s, item.org_id, adm.id, list(item.invoice_refs), today)
         if delivered.letter is None or item.action not in LETTER_ACTIONS:
             return
         letter_step = item.action is OutboxAction.FOURTEEN_DAY_LETTER
@@ -208,6 +224,11 @@ def record_evidence(
         stated_minor = None
         if stated is not None:
             stated_minor = Money(amount=stated.total, currency=adm.currency).quantized().to_minor()
+        posted = part.channel == "post"
+        ctx = delivered.context
+        wording_ok = None
+        if letter_step:
+            wording_ok = term_wording_defect(delivered.letter.text, delivered.letter.language) is None
         repos.record_letter_evidence(
             s,
             item.org_id,
@@ -215,11 +236,17 @@ def record_evidence(
             debtor_ref=item.debtor_ref,
             invoice_refs=list(item.invoice_refs),
             kind=item.action.value,
-            sent_on=today,
-            channel=LetterChannel.POST.value if part.channel == "post" else LetterChannel.EMAIL.value,
+            sent_on=None if posted else today,
+            channel=LetterChannel.POST.value if posted else LetterChannel.EMAIL.value,
             stated_costs_minor=stated_minor,
             currency=adm.currency,
             sha256=hashlib.sha256(delivered.letter.pdf).hexdigest(),
             message_id=part.message_id,
             document_ref=part.post_file,
+            outbox_id=item.id,
+            queued_on=today if posted else None,
+            dates_assume_sent_on=today,
+            printed_term_ends=ctx.deadline if ctx is not None and letter_step else None,
+            text_counts_from_receipt=wording_ok,
+            delivery_proof=delivered.delivery_proof,
         )

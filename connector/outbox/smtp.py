@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import getaddresses, parseaddr
+from typing import Any
 
 import structlog
 
@@ -38,7 +39,9 @@ class SentAttachment:
 
 @dataclass(frozen=True)
 class SentEmail:
-    """What was handed to the SMTP server, for the audit trail. ``refused`` lists recipients the server refused."""
+    """What was handed to the SMTP server, for the audit trail. ``refused`` lists recipients the server refused;
+    ``accepted`` is the server's reply accepting the message (e.g. ``250 2.0.0 Ok: queued as 4F3A1``), the proof of
+    delivery kept with a letter's evidence."""
 
     message_id: str
     idempotency_key: str
@@ -51,6 +54,13 @@ class SentEmail:
     sent_at: datetime
     sha256: str
     refused: tuple[str, ...] = ()
+    accepted: str = ""
+    server: str = ""
+
+    @property
+    def delivery_proof(self) -> str:
+        """One line for the evidence: which server accepted the message, with its reply and the Message-ID."""
+        return f"accepted by {self.server}: {self.accepted} ({self.message_id})"
 
 
 def _smtp_error(exc: smtplib.SMTPException) -> Exception:
@@ -69,12 +79,41 @@ def _smtp_error(exc: smtplib.SMTPException) -> Exception:
     return TransientError(f"SMTP failure: {type(exc).__name__}", provider=PROVIDER)
 
 
-def _connect(config: SmtpConfig, timeout: float, context: ssl.SSLContext | None) -> smtplib.SMTP:
+class _Replies:
+    """Keeps the server's reply to DATA: smtplib checks it but does not hand it back."""
+
+    def __init__(self) -> None:
+        self.data: tuple[int, bytes] | None = None
+
+
+class _SMTP(smtplib.SMTP):
+    replies: _Replies
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        reply = super().data(msg)
+        self.replies.data = reply
+        return reply
+
+
+class _SMTPSSL(smtplib.SMTP_SSL):
+    replies: _Replies
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        reply = super().data(msg)
+        self.replies.data = reply
+        return reply
+
+
+def _connect(config: SmtpConfig, timeout: float, context: ssl.SSLContext | None, replies: _Replies) -> smtplib.SMTP:
     if config.ssl and config.starttls:
         raise ConfigurationError("set only one of DUNNING_SMTP__SSL and DUNNING_SMTP__STARTTLS")
+    smtp: _SMTP | _SMTPSSL
     if config.ssl:
-        return smtplib.SMTP_SSL(config.host, config.port, timeout=timeout, context=context)
-    return smtplib.SMTP(config.host, config.port, timeout=timeout)
+        smtp = _SMTPSSL(config.host, config.port, timeout=timeout, context=context)
+    else:
+        smtp = _SMTP(config.host, config.port, timeout=timeout)
+    smtp.replies = replies
+    return smtp
 
 
 def send_email(
@@ -109,8 +148,9 @@ def send_email(
     )
     raw = msg.as_bytes()
     context = ssl_context or ssl.create_default_context()
+    replies = _Replies()
     try:
-        with _connect(config, timeout, context) as smtp:
+        with _connect(config, timeout, context, replies) as smtp:
             if config.starttls:
                 smtp.starttls(context=context)
             if config.username:
@@ -121,6 +161,8 @@ def send_email(
     except OSError as exc:  # connection refused, reset, timeout, TLS handshake
         raise TransientError(f"SMTP connection failed: {type(exc).__name__}", provider=PROVIDER) from exc
     message_id = str(msg["Message-ID"])
+    code, reply = replies.data or (250, b"")
+    accepted = f"{code} {reply.decode('utf-8', 'replace')}".strip()
     log.info("email.sent", kind=rendered.kind.value, message_id=message_id, recipients=len(recipients))
     return SentEmail(
         message_id=message_id,
@@ -137,4 +179,6 @@ def send_email(
         sent_at=sent_at,
         sha256=hashlib.sha256(raw).hexdigest(),
         refused=tuple(sorted(refused)),
+        accepted=accepted[:300],
+        server=f"{config.host}:{config.port}",
     )

@@ -62,14 +62,15 @@ def reminder_writes(
 def provider_sends(item: OutboxItem, adapter: AccountingAdapter) -> bool:
     """The accounting package itself sends this step (Moneybird ``send_reminders``); else our own channels do.
 
-    A step that charges collection costs or interest, or states the costs of a 14-day letter, always goes through
-    our own templates: the package's reminder would not state the amounts the debtor is charged (L1-L3, L5).
+    A step that charges collection costs or interest, states the costs of a 14-day letter, or is the notice of
+    default, always goes through our own templates: the package's reminder would not state the amounts the debtor
+    is charged, nor put the debtor in default.
     """
     return (
         item.action in REMINDER_ACTIONS
         and item.channel in (OutboxChannel.PROVIDER, OutboxChannel.EMAIL)
         and Capability.SEND_REMINDER in adapter.capabilities
-        and not item.payload.charges
+        and not item.payload.needs_our_text
     )
 
 

@@ -48,7 +48,10 @@ class Reason(str, enum.Enum):
     ALREADY_TODAY = "already_today"  # same-day idempotence
     TERMINAL = "terminal"  # top level reached; a person decides (P9)
     NOT_DUE = "not_due"
-    FOURTEEN_DAY_TERM = "fourteen_day_term"  # L2: the consumer's 14 days after receipt are still running
+    FOURTEEN_DAY_TERM = "fourteen_day_term"  # the consumer's 14 days after receipt are still running
+    NOT_IN_DEFAULT = "not_in_default"  # a consumer's 14-day letter may only follow the default
+    LETTER_NOT_POSTED = "letter_not_posted"  # the 14-day letter waits to be marked posted
+    NEW_LETTER_PROPOSED = "new_letter_proposed"  # the 14-day letter on record is defective; a new one awaits approval
     PROVIDER_CHASES = "provider_chases"  # U15
     INTERVAL = "interval"  # U6: min_days_between_messages, or another message to this debtor in this run
 
@@ -76,6 +79,9 @@ class Decision(_Frozen):
     interest_uses_unverified_rate: bool = False
     requires_approval: bool = False
     needs_provider_pause: bool = False  # we chase while the package's own reminders are on: pause them first
+    default_since: date | None = None  # first day of the default (verzuim); None while a notice is still needed
+    notice_term_days: int | None = None  # this message is the notice of default (ingebrekestelling) with this term
+    email_may_replace_letter: bool = False  # a letter step may go by e-mail instead of post
     terminal: bool = False
     min_days_between_messages: int = 0
     debtor_last_message_on: date | None = None
@@ -115,6 +121,9 @@ class Message(_Frozen):
     interest: Decimal | None = None
     requires_approval: bool = False
     needs_provider_pause: bool = False
+    default_since: date | None = None  # the latest first day of default of its invoices (None: one is not in default)
+    notice_term_days: int | None = None  # the message is a notice of default giving this many days
+    email_may_replace_letter: bool = False
     idempotency_key: str
 
 

@@ -23,14 +23,18 @@ from connector.rules.charges import (
     chargeable_costs,
     costs_to_state,
     costs_wait_until,
+    default_since,
     interest_due,
     interest_kind,
     interest_start,
+    letter_check,
+    needs_notice,
 )
 from connector.rules.decisions import Decision, EvaluationResult, NonDecision, Reason, Why
 from connector.rules.grouping import group_by_debtor
 from connector.rules.interest import RateTable
 from connector.rules.law import CostLine
+from connector.rules.letter import LetterState
 from connector.rules.policy import Action, CatchUp, ChaseOwner, Computation, Level, Policy
 from connector.rules.snapshot import InvoiceSnapshot
 
@@ -105,6 +109,9 @@ def evaluate_invoice(
     held = _stop_reason(snapshot, policy, today)
     if held is not None:
         return held
+    follow_up = _letter_follow_up(snapshot, policy, today)
+    if follow_up is not None:
+        return follow_up
     index = _next_index(snapshot, policy)
     if index is None:
         return _non(snapshot, Reason.TERMINAL, "top level reached; a person decides", "ladder.terminal", {})
@@ -121,14 +128,25 @@ def evaluate_invoice(
             inputs,
             next_date=level_on,
         )
-    wait = costs_wait_until(snapshot, today) if level.charge_costs and policy.costs.enabled else None
+    if level.action is Action.FOURTEEN_DAY_LETTER and snapshot.consumer:
+        default = default_since(snapshot, policy)
+        if default is None or today < default:
+            inputs["default_since"] = str(default)
+            detail = (
+                f"the debtor is in default from {default}; the 14-day letter may only follow the default"
+                if default
+                else "the payment term is not a fatal term: the debtor is in default only after a notice of default "
+                "and its term"
+            )
+            return _non(snapshot, Reason.NOT_IN_DEFAULT, detail, "law.not_in_default", inputs, next_date=default)
+    wait = costs_wait_until(snapshot, policy, today) if level.charge_costs and policy.costs.enabled else None
     if wait is not None:
         inputs["costs_chargeable_from"] = wait.isoformat()
         return _non(
             snapshot,
             Reason.FOURTEEN_DAY_TERM,
             f"costs chargeable from {wait}",
-            "law.l2_fourteen_day_term",
+            "law.fourteen_day_term",
             inputs,
             next_date=wait,
         )
@@ -237,6 +255,32 @@ def _stop_reason(snapshot: InvoiceSnapshot, policy: Policy, today: date) -> NonD
     return None
 
 
+def _letter_follow_up(snapshot: InvoiceSnapshot, policy: Policy, today: date) -> Outcome | None:
+    """Between a consumer's 14-day letter and the level that charges costs: wait while the letter waits for the
+    post; propose a new letter (a person approves it in the worklist) when the one on record is defective."""
+    if not snapshot.consumer or not policy.costs.enabled or snapshot.current_level is None:
+        return None
+    letter_level = next((lv for lv in policy.levels if lv.action is Action.FOURTEEN_DAY_LETTER), None)
+    index = _next_index(snapshot, policy)
+    if letter_level is None or snapshot.current_level != letter_level.level or index is None:
+        return None
+    if not policy.levels[index].charge_costs:
+        return None
+    check = letter_check(snapshot, policy)
+    inputs = {"letter": check.state.value, "level": str(letter_level.level), "today": today.isoformat()}
+    if check.state is LetterState.NOT_POSTED:
+        return _non(snapshot, Reason.LETTER_NOT_POSTED, check.reason or "", "law.letter_not_posted", inputs)
+    letter = snapshot.fourteen_day_letter
+    if check.state is not LetterState.DEFECTIVE or letter is None:
+        return None
+    inputs["defect"] = check.reason or ""
+    proposed_on = snapshot.level_reached_on
+    if letter.sent_on is not None and proposed_on is not None and proposed_on > letter.sent_on:
+        detail = f"a new 14-day letter was proposed on {proposed_on}: approve it in the worklist"
+        return _non(snapshot, Reason.NEW_LETTER_PROPOSED, detail, "law.new_letter_proposed", inputs)
+    return _decision(snapshot, policy, letter_level, today, inputs, rule="law.new_letter", approval=True)
+
+
 def _next_index(snapshot: InvoiceSnapshot, policy: Policy) -> int | None:
     """The level after the current one (the first level when none was reached); None at the top."""
     if snapshot.current_level is None:
@@ -252,7 +296,7 @@ def _catch_up_skips(policy: Policy, index: int, due_date: date, today: date) -> 
     if policy.catch_up is not CatchUp.SKIP or index + 1 >= len(policy.levels):
         return False
     level = policy.levels[index]
-    if level.action in _NEVER_SKIPPED or level.requires_approval or level.terminal:
+    if level.action in _NEVER_SKIPPED or level.requires_approval or level.terminal or level.notice_of_default:
         return False
     return level_date(policy.levels[index + 1], due_date, today) <= today
 
@@ -268,6 +312,7 @@ def _decision(
     skipped: bool = False,
     rates: RateTable | None = None,
     needs_provider_pause: bool = False,
+    approval: bool = False,
 ) -> Decision:
     costs: CostLine | None = None
     withheld: str | None = None
@@ -283,8 +328,10 @@ def _decision(
             raise ConfigurationError("a level charges interest but no statutory interest table was loaded")
         result = interest_due(snapshot, policy, today, rates)
         interest, unverified = result.amount, result.uses_unverified_rate
-        kind, start = interest_kind(snapshot, policy), interest_start(snapshot)
+        kind, start = interest_kind(snapshot, policy), interest_start(snapshot, policy)
         inputs = {**inputs, "interest_kind": kind.value, "interest_start": str(start)}
+    default = default_since(snapshot, policy)
+    inputs = {**inputs, "default_since": str(default)}
     return Decision(
         invoice_ref=snapshot.invoice_ref,
         debtor_ref=snapshot.debtor_ref,
@@ -304,8 +351,13 @@ def _decision(
         letter_costs=letter_costs,
         interest=interest,
         interest_uses_unverified_rate=unverified,
-        requires_approval=level.requires_approval,
+        requires_approval=level.requires_approval or approval,
         needs_provider_pause=needs_provider_pause and not skipped,
+        default_since=default,
+        notice_term_days=policy.notice_term_days
+        if level.notice_of_default and needs_notice(snapshot, policy)
+        else None,
+        email_may_replace_letter=level.email_may_replace_letter,
         terminal=level.level == policy.levels[-1].level,
         min_days_between_messages=policy.min_days_between_messages,
         debtor_last_message_on=snapshot.last_message_to_debtor_on,

@@ -97,12 +97,19 @@ def _groups(decisions: list[Decision], today: date, connection_id: str) -> list[
                 interest=sum(interests, Decimal(0)) if interests else None,
                 requires_approval=any(d.requires_approval for d in members),
                 needs_provider_pause=any(d.needs_provider_pause for d in members),
+                default_since=_latest([d.default_since for d in members]),
+                notice_term_days=max((d.notice_term_days or 0 for d in members), default=0) or None,
+                email_may_replace_letter=all(d.email_may_replace_letter for d in members),
                 idempotency_key=idempotency_key(
                     connection_id, first.administration_ref, first.debtor_ref, refs, first.level, today
                 ),
             )
         )
     return groups
+
+
+def _latest(days: list[date | None]) -> date | None:
+    return None if any(day is None for day in days) else max(day for day in days if day is not None)
 
 
 def _interval(decision: Decision, detail: str, next_date: date, interval: int, last: date | None) -> NonDecision:

@@ -21,9 +21,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from connector.errors import ConfigurationError
+from connector.errors import ConfigurationError, ConnectorError
 
 DAYS_IN_YEAR = Decimal(365)
+
+
+class InterestPeriodError(ConnectorError):
+    """Interest was asked for a period the rate table does not cover (before its first row)."""
 
 
 class InterestKind(str, enum.Enum):
@@ -37,7 +41,8 @@ class RateRow(BaseModel):
     from_date: date = Field(alias="from")
     consumer: Decimal  # percent per year
     commercial: Decimal
-    unverified: tuple[InterestKind, ...] = ()
+    unverified: tuple[InterestKind, ...] = ()  # columns not yet checked against an official source
+    source: str | None = None  # where the row's rates were checked
     note: str | None = None
 
     @field_validator("consumer", "commercial", mode="before")
@@ -67,13 +72,20 @@ class RateTable(BaseModel):
             raise ValueError("rate rows must have strictly increasing 'from' dates")
         return self
 
+    @property
+    def first_date(self) -> date:
+        return self.rates[0].from_date
+
     def row_on(self, day: date) -> RateRow:
         current: RateRow | None = None
         for row in self.rates:
             if row.from_date <= day:
                 current = row
         if current is None:
-            raise ConfigurationError(f"no statutory interest rate for {day.isoformat()} in the rate table")
+            raise InterestPeriodError(
+                f"the statutory interest table starts on {self.first_date.isoformat()}: there is no rate for "
+                f"{day.isoformat()}; compute from {self.first_date.isoformat()} or later"
+            )
         return current
 
     def change_dates(self, start: date, end: date) -> list[date]:
@@ -99,6 +111,7 @@ class InterestPeriod:
     principal: Decimal  # base including interest compounded at earlier anniversaries
     interest: Decimal  # exact, unrounded
     unverified: bool
+    rate_from: date  # the rate table row the rate comes from
 
 
 @dataclass(frozen=True)
@@ -121,9 +134,13 @@ def anniversary(start: date, years: int) -> date:
 def statutory_interest(
     principal: Decimal, start: date, end: date, kind: InterestKind, rates: RateTable
 ) -> InterestResult:
-    """Statutory interest on ``principal`` for ``[start, end)``, split per rate and compounded yearly."""
+    """Statutory interest on ``principal`` for ``[start, end)``, split per rate and compounded yearly.
+
+    Raises ``InterestPeriodError`` when ``start`` lies before the table's first row.
+    """
     if principal <= 0 or end <= start:
         return InterestResult(amount=Decimal("0.00"), periods=())
+    rates.row_on(start)  # refuses a period before the table with a clear message
     periods: list[InterestPeriod] = []
     base = principal
     total = Decimal(0)
@@ -138,7 +155,9 @@ def statutory_interest(
             days = (boundary - cursor).days
             interest = base * row.rate(kind) / 100 * days / DAYS_IN_YEAR
             periods.append(
-                InterestPeriod(cursor, boundary, days, row.rate(kind), base, interest, kind in row.unverified)
+                InterestPeriod(
+                    cursor, boundary, days, row.rate(kind), base, interest, kind in row.unverified, row.from_date
+                )
             )
             year_interest += interest
             cursor = boundary

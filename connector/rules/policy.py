@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from connector.model import Currency, Segment
 from connector.rules.interest import InterestKind
+from connector.rules.law import vat_applies
 
 Loc = tuple[str | int, ...]
 
@@ -103,9 +104,28 @@ class MinOpenAmount(_Strict):
 
 
 class CostsConfig(_Strict):
+    """Collection costs (opt-in). VAT is added only when both VAT conditions hold (Besluit art. 2 lid 3)."""
+
     enabled: bool = False
-    vat_reclaimable: bool = True  # L4: VAT uplift only when the creditor can NOT reclaim it (default off)
+    creditor_can_deduct_vat: bool = True  # a VAT-registered creditor deducts the VAT it pays: then never VAT
+    collector_charges_vat: bool = False  # the costs are those of a collector who charges VAT on its work
     b2b_mode: B2BCostMode = B2BCostMode.WIK
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "vat_reclaimable" in data:
+            raise ValueError(
+                "vat_reclaimable is replaced by two settings: creditor_can_deduct_vat and collector_charges_vat "
+                "(VAT is added to the costs only when the creditor cannot deduct it AND a collector charges it)"
+            )
+        return data
+
+    @property
+    def charge_vat(self) -> bool:
+        return vat_applies(
+            creditor_can_deduct_vat=self.creditor_can_deduct_vat, collector_charges_vat=self.collector_charges_vat
+        )
 
 
 class InterestConfig(_Strict):
@@ -125,6 +145,8 @@ class Level(_Strict):
     charge_interest: bool = False
     terminal: bool = False
     requires_approval: bool = False
+    email_may_replace_letter: bool = False  # a letter level: e-mail (with the letter as PDF) instead of post
+    notice_of_default: bool = False  # this message is the notice of default (ingebrekestelling, art. 6:82 BW)
 
     @property
     def sends_message(self) -> bool:
@@ -140,6 +162,11 @@ class Policy(_Strict):
     min_days_between_messages: int = Field(default=0, ge=0)
     who_chases_when_provider_reminders_on: ChaseOwner = ChaseOwner.US
     arrangement_grace_days: int = Field(default=3, ge=0)  # a missed instalment counts after due + these days
+    # Consumers: a payment term that is not a fatal term puts the debtor in default only after a notice of default
+    # and its term (art. 6:82 BW); a fatal term does so the day after the due date (art. 6:83 sub a). Per debtor
+    # a person can record either; this is what applies when nothing is recorded.
+    default_needs_notice: bool = True
+    notice_term_days: int = Field(default=14, ge=1, le=60)  # the term the notice of default gives to pay
     costs: CostsConfig = Field(default_factory=CostsConfig)
     interest: InterestConfig = Field(default_factory=InterestConfig)
     levels: list[Level] = Field(min_length=1)
@@ -210,7 +237,38 @@ def policy_problems(policy: Policy) -> list[PolicyRuleViolation]:
                     "a hand_over level needs requires_approval: true (a person approves a hand-over)",
                 )
             )
+        if level.email_may_replace_letter and level.channel is not Channel.LETTER:
+            problems.append(
+                PolicyRuleViolation(
+                    (*where, "email_may_replace_letter"),
+                    "email_may_replace_letter is only for a level on the letter channel",
+                )
+            )
+        if level.notice_of_default:
+            if level.channel is not Channel.EMAIL:
+                problems.append(
+                    PolicyRuleViolation(
+                        (*where, "channel"), "a notice of default goes by email (our own text, with its date on record)"
+                    )
+                )
+            if level.charge_costs or level.charge_interest or offsets[index] < 1:
+                problems.append(
+                    PolicyRuleViolation(
+                        (*where, "notice_of_default"),
+                        "a notice of default comes after the due date and charges nothing "
+                        "(the default starts after its term)",
+                    )
+                )
         if level.action is Action.FOURTEEN_DAY_LETTER:
+            if policy.segment is Segment.B2C and policy.default_needs_notice:
+                if not any(levels[i].notice_of_default for i in range(index)):
+                    problems.append(
+                        PolicyRuleViolation(
+                            (*where, "action"),
+                            "default_needs_notice is true, so a level before the 14-day letter must be the notice "
+                            "of default (notice_of_default: true); or set default_needs_notice: false for fatal terms",
+                        )
+                    )
             if offsets[index] < 1:
                 problems.append(
                     PolicyRuleViolation((*where, "days"), "the 14-day letter must be sent after the due date")

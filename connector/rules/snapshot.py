@@ -54,19 +54,25 @@ class Arrangement(_Frozen):
 
 
 class LetterChannel(str, enum.Enum):
-    POST = "post"  # ordinary mail: received on the 2nd delivery day after posting (L2 practice)
+    POST = "post"  # ordinary mail: received on the 2nd postal delivery day after posting (practice)
     REGISTERED_POST = "registered_post"  # same presumption unless ``received_on`` (track & trace) is recorded
-    EMAIL = "email"  # received the day it is sent (art. 3:37 lid 3 BW)
+    EMAIL = "email"  # received the day after it was sent (art. 3:37 lid 3 BW; the cautious reading)
 
 
 class FourteenDayLetterEvidence(_Frozen):
-    """Proof that the statutory 14-day letter (L2) went out: what, when, how, and what it said."""
+    """Proof of the statutory 14-day letter: what it said, when and how it went out, when it arrived.
 
-    sent_on: date
+    ``connector.rules.letter.check_letter`` judges it. Nothing defaults to "compliant": a letter queued for post has
+    no ``sent_on`` until a person marks it posted, and whether its text counts the term from the day after receipt
+    (``text_counts_from_receipt``) is what the check of the rendered text found, ``None`` when it was never checked.
+    """
+
+    sent_on: date | None  # posted or e-mailed on; None = queued for post, not posted yet
     channel: LetterChannel
     received_on: date | None = None  # proven receipt (track & trace, read receipt); overrides the presumption
     stated_costs: Decimal | None = None  # the cost amount the letter stated (incl. VAT if any); None = not stated
-    term_from_receipt: bool = True  # wording counts 14 days from the day after receipt, not "from today" (HR 2016)
+    printed_term_ends: date | None = None  # the last day to pay as printed in the letter
+    text_counts_from_receipt: bool | None = None  # the rendered text's wording, as checked when it was rendered
     document_ref: str | None = None
 
     _amount = field_validator("stated_costs", mode="before")(_no_float)
@@ -102,6 +108,8 @@ class InvoiceSnapshot(_Frozen):
     invoice_policy: str | None = None  # per-invoice policy override
     debtor_policy: str | None = None  # per-debtor policy override
     fourteen_day_letter: FourteenDayLetterEvidence | None = None
+    default_needs_notice: bool | None = None  # per debtor: None = as the policy says (art. 6:82 vs 6:83 BW)
+    notice_of_default_on: date | None = None  # when our notice of default (ingebrekestelling) went out
     synced_at: AwareDatetime
 
     _amounts = field_validator("open_amount", "total", mode="before")(_no_float)

@@ -6,6 +6,12 @@ the connector speaks (``Money`` amounts as ``Decimal``), so a stored invoice rea
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import inspect
+
 from connector import model
 from connector.model.outbox import OutboxAction, OutboxChannel, OutboxItem, OutboxPayload, OutboxStatus
 from connector.storage import tables as t
@@ -87,3 +93,25 @@ def outbox_row_to_model(row: t.OutboxItem) -> OutboxItem:
         done_at=row.done_at,
         next_attempt_at=row.next_attempt_at,
     )
+
+
+def row_values(row: t.Base) -> dict[str, Any]:
+    """Every column of a row as JSON-ready values (dates as ISO text, bytes left out): what a debtor export shows."""
+    values: dict[str, Any] = {}
+    for column in inspect(row).mapper.column_attrs:
+        value = getattr(row, column.key)
+        if not isinstance(value, bytes):
+            values[column.key] = _plain(value)
+    return values
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

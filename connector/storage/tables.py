@@ -121,6 +121,9 @@ class Administration(Base):
     last_sync_at: Mapped[datetime | None]
     last_full_sync_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # when the daily retention job first saw it disconnected (suspended, or its grant gone); synced copies are
+    # purged 30 days later; cleared when it is reachable again
+    disconnected_at: Mapped[datetime | None]
 
 
 class Debtor(Base):
@@ -156,6 +159,9 @@ class Debtor(Base):
     segment_override: Mapped[str | None] = mapped_column(String(8))  # b2b|b2c set by hand; wins over the synced one
     insolvent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # L9 legal hold
     credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)  # P2: alert when open items exceed it
+    # consumer: does default need a notice (art. 6:82 BW: True) or is the payment term a fatal term (6:83: False)?
+    # None = as the policy says
+    default_needs_notice: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Invoice(Base):
@@ -245,6 +251,7 @@ class ReminderState(Base):
     provider_reminded_levels: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime]
     written_off_on: Mapped[date | None] = mapped_column(Date)  # marked uncollectible by a person (P19)
+    notice_of_default_on: Mapped[date | None] = mapped_column(Date)  # our notice of default was e-mailed that day
 
 
 class SyncCursor(Base):
@@ -401,7 +408,9 @@ class ContactMoment(Base):
 
 
 class LetterEvidence(Base):
-    """Proof that a letter went out (L2, L6): what (hash), when, how, received when, and the costs it stated."""
+    """Proof that a letter went out: what (hash), when, how, received when, the costs and the end date it stated,
+    and what the check of its rendered text found. A letter queued for post has no ``sent_on`` until a person marks
+    it posted; its printed dates assume posting on ``dates_assume_sent_on``."""
 
     __tablename__ = "letter_evidence"
     __table_args__ = (Index("ix_letter_evidence_debtor", "administration_id", "debtor_ref"),)
@@ -411,7 +420,7 @@ class LetterEvidence(Base):
     invoice_refs: Mapped[list[Any]] = mapped_column(default=list)
     debtor_ref: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(32))  # fourteen_day_letter|demand_letter|final_notice
-    sent_on: Mapped[date] = mapped_column(Date)
+    sent_on: Mapped[date | None] = mapped_column(Date)  # None: queued for post, not marked posted yet
     channel: Mapped[str] = mapped_column(String(20))  # connector.rules.snapshot.LetterChannel
     received_on: Mapped[date | None] = mapped_column(Date)
     stated_costs_minor: Mapped[int | None] = mapped_column(BigInteger)
@@ -420,3 +429,9 @@ class LetterEvidence(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     message_id: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
+    outbox_id: Mapped[int | None] = mapped_column(Integer)  # the outbox item that produced it
+    queued_on: Mapped[date | None] = mapped_column(Date)  # put in the post queue that day
+    dates_assume_sent_on: Mapped[date | None] = mapped_column(Date)  # the sending day its printed dates assume
+    printed_term_ends: Mapped[date | None] = mapped_column(Date)  # the last day to pay, as printed
+    text_counts_from_receipt: Mapped[bool | None] = mapped_column(Boolean)  # the rendered text's check; None: never
+    delivery_proof: Mapped[str | None] = mapped_column(Text)  # e.g. the SMTP server's reply accepting the e-mail

@@ -1,4 +1,5 @@
-"""Consumer costs behind the 14-day letter (L2, L6), B2B EUR 40 (L3), grouping per debtor and idempotency (U6)."""
+"""Consumer costs behind the default and the 14-day letter, the EUR 40 per late business invoice, grouping per
+debtor and idempotency."""
 
 from __future__ import annotations
 
@@ -25,18 +26,27 @@ from connector.rules import (
 from connector.rules.snapshot import InvoiceSnapshot
 
 D = Decimal
-LETTER_SENT = date(2026, 3, 31)  # level 4 of the default b2c ladder: due + 21
+LETTER_SENT = date(2026, 3, 31)  # Tuesday; level 4 of the default b2c ladder (due + 30 = 9 April) at the earliest
 
 
 def _letter(**overrides: Any) -> FourteenDayLetterEvidence:
-    values: dict[str, Any] = {"sent_on": LETTER_SENT, "channel": LetterChannel.POST, "stated_costs": D("150.00")}
+    """Posted Tue 31 March: presumed received Thu 2 April, term ends Thu 16 April, costs from Fri 17 April."""
+    values: dict[str, Any] = {
+        "sent_on": LETTER_SENT,
+        "channel": LetterChannel.POST,
+        "stated_costs": D("150.00"),
+        "printed_term_ends": date(2026, 4, 16),
+        "text_counts_from_receipt": True,
+    }
     values.update(overrides)
     return FourteenDayLetterEvidence(**values)
 
 
 def _after_letter(**overrides: Any) -> InvoiceSnapshot:
+    """A consumer with a fatal payment term (in default from 11 March) whose 14-day letter went out."""
     values: dict[str, Any] = {
         "segment": Segment.B2C,
+        "default_needs_notice": False,
         "current_level": 4,
         "level_reached_on": LETTER_SENT,
         "fourteen_day_letter": _letter(),
@@ -53,34 +63,59 @@ def _after_letter(**overrides: Any) -> InvoiceSnapshot:
         (date(2026, 4, 16), Reason.FOURTEEN_DAY_TERM),
     ],
 )
-def test_b2c_costs_level_waits_for_day_15_after_receipt(today: date, reason: Reason) -> None:
+def test_b2c_costs_level_waits_for_the_day_after_the_term(today: date, reason: Reason) -> None:
     outcome = evaluate_invoice(_after_letter(), default_policy("b2c"), today, rates=rates())
-    assert isinstance(outcome, NonDecision) and outcome.reason is reason
+    assert isinstance(outcome, NonDecision) and outcome.reason is reason, outcome
     if reason is Reason.FOURTEEN_DAY_TERM:
         assert outcome.next_date == date(2026, 4, 17)
 
 
-def test_b2c_costs_from_day_15_after_receipt() -> None:
+def test_b2c_costs_from_the_day_after_the_term() -> None:
     outcome = evaluate_invoice(_after_letter(), default_policy("b2c"), date(2026, 4, 17), rates=rates())
     assert isinstance(outcome, Decision) and outcome.level == 5
     assert outcome.costs is not None and outcome.costs.total == D("150.00")
-    # consumer interest [11 Mar, 17 Apr) = 37 days at 4 % (1-1-2026, art. 6:119 BW)
+    # consumer interest [11 Mar, 17 Apr) = 37 days at 4 % (1-1-2026, art. 6:119 BW) from the default
     assert outcome.interest == D("4.05")
 
 
+def test_b2c_without_a_letter_on_record_moves_on_without_costs() -> None:
+    outcome = evaluate_invoice(
+        _after_letter(fourteen_day_letter=None), default_policy("b2c"), date(2026, 4, 20), rates=rates()
+    )
+    assert isinstance(outcome, Decision) and outcome.level == 5
+    assert outcome.costs is None and "no 14-day letter on record" in (outcome.costs_withheld or "")
+
+
 @pytest.mark.parametrize(
-    ("overrides", "withheld"),
+    ("letter", "defect"),
     [
-        ({"fourteen_day_letter": None}, "no 14-day letter evidence"),
-        ({"fourteen_day_letter": _letter(stated_costs=None)}, "does not state the cost amount"),
-        ({"fourteen_day_letter": _letter(term_from_receipt=False)}, "from its own date"),
-        ({"fourteen_day_letter": _letter(sent_on=DUE)}, "before the debtor was in default"),
+        (_letter(stated_costs=None), "does not state the amount"),
+        (_letter(text_counts_from_receipt=False), "does not count the 14 days"),
+        (_letter(sent_on=DUE), "before the debtor was in default"),
+        (_letter(received_on=date(2026, 4, 7)), "later than it assumed"),  # late receipt: printed 16 Apr < 21 Apr
     ],
 )
-def test_b2c_without_a_compliant_letter_moves_on_without_costs(overrides: dict[str, Any], withheld: str) -> None:
-    outcome = evaluate_invoice(_after_letter(**overrides), default_policy("b2c"), date(2026, 4, 20), rates=rates())
-    assert isinstance(outcome, Decision) and outcome.level == 5
-    assert outcome.costs is None and withheld in (outcome.costs_withheld or "")
+def test_a_defective_letter_charges_nothing_and_a_new_letter_is_proposed(
+    letter: FourteenDayLetterEvidence, defect: str
+) -> None:
+    policy_ = default_policy("b2c")
+    sent = _after_letter(fourteen_day_letter=letter, level_reached_on=letter.sent_on)
+    outcome = evaluate_invoice(sent, policy_, date(2026, 4, 20), rates=rates())
+    assert isinstance(outcome, Decision), outcome
+    assert (outcome.level, outcome.action.value) == (4, "fourteen_day_letter"), "not a new 14-day letter"
+    assert outcome.requires_approval, "a new letter is proposed to a person, not sent by itself"
+    assert outcome.costs is None and outcome.letter_costs is not None
+    assert defect in outcome.why.inputs["defect"]
+    # the next day the proposal waits for its approval; no second proposal
+    proposed = _after_letter(fourteen_day_letter=letter, level_reached_on=date(2026, 4, 20))
+    again = evaluate_invoice(proposed, policy_, date(2026, 4, 21), rates=rates())
+    assert isinstance(again, NonDecision) and again.reason is Reason.NEW_LETTER_PROPOSED
+
+
+def test_a_letter_waiting_for_the_post_holds_the_costs_level() -> None:
+    waiting = _after_letter(fourteen_day_letter=_letter(sent_on=None))
+    outcome = evaluate_invoice(waiting, default_policy("b2c"), date(2026, 5, 20), rates=rates())
+    assert isinstance(outcome, NonDecision) and outcome.reason is Reason.LETTER_NOT_POSTED
 
 
 @pytest.mark.parametrize(
@@ -94,6 +129,65 @@ def test_b2c_recomputes_on_part_payment_and_never_exceeds_the_letter(open_amount
     assert outcome.costs.total == D(total)
 
 
+# --- when default starts -----------------------------------------------------------------------------------------
+
+
+def _before_letter(**overrides: Any) -> InvoiceSnapshot:
+    values: dict[str, Any] = {"segment": Segment.B2C, "current_level": 3, "level_reached_on": DUE + timedelta(days=17)}
+    values.update(overrides)
+    return snapshot(**values)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "today", "outcome", "default_since"),
+    [
+        # fatal term: in default from the day after the due date; the letter goes on its level's day
+        ({"default_needs_notice": False}, DUE + timedelta(days=30), "letter", date(2026, 3, 11)),
+        # notice needed, none sent: no default, no letter
+        ({}, DUE + timedelta(days=30), Reason.NOT_IN_DEFAULT, None),
+        # notice e-mailed Tue 24 March: received Wed 25, term ends Wed 8 April, default from Thu 9 April
+        ({"notice_of_default_on": date(2026, 3, 24)}, date(2026, 4, 9), "letter", date(2026, 4, 9)),
+        # notice e-mailed Fri 27 March: received Sat 28, +14 is Sat 11 April, term ends Mon 13, default from Tue 14
+        ({"notice_of_default_on": date(2026, 3, 27)}, date(2026, 4, 13), Reason.NOT_IN_DEFAULT, date(2026, 4, 14)),
+        ({"notice_of_default_on": date(2026, 3, 27)}, date(2026, 4, 14), "letter", date(2026, 4, 14)),
+    ],
+)
+def test_the_fourteen_day_letter_follows_the_default(
+    overrides: dict[str, Any], today: date, outcome: Any, default_since: date | None
+) -> None:
+    result = evaluate_invoice(_before_letter(**overrides), default_policy("b2c"), today, rates=rates())
+    if outcome == "letter":
+        assert isinstance(result, Decision) and result.action.value == "fourteen_day_letter", result
+        assert result.default_since == default_since
+    else:
+        assert isinstance(result, NonDecision) and result.reason is outcome, result
+        assert result.next_date == default_since
+
+
+def test_consumer_interest_runs_from_the_default_not_the_due_date() -> None:
+    notice = _after_letter(default_needs_notice=None, notice_of_default_on=date(2026, 3, 24), fourteen_day_letter=None)
+    fatal = _after_letter(fourteen_day_letter=None)
+    on = date(2026, 5, 9)
+    with_notice = evaluate_invoice(notice, default_policy("b2c"), on, rates=rates())
+    with_fatal_term = evaluate_invoice(fatal, default_policy("b2c"), on, rates=rates())
+    assert isinstance(with_notice, Decision) and isinstance(with_fatal_term, Decision)
+    assert with_notice.interest == D("3.29"), "4 % on 1,000 from 9 April: 30 days"
+    assert with_fatal_term.interest == D("6.47"), "4 % on 1,000 from 11 March: 59 days"
+
+
+def test_the_notice_of_default_is_marked_only_where_a_notice_is_needed() -> None:
+    at_notice = snapshot(segment=Segment.B2C, current_level=1, level_reached_on=DUE + timedelta(days=3))
+    needed = evaluate_invoice(at_notice, default_policy("b2c"), DUE + timedelta(days=14), rates=rates())
+    fatal = evaluate_invoice(
+        at_notice.model_copy(update={"default_needs_notice": False}),
+        default_policy("b2c"),
+        DUE + timedelta(days=14),
+        rates=rates(),
+    )
+    assert isinstance(needed, Decision) and needed.notice_term_days == 14
+    assert isinstance(fatal, Decision) and fatal.notice_term_days is None
+
+
 def test_unknown_debtor_type_gets_consumer_rules_even_under_a_b2b_policy() -> None:
     b2b = default_policy("b2b")
     demand = next(lv for lv in b2b.levels if lv.charge_costs)
@@ -101,7 +195,8 @@ def test_unknown_debtor_type_gets_consumer_rules_even_under_a_b2b_policy() -> No
     snap = snapshot(segment=None, current_level=before.level, level_reached_on=DUE + timedelta(days=20))
     outcome = evaluate_invoice(snap, b2b, DUE + timedelta(days=demand.days), rates=rates())
     assert isinstance(outcome, Decision) and outcome.costs is None
-    assert "14-day letter" in (outcome.costs_withheld or "")
+    # consumer rules: no fatal term recorded, so a notice of default is needed first (the b2b ladder has none)
+    assert "not yet in default" in (outcome.costs_withheld or "")
     business = evaluate_invoice(
         snap.model_copy(update={"segment": Segment.B2B}), b2b, DUE + timedelta(days=demand.days), rates=rates()
     )
@@ -133,12 +228,17 @@ def test_two_invoices_of_one_debtor_at_one_level_make_one_message() -> None:
     assert message.idempotency_key == idempotency_key("conn-1", "ADM-1", "D-1", ["B", "A"], 0, DUE - timedelta(3))
 
 
-def test_combined_costs_use_the_total_principal() -> None:
+@pytest.mark.parametrize(("segment", "fee"), [(Segment.B2B, "200.00"), (Segment.B2C, "75.00")])
+def test_five_invoices_of_100_in_one_message(segment: Segment, fee: str) -> None:
+    """Five late invoices of EUR 100: a business owes EUR 40 per invoice (EUR 200); a consumer the scale on EUR 500."""
     pol = {"levels": [level(0, 5, charge_costs=True, terminal=True)], "costs": {"enabled": True}}
-    snaps = [snapshot(invoice_ref=f"I{i}", open_amount=D("100")) for i in range(5)]
-    result = _run(snaps, DUE + timedelta(days=5), **pol)
+    snaps = [snapshot(invoice_ref=f"I{i}", open_amount=D("100"), segment=segment) for i in range(5)]
+    if segment is Segment.B2C:
+        letter = _letter(sent_on=DUE + timedelta(days=1), printed_term_ends=DUE + timedelta(days=17))
+        snaps = [s.model_copy(update={"default_needs_notice": False, "fourteen_day_letter": letter}) for s in snaps]
+    result = _run(snaps, DUE + timedelta(days=30), **pol)
     (message,) = result.messages
-    assert message.costs is not None and message.costs.fee == D("75.00")
+    assert message.costs is not None and message.costs.fee == D(fee)
     assert all(d.costs is not None and d.costs.fee == D("40.00") for d in message.decisions)
 
 
@@ -215,10 +315,8 @@ def test_idempotency_key_is_deterministic_and_specific() -> None:
 
 
 def test_the_fourteen_day_letter_decision_carries_the_amount_to_state() -> None:
-    snap = snapshot(
-        segment=Segment.B2C, current_level=3, level_reached_on=DUE + timedelta(days=17), open_amount=D("1234.56")
-    )
-    outcome = evaluate_invoice(snap, default_policy("b2c"), LETTER_SENT, rates=rates())
+    snap = _before_letter(default_needs_notice=False, open_amount=D("1234.56"))
+    outcome = evaluate_invoice(snap, default_policy("b2c"), DUE + timedelta(days=30), rates=rates())
     assert isinstance(outcome, Decision) and outcome.action.value == "fourteen_day_letter"
     assert outcome.letter_costs is not None and outcome.letter_costs.total == D("185.18")
     assert outcome.costs is None  # the letter itself charges nothing

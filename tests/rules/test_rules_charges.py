@@ -24,7 +24,15 @@ from connector.rules.charges import chargeable_costs, interest_due
 from connector.rules.policy import Policy
 
 D = Decimal
-LETTER = FourteenDayLetterEvidence(sent_on=DUE + timedelta(days=21), channel=LetterChannel.EMAIL, stated_costs=D("150"))
+# e-mailed Tue 31 March (due + 21): received Wed 1 April, the term ends Wed 15 April, costs from Thu 16 April
+LETTER = FourteenDayLetterEvidence(
+    sent_on=DUE + timedelta(days=21),
+    channel=LetterChannel.EMAIL,
+    stated_costs=D("150"),
+    printed_term_ends=date(2026, 4, 15),
+    text_counts_from_receipt=True,
+)
+FATAL = {"segment": Segment.B2C, "default_needs_notice": False}
 
 
 def _charging_policy(**costs: Any) -> Policy:
@@ -47,14 +55,23 @@ def _charging_policy(**costs: Any) -> Policy:
         ({}, {}, DUE + timedelta(days=1), "150.00", None),
         ({}, {"b2b_mode": "eu_fixed_40"}, DUE + timedelta(days=1), "40.00", None),
         ({}, {"b2b_mode": "none"}, DUE + timedelta(days=1), None, "charges businesses no costs"),
-        ({}, {"vat_reclaimable": False}, DUE + timedelta(days=1), "181.50", None),
-        ({"segment": Segment.B2C}, {}, DUE + timedelta(days=60), None, "no 14-day letter evidence"),
-        ({"segment": None, "fourteen_day_letter": LETTER}, {}, DUE + timedelta(days=30), None, "term runs until"),
-        ({"segment": Segment.B2C, "fourteen_day_letter": LETTER}, {}, DUE + timedelta(days=36), "150.00", None),
+        ({}, {"creditor_can_deduct_vat": False}, DUE + timedelta(days=1), "150.00", None),  # collects itself
+        ({}, {"collector_charges_vat": True}, DUE + timedelta(days=1), "150.00", None),  # creditor deducts it
         (
-            {"segment": Segment.B2C, "fourteen_day_letter": LETTER, "open_amount": D("700")},
             {},
-            DUE + timedelta(days=36),
+            {"creditor_can_deduct_vat": False, "collector_charges_vat": True},
+            DUE + timedelta(days=1),
+            "181.50",  # both conditions: 21 % VAT on the fee
+            None,
+        ),
+        ({"segment": Segment.B2C}, {}, DUE + timedelta(days=60), None, "not yet in default"),  # notice needed
+        (FATAL, {}, DUE + timedelta(days=60), None, "no 14-day letter on record"),
+        ({**FATAL, "segment": None, "fourteen_day_letter": LETTER}, {}, DUE + timedelta(days=30), None, "term runs"),
+        ({**FATAL, "fourteen_day_letter": LETTER}, {}, DUE + timedelta(days=37), "150.00", None),
+        (
+            {**FATAL, "fourteen_day_letter": LETTER, "open_amount": D("700")},
+            {},
+            DUE + timedelta(days=37),
             "105.00",  # a part payment lowers the costs below what the letter stated
             None,
         ),
@@ -70,20 +87,18 @@ def test_chargeable_costs(
 
 
 def test_the_14_day_term_names_its_last_day() -> None:
-    # e-mailed on due + 21 = 31 March, received that day; the term runs 1-14 April, costs from 15 April
-    _line, why = chargeable_costs(
-        snapshot(segment=Segment.B2C, fourteen_day_letter=LETTER), _charging_policy(), date(2026, 4, 10)
-    )
-    assert why == "the 14-day term runs until 2026-04-14"
+    # e-mailed on due + 21 = Tue 31 March, received Wed 1 April; the term runs 2-15 April, costs from 16 April
+    _line, why = chargeable_costs(snapshot(**FATAL, fourteen_day_letter=LETTER), _charging_policy(), date(2026, 4, 10))
+    assert why == "the 14-day term runs until 2026-04-15"
 
 
 def test_the_dossier_states_no_internal_codes() -> None:
     snaps = [
-        snapshot(invoice_ref="a", segment=Segment.B2C, fourteen_day_letter=LETTER, invoice_policy="test"),
+        snapshot(invoice_ref="a", **FATAL, fourteen_day_letter=LETTER, invoice_policy="test"),
         snapshot(invoice_ref="b", currency="USD", invoice_policy="test"),
     ]
     result = claim(snaps, {"test": _charging_policy()}, rates(), date(2026, 4, 10))
-    assert "no costs (the 14-day term runs until 2026-04-14)" in result.basis
+    assert "no costs (the 14-day term runs until 2026-04-15)" in result.basis
     for code in ("(L2)", "(P15)", "L1-L4"):
         assert code not in result.basis, f"internal code {code} in the dossier"
 
@@ -93,10 +108,12 @@ LETTERS = st.one_of(
     st.none(),
     st.builds(
         FourteenDayLetterEvidence,
-        sent_on=st.dates(DUE - timedelta(days=2), DUE + timedelta(days=40)),
+        sent_on=st.one_of(st.none(), st.dates(DUE - timedelta(days=2), DUE + timedelta(days=40))),
         channel=st.sampled_from(LetterChannel),
+        received_on=st.one_of(st.none(), st.dates(DUE + timedelta(days=41), DUE + timedelta(days=45))),
         stated_costs=st.one_of(st.none(), st.decimals(min_value=D("40"), max_value=D("7000"), places=2)),
-        term_from_receipt=st.booleans(),
+        printed_term_ends=st.one_of(st.none(), st.dates(DUE, DUE + timedelta(days=70))),
+        text_counts_from_receipt=st.one_of(st.none(), st.booleans()),
     ),
 )
 
@@ -109,7 +126,10 @@ LETTERS = st.one_of(
     letter=LETTERS,
     days_late=st.integers(min_value=14, max_value=900),
     b2b_mode=st.sampled_from(["wik", "eu_fixed_40", "none"]),
-    vat_reclaimable=st.booleans(),
+    deduct_vat=st.booleans(),
+    collector_vat=st.booleans(),
+    needs_notice=st.sampled_from([None, True, False]),
+    notice_on=st.one_of(st.none(), st.dates(DUE + timedelta(days=1), DUE + timedelta(days=30))),
 )
 def test_the_engine_and_the_hand_over_charge_the_same(
     open_amount: Decimal,
@@ -118,11 +138,17 @@ def test_the_engine_and_the_hand_over_charge_the_same(
     letter: FourteenDayLetterEvidence | None,
     days_late: int,
     b2b_mode: str,
-    vat_reclaimable: bool,
+    deduct_vat: bool,
+    collector_vat: bool,
+    needs_notice: bool | None,
+    notice_on: date | None,
 ) -> None:
     """Any invoice at the charging level: the reminder's costs and interest are the dossier's."""
-    the_policy = _charging_policy(b2b_mode=b2b_mode, vat_reclaimable=vat_reclaimable)
+    vat = {"creditor_can_deduct_vat": deduct_vat, "collector_charges_vat": collector_vat}
+    the_policy = _charging_policy(b2b_mode=b2b_mode, **vat)
     snap = snapshot(
+        default_needs_notice=needs_notice,
+        notice_of_default_on=notice_on,
         open_amount=open_amount,
         total=open_amount,
         segment=segment,

@@ -233,8 +233,9 @@ def test_b2b_demand_charges_wik_and_interest_on_the_current_open_amount() -> Non
     assert isinstance(part_paid, Decision) and part_paid.costs is not None and part_paid.costs.fee == D("150.00")
 
 
-def test_b2b_eu_forty_and_vat_flag() -> None:
-    pol = _costs_policy(costs={"enabled": True, "b2b_mode": "eu_fixed_40", "vat_reclaimable": False})
+def test_b2b_eu_forty_and_vat_with_both_conditions() -> None:
+    vat = {"creditor_can_deduct_vat": False, "collector_charges_vat": True}
+    pol = _costs_policy(costs={"enabled": True, "b2b_mode": "eu_fixed_40", **vat})
     outcome = evaluate_invoice(snapshot(**reached(0, 3)), pol, day(28), rates=rates())
     assert isinstance(outcome, Decision) and outcome.costs is not None
     assert (outcome.costs.fee, outcome.costs.vat) == (D("40"), D("8.40"))

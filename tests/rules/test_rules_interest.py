@@ -1,4 +1,4 @@
-"""Statutory interest (L5): rate table, splitting at rate changes, yearly compounding, worked examples."""
+"""Statutory interest: the rate table, splitting at rate changes, yearly compounding, worked examples."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 from rules_factories import rates
 
 from connector.errors import ConfigurationError
-from connector.rules.interest import InterestKind, anniversary, load_rate_table, statutory_interest
+from connector.rules.interest import (
+    InterestKind,
+    InterestPeriodError,
+    anniversary,
+    load_rate_table,
+    statutory_interest,
+)
 
 D = Decimal
 
@@ -22,7 +28,7 @@ def _cents(value: Fraction) -> Decimal:
     return (D(value.numerator) / D(value.denominator)).quantize(D("0.01"), rounding=ROUND_HALF_UP)
 
 
-def test_rate_table_rows_as_in_l5() -> None:
+def test_rate_table_rows() -> None:
     table = rates()
     assert table.source.startswith("https://www.rijksoverheid.nl/")
     assert table.row_on(date(2015, 1, 1)).commercial == D("8.05")
@@ -31,7 +37,34 @@ def test_rate_table_rows_as_in_l5() -> None:
     assert table.row_on(date(2024, 6, 30)).commercial == D("12.50")
     assert table.row_on(date(2024, 7, 1)).commercial == D("12.25")
     assert table.row_on(date(2023, 1, 1)).consumer == D("4.00")
-    assert InterestKind.CONSUMER in table.row_on(date(2025, 8, 1)).unverified
+
+
+# Every half year since 2015, checked: (from, consumer %, commercial %, ECB main refinancing rate % named as source)
+CHECKED_ROWS = [
+    (date(2015, 1, 1), "2.00", "8.05", "0.05"),
+    (date(2016, 7, 1), "2.00", "8.00", "0.00"),
+    (date(2023, 1, 1), "4.00", "10.50", "2.50"),
+    (date(2023, 7, 1), "6.00", "12.00", "4.00"),
+    (date(2024, 1, 1), "7.00", "12.50", "4.50"),
+    (date(2024, 7, 1), "7.00", "12.25", "4.25"),
+    (date(2025, 1, 1), "6.00", "11.15", "3.15"),
+    (date(2025, 7, 1), "6.00", "10.15", "2.15"),  # consumer 6 %, not 5 %
+    (date(2026, 1, 1), "4.00", "10.15", "2.15"),
+]
+
+
+@pytest.mark.parametrize(("start", "consumer", "commercial", "ecb"), CHECKED_ROWS)
+def test_every_row_is_checked_and_names_its_source(start: date, consumer: str, commercial: str, ecb: str) -> None:
+    row = rates().row_on(start)
+    assert row.from_date == start, f"no row starts on {start}"
+    assert (row.consumer, row.commercial) == (D(consumer), D(commercial))
+    assert row.unverified == (), f"{start}: still marked unverified"
+    assert row.source and f"{ecb} %" in row.source, f"{start}: the source does not name the ECB rate {ecb} %"
+    assert D(commercial) == D(ecb) + 8, "commercial = ECB main refinancing rate + 8 (art. 6:120 lid 2 BW)"
+
+
+def test_the_table_has_no_other_rows() -> None:
+    assert [row.from_date for row in rates().rates] == [start for start, *_ in CHECKED_ROWS]
 
 
 def test_one_year_across_a_rate_change_commercial() -> None:
@@ -69,13 +102,21 @@ def test_empty_or_negative_period_is_zero() -> None:
 
 
 def test_before_the_table_is_refused() -> None:
-    with pytest.raises(ConfigurationError, match="2014-12-01"):
+    with pytest.raises(InterestPeriodError, match="starts on 2015-01-01: there is no rate for 2014-12-01"):
         statutory_interest(D("1000"), date(2014, 12, 1), date(2015, 2, 1), InterestKind.COMMERCIAL, rates())
 
 
-def test_unverified_rows_are_reported() -> None:
-    result = statutory_interest(D("1000"), date(2025, 1, 2), date(2025, 3, 1), InterestKind.COMMERCIAL, rates())
-    assert result.uses_unverified_rate
+def test_unverified_rows_are_reported(tmp_path: Path) -> None:
+    text = (
+        'source: test\nrates:\n  - {from: 2015-01-01, consumer: "2.00", commercial: "8.05"}\n'
+        '  - {from: 2027-01-01, consumer: "3.00", commercial: "9.00", unverified: [commercial]}\n'
+    )
+    (tmp_path / "rates.yaml").write_text(text)
+    table = load_rate_table(tmp_path / "rates.yaml")
+    later = statutory_interest(D("1000"), date(2026, 12, 1), date(2027, 2, 1), InterestKind.COMMERCIAL, table)
+    assert later.uses_unverified_rate
+    consumer = statutory_interest(D("1000"), date(2026, 12, 1), date(2027, 2, 1), InterestKind.CONSUMER, table)
+    assert not consumer.uses_unverified_rate
 
 
 def test_leap_day_anniversary() -> None:

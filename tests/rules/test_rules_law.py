@@ -1,4 +1,5 @@
-"""Worked examples for the collection-cost law: WIK scale (L1), EU EUR 40 (L3), VAT (L4), 14-day letter (L2)."""
+"""Worked examples for the collection-cost law: the WIK scale, the EUR 40 per late business invoice, VAT on costs,
+and statutory interest across a rate change. The 14-day letter's dates are in ``test_rules_letter``."""
 
 from __future__ import annotations
 
@@ -12,20 +13,15 @@ from connector.rules.law import (
     CostBasis,
     combine_costs,
     compute_costs,
-    costs_chargeable_from,
     costs_summary,
-    dutch_public_holidays,
-    easter_sunday,
-    letter_defect,
-    presumed_receipt,
+    vat_applies,
     vat_on_costs,
     wik_fee,
 )
-from connector.rules.snapshot import FourteenDayLetterEvidence, LetterChannel
 
 D = Decimal
 
-# credit-management.md L1 worked-example table: principal, fee, fee + 21 % VAT.
+# The WIK scale's worked examples (docs/law.md): principal, fee, fee + 21 % VAT.
 L1_TABLE = [
     ("150.00", "40.00", "48.40"),
     ("500.00", "75.00", "90.75"),
@@ -44,11 +40,11 @@ L1_TABLE = [
 
 
 @pytest.mark.parametrize(("principal", "fee", "with_vat"), L1_TABLE)
-def test_wik_scale_matches_the_l1_table(principal: str, fee: str, with_vat: str) -> None:
+def test_wik_scale_matches_the_worked_examples(principal: str, fee: str, with_vat: str) -> None:
     computed = wik_fee(D(principal))
     assert computed == D(fee)
-    assert computed + vat_on_costs(computed, vat_reclaimable=False) == D(with_vat)
-    assert vat_on_costs(computed, vat_reclaimable=True) == D("0.00")
+    assert computed + vat_on_costs(computed, charge_vat=True) == D(with_vat)
+    assert vat_on_costs(computed, charge_vat=False) == D("0.00")
 
 
 @pytest.mark.parametrize(
@@ -98,125 +94,118 @@ def test_zero_or_negative_principal_owes_nothing() -> None:
     assert wik_fee(D("-5")) == D("0.00")
 
 
-def test_vat_uplift_applies_to_the_minimum_too() -> None:
-    line = compute_costs(D("100"), CostBasis.WIK, vat_reclaimable=False)
-    assert (line.fee, line.vat, line.total) == (D("40.00"), D("8.40"), D("48.40"))
+@pytest.mark.parametrize(
+    ("creditor_can_deduct", "collector_charges", "vat"),
+    [
+        (True, False, "0.00"),  # a VAT-registered creditor collecting itself
+        (False, False, "0.00"),  # cannot deduct, but collects itself: no collector's VAT to pass on
+        (True, True, "0.00"),  # a collector charges VAT, but the creditor deducts it
+        (False, True, "8.40"),  # both: 21 % on the EUR 40 minimum
+    ],
+)
+def test_vat_only_when_both_conditions_hold(creditor_can_deduct: bool, collector_charges: bool, vat: str) -> None:
+    charge = vat_applies(creditor_can_deduct_vat=creditor_can_deduct, collector_charges_vat=collector_charges)
+    line = compute_costs(D("100"), CostBasis.WIK, charge_vat=charge)
+    assert (line.fee, line.vat) == (D("40.00"), D(vat)), f"deduct={creditor_can_deduct} collector={collector_charges}"
 
 
 def test_eu_fixed_forty_is_flat_whatever_the_principal() -> None:
     for principal in ("10", "5000", "2000000"):
-        line = compute_costs(D(principal), CostBasis.EU_FIXED_40, vat_reclaimable=True)
-        assert line.total == D("40")
+        line = compute_costs(D(principal), CostBasis.EU_FIXED_40, business=True)
+        assert line.total == D("40"), principal
 
 
 def test_part_payment_recomputes_on_the_remaining_principal() -> None:
-    # L1: EUR 1,200 claimed -> fee 180; EUR 500 paid in time -> fee on 700 = 105
-    assert compute_costs(D("1200"), CostBasis.WIK, vat_reclaimable=True, cap=D("180.00")).fee == D("180.00")
-    assert compute_costs(D("700"), CostBasis.WIK, vat_reclaimable=True, cap=D("180.00")).fee == D("105.00")
+    # EUR 1,200 claimed -> fee 180; EUR 500 paid in time -> fee on 700 = 105
+    assert compute_costs(D("1200"), CostBasis.WIK, cap=D("180.00")).fee == D("180.00")
+    assert compute_costs(D("700"), CostBasis.WIK, cap=D("180.00")).fee == D("105.00")
 
 
 def test_never_more_than_the_letter_stated() -> None:
-    line = compute_costs(D("1200"), CostBasis.WIK, vat_reclaimable=True, cap=D("150.00"))
+    line = compute_costs(D("1200"), CostBasis.WIK, cap=D("150.00"))
     assert line.total == D("150.00")
-    with_vat = compute_costs(D("1200"), CostBasis.WIK, vat_reclaimable=False, cap=D("121.00"))
+    with_vat = compute_costs(D("1200"), CostBasis.WIK, charge_vat=True, cap=D("121.00"))
     assert (with_vat.fee, with_vat.vat) == (D("100.00"), D("21.00"))
 
 
-def test_several_invoices_are_costed_on_their_total() -> None:
-    lines = [compute_costs(D("100"), CostBasis.WIK, vat_reclaimable=True) for _ in range(5)]
-    combined = combine_costs(lines)
-    assert combined is not None
-    assert combined.fee == D("75.00")  # not 5 x 40
-    eu = [compute_costs(D("100"), CostBasis.EU_FIXED_40, vat_reclaimable=True) for _ in range(3)]
-    combined_eu = combine_costs(eu)
-    assert combined_eu is not None and combined_eu.fee == D("120")
+# (principals, business, fee): a claim of several invoices of one debtor
+CLAIMS = [
+    (["100"] * 5, True, "200.00"),  # five late B2B invoices of EUR 100: 5 x EUR 40, not the scale's EUR 75
+    (["100"] * 5, False, "75.00"),  # the same claim on a consumer: the scale on the total
+    (["2000", "2000"], True, "525.00"),  # the scale on EUR 4,000 beats 2 x 40
+    (["300"], True, "45.00"),  # one invoice: the scale (15 % of 300) above the EUR 40
+    (["10"] * 200, True, "8000.00"),  # 200 x EUR 40: the per-invoice sum is not capped at EUR 6,775
+    (["100", "0"], True, "40.00"),  # a paid invoice is not late
+]
 
 
-def test_easter_and_holidays() -> None:
-    assert easter_sunday(2026) == date(2026, 4, 5)
-    assert easter_sunday(2024) == date(2024, 3, 31)
-    holidays = dutch_public_holidays(2026)
-    assert date(2026, 4, 6) in holidays  # Easter Monday
-    assert date(2026, 5, 14) in holidays  # Ascension
-    assert date(2026, 4, 27) in holidays  # King's Day
-    assert date(2025, 4, 26) in dutch_public_holidays(2025)  # 27 April 2025 is a Sunday
-    assert date(2025, 4, 27) not in dutch_public_holidays(2025)
+@pytest.mark.parametrize(("principals", "business", "fee"), CLAIMS)
+def test_a_business_owes_at_least_forty_euro_per_late_invoice(principals: list[str], business: bool, fee: str) -> None:
+    line = compute_costs([D(p) for p in principals], CostBasis.WIK, business=business)
+    assert line.fee == D(fee), f"{len(principals)} invoices, business={business}"
 
 
-@pytest.mark.parametrize(
-    ("sent", "channel", "received", "chargeable"),
-    [
-        (date(2026, 3, 3), LetterChannel.POST, date(2026, 3, 5), date(2026, 3, 20)),  # L2: Tue -> Thu -> Fri 20
-        (date(2026, 3, 6), LetterChannel.POST, date(2026, 3, 10), date(2026, 3, 25)),  # L2: Fri -> Tue -> Wed 25
-        (date(2026, 3, 6), LetterChannel.EMAIL, date(2026, 3, 6), date(2026, 3, 21)),
-        (date(2026, 4, 2), LetterChannel.POST, date(2026, 4, 4), date(2026, 4, 19)),  # Thu -> Fri, Sat
-        (date(2026, 4, 3), LetterChannel.POST, date(2026, 4, 7), date(2026, 4, 22)),  # Sat; Easter Sun/Mon skip
-        (date(2026, 5, 13), LetterChannel.POST, date(2026, 5, 16), date(2026, 5, 31)),  # Ascension Thu skipped
-        (date(2026, 3, 3), LetterChannel.REGISTERED_POST, date(2026, 3, 5), date(2026, 3, 20)),
-    ],
-)
-def test_fourteen_day_letter_receipt_and_first_cost_day(
-    sent: date, channel: LetterChannel, received: date, chargeable: date
-) -> None:
-    assert presumed_receipt(sent, channel) == received
-    letter = FourteenDayLetterEvidence(sent_on=sent, channel=channel, stated_costs=D("150.00"))
-    assert costs_chargeable_from(letter) == chargeable
-
-
-def test_proven_receipt_overrides_the_presumption() -> None:
-    letter = FourteenDayLetterEvidence(
-        sent_on=date(2026, 3, 3), channel=LetterChannel.POST, received_on=date(2026, 3, 9), stated_costs=D("1")
-    )
-    assert costs_chargeable_from(letter) == date(2026, 3, 24)
-
-
-@pytest.mark.parametrize(
-    ("letter", "defect"),
-    [
-        (None, "no 14-day letter evidence"),
-        (
-            FourteenDayLetterEvidence(sent_on=date(2026, 3, 10), channel=LetterChannel.POST, stated_costs=D("40")),
-            "before the debtor was in default",
-        ),
-        (FourteenDayLetterEvidence(sent_on=date(2026, 3, 20), channel=LetterChannel.POST), "does not state"),
-        (
-            FourteenDayLetterEvidence(
-                sent_on=date(2026, 3, 20), channel=LetterChannel.POST, stated_costs=D("40"), term_from_receipt=False
-            ),
-            "from its own date",
-        ),
-    ],
-)
-def test_letter_defects_block_consumer_costs(letter: FourteenDayLetterEvidence | None, defect: str) -> None:
-    found = letter_defect(letter, due_date=date(2026, 3, 10))
-    assert found is not None and defect in found
-
-
-def test_compliant_letter_has_no_defect() -> None:
-    letter = FourteenDayLetterEvidence(sent_on=date(2026, 3, 11), channel=LetterChannel.EMAIL, stated_costs=D("40"))
-    assert letter_defect(letter, due_date=date(2026, 3, 10)) is None
+def test_combining_per_invoice_lines_applies_the_rules_to_the_claim() -> None:
+    business = [compute_costs(D("100"), CostBasis.WIK, business=True) for _ in range(5)]
+    combined = combine_costs(business)
+    assert combined is not None and (combined.fee, combined.invoices) == (D("200.00"), 5)
+    consumer = combine_costs([compute_costs(D("100"), CostBasis.WIK) for _ in range(5)])
+    assert consumer is not None and consumer.fee == D("75.00")
+    eu = combine_costs([compute_costs(D("100"), CostBasis.EU_FIXED_40, business=True) for _ in range(3)])
+    assert eu is not None and eu.fee == D("120.00")
+    with_vat = combine_costs([compute_costs(D("100"), CostBasis.WIK, business=True, charge_vat=True)] * 5)
+    assert with_vat is not None and (with_vat.fee, with_vat.vat) == (D("200.00"), D("42.00"))
 
 
 def test_costs_summary_shape_and_values() -> None:
-    summary = costs_summary(D("10000"), False, date(2024, 1, 1), date(2025, 1, 1), rates=rates())
-    assert summary == {
+    summary = costs_summary([D("10000")], False, date(2024, 1, 1), date(2025, 1, 1), rates=rates())
+    assert {k: v for k, v in summary.items() if k != "rates"} == {
         "principal": "10000.00",
         "collection_costs": "875.00",
         "vat_on_costs": "0.00",
         "interest": "1240.82",
         "currency": "EUR",
+        "invoices": 1,
     }
-    no_dates = costs_summary(D("150"), True, None, None, rates=rates(), vat_reclaimable=False)
+    assert [(r["from"], r["to"], r["percent"]) for r in summary["rates"]] == [
+        ("2024-01-01", "2024-07-01", "12.50"),
+        ("2024-07-01", "2025-01-01", "12.25"),
+    ]
+    no_dates = costs_summary([D("150")], True, None, None, rates=rates(), charge_vat=True)
     assert no_dates == {
         "principal": "150.00",
         "collection_costs": "40.00",
         "vat_on_costs": "8.40",
         "interest": "0.00",
         "currency": "EUR",
+        "invoices": 1,
+        "rates": [],
     }
 
 
+def test_costs_summary_of_five_business_invoices() -> None:
+    summary = costs_summary([D("100")] * 5, False, None, None, rates=rates())
+    assert (summary["collection_costs"], summary["invoices"], summary["principal"]) == ("200.00", 5, "500.00")
+
+
 def test_costs_summary_consumer_uses_the_consumer_rate() -> None:
-    consumer = costs_summary(D("10000"), True, date(2024, 1, 1), date(2025, 1, 1), rates=rates())
+    consumer = costs_summary([D("10000")], True, date(2024, 1, 1), date(2025, 1, 1), rates=rates())
     expected = (D(10000) * D("0.07") * 366 / 365).quantize(D("0.01"), rounding=ROUND_HALF_UP)
     assert consumer["interest"] == str(expected)
+
+
+@pytest.mark.parametrize(
+    ("consumer", "interest", "rates_used"),
+    [
+        # commercial: 30 days at 11.15 % (1-1-2025 row) + 31 days at 10.15 % (1-7-2025 row) on EUR 1,000
+        (False, "17.78", [("2025-06-01", "11.15", 30, "2025-01-01"), ("2025-07-01", "10.15", 31, "2025-07-01")]),
+        # consumer: 6 % on both sides of the change (the 1-7-2025 consumer rate is 6 %, not 5 %)
+        (True, "10.03", [("2025-06-01", "6.00", 30, "2025-01-01"), ("2025-07-01", "6.00", 31, "2025-07-01")]),
+    ],
+)
+def test_a_claim_spanning_the_rate_change_of_1_july_2025(
+    consumer: bool, interest: str, rates_used: list[tuple[str, str, int, str]]
+) -> None:
+    summary = costs_summary([D("1000")], consumer, date(2025, 6, 1), date(2025, 8, 1), rates=rates())
+    assert summary["interest"] == interest
+    assert [(r["from"], r["percent"], r["days"], r["rate_from"]) for r in summary["rates"]] == rates_used

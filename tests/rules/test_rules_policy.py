@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rules_factories import POLICY_DIR, policy, snapshot
+from rules_factories import POLICY_DIR, default_policy, policy, snapshot
 
 from connector.errors import PolicyError
 from connector.model import Segment
@@ -130,6 +130,7 @@ def test_b2c_costs_too_soon_after_the_letter(tmp_path: Path) -> None:
     text = """\
 name: bad-b2c
 segment: b2c
+default_needs_notice: false
 costs: {enabled: true}
 levels:
   - {level: 0, name: Letter, days: 21, channel: letter, action: fourteen_day_letter, template: l}
@@ -137,8 +138,61 @@ levels:
 """
     with pytest.raises(PolicyError) as caught:
         load_policy(_write(tmp_path, text))
-    assert caught.value.line == 6 and caught.value.field == "levels[1].days"
+    assert caught.value.line == 7 and caught.value.field == "levels[1].days"
     assert "day 15" in str(caught.value)
+
+
+LAW_RULES = [
+    # (policy YAML, line, field, what the error says)
+    (
+        """name: x\nsegment: b2c\ncosts: {enabled: true, vat_reclaimable: false}\nlevels:\n"""
+        """  - {level: 0, name: R, days: 3, channel: email, action: reminder, template: r}\n""",
+        3,
+        "costs",
+        "creditor_can_deduct_vat and collector_charges_vat",
+    ),
+    (
+        """name: x\nsegment: b2c\nlevels:\n"""
+        """  - {level: 0, name: R, days: 3, channel: email, action: reminder, template: r}\n"""
+        """  - {level: 1, name: L, days: 30, channel: letter, action: fourteen_day_letter, template: l}\n""",
+        5,
+        "levels[1].action",
+        "notice of default",
+    ),
+    (
+        """name: x\nsegment: b2c\nlevels:\n"""
+        """  - {level: 0, name: N, days: 3, channel: letter, action: reminder, template: r, notice_of_default: true}\n""",
+        4,
+        "levels[0].channel",
+        "goes by email",
+    ),
+    (
+        """name: x\nsegment: b2b\nlevels:\n"""
+        """  - {level: 0, name: R, days: 3, channel: email, action: reminder, template: r, email_may_replace_letter: true}\n""",
+        4,
+        "levels[0].email_may_replace_letter",
+        "only for a level on the letter channel",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "field", "says"), LAW_RULES)
+def test_the_law_s_policy_rules(tmp_path: Path, text: str, line: int, field: str, says: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        load_policy(_write(tmp_path, text))
+    assert (caught.value.line, caught.value.field) == (line, field), str(caught.value)
+    assert says in str(caught.value)
+
+
+def test_the_default_policies_state_both_vat_conditions_and_the_notice() -> None:
+    b2c = default_policy("b2c")
+    assert b2c.default_needs_notice and b2c.notice_term_days == 14
+    assert [lv.level for lv in b2c.levels if lv.notice_of_default] == [2]
+    for name in ("b2b", "b2c"):
+        costs = default_policy(name).costs
+        assert (costs.creditor_can_deduct_vat, costs.collector_charges_vat, costs.charge_vat) == (True, False, False)
+        letters = [lv for lv in default_policy(name).levels if lv.channel.value == "letter"]
+        assert letters and all(lv.email_may_replace_letter for lv in letters), f"{name}: e-mail must be explicit"
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Hypothesis invariants of the engine and the law (engineering.md §2.14, §3.7 #44)."""
+"""Hypothesis invariants of the engine and the law."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from connector.rules import (
     wik_fee,
 )
 from connector.rules.law import WIK_MAXIMUM, CostBasis, compute_costs
+from connector.rules.letter import letter_dates
 
 D = Decimal
 RATES = rates()
@@ -56,10 +57,16 @@ def _apply(snap: InvoiceSnapshot, decision: Decision, today: date) -> InvoiceSna
     update: dict[str, Any] = {"current_level": decision.level, "level_reached_on": today}
     if decision.sends_message:
         update["last_message_to_debtor_on"] = today
+    if decision.notice_term_days is not None:
+        update["notice_of_default_on"] = today
     if decision.action is Action.FOURTEEN_DAY_LETTER:
-        stated = compute_costs(snap.open_amount, CostBasis.WIK, vat_reclaimable=True).total
+        stated = compute_costs(snap.open_amount, CostBasis.WIK).total
         update["fourteen_day_letter"] = FourteenDayLetterEvidence(
-            sent_on=today, channel=LetterChannel.EMAIL, stated_costs=stated
+            sent_on=today,
+            channel=LetterChannel.EMAIL,
+            stated_costs=stated,
+            printed_term_ends=letter_dates(today, LetterChannel.EMAIL).term_ends,
+            text_counts_from_receipt=True,
         )
     return snap.model_copy(update=update)
 
@@ -141,5 +148,5 @@ def test_wik_is_bounded_and_monotone(a: Decimal, b: Decimal) -> None:
     assert wik_fee(low) <= wik_fee(high) <= WIK_MAXIMUM
     if low > 0:
         assert wik_fee(low) >= D("40")
-    with_vat = compute_costs(high, CostBasis.WIK, vat_reclaimable=False)
+    with_vat = compute_costs(high, CostBasis.WIK, charge_vat=True)
     assert with_vat.total <= D("8197.75")

@@ -1,10 +1,11 @@
 """Every query of the connector, each scoped to the organisation it serves: the one place that reads and writes rows.
 
 One module per part of the schema (``organisations``, ``sync``, ``runs``, ``outbox``, ``inbox``, ``audit``,
-``debtors``), all re-exported here so callers write ``repos.get_invoices(...)``. Functions take a ``Session`` and an
-``org_id`` (and usually an administration id) and never return rows of another organisation: ``scope.scoped`` builds
-every such query, and the reflection test in ``tests/storage`` checks the signature of every function in every
-storage module. Rows come back as ``connector.model`` objects through ``connector.storage.convert``.
+``debtors``, ``privacy``, ``tokens``), all re-exported here so callers write ``repos.get_invoices(...)``. Functions
+take a ``Session`` and an ``org_id`` (and usually an administration id) and never return rows of another
+organisation: ``scope.scoped`` builds every such query, and the reflection test in ``tests/storage`` checks the
+signature of every function in every storage module. Rows come back as ``connector.model`` objects through
+``connector.storage.convert``.
 """
 
 from connector.storage.convert import (
@@ -12,6 +13,7 @@ from connector.storage.convert import (
     invoice_row_to_model,
     outbox_row_to_model,
     payment_row_to_model,
+    row_values,
 )
 from connector.storage.repos.audit import audit, audit_count, audit_counts, audit_trail, debtor_audit
 from connector.storage.repos.debtors import (
@@ -19,8 +21,10 @@ from connector.storage.repos.debtors import (
     contact_moments,
     create_arrangement,
     get_arrangement,
+    get_letter_evidence,
     installments,
     letter_evidence,
+    letters_for_post,
     record_contact_moment,
     record_letter_evidence,
     set_letter_received,
@@ -60,10 +64,19 @@ from connector.storage.repos.outbox import (
     pending_outbox,
     update_outbox_item,
 )
+from connector.storage.repos.privacy import (
+    all_letter_evidence,
+    debtor_rows,
+    delete_letter_evidence,
+    erase_debtor_rows,
+    invoice_closing,
+    purge_synced_copies,
+)
 from connector.storage.repos.runs import (
     PAUSED_BY_US,
     last_run_date,
     mark_handed_over,
+    mark_notice_of_default,
     mark_paused_by_us,
     paused_by_us,
     provider_reminders_known,
@@ -108,13 +121,14 @@ from connector.storage.repos.tokens import (
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT_SECONDS",
+    "OutboxChanges",
     "PAUSED_BY_US",
     "USABLE",
-    "OutboxChanges",
     "active_connections",
     "add_oauth_state",
     "add_outbox_item",
     "advisory_key",
+    "all_letter_evidence",
     "arrangements",
     "audit",
     "audit_count",
@@ -127,7 +141,10 @@ __all__ = [
     "create_organisation",
     "debtor_audit",
     "debtor_row_to_model",
+    "debtor_rows",
+    "delete_letter_evidence",
     "delete_oauth_state",
+    "erase_debtor_rows",
     "find_debtors",
     "find_invoices",
     "find_organisation",
@@ -138,16 +155,19 @@ __all__ = [
     "get_debtors",
     "get_inbox_event",
     "get_invoices",
+    "get_letter_evidence",
     "get_oauth_state",
     "get_outbox_item",
     "get_payments",
     "idle_tokens",
     "inbox_events",
     "installments",
+    "invoice_closing",
     "invoice_row_to_model",
     "known_versions",
     "last_run_date",
     "letter_evidence",
+    "letters_for_post",
     "list_administrations",
     "list_connections",
     "list_organisations",
@@ -155,6 +175,7 @@ __all__ = [
     "lock_connection",
     "mark_deleted",
     "mark_handed_over",
+    "mark_notice_of_default",
     "mark_paused_by_us",
     "mark_token_needs_reauth",
     "now",
@@ -165,6 +186,7 @@ __all__ = [
     "payment_row_to_model",
     "pending_outbox",
     "provider_reminders_known",
+    "purge_synced_copies",
     "purge_webhook_bodies",
     "reach_level",
     "record_contact_moment",
@@ -177,6 +199,7 @@ __all__ = [
     "rotate_webhook_secrets",
     "route_tenant",
     "route_webhook_secrets",
+    "row_values",
     "set_connection_status",
     "set_cursor",
     "set_letter_received",

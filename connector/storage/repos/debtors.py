@@ -25,22 +25,30 @@ def record_letter_evidence(
     debtor_ref: str,
     invoice_refs: list[str],
     kind: str,
-    sent_on: date,
+    sent_on: date | None,
     channel: str,
     stated_costs_minor: int | None,
     currency: str,
     sha256: str,
     document_ref: str | None = None,
     message_id: str | None = None,
+    outbox_id: int | None = None,
+    queued_on: date | None = None,
+    dates_assume_sent_on: date | None = None,
+    printed_term_ends: date | None = None,
+    text_counts_from_receipt: bool | None = None,
+    delivery_proof: str | None = None,
 ) -> int:
-    """Store proof that a letter went out (L2, L6); idempotent: the same document on the same day is one row."""
+    """Store proof of a letter (``sent_on`` None: queued for post, not posted yet); idempotent: the same document
+    on the same day (or the same document still queued) is one row."""
+    same_day = t.LetterEvidence.sent_on.is_(None) if sent_on is None else t.LetterEvidence.sent_on == sent_on
     existing = session.scalar(
         select(t.LetterEvidence.id).where(
             *where_scoped(t.LetterEvidence, org_id, administration_id),
             t.LetterEvidence.debtor_ref == debtor_ref,
             t.LetterEvidence.kind == kind,
             t.LetterEvidence.sha256 == sha256,
-            t.LetterEvidence.sent_on == sent_on,
+            same_day,
         )
     )
     if existing is not None:
@@ -59,6 +67,12 @@ def record_letter_evidence(
         document_ref=document_ref,
         message_id=message_id,
         created_at=now(session),
+        outbox_id=outbox_id,
+        queued_on=queued_on,
+        dates_assume_sent_on=dates_assume_sent_on,
+        printed_term_ends=printed_term_ends,
+        text_counts_from_receipt=text_counts_from_receipt,
+        delivery_proof=delivery_proof,
     )
     session.add(row)
     session.flush()
@@ -78,14 +92,31 @@ def letter_evidence(
         query = query.where(t.LetterEvidence.debtor_ref == debtor_ref)
     if kind is not None:
         query = query.where(t.LetterEvidence.kind == kind)
-    return list(session.scalars(query.order_by(t.LetterEvidence.sent_on, t.LetterEvidence.id)))
+    return list(session.scalars(query.order_by(t.LetterEvidence.id)))  # in the order they were made
+
+
+def get_letter_evidence(session: Session, org_id: int, evidence_id: int) -> t.LetterEvidence:
+    row = session.scalar(scoped(t.LetterEvidence, org_id).where(t.LetterEvidence.id == evidence_id))
+    if row is None:
+        raise NotFound(f"no letter {evidence_id} here")
+    return row
+
+
+def letters_for_post(session: Session, org_id: int, *, posted: bool, limit: int = 500) -> list[t.LetterEvidence]:
+    """Letters that went to the post queue: still waiting to be posted (oldest first), or posted (latest first)."""
+    query = scoped(t.LetterEvidence, org_id).where(t.LetterEvidence.queued_on.is_not(None))
+    if posted:
+        query = query.where(t.LetterEvidence.sent_on.is_not(None)).order_by(
+            t.LetterEvidence.sent_on.desc(), t.LetterEvidence.id.desc()
+        )
+    else:
+        query = query.where(t.LetterEvidence.sent_on.is_(None)).order_by(t.LetterEvidence.id)
+    return list(session.scalars(query.limit(limit)))
 
 
 def set_letter_received(session: Session, org_id: int, evidence_id: int, received_on: date) -> t.LetterEvidence:
-    """Record proven receipt (track & trace, read receipt); it overrides the postal presumption (L2)."""
-    row = session.scalar(scoped(t.LetterEvidence, org_id).where(t.LetterEvidence.id == evidence_id))
-    if row is None:
-        raise NotFound(f"letter evidence {evidence_id} not found")
+    """Record proven receipt (track & trace, read receipt); it overrides the postal presumption."""
+    row = get_letter_evidence(session, org_id, evidence_id)
     row.received_on = received_on
     return row
 

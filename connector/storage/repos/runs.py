@@ -58,6 +58,17 @@ def reach_level(
     state.updated_at = now(session)
 
 
+def mark_notice_of_default(
+    session: Session, org_id: int, administration_id: int, invoice_refs: Sequence[str], on: date
+) -> None:
+    """Our notice of default for these invoices went out on ``on`` (the first one counts: it started the term)."""
+    for ref in invoice_refs:
+        state = reminder_state(session, org_id, administration_id, ref)
+        if state.notice_of_default_on is None:
+            state.notice_of_default_on = on
+            state.updated_at = now(session)
+
+
 PAUSED_BY_US = "paused_by_us"  # in provider_reminded_levels: the package's reminders were paused by us
 
 
