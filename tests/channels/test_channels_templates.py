@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,7 +144,7 @@ def test_consumer_reminder_mentions_no_cost_amount(kind: MessageKind, language: 
 
 
 def test_business_reminder_may_state_costs() -> None:
-    # L3: B2B costs (EU EUR 40) need no 14-day letter
+    # business costs (the EUR 40) need no 14-day letter
     ctx = context(
         BUSINESS, collection_costs=Decimal("40.00"), interest=Decimal("12.34"), interest_until=date(2026, 3, 2)
     )
@@ -179,13 +180,32 @@ def test_fourteen_day_letter_states_costs_term_and_deadline(language: str) -> No
     assert letter.pdf.startswith(b"%PDF") and letter.pages >= 1
 
 
-def test_fourteen_day_letter_with_vat_statement() -> None:
-    # L4: VAT only when the creditor cannot deduct it, and it must say so: 185.18 x 21 % = 38.8878 -> 38.89
-    ctx = fourteen_day_context(vat_on_costs=Decimal("38.89"))
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [
+        ("nl", "een incassobureau dat btw over zijn werk rekent en kunnen die btw niet verrekenen"),
+        ("en", "a collection agency that charges VAT on its work, and we cannot deduct that VAT"),
+    ],
+)
+def test_fourteen_day_letter_with_vat_states_both_conditions(language: str, says: str) -> None:
+    # VAT only when a VAT-charging collector collects and the creditor cannot deduct it, and the letter says so:
+    # 185.18 x 21 % = 38.8878 -> 38.89
+    ctx = fourteen_day_context(language, vat_on_costs=Decimal("38.89"))
     text = _plain(render_letter(MessageKind.FOURTEEN_DAY_LETTER, ctx).text)
-    assert "vermeerderd met € 38,89 btw, samen € 224,07" in text  # 185.18 + 38.89
-    assert "Wij kunnen deze btw niet verrekenen" in text
-    assert "bedraagt € 1.458,63" in text  # 1,234.56 + 224.07
+    assert says in text
+    if language == "nl":
+        assert "vermeerderd met € 38,89 btw, samen € 224,07" in text  # 185.18 + 38.89
+        assert "bedraagt € 1.458,63" in text  # 1,234.56 + 224.07
+
+
+def test_the_letter_says_since_when_the_debtor_is_in_default() -> None:
+    ctx = fourteen_day_context(default_since=date(2026, 2, 11))
+    assert "Sinds 11 februari 2026 bent u in verzuim." in _plain(
+        render_letter(MessageKind.FOURTEEN_DAY_LETTER, ctx).text
+    )
+    english = fourteen_day_context("en", default_since=date(2026, 2, 11))
+    text = _plain(render_letter(MessageKind.FOURTEEN_DAY_LETTER, english).text)
+    assert "You have been in default since 11 February 2026." in text
 
 
 @pytest.mark.parametrize(
@@ -194,9 +214,10 @@ def test_fourteen_day_letter_with_vat_statement() -> None:
         ({"collection_costs": None}, "amount of the collection costs"),
         ({"collection_costs": Decimal("0")}, "amount of the collection costs"),
         ({"receipt_date": None}, "receipt date"),
-        ({"deadline": date(2026, 3, 18)}, "not 14 days"),  # receipt + 13
-        ({"deadline": date(2026, 3, 17)}, "not 14 days"),  # "14 days from the letter date" (3 Mar + 14)
+        ({"deadline": date(2026, 3, 18)}, "fewer than 14 days"),  # receipt + 13
+        ({"deadline": date(2026, 3, 17)}, "fewer than 14 days"),  # "14 days from the letter date" (3 Mar + 14)
         ({"receipt_date": date(2026, 3, 2), "deadline": date(2026, 3, 16)}, "before it is issued"),
+        ({"receipt_date": date(2026, 3, 7), "deadline": date(2026, 3, 21)}, "weekend or a public holiday"),
     ],
 )
 def test_fourteen_day_letter_refuses_a_noncompliant_context(changes: dict[str, object], match: str) -> None:
@@ -205,15 +226,60 @@ def test_fourteen_day_letter_refuses_a_noncompliant_context(changes: dict[str, o
 
 
 def test_receipt_dates_from_the_rules_fit_the_letter() -> None:
-    # credit-management.md L2: posted Fri 6 Mar 2026 -> delivered Tue 10 Mar -> term to Tue 24 Mar, costs from 25 Mar
-    from datetime import timedelta
+    # posted Fri 6 Mar 2026 -> delivered Tue 10 Mar -> term to Tue 24 Mar, costs from 25 Mar
+    from connector.rules.letter import letter_dates
+    from connector.rules.snapshot import LetterChannel
 
-    from connector.rules.law import LetterChannel, presumed_receipt
-
-    receipt = presumed_receipt(date(2026, 3, 6), LetterChannel.POST)
-    assert receipt == date(2026, 3, 10)
-    ctx = fourteen_day_context(issued_on=date(2026, 3, 6), receipt_date=receipt, deadline=receipt + timedelta(days=14))
+    dates = letter_dates(date(2026, 3, 6), LetterChannel.POST)
+    assert dates.received == date(2026, 3, 10)
+    ctx = fourteen_day_context(issued_on=dates.sent, receipt_date=dates.received, deadline=dates.term_ends)
     assert "tot en met 24 maart 2026" in render_letter(MessageKind.FOURTEEN_DAY_LETTER, ctx).text
+
+
+EDITED_WORDING = [
+    # (template part, sentence replaced, replacement): a template edited into a wording that voids the costs
+    ("_fourteen_days.txt", "te rekenen vanaf de dag na ontvangst van deze brief", "te rekenen vanaf vandaag"),
+    ("_fourteen_days.txt", "te rekenen vanaf de dag na ontvangst van deze brief", "na dagtekening van deze brief"),
+    ("_fourteen_days.html", "te rekenen vanaf de dag na ontvangst van deze brief", "na de datum van deze brief"),
+    (
+        "_fourteen_days.txt",
+        "Deze incassokosten bedragen {{ ctx.collection_costs|money(ctx.currency) }}",
+        "Wij rekenen kosten",
+    ),
+]
+
+
+@pytest.mark.parametrize(("part", "old", "new"), EDITED_WORDING)
+def test_a_template_edited_into_a_defective_wording_is_refused(
+    part: str, old: str, new: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The text as rendered is checked, at render and when the rules load: no flag can say "compliant"."""
+    import shutil
+
+    from connector.channels import templating
+
+    edited = tmp_path / "templates"
+    shutil.copytree(TEMPLATE_DIR, edited)
+    target = edited / "nl" / part
+    original = target.read_text(encoding="utf-8")
+    assert old in original, f"{part} no longer says {old!r}: update this test"
+    target.write_text(original.replace(old, new), encoding="utf-8")
+    monkeypatch.setattr(templating, "TEMPLATE_DIR", edited)
+    templating.environment.cache_clear()
+    try:
+        render = render_email if part.endswith(".html") else render_letter
+        with pytest.raises(LegalCheckFailed, match="14-day letter template nl/fourteen_day_letter/.* is refused"):
+            render(MessageKind.FOURTEEN_DAY_LETTER, fourteen_day_context())
+        with pytest.raises(LegalCheckFailed, match="is refused"):
+            templating.check_fourteen_day_templates()
+    finally:
+        templating.environment.cache_clear()
+
+
+def test_the_shipped_templates_pass_the_wording_check() -> None:
+    from connector.channels.templating import check_fourteen_day_templates
+
+    check_fourteen_day_templates()
 
 
 def test_message_without_invoices_is_refused() -> None:
@@ -229,7 +295,7 @@ def test_html_escapes_debtor_data() -> None:
 
 
 def test_templates_keep_misconceptions_out() -> None:
-    # credit-management.md §1.5: no "creditor" talk about the debtor, no "statutory term is at most 30 days"
+    # no "creditor" talk about the debtor, no "statutory term is at most 30 days"
     words = ("crediteur", "creditor", "maximaal 30 dagen", "at most 30 days", "wettelijke betaaltermijn")
     for path in TEMPLATE_DIR.rglob("*.*"):
         content = path.read_text(encoding="utf-8").lower()

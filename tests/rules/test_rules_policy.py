@@ -161,14 +161,16 @@ LAW_RULES = [
     ),
     (
         """name: x\nsegment: b2c\nlevels:\n"""
-        """  - {level: 0, name: N, days: 3, channel: letter, action: reminder, template: r, notice_of_default: true}\n""",
+        """  - {level: 0, name: N, days: 3, channel: letter, action: reminder, template: r,"""
+        """ notice_of_default: true}\n""",
         4,
         "levels[0].channel",
         "goes by email",
     ),
     (
         """name: x\nsegment: b2b\nlevels:\n"""
-        """  - {level: 0, name: R, days: 3, channel: email, action: reminder, template: r, email_may_replace_letter: true}\n""",
+        """  - {level: 0, name: R, days: 3, channel: email, action: reminder, template: r,"""
+        """ email_may_replace_letter: true}\n""",
         4,
         "levels[0].email_may_replace_letter",
         "only for a level on the letter channel",
