@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -178,17 +178,21 @@ LETTER_SENT = date(2026, 3, 3)  # Tuesday: presumed delivered Thu 5 March, term 
 @pytest.mark.parametrize(
     ("evidence", "received_on", "run_on", "expected"),
     [
-        (True, None, date(2026, 3, 19), "fourteen_day_term"),
-        (True, None, date(2026, 3, 20), "150.00"),
-        (True, date(2026, 3, 4), date(2026, 3, 19), "150.00"),  # proven receipt a day earlier
-        (False, None, date(2026, 3, 20), "no costs"),
+        ("posted", None, date(2026, 3, 19), "fourteen_day_term"),
+        ("posted", None, date(2026, 3, 20), "150.00"),
+        ("posted", date(2026, 3, 4), date(2026, 3, 19), "fourteen_day_term"),  # early receipt: the printed date holds
+        ("posted", date(2026, 3, 5), date(2026, 3, 20), "150.00"),  # received as presumed
+        ("posted", date(2026, 3, 9), date(2026, 3, 20), "new letter"),  # late receipt: printed 19 Mar < 23 Mar
+        ("queued", None, date(2026, 3, 20), "letter_not_posted"),  # never marked posted: no term, no costs
+        (None, None, date(2026, 3, 20), "no costs"),
     ],
 )
-def test_fourteen_day_letter_evidence_makes_b2c_costs_chargeable_from_day_15_after_receipt(
-    world: World, evidence: bool, received_on: date | None, run_on: date, expected: str
+def test_fourteen_day_letter_evidence_decides_the_consumer_costs(
+    world: World, evidence: str | None, received_on: date | None, run_on: date, expected: str
 ) -> None:
     w = world
     w.debtor("c1", segment="b2c")
+    debtors.set_default_start(w.rt, w.org_id, w.adm_id, "c1", False)  # a fatal term: in default from 2 February
     w.invoice("b1", "c1", date(2026, 2, 1), "1000.00")
     w.set_state("b1", level=4, level_name="14-day letter", level_reached_on=LETTER_SENT)
     if evidence:
@@ -200,18 +204,33 @@ def test_fourteen_day_letter_evidence_makes_b2c_costs_chargeable_from_day_15_aft
                 debtor_ref="c1",
                 invoice_refs=["b1"],
                 kind="fourteen_day_letter",
-                sent_on=LETTER_SENT,
+                sent_on=LETTER_SENT if evidence == "posted" else None,
                 channel="post",
                 stated_costs_minor=15000,
                 currency="EUR",
                 sha256="f" * 64,
+                queued_on=LETTER_SENT,
+                dates_assume_sent_on=LETTER_SENT,
+                printed_term_ends=date(2026, 3, 19),
+                text_counts_from_receipt=True,
             )
         if received_on:
             debtors.record_letter_receipt(w.rt, w.org_id, letter, received_on)
     report = w.run(run_on)
     final = [i for i in w.outbox() if i.level == 5]
-    if expected == "fourteen_day_term":
-        assert report.non_decisions.get("fourteen_day_term") == 1 and final == []
+    if expected in ("fourteen_day_term", "letter_not_posted"):
+        assert report.non_decisions.get(expected) == 1, report.non_decisions
+        assert w.outbox() == []
+    elif expected == "new letter":
+        (proposal,) = w.outbox()
+        assert (proposal.level, proposal.action.value, proposal.status.value) == (
+            4,
+            "fourteen_day_letter",
+            "awaiting_approval",
+        ), "the worklist must propose a new 14-day letter"
+        assert proposal.payload.letter_costs is not None and proposal.payload.costs is None
+        again = w.run(run_on + timedelta(days=1))
+        assert again.non_decisions.get("new_letter_proposed") == 1 and len(w.outbox()) == 1, "proposed twice"
     elif expected == "no costs":
         assert len(final) == 1, final
         assert final[0].payload.costs is None, final[0].payload.costs
@@ -219,6 +238,19 @@ def test_fourteen_day_letter_evidence_makes_b2c_costs_chargeable_from_day_15_aft
         assert len(final) == 1, final
         fee = final[0].payload.costs.fee if final[0].payload.costs else None
         assert str(fee) == expected, fee
+
+
+def test_a_consumer_without_a_fatal_term_gets_no_letter_before_the_notice(world: World) -> None:
+    w = world
+    w.debtor("c2", segment="b2c")
+    w.invoice("n1", "c2", date(2026, 2, 1), "1000.00")
+    w.set_state("n1", level=3, level_name="Phone call", level_reached_on=date(2026, 2, 18))
+    report = w.run(date(2026, 3, 10))  # level 4 is due (due + 30), but no notice of default went out
+    assert report.non_decisions.get("not_in_default") == 1 and w.outbox() == []
+    w.set_state("n1", notice_of_default_on=date(2026, 2, 15))  # e-mailed Sun 15 Feb: received 16, ends Mon 2 Mar
+    w.run(date(2026, 3, 11))
+    (letter,) = w.outbox()
+    assert letter.action.value == "fourteen_day_letter" and letter.payload.default_since == date(2026, 3, 3)
 
 
 def test_hand_over_writes_pdf_and_csv_with_everything_and_stops_reminders(world: World, tmp_path: Path) -> None:
