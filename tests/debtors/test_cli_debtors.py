@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -183,3 +184,69 @@ def test_every_command_prints_for_people_without_json(debtor_cli: Cli, tmp_path:
         for text in shows:
             assert text in outcome.stdout, f"{text!r} not in `dunning {' '.join(args)}`:\n{outcome.stdout}"
         assert not DICT_REPR.search(outcome.output), outcome.describe()
+
+
+def _queue_a_letter(cli: Cli, today: date) -> int:
+    """A 14-day letter of debtor Jansen waiting for the post since today, with a PDF in the post queue."""
+    rt = Runtime(_settings(cli))
+    try:
+        with transaction(rt.sessions) as s:
+            org = repos.find_organisation(s, "default")
+            assert org is not None
+            adm = repos.list_administrations(s, org)[0]
+            folder = cli.var_dir / "letters" / str(org)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "letter.pdf").write_bytes(b"%PDF-1.4 test")
+            return repos.record_letter_evidence(
+                s,
+                org,
+                adm.id,
+                debtor_ref="d1",
+                invoice_refs=["i1"],
+                kind="fourteen_day_letter",
+                sent_on=None,
+                channel="post",
+                stated_costs_minor=6000,
+                currency="EUR",
+                sha256="a" * 64,
+                document_ref=str(folder / "letter.pdf"),
+                queued_on=today,
+                dates_assume_sent_on=today,
+                printed_term_ends=today + timedelta(days=20),
+                text_counts_from_receipt=True,
+            )
+    finally:
+        rt.close()
+
+
+def test_letters_to_post_and_marking_them_posted(debtor_cli: Cli, today: date) -> None:
+    letter = _queue_a_letter(debtor_cli, today)
+    [waiting] = debtor_cli.json("letters", "--json")
+    assert (waiting["id"], waiting["status"], waiting["debtor"]) == (letter, "to_post", "Jansen")
+    assert waiting["dates"]["sent"] == today.isoformat() and waiting["sent_on"] is None
+    shown = debtor_cli.ok("letters")
+    assert "letters to post" in shown.stdout and "Jansen" in shown.stdout, shown.stdout
+    for args, says in [
+        (("letters", "posted", str(letter), "--on", (today + timedelta(days=1)).isoformat()), "still to come"),
+        (("letters", "posted", "999", "--on", today.isoformat()), "no letter 999 here"),
+        (("letters", "posted", str(letter)), "Missing option '--on'"),
+    ]:
+        refused = debtor_cli(*args)
+        assert refused.exit_code == 2 and says in refused.stderr, refused.describe()
+    posted = debtor_cli.ok("letters", "posted", str(letter), "--on", today.isoformat())
+    assert f"letter {letter} posted on {today.isoformat()}" in posted.stderr, posted.describe()
+    [after] = debtor_cli.json("letters", "--json")
+    assert (after["status"], after["sent_on"]) == ("posted", today.isoformat())
+
+
+def test_debtor_default_export_and_erase(debtor_cli: Cli, tmp_path: Path) -> None:
+    debtor_cli.ok("debtor", "C1", "--default-starts", "fatal-term")
+    assert debtor_cli("debtor", "C1", "--default-starts", "never").exit_code == 2
+    exported = debtor_cli.ok("debtor", "C1", "--export", str(tmp_path / "export"))
+    assert "records in" in exported.stderr, exported.describe()
+    data = json.loads((tmp_path / "export" / "debtor-d1.json").read_text(encoding="utf-8"))
+    assert data["records"]["debtors"][0]["default_needs_notice"] is False
+    refused = debtor_cli("debtor", "C1", "--erase", "--confirm")
+    assert refused.exit_code == 2 and "still has 2 open invoice(s)" in refused.stderr, refused.describe()
+    alone = debtor_cli("debtor", "C1", "--erase", "--segment", "b2c")
+    assert alone.exit_code == 2 and "--erase goes alone" in alone.stderr, alone.describe()
