@@ -112,7 +112,7 @@ CASES: list[tuple[str, Callable[[Cli], None], Env, list[str], int, str]] = [
         lambda c: {"DUNNING_POLICIES_DIR": _policies(c, _broken_days)},
         ["run", "--dry-run"],
         2,
-        "b2b.yaml, line 23, field 'levels[1].days'",
+        "b2b.yaml, line 25, field 'levels[1].days'",
     ),
     (
         "unknown template in a policy",
@@ -228,5 +228,5 @@ def test_policy_error_keeps_file_line_and_field_and_nothing_more(cli: Cli) -> No
     folder = _policies(cli, _broken_days)
     outcome = cli.with_env(DUNNING_POLICIES_DIR=folder)("run", "--dry-run")
     first, hint = outcome.stderr.splitlines()
-    assert first.startswith(f"error: invalid dunning policy: {folder}/b2b.yaml, line 23, field 'levels[1].days': ")
+    assert first.startswith(f"error: invalid dunning policy: {folder}/b2b.yaml, line 25, field 'levels[1].days': ")
     assert hint == "fix the policy file and run the command again"
