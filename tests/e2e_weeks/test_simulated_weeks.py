@@ -46,6 +46,7 @@ NOTE_KINDS = {"note", "history"}
 LADDER = frozenset(LADDER_ACTIONS)
 INSTALLMENTS = frozenset({"installment_reminder"})  # P12: reminders follow an arrangement's schedule
 COST_LINE = re.compile(r"^(Incassokosten|Collection costs): ", re.MULTILINE)
+NOTICE = re.compile(r"^(Hierbij stellen wij u in gebreke|This is a formal notice of default)\.", re.MULTILINE)
 
 
 @pytest.fixture(scope="module", params=PROVIDERS)
@@ -141,15 +142,18 @@ def test_steps_reach_the_debtor_through_the_right_channel_and_are_written_back(
         (day, tuple(sorted(w["invoice_ids"]))) for day, w in world.writes if w["kind"] == "reminder"
     )
     reminders = [i for i in steps if i.action in PROVIDER_SENT]
-    # a step that charges costs or interest is always ours: the package's reminder would not state the amounts
-    charging = [i for i in reminders if i.payload.charges]
+    # a step that charges costs or interest, or is a consumer's notice of default, is always ours: the package's
+    # reminder would not state the amounts, nor put the debtor in default
+    charging = [i for i in reminders if i.payload.needs_our_text]
     by_provider = [i for i in reminders if i not in charging]
     assert by_provider and charging, "the scenario should have both uncharged and charged reminder steps"
     assert all(delivered(i).get("channel") == "email" for i in charging)
-    for item in charging:  # ...and our e-mail states what is charged
+    for item in charging:  # ...and our e-mail states what is charged, or gives the notice
         (mail,) = [m for _day, m in world.mails if m.message_id == delivered(item)["message_id"]]
         if item.payload.costs:
             assert COST_LINE.search(mail.text), f"{item.level_name}: the charged costs are not in the e-mail"
+        if item.payload.notice_term_days is not None:
+            assert NOTICE.search(mail.text), f"{item.level_name}: the notice of default is not in the e-mail"
     if world.provider == "moneybird":  # the package itself sends the uncharged reminders
         assert reminder_writes == sorted((i.run_date, tuple(sorted(i.invoice_refs))) for i in by_provider)
         assert not [i for i in by_provider if delivered(i)], "Moneybird sends these itself; we must not e-mail"
