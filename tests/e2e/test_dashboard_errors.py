@@ -83,7 +83,7 @@ def test_a_broken_policy_file_shows_a_friendly_page(tmp_path: Path) -> None:
         page = response.get_data(as_text=True)
         assert response.status_code == 500
         assert title in page
-        assert "b2b.yaml, line 23, field &#39;levels[1].days&#39;" in page
+        assert "b2b.yaml, line 25, field &#39;levels[1].days&#39;" in page
         assert "Internal Server Error" not in page
 
 
