@@ -43,6 +43,7 @@ from connector.rules import (
     load_rate_table,
     select_policy,
 )
+from connector.rules.letter import letter_dates
 from connector.settings import Settings
 from connector.storage import repos
 from sandboxes.runner import sandbox_factory, serve_in_thread
@@ -85,11 +86,17 @@ def synthetic_snapshots(count: int, today: date = TODAY, seed: int = 7) -> list[
                 provider_reminders_active=0.06 <= roll < 0.10,
                 fourteen_day_letter=(
                     FourteenDayLetterEvidence(
-                        sent_on=due + timedelta(days=21), channel=LetterChannel.EMAIL, stated_costs=Decimal("40.00")
+                        sent_on=due + timedelta(days=21),
+                        channel=LetterChannel.EMAIL,
+                        stated_costs=Decimal("40.00"),
+                        printed_term_ends=letter_dates(due + timedelta(days=21), LetterChannel.EMAIL).term_ends,
+                        text_counts_from_receipt=True,
                     )
                     if consumer and level == 3 and due + timedelta(days=21) < today
                     else None
                 ),
+                default_needs_notice=False if consumer and debtor % 2 else None,
+                notice_of_default_on=due + timedelta(days=14) if consumer and level and level >= 2 else None,
                 synced_at=synced,
             )
         )

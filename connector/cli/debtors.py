@@ -357,7 +357,7 @@ def _show_letters(waiting: list[Any], posted: list[Any]) -> None:
         [
             *columns,
             output.Column("sent_on", "posted on"),
-            output.Column("received", "received (presumed)"),
+            output.Column("received", "received"),
             output.Column("term_ends", "term ends"),
             output.Column("problem", "problem"),
         ],
