@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from connector import debtors
-from connector.errors import PermanentError
+from connector.errors import ConfigurationError, PermanentError
 from connector.outbox.deliver import deliver, record_evidence
 from connector.storage import repos
 from connector.storage.db import transaction
@@ -249,3 +249,27 @@ def test_letters_are_kept_while_the_claim_can_be_enforced(
     )
     assert removed["letters"] == (0 if kept else 1)
     assert bool(letter.file and Path(letter.file).exists()) is kept, "the PDF goes with its evidence"
+
+
+@pytest.mark.parametrize(("may_replace", "goes"), [(False, "post"), (True, "email")])
+def test_a_letter_level_is_e_mailed_only_when_the_policy_says_so(world: World, may_replace: bool, goes: str) -> None:
+    """The debtor has an e-mail address; the letter level's policy says whether e-mail may replace the letter."""
+    world.debtor("c1", segment="b2c", name="J. Jansen", email="jansen@example.org")
+    debtors.set_default_start(world.rt, world.org_id, world.adm_id, "c1", False)
+    world.invoice("i1", "c1", date(2026, 2, 1), "1000.00")
+    world.set_state("i1", level=3, level_name="Phone call", level_reached_on=date(2026, 2, 18))
+    world.run(QUEUED)
+    (item,) = world.outbox("fourteen_day_letter")
+    assert item.channel.value == "letter" and item.payload.email_may_replace_letter, "the default policy allows it"
+    item = item.model_copy(
+        update={"payload": item.payload.model_copy(update={"email_may_replace_letter": may_replace})}
+    )
+    with world.rt.sessions() as s:
+        adm = repos.get_administration(s, world.org_id, world.adm_id)
+        row = repos.get_debtors(s, world.org_id, world.adm_id, ["c1"])["c1"]
+        invoices = [repos.invoice_row_to_model(i) for i in repos.get_invoices(s, world.org_id, world.adm_id, ["i1"])]
+    if goes == "post":
+        assert deliver(world.rt, adm, item, invoices, row, QUEUED).part.channel == "post"
+    else:  # it tries the e-mail channel, which this installation has not switched on
+        with pytest.raises(ConfigurationError, match="e-mail sending is off"):
+            deliver(world.rt, adm, item, invoices, row, QUEUED)

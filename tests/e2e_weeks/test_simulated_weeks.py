@@ -23,6 +23,8 @@ from connector import decide, outbox
 from connector.channels.templating import money
 from connector.debtors import list_arrangements
 from connector.model.outbox import OutboxItem
+from connector.rules.letter import letter_dates
+from connector.rules.snapshot import LetterChannel
 from connector.storage import repos
 from tests.e2e_weeks.scenario import (
     FULL_PAYMENT_WEEK,
@@ -326,8 +328,13 @@ def test_a_consumer_pays_costs_only_after_the_fourteen_day_term(played: tuple[Wo
     letter = next(i for i in steps if i.action == "fourteen_day_letter")
     fee = letter.payload.letter_costs.fee
     assert fee > 0 and evidence.sent_on == letter.run_date and evidence.stated_costs_minor == int(fee * 100)
-    receipt = evidence.received_on or evidence.sent_on  # e-mailed: received the day it was sent (L2)
-    chargeable = receipt + timedelta(days=15)
+    assert evidence.channel == "email" and evidence.text_counts_from_receipt is True
+    assert evidence.message_id == delivered(letter)["message_id"]
+    assert evidence.delivery_proof and evidence.delivery_proof.startswith("accepted by 127.0.0.1:"), evidence
+    assert " 250 " in evidence.delivery_proof and evidence.message_id in evidence.delivery_proof
+    dates = letter_dates(evidence.sent_on, LetterChannel.EMAIL)  # e-mailed: received the next day
+    assert dates.received == evidence.sent_on + timedelta(days=1) and evidence.printed_term_ends == dates.term_ends
+    chargeable = dates.costs_from
     (letter_mail,) = [m for _d, m in world.mails if m.message_id == delivered(letter)["message_id"]]
     assert money(fee, "EUR", "nl") in letter_mail.text, "the 14-day letter does not state the costs"
     assert letter_mail.attachments and not COST_LINE.search(letter_mail.text)
