@@ -114,7 +114,7 @@ def purge_letters(rt: Runtime, org_id: int, now: datetime) -> int:
     with rt.sessions() as s:
         zones = {adm.id: adm.timezone for adm in repos.list_administrations(s, org_id)}
         for row in repos.all_letter_evidence(s, org_id):
-            today = clock.today(zones.get(row.administration_id) or clock.DEFAULT_TIMEZONE, clock=lambda: now)
+            today = clock.local_date(now, zones.get(row.administration_id) or clock.DEFAULT_TIMEZONE)
             closing = repos.invoice_closing(s, org_id, row.administration_id, [str(r) for r in row.invoice_refs])
             if _enforceable_until(row, closing) < today:
                 expired.append((row.id, row.document_ref))
