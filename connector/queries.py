@@ -413,3 +413,12 @@ def _text(amount: Decimal | None) -> str | None:
 
 def as_dicts(rows: list[Any]) -> list[dict[str, Any]]:
     return [asdict(r) for r in rows]
+
+
+def organisation_name(rt: Runtime, org_id: int) -> str:
+    """The organisation's name as its members see it in the page header."""
+    with rt.sessions() as s:
+        names = dict(repos.list_organisations(s))
+    if org_id not in names:
+        raise NotFound(f"no organisation {org_id} here")
+    return names[org_id]

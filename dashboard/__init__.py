@@ -13,6 +13,7 @@ import hmac
 from dataclasses import dataclass
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from connector.jobs import build_queue
@@ -20,8 +21,9 @@ from connector.ports import JobQueue
 from connector.runtime import Runtime
 from connector.services import choose_organisation
 from connector.settings import Settings
-from dashboard import api, oauth, pages
+from dashboard import access, api, oauth, pages
 from dashboard.errors import register_error_pages
+from dashboard.i18n import init_i18n
 from webhooks import bp as webhooks_bp
 
 
@@ -41,12 +43,22 @@ def create_app(
     # the session-signing key is derived, never the token-encryption key itself
     app.config["SECRET_KEY"] = hmac.new(settings.fernet_keys()[0].encode(), b"dashboard-session", "sha256").hexdigest()
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SECURE"] = settings.base_url.startswith("https://")
+    app.config["WTF_CSRF_FIELD_NAME"] = "csrf"  # forms: <input type="hidden" name="csrf" value="{{ csrf }}">
+    app.config["WTF_CSRF_TIME_LIMIT"] = None  # valid as long as the session
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.extensions["dunning"] = Services(
         runtime=rt,
         queue=queue or build_queue(settings, lambda: rt),
         org_id=org_id or choose_organisation(rt, None, create_if_none="default"),
     )
+    init_i18n(app)
+    csrf = CSRFProtect(app)
+    csrf.exempt(webhooks_bp)  # signed by the provider instead
+    csrf.exempt(api.bp)  # bearer tokens, no cookies
+    app.before_request(access.enforce)
+    app.context_processor(lambda: {"member": access.current_user()})
     app.register_blueprint(webhooks_bp)
     for blueprint in (pages.bp, oauth.bp, api.bp):
         app.register_blueprint(blueprint)

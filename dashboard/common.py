@@ -1,27 +1,42 @@
-"""What every page of the web app shares: the request's organisation and services, its language, the login and
-CSRF guard, the money filter and the page renderer.
+"""What every page of the web app shares: the app's services, the navigation and the page renderer.
 
-Used by the ``pages`` and ``oauth`` blueprints (``dashboard.pages``, ``dashboard.oauth``); the JSON API
-(``dashboard.api``) checks its own bearer tokens and the webhook receiver (``webhooks``) its signatures.
+Used by every page blueprint (``dashboard.pages``, ``dashboard.oauth`` and the areas built beside them): a view
+reads through ``connector.queries`` with ``services().runtime`` for the organisation ``dashboard.access`` gives it,
+and answers with ``page(template, **ctx)``. Templates extend ``base.html`` (header with organisation and user,
+navigation, language switch) and translate with ``_()`` (``dashboard.i18n``); forms carry the CSRF token as
+``<input type="hidden" name="csrf" value="{{ csrf }}">`` (checked by Flask-WTF on every post).
 """
 
 from __future__ import annotations
 
-import hmac
-import json
-import secrets
-from decimal import Decimal
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from babel.numbers import format_currency
-from flask import Response, current_app, render_template, request, session
+from flask import Response, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
 
 from connector.registry import ADAPTERS
+from dashboard.i18n import lang, money
 
-TRANSLATIONS = Path(__file__).parent / "translations"
-OPEN_PATHS = ("/oauth/",)  # the provider's redirect lands in the user's browser, which may not be logged in
+__all__ = ["NAV", "lang", "money", "nav", "page", "services"]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    endpoint: str  # shown once a blueprint registers a view under this endpoint
+    label: Any  # a lazy translation
+
+
+NAV = (  # the areas of the app, in the order of the header; an area's link appears once its view exists
+    NavItem("home", "pages.index", _l("Overview")),
+    NavItem("worklist", "worklist.worklist", _l("Worklist")),
+    NavItem("debtors", "worklist.debtors", _l("Debtors")),
+    NavItem("reports", "reports.reports", _l("Reports")),
+    NavItem("policies", "reports.policies", _l("Policies")),
+    NavItem("connections", "reports.connections", _l("Connections")),
+)
 
 
 def services() -> Any:
@@ -29,57 +44,15 @@ def services() -> Any:
     return current_app.extensions["dunning"]
 
 
-@cache
-def messages(lang: str) -> dict[str, str]:
-    data: dict[str, str] = json.loads((TRANSLATIONS / f"{lang}.json").read_text(encoding="utf-8"))
-    return data
-
-
-def lang() -> str:
-    chosen = request.args.get("lang") or request.cookies.get("lang")
-    if chosen not in ("nl", "en"):
-        chosen = request.accept_languages.best_match(["nl", "en"]) or "nl"
-    return chosen
-
-
-def guard() -> Response | None:
-    """Login (HTTP Basic with DUNNING_DASHBOARD_PASSWORD, compared in constant time) and CSRF on every post."""
-    password = services().runtime.settings.dashboard_password.get_secret_value()
-    if password and not request.path.startswith(OPEN_PATHS):
-        given = (request.authorization.password if request.authorization else None) or ""
-        if not hmac.compare_digest(given.encode(), password.encode()):
-            return Response(
-                "Log in with the dashboard password (DUNNING_DASHBOARD_PASSWORD).",
-                401,
-                {"WWW-Authenticate": 'Basic realm="dunning-connector"'},
-            )
-    if request.method == "POST":
-        expected = session.get("csrf", "")
-        if not expected or not hmac.compare_digest(str(request.form.get("csrf", "")).encode(), expected.encode()):
-            return Response("This form has expired: reload the page and try again.", 400)
-    return None
-
-
-def csrf_token() -> str:
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
-    return str(session["csrf"])
-
-
-def money(amount: Any, currency: str | None = "EUR") -> str:
-    """An amount as the user reads it: ``€ 69.212,49`` in Dutch, ``€69,212.49`` in English (babel)."""
-    if amount in (None, ""):
-        return ""
-    locale = "nl_NL" if lang() == "nl" else "en_GB"
-    return format_currency(Decimal(str(amount)), currency or "EUR", locale=locale)
+def nav() -> list[NavItem]:
+    return [item for item in NAV if item.endpoint in current_app.view_functions]
 
 
 def page(template: str, **context: Any) -> Response:
-    """Render ``template`` in the user's language (remembered in a cookie) with the CSRF token for its forms."""
-    chosen = lang()
-    body = render_template(
-        template, t=messages(chosen), lang=chosen, providers=sorted(ADAPTERS), csrf=csrf_token(), **context
-    )
-    response = Response(body)
-    response.set_cookie("lang", chosen, samesite="Lax")
-    return response
+    """Render ``template`` in the user's language with the navigation and the CSRF token for its forms.
+
+    ``section`` (a ``NAV`` key) marks the header link of the area the page belongs to; by default the one whose
+    endpoint is this view."""
+    context.setdefault("section", next((i.key for i in NAV if i.endpoint == request.endpoint), None))
+    body = render_template(template, providers=sorted(ADAPTERS), csrf=generate_csrf(), nav=nav(), **context)
+    return Response(body)

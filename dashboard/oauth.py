@@ -9,25 +9,36 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, request, url_for
+from flask_babel import gettext as _
 
 from connector.connect import complete_connect, start_connect
 from connector.errors import ConnectorError
 from connector.registry import ADAPTERS
-from dashboard.common import guard, page, services
+from dashboard.access import current_org_id, requires
+from dashboard.common import page, services
 from dashboard.errors import PageError
 
 bp = Blueprint("oauth", __name__, template_folder="templates")
-bp.before_request(guard)  # /connect needs the login; the redirect back (/oauth/...) lands without one
+# /connect needs an owner; the redirect back (/oauth/...) lands without a login (dashboard.access.OPEN_PATHS)
 
 
 @bp.get("/connect/<provider>")
+@requires("owner")
 def connect(provider: str) -> Any:
     if provider not in ADAPTERS:
         choices = ", ".join(ADAPTERS[p].name for p in sorted(ADAPTERS))
-        raise PageError(404, "not_found_title", "unknown_provider", provider=provider, choices=choices)
+        raise PageError(
+            404,
+            _("Page not found"),
+            _(
+                "There is no accounting package called '%(provider)s' here. You can connect: %(choices)s.",
+                provider=provider,
+                choices=choices,
+            ),
+        )
     ctx = services()
     callback = url_for("oauth.callback", provider=provider, _external=True)
-    return redirect(start_connect(ctx.runtime, ctx.org_id, provider, callback))
+    return redirect(start_connect(ctx.runtime, current_org_id(), provider, callback))
 
 
 @bp.get("/oauth/<provider>/callback")
@@ -36,19 +47,23 @@ def callback(provider: str) -> Any:
     if request.args.get("error"):
         return page(
             "message.html",
-            title="connect_failed",
+            title=_("Connecting failed – please connect again"),
             detail=request.args.get("error_description") or request.args["error"],
         ), 400
     code, state = request.args.get("code"), request.args.get("state")
     if not code or not state:
-        return page("message.html", title="connect_failed", detail="missing code or state"), 400
+        return page(
+            "message.html",
+            title=_("Connecting failed – please connect again"),
+            detail=_("The package sent no code or state back."),
+        ), 400
     try:
         connected = complete_connect(ctx.runtime, provider, code, state, expected_org=ctx.org_id)
     except ConnectorError as exc:
-        return page("message.html", title="connect_failed", detail=str(exc)), 400
+        return page("message.html", title=_("Connecting failed – please connect again"), detail=str(exc)), 400
     ctx.queue.enqueue(
         "sync_connection",
         f"sync:{connected.connection_id}",
         {"org_id": ctx.org_id, "connection_id": connected.connection_id, "full": True},
     )
-    return page("message.html", title="connected", detail=f"{connected.administrations}")
+    return page("message.html", title=_("Connected"), detail=f"{connected.administrations}")
