@@ -1,0 +1,36 @@
+"""Every page of the web app in a real browser: readable at 400 px, no serious accessibility violations (axe-core),
+a screenshot each in Dutch and English."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from connector import demo
+from tests.web.conftest import needs_browser, serious_violations, shoot
+
+pytestmark = needs_browser
+
+PAGES = [("overview", "/"), ("tomorrow", "/tomorrow"), ("dead-letters", "/dead-letters"), ("not-found", "/nope")]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_every_page_is_accessible_and_photographed(stack: demo.DemoRun, page: Page, today: date, lang: str) -> None:
+    demo.run_provider(stack, "moneybird", today)
+    for name, path in PAGES:
+        page.goto(f"{stack.web.url}{path}?lang={lang}")
+        expect(page.locator("h1")).to_be_visible()
+        assert serious_violations(page) == [], f"axe on {path} in {lang}"
+        assert shoot(page, f"{name}-{lang}").stat().st_size > 5_000, f"screenshot of {path}"
+
+
+def test_pages_fit_a_400_pixel_screen(stack: demo.DemoRun, page: Page, today: date) -> None:
+    demo.run_provider(stack, "moneybird", today)
+    page.set_viewport_size({"width": 400, "height": 800})
+    for name, path in PAGES:
+        page.goto(f"{stack.web.url}{path}")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow} px wider than a 400 px screen (wide tables scroll in their box)"
+        shoot(page, f"{name}-400px")
