@@ -14,10 +14,11 @@ real OAuth redirect flow over HTTP and run a full ``connector.sync.sync_connecti
   pages (sampled after each stored page), which is what would grow if the sync kept something per invoice.
 
 Minimums (the records the invoice stream must deliver, ``stream_records``, counted in the sandbox):
-Moneybird 1 + ceil(records/100) (one id+version list, 100 ids per POST, moneybird.md §3.3); Xero ceil(records/1000)
-(pages of 1,000, xero.md §2.1) plus one empty page when records is a multiple of 1,000; Exact ceil(rows/1000)
-over the PaymentTerms sync stream (1,000 rows a call, receivable and payable lines mixed, exact.md §3.1) plus
-``bulk/Cashflow/Receivables`` re-reads of the sales entries whose terms a page boundary split (``EXTRA_CALLS``).
+Moneybird 1 + ceil(records/100) (one id+version list, 100 ids per POST, docs/providers/moneybird.md#incremental-sync);
+Xero ceil(records/1000) (pages of 1,000, docs/providers/xero.md#requests) plus one empty page when records is a multiple
+of 1,000; Exact ceil(rows/1000) over the PaymentTerms sync stream (1,000 rows a call, receivable and payable lines
+mixed, docs/providers/exact.md#invoices) plus ``bulk/Cashflow/Receivables`` re-reads of the sales entries whose terms a
+page boundary split (``EXTRA_CALLS``).
 """
 
 from __future__ import annotations

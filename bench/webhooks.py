@@ -56,7 +56,7 @@ def register_administration(stack: BenchStack) -> int:
 
 
 def delivery(invoice_number: int) -> bytes:
-    """A Moneybird ``sales_invoice_updated`` push (moneybird.md §5.3), as raw bytes."""
+    """A Moneybird ``sales_invoice_updated`` push (docs/providers/moneybird.md#payload), as raw bytes."""
     body = {
         "administration_id": TENANT,
         "webhook_id": "bench-webhook",

@@ -149,7 +149,8 @@ def _commit_run(
                     invoices[d.invoice_ref], repos.reminder_state(s, adm.org_id, adm.id, d.invoice_ref)
                 )
             ]
-            for decision in by_provider:  # issue 3: never a second reminder for a step the package already sent
+            # docs/credit-management.md#double-chasing: never a second reminder for a step the package already sent
+            for decision in by_provider:
                 _advance(s, adm, decision, today, message=False, provider_step=True)
             remaining = [d for d in decisions if d not in by_provider]
             if not remaining:
@@ -193,8 +194,8 @@ def _cost_line(line: CostLine | None) -> CostsPart | None:
 
 
 def _file_claim_tasks(s: Any, adm: tables.Administration, today: date, non_decisions: Any) -> int:
-    """L9: an insolvent debtor is not chased; a person files the claim with the trustee. One open task per debtor
-    in the worklist, listing the invoices and the amount to file (idempotent per debtor)."""
+    """docs/law.md#insolvency: an insolvent debtor is not chased; a person files the claim with the trustee. One open
+    task per debtor in the worklist, listing the invoices and the amount to file (idempotent per debtor)."""
     claims: dict[str, list[NonDecision]] = {}
     for nd in non_decisions:
         if nd.reason is Reason.INSOLVENT:
@@ -224,11 +225,13 @@ def _file_claim_tasks(s: Any, adm: tables.Administration, today: date, non_decis
     return queued
 
 
-INSTALLMENT_NOTICE_DAYS = 3  # P12: remind of an agreed payment this many days before it is due
+# docs/credit-management.md#payment-arrangements: remind of an agreed payment this many days before it is due
+INSTALLMENT_NOTICE_DAYS = 3
 
 
 def _installment_reminders(s: Any, adm: tables.Administration, today: date) -> int:
-    """Reminders follow the arrangement's schedule (P12): one e-mail per instalment, a few days before it is due.
+    """Reminders follow the arrangement's schedule (docs/credit-management.md#payment-arrangements): one e-mail per
+    instalment, a few days before it is due.
 
     The normal ladder stays paused while the arrangement holds; a missed instalment breaks it (daily checks) and
     the ladder resumes. Idempotent per (arrangement, instalment).
@@ -265,7 +268,8 @@ def _installment_reminders(s: Any, adm: tables.Administration, today: date) -> i
 
 
 def _blocked_double_chase(s: Any, adm: tables.Administration, message: Message) -> None:
-    """Double-chase guard (U15): the package chases by itself and cannot be paused per invoice (Xero)."""
+    """Double-chase guard (docs/credit-management.md#double-chasing): the package chases by itself and cannot be paused
+    per invoice (Xero)."""
     text = (
         f"not sent: {adm.provider}'s own invoice reminders are on for {adm.name} and cannot be paused per invoice; "
         f"switch them off in {adm.provider} or set who_chases_when_provider_reminders_on: provider in the policy"

@@ -94,7 +94,8 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
             report = with_lease(
                 rt, org_id, f"sync:{connection_id}", lambda: sync.sync_connection(rt, org_id, connection_id, full=full)
             )
-        except RateLimited as exc:  # rescheduled at the reset instead of blocking a worker (engineering §2.4)
+        # rescheduled at the reset instead of blocking a worker (docs/architecture.md#retries-and-retry-after)
+        except RateLimited as exc:
             if exc.until is None:
                 raise
             sync_connection.schedule(args=(org_id, connection_id, full), eta=exc.until)
@@ -153,7 +154,8 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
 
     @huey.periodic_task(crontab(minute="15", hour="3"))
     def token_keepalive() -> None:
-        """engineering §3.4: refresh tokens die unused (Exact 30 days, Xero 60): exercise idle ones at 20 days."""
+        """docs/architecture.md#tokens: refresh tokens die unused (Exact 30 days, Xero 60): exercise idle ones at 20
+        days."""
         rt = runtime()
         now = rt.clock()
         rt.tokens.expire_idle(now)

@@ -3,8 +3,9 @@
 Sits beside the data flow: every layer logs through ``structlog.get_logger(__name__)``; ``configure_logging``
 (called once at the entry point with ``Settings``) routes structlog and stdlib loggers (urllib3, authlib, huey,
 gunicorn) through one ``ProcessorFormatter`` that renders JSON in production and a console format in
-development. ``redact_secrets`` masks any value whose key looks like a credential (engineering.md §2.9, §3.4)
-and truncates long bodies; ``scrub_text`` does the same for free text such as error-body excerpts.
+development. ``redact_secrets`` masks any value whose key looks like a credential
+(docs/architecture.md#logging-and-secrets, docs/architecture.md#tokens) and truncates long bodies; ``scrub_text`` does
+the same for free text such as error-body excerpts.
 """
 
 from __future__ import annotations

@@ -25,9 +25,10 @@ def _offset(text: str) -> timezone:
 def parse_ms_date(value: str, *, zone: tzinfo) -> datetime:
     """Parse ``/Date(ms)/`` or ``/Date(ms±hhmm)/`` into an aware datetime.
 
-    With an offset the number is the UTC instant and the offset the zone it was recorded in (xero.md §2.3:
-    ``/Date(1455447600000+1300)/`` is local midnight of 15 Feb 2016); the result carries that fixed offset.
-    Without an offset the number is wall-clock time in ``zone`` (for ``zone=UTC`` that is simply the instant).
+    With an offset the number is the UTC instant and the offset the zone it was recorded in
+    (docs/providers/xero.md#dates: ``/Date(1455447600000+1300)/`` is local midnight of 15 Feb 2016); the result carries
+    that fixed offset. Without an offset the number is wall-clock time in ``zone`` (for ``zone=UTC`` that is simply the
+    instant).
     """
     match = MS_DATE.match(value.strip()) if isinstance(value, str) else None
     if match is None:

@@ -91,7 +91,8 @@ def worklist(rt: Runtime, org_id: int, limit: int = 200) -> list[dict[str, Any]]
 
 
 def phone_tasks(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
-    """Open phone tasks (P8): whom to call, the number, what is open and the script; closed by the call's outcome."""
+    """Open phone tasks (docs/credit-management.md#channels): whom to call, the number, what is open and the script;
+    closed by the call's outcome."""
     with rt.sessions() as s:
         names = {a.id: a.name for a in repos.list_administrations(s, org_id)}
         tasks = repos.outbox_items(s, org_id, status=OutboxStatus.TASK_OPEN)
@@ -120,7 +121,8 @@ def phone_tasks(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
 
 
 def over_credit_limit(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
-    """P2: debtors whose open items exceed the credit limit granted to them."""
+    """docs/credit-management.md#screening-and-credit-limits: debtors whose open items exceed the credit limit granted
+    to them."""
     rows = []
     with rt.sessions() as s:
         for adm in repos.list_administrations(s, org_id):
@@ -150,7 +152,8 @@ def over_credit_limit(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
 
 
 def credit_stops(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
-    """Debtors under a credit stop (P14): deliver nothing until the overdue amount is paid."""
+    """Debtors under a credit stop (docs/credit-management.md#credit-stop): deliver nothing until the overdue amount is
+    paid."""
     with rt.sessions() as s:
         rows = []
         for adm in repos.list_administrations(s, org_id):

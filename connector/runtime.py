@@ -39,7 +39,8 @@ class Runtime:
             clock,
             adapters=ADAPTERS,
             provider_config=self._config_by_provider,
-            connection_config=self.provider_config,  # exact.md §1.1: token calls go to the connection's own site
+            # docs/providers/exact.md#endpoints: token calls go to the connection's own site
+            connection_config=self.provider_config,
         )
         self.budget = RateBudget(budget_url or settings.rate_limit_url, clock=clock)
         self.api_calls: Counter[str] = Counter()

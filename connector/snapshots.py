@@ -52,7 +52,8 @@ def build_snapshots(rt: Runtime, adm: tables.Administration) -> list[InvoiceSnap
 
 
 def _load_arrangements(s: Any, adm: tables.Administration) -> dict[str, Arrangement]:
-    """Active payment arrangements (P12) by invoice ref; a broken, completed or cancelled one no longer pauses."""
+    """Active payment arrangements (docs/credit-management.md#payment-arrangements) by invoice ref; a broken, completed
+    or cancelled one no longer pauses."""
     active = repos.arrangements(s, adm.org_id, adm.id, status="active")
     schedules = repos.installments(s, adm.org_id, [plan.id for plan in active])
     by_invoice: dict[str, Arrangement] = {}
@@ -97,7 +98,8 @@ def _load_fourteen_day_letters(s: Any, adm: tables.Administration) -> dict[str, 
 
 
 def _hold(state: tables.ReminderState | None, debtor: tables.Debtor | None) -> tuple[bool, str | None, date | None]:
-    """Invoice hold first, else the debtor's hold (P11): (on hold, reason, last day of the hold or None)."""
+    """Invoice hold first, else the debtor's hold (docs/credit-management.md#holds-and-disputes): (on hold, reason, last
+    day of the hold or None)."""
     if state and state.hold_reason:
         return True, state.hold_reason, state.hold_until
     if debtor and debtor.on_hold_reason:

@@ -2,12 +2,12 @@
 
 Sits between ``provider.py``/``writeback.py`` and the ``ApiSession`` (which adds the token, spends the
 per-division budget and maps statuses to ``connector.errors``). Every read names its fields (``$select`` is
-mandatory on bulk/sync endpoints and several CRUD ones, exact.md §3.3), follows ``__next`` verbatim with a
-loop guard and a same-host check, and passes through the per-endpoint ``ErrorCapBreaker`` that stops before
-Exact's 10-errors-per-hour block. Division codes are plain path segments (exact.md §1.4).
+mandatory on bulk/sync endpoints and several CRUD ones, docs/providers/exact.md#requests), follows ``__next`` verbatim
+with a loop guard and a same-host check, and passes through the per-endpoint ``ErrorCapBreaker`` that stops before
+Exact's 10-errors-per-hour block. Division codes are plain path segments (docs/providers/exact.md#tenants).
 
 The breaker: Exact blocks an app key for at least an hour after more than 10 error responses (400/401/403/404)
-per app/user/division/endpoint within an hour (exact.md, Key numbers and §7), and the block escalates. We count
+per app/user/division/endpoint within an hour (docs/providers/exact.md#error-cap), and the block escalates. We count
 those errors per ``(site, division, endpoint)`` in a sliding hour and refuse further calls for an hour once
 ``threshold`` (default 5) is reached, raising ``RateLimited`` with scope ``error-cap`` so the core parks the job
 instead of burning the key. Its state is a small serialisable object so the core may persist it; by default
@@ -31,7 +31,7 @@ from connector.clock import Clock, utcnow
 from connector.errors import GarbageResponse, ProviderError, RateLimited
 from connector.ports import ApiSession, HttpResponse
 
-JSON_HEADERS = {"Accept": "application/json"}  # exact.md §3.3: the default is Atom/XML
+JSON_HEADERS = {"Accept": "application/json"}  # docs/providers/exact.md#requests: the default is Atom/XML
 WRITE_HEADERS = {**JSON_HEADERS, "Content-Type": "application/json", "Prefer": "return=representation"}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DIVISION = re.compile(r"^\d{1,12}$")
@@ -50,7 +50,7 @@ def any_of(field: str, guids: Sequence[str]) -> str:
 
 
 def datetime_literal(moment: datetime) -> str:
-    return f"datetime'{moment.strftime('%Y-%m-%dT%H:%M:%S')}'"  # exact.md §3.3: include a time part
+    return f"datetime'{moment.strftime('%Y-%m-%dT%H:%M:%S')}'"  # docs/providers/exact.md#requests: include a time part
 
 
 def endpoint_key(endpoint: str) -> str:
@@ -76,8 +76,9 @@ def unwrap(body: Any) -> tuple[list[dict[str, Any]], str | None]:
 # --- the error-cap circuit breaker ------------------------------------------------------------------------------
 log = structlog.get_logger(__name__)
 
-CAP_STATUSES = frozenset({400, 401, 403, 404})  # exact.md §7: these count toward the hourly error cap
-EXACT_ERROR_CAP = 10  # exact.md Key numbers: more than 10 per hour blocks the key
+# docs/providers/exact.md#error-cap: these count toward the hourly error cap
+CAP_STATUSES = frozenset({400, 401, 403, 404})
+EXACT_ERROR_CAP = 10  # docs/providers/exact.md#error-cap: more than 10 per hour blocks the key
 WINDOW = timedelta(hours=1)
 
 
@@ -229,7 +230,7 @@ class ExactClient:
             if urlsplit(nxt).netloc != self._host:
                 raise GarbageResponse(f"Exact __next for {endpoint} points to another host")
             seen.add(nxt)
-            url, request_params = nxt, None  # exact.md §3.3: follow __next verbatim
+            url, request_params = nxt, None  # docs/providers/exact.md#requests: follow __next verbatim
         raise GarbageResponse(f"Exact paging for {endpoint} exceeded {MAX_PAGES} pages")
 
     def get_all(self, division: str | None, endpoint: str, **kwargs: Any) -> list[dict[str, Any]]:

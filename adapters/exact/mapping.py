@@ -1,10 +1,10 @@
 """Pure mapping from Exact Online OData rows to ``connector.model`` records (no I/O).
 
 Sits between ``client.py`` (raw rows, amounts already ``Decimal`` via ``parse_float``) and the core. An invoice
-is one sales entry (``EntryID``): exact.md §3.1 says ``salesinvoice/SalesInvoices`` has no open amount, so the
-open amount is the sum of the entry's still-open receivable payment terms (``LineType`` 20) and every matched
-(closed) term is a payment we can name exactly by its own ``ID``. ``/Date(ms)/`` values are wall-clock
-CET/CEST (exact.md §3.4) and go through ``connector.parsing`` with that zone stated explicitly.
+is one sales entry (``EntryID``): docs/providers/exact.md#invoices says ``salesinvoice/SalesInvoices`` has no open
+amount, so the open amount is the sum of the entry's still-open receivable payment terms (``LineType`` 20) and every
+matched (closed) term is a payment we can name exactly by its own ``ID``. ``/Date(ms)/`` values are wall-clock
+CET/CEST (docs/providers/exact.md#dates) and go through ``connector.parsing`` with that zone stated explicitly.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from connector.errors import GarbageResponse
 from connector.model import Address, CreditNote, Debtor, Invoice, InvoiceStatus, Payment, Segment, Tenant
 from connector.parsing import ms_date_to_date, ms_date_to_utc
 
-EXACT_ZONE = ZoneInfo("Europe/Amsterdam")  # exact.md §3.4: epochs are CET/CEST wall-clock time, not UTC
-RECEIVABLE = 20  # exact.md §3.1: LineType 20 = receivable, 22 = payable
+EXACT_ZONE = ZoneInfo("Europe/Amsterdam")  # docs/providers/exact.md#dates: epochs are CET/CEST wall-clock time, not UTC
+RECEIVABLE = 20  # docs/providers/exact.md#invoices: LineType 20 = receivable, 22 = payable
 OPEN_STATUSES = frozenset({20, 30})  # 20 open, 30 selected for collection; 40 processed, 50 matched
 
 TERM_FIELDS = (
@@ -49,7 +49,8 @@ TERM_FIELDS = (
     "Modified",
     "Timestamp",
 )
-# cashflow/Receivables and its bulk variant have no row version and no LineType (receivables only, exact.md §3.1)
+# cashflow/Receivables and its bulk variant have no row version and no LineType (receivables only,
+# docs/providers/exact.md#invoices)
 RECEIVABLE_FIELDS = tuple(f for f in TERM_FIELDS if f not in ("LineType", "Timestamp"))
 ACCOUNT_FIELDS = (
     "ID",
@@ -84,7 +85,8 @@ _TIMEZONES = {
 
 
 def _text(value: Any) -> str | None:
-    """Exact pads some strings (Code to 18 chars, Country 'NL '): trim, and empty means absent (exact.md §3.4)."""
+    """Exact pads some strings (Code to 18 chars, Country 'NL '): trim, and empty means absent
+    (docs/providers/exact.md#other-quirks)."""
     if value is None:
         return None
     text = str(value).strip()
@@ -161,7 +163,7 @@ def entry_id(term: Mapping[str, Any]) -> str:
 
 
 def group_terms(terms: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
-    """Receivable terms by sales entry; payable lines (LineType 22) are dropped (exact.md §3.1)."""
+    """Receivable terms by sales entry; payable lines (LineType 22) are dropped (docs/providers/exact.md#invoices)."""
     groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for term in terms:
         if term.get("LineType", RECEIVABLE) == RECEIVABLE:

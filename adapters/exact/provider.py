@@ -2,7 +2,7 @@
 
 Sits between the core (sync, inbox, outbox) and ``client.py``/``mapping.py``/``writeback.py``. One adapter
 instance serves one connection = one Exact user on one country site; every division the user may access is a
-tenant (exact.md §1.4, §2). Invoices come from ``sync/Cashflow/PaymentTerms`` with a Timestamp cursor
+tenant (docs/providers/exact.md#tenants). Invoices come from ``sync/Cashflow/PaymentTerms`` with a Timestamp cursor
 (``reader.py``), debtors from ``sync/CRM/Accounts``. Exact has no reminder API, so write-back is notes,
 documents and the opt-in Blocked flag (``writeback.py``).
 """
@@ -49,8 +49,9 @@ from connector.ports import (
     WebhookRegistration,
 )
 
-WEBHOOK_TOPICS = ("SalesEntries", "SalesInvoices", "BankEntries", "CashEntries", "Accounts")  # exact.md §5.2
-ID_BATCH = 40  # guid filters per call: stays far below the 6,000-character URL limit (exact.md §3.3)
+# docs/providers/exact.md#subscribing
+WEBHOOK_TOPICS = ("SalesEntries", "SalesInvoices", "BankEntries", "CashEntries", "Accounts")
+ID_BATCH = 40  # guid filters per call: stays far below the 6,000-character URL limit (docs/providers/exact.md#requests)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -62,7 +63,8 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 
 def _epoch(value: str | None) -> datetime | None:
-    """exact.md §4: resets are epoch milliseconds; a seconds value (< 1e11) is accepted defensively."""
+    """docs/providers/exact.md#rate-limits: resets are epoch milliseconds; a seconds value (< 1e11) is accepted
+    defensively."""
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
@@ -82,24 +84,29 @@ class ExactAdapter(AccountingAdapter):
     name: ClassVar[str] = "Exact Online"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.WRITE_NOTE, Capability.WRITE_DOCUMENT, Capability.CREDIT_HOLD, Capability.WEBHOOKS}
-    )  # no SEND_REMINDER (no reminder API) and no PAYMENT_EVENTS (no payments topic): exact.md §5.2, §6
+        # no SEND_REMINDER (no reminder API) and no PAYMENT_EVENTS (no payments topic):
+        # docs/providers/exact.md#subscribing, docs/providers/exact.md#own-reminders
+    )
     oauth: ClassVar[OAuthSpec] = OAuthSpec(
         authorize_path="/api/oauth2/auth",
         token_path="/api/oauth2/token",
-        scopes=(),  # scopes are declared in the App Store, not requested (exact.md §1.1)
-        refresh_leeway_seconds=25,  # exact.md §1.3: refresh only in the last 30 s, so inside that window
+        scopes=(),  # scopes are declared in the App Store, not requested (docs/providers/exact.md#scopes)
+        # docs/providers/exact.md#tokens: refresh only in the last 30 s, so inside that window
+        refresh_leeway_seconds=25,
         refresh_window_seconds=30,
         default_expires_in=600,
         refresh_token_lifetime_days=30,
         extra_authorize_params={"force_login": "0"},
     )
     limits: ClassVar[tuple[RateLimit, ...]] = (
-        RateLimit(calls=60, seconds=60, scope="tenant", name="minute"),  # exact.md §4, per app per division
+        # docs/providers/exact.md#rate-limits, per app per division
+        RateLimit(calls=60, seconds=60, scope="tenant", name="minute"),
         RateLimit(calls=5000, seconds=86400, scope="tenant", name="day"),
     )
-    max_in_flight: ClassVar[int | None] = 1  # exact.md §3.3: no parallel requests per division
+    max_in_flight: ClassVar[int | None] = 1  # docs/providers/exact.md#requests: no parallel requests per division
     page_size: ClassVar[int] = 1000  # sync/ and bulk/ endpoints
-    # exact.md §7: the default table never retries a functional 4xx (each one counts towards the error cap)
+    # docs/providers/exact.md#error-cap: the default table never retries a functional 4xx (each one counts towards the
+    # error cap)
 
     def __init__(
         self,
@@ -118,7 +125,8 @@ class ExactAdapter(AccountingAdapter):
     # --- declarations --------------------------------------------------------------------------------------
     @staticmethod
     def retry_at(status: int, headers: Mapping[str, str], now: datetime) -> tuple[datetime | None, str]:
-        """exact.md §4: a minutely 429 carries the minutely headers, a daily one the daily headers."""
+        """docs/providers/exact.md#rate-limits: a minutely 429 carries the minutely headers, a daily one the daily
+        headers."""
         minutely = _epoch(_header(headers, "X-RateLimit-Minutely-Reset"))
         if (
             minutely is not None
@@ -144,7 +152,7 @@ class ExactAdapter(AccountingAdapter):
         access = body.get("access_token")
         if not isinstance(access, str) or not access:
             raise GarbageResponse("Exact token response without access_token")
-        raw_expiry = body.get("expires_in")  # exact.md §1.3: the STRING "600"
+        raw_expiry = body.get("expires_in")  # docs/providers/exact.md#tokens: the STRING "600"
         try:
             seconds = int(str(raw_expiry).strip()) if raw_expiry not in (None, "") else 600
         except ValueError as exc:
@@ -174,7 +182,8 @@ class ExactAdapter(AccountingAdapter):
 
     # --- reads ---------------------------------------------------------------------------------------------
     def list_tenants(self) -> list[Tenant]:
-        """exact.md §2: Me → CurrentDivision → system/Divisions (every division the user may access)."""
+        """docs/providers/exact.md#tenants: Me → CurrentDivision → system/Divisions (every division the user may
+        access)."""
         me = self.client.get_all(None, "Me", select=("CurrentDivision",))
         if not me or not me[0].get("CurrentDivision"):
             raise GarbageResponse("Exact Me without CurrentDivision")
@@ -183,7 +192,8 @@ class ExactAdapter(AccountingAdapter):
         return [map_division(row) for row in rows]
 
     def iter_debtor_pages(self, tenant: str, cursor: str | None, known: KnownVersions) -> Iterator[Page[Debtor]]:
-        since = int(json.loads(cursor)["ts"]) if cursor else 1  # exact.md §3.1: first run Timestamp gt 1
+        # docs/providers/exact.md#incremental-sync: first run Timestamp gt 1
+        since = int(json.loads(cursor)["ts"]) if cursor else 1
         for rows in self.client.iter_pages(
             tenant, "sync/CRM/Accounts", select=ACCOUNT_FIELDS, filter=f"Timestamp gt {since}L"
         ):
@@ -214,7 +224,7 @@ class ExactAdapter(AccountingAdapter):
         return ProviderReminderSettings(
             active=False,
             detail=(
-                "Exact's own reminders are not readable via the API (exact.md §6): switch off the division's "
+                "Exact's own reminders are not readable via the API: switch off the division's "
                 "credit-management scenario if this connector does the dunning"
             ),
         )
@@ -233,7 +243,8 @@ class ExactAdapter(AccountingAdapter):
         return writer.write(tenant, write)
 
     def register_webhook(self, tenant: str, url: str) -> WebhookRegistration:
-        """One subscription per useful topic (exact.md §5.1); existing ones for this URL are kept."""
+        """One subscription per useful topic (docs/providers/exact.md#subscribing); existing ones for this URL are
+        kept."""
         existing = self.client.get_all(tenant, "webhooks/WebhookSubscriptions", select=("ID", "Topic", "CallbackURL"))
         have = {r["Topic"]: str(r["ID"]) for r in existing if r.get("CallbackURL") == url}
         ids = []

@@ -1,9 +1,9 @@
 """Reads the open receivables of one division: the ``sync/Cashflow/PaymentTerms`` Timestamp cursor, made invoice-exact.
 
 Sits between ``provider.py`` and ``client.py``/``mapping.py``. The sync stream (1,000 rows a call, receivable
-and payable lines mixed, exact.md §3.1) delivers payment terms, not invoices. Rows are grouped by sales entry;
-a group whose term amounts add up to the entry's amount is complete (a split term's parts sum to the whole),
-anything else is re-read in full from ``bulk/Cashflow/Receivables`` by ``EntryID`` (a few calls, batched).
+and payable lines mixed, docs/providers/exact.md#invoices) delivers payment terms, not invoices. Rows are grouped by
+sales entry; a group whose term amounts add up to the entry's amount is complete (a split term's parts sum to the
+whole), anything else is re-read in full from ``bulk/Cashflow/Receivables`` by ``EntryID`` (a few calls, batched).
 Matched terms become ``Payment`` records keyed by the term's own ``ID``. The cursor is
 ``{"ts": <highest Timestamp processed>}``; each page carries it, so a crash resumes after the last committed page
 without duplicates (Timestamp is a row version, unique and increasing).
@@ -33,8 +33,9 @@ from connector.ports import KnownVersions
 SYNC_ENDPOINT = "sync/Cashflow/PaymentTerms"
 BULK_ENDPOINT = "bulk/Cashflow/Receivables"
 LIST_ENDPOINT = "read/financial/ReceivablesList"
-ENTRY_BATCH = 40  # EntryID filters per call (URL ≤ 6,000 chars after encoding, exact.md §3.3)
-FIRST_TIMESTAMP = 1  # exact.md §3.1: PaymentTerms is not supported by SyncTimestamp → start at Timestamp gt 1
+ENTRY_BATCH = 40  # EntryID filters per call (URL ≤ 6,000 chars after encoding, docs/providers/exact.md#requests)
+# docs/providers/exact.md#incremental-sync: PaymentTerms is not supported by SyncTimestamp → start at Timestamp gt 1
+FIRST_TIMESTAMP = 1
 
 
 def load_cursor(cursor: str | None) -> int:
@@ -109,7 +110,7 @@ class ReceivablesReader:
         return invoices, payments
 
     def open_items_by_number(self, division: str) -> dict[str, Decimal]:
-        """exact.md §3.1: ReceivablesList has one row per open term; summed per invoice number."""
+        """docs/providers/exact.md#invoices: ReceivablesList has one row per open term; summed per invoice number."""
         totals: dict[str, Decimal] = {}
         for row in self.client.get_all(
             division, LIST_ENDPOINT, select=("HID", "InvoiceNumber", "EntryNumber", "Amount")

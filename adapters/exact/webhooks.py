@@ -2,9 +2,9 @@
 
 Sits between the receiver (``webhooks/`` gives us the exact bytes received) and ``connector.inbox``. A
 delivery is ``{"Content": {...}, "HashCode": "<HEX>"}``; the signature is the UPPER-case hex HMAC-SHA256 of
-the raw ``Content`` object with the app's webhook secret (exact.md §5.3). We locate the ``Content`` value's
-exact byte span with the JSON scanner (never re-serialise) and compare case-sensitively in constant time.
-Events are thin hints (exact.md §5.2): the core re-reads the entity or runs the division's sync.
+the raw ``Content`` object with the app's webhook secret (docs/providers/exact.md#signature). We locate the ``Content``
+value's exact byte span with the JSON scanner (never re-serialise) and compare case-sensitively in constant time.
+Events are thin hints (docs/providers/exact.md#subscribing): the core re-reads the entity or runs the division's sync.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from connector.model import WebhookEvent
 _DECODER = json.JSONDecoder()
 _WS = " \t\r\n"
 # Topic → our entity type. SalesEntries keys are our invoice refs (EntryID); the other financial topics only
-# say "receivables in this division may have changed" (no receivables/payments topic, exact.md §5.2).
+# say "receivables in this division may have changed" (no receivables/payments topic,
+# docs/providers/exact.md#subscribing).
 _KEYED_TOPICS = {"SalesEntries": "invoice", "Accounts": "debtor"}
 _DIVISION_HINT_TOPICS = {"SalesInvoices", "BankEntries", "CashEntries", "FinancialTransactions"}
 
@@ -79,12 +80,13 @@ def split_delivery(raw: bytes) -> tuple[bytes, str]:
 
 
 def hash_code(content: bytes, secret: str) -> str:
-    """exact.md §5.3: UPPER-case hex HMAC-SHA256(webhook secret, raw Content bytes)."""
+    """docs/providers/exact.md#signature: UPPER-case hex HMAC-SHA256(webhook secret, raw Content bytes)."""
     return hmac.new(secret.encode("utf-8"), content, hashlib.sha256).hexdigest().upper()
 
 
 def is_handshake(raw: bytes) -> bool:
-    """exact.md §5.1: the subscription's validation request is an empty POST without a signature."""
+    """docs/providers/exact.md#subscribing: the subscription's validation request is an empty POST without a
+    signature."""
     return raw.strip() == b""
 
 
@@ -130,7 +132,8 @@ def _created_on(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # format unverified (exact.md §5.4)
+    # format unverified (docs/providers/exact.md#payload)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse(raw: bytes) -> list[WebhookEvent]:
@@ -141,7 +144,8 @@ def parse(raw: bytes) -> list[WebhookEvent]:
     action = str(content.get("Action") or "Update")
     key = str(content["Key"]).lower() if content.get("Key") else None
     stamp = content.get("EventCreatedOn") or ""
-    # engineering.md §3.1: dedupe on (Topic, Key, Action, Division) plus the event time when Exact sends one
+    # docs/providers/exact.md#retries-and-duplicates: dedupe on (Topic, Key, Action, Division) plus the event time when
+    # Exact sends one
     dedupe = f"exact:{division}:{topic}:{key or ''}:{action}:{stamp}"
     if topic in _KEYED_TOPICS:
         entity_type, entity_id = _KEYED_TOPICS[topic], key

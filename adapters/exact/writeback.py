@@ -1,4 +1,4 @@
-"""Write-back of dunning status into Exact Online, which has no reminder API (exact.md §6).
+"""Write-back of dunning status into Exact Online, which has no reminder API (docs/providers/exact.md#own-reminders).
 
 Sits at the end of the outbox drain: ``provider.write_reminder_status`` hands one ``ReminderWrite`` here.
 Each reminder step becomes an append-only ``activities/CommunicationNotes`` entry on the debtor's account;
@@ -20,7 +20,7 @@ from connector.clock import utcnow
 from connector.errors import NotSupported
 from connector.model import ReminderWrite, WriteAction, WriteResult
 
-DOCUMENT_TYPE_MISC = 55  # exact.md §6: type 55 = "Miscellaneous" in Exact's sample
+DOCUMENT_TYPE_MISC = 55  # docs/providers/exact.md#write-back: type 55 = "Miscellaneous" in Exact's sample
 SUBJECT_MAX = 200
 
 
@@ -59,7 +59,7 @@ class ExactWriteback:
             return self._document(division, write)
         if write.action in (WriteAction.CREDIT_HOLD, WriteAction.CREDIT_RELEASE):
             return self._credit(division, write, hold=write.action is WriteAction.CREDIT_HOLD)
-        raise NotSupported(f"exact: {write.action.value} (Exact has no reminder API, exact.md §6)")
+        raise NotSupported(f"exact: {write.action.value} (Exact has no reminder API)")
 
     def _note(self, division: str, write: ReminderWrite, subject: str) -> WriteResult:
         existing = self._get(
@@ -131,7 +131,8 @@ class ExactWriteback:
         )
 
     def _credit(self, division: str, write: ReminderWrite, *, hold: bool) -> WriteResult:
-        if not self.credit_stop_sets_blocked:  # exact.md §6: Blocked is an opt-in escalation only
+        # docs/providers/exact.md#write-back: Blocked is an opt-in escalation only
+        if not self.credit_stop_sets_blocked:
             result = self._note(
                 division,
                 write,

@@ -1,1 +1,1 @@
-"""Moneybird API v2 adapter: one OAuth token fans out to every administration (../shared/reference/moneybird.md)."""
+"""Moneybird API v2 adapter: one OAuth token fans out to every administration (docs/providers/moneybird.md)."""

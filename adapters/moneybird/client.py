@@ -1,4 +1,4 @@
-"""HTTP calls to Moneybird API v2 for one connection; paths per ../shared/reference/moneybird.md.
+"""HTTP calls to Moneybird API v2 for one connection; paths per docs/providers/moneybird.md.
 
 Every path is ``{base_url}/api/v2/{administration_id}/{resource}.json``; the administration id is the provider
 tenant and is passed as the budget key. Retrying, token refresh and throttling are the core's job
@@ -14,7 +14,7 @@ from typing import Any
 from connector.errors import GarbageResponse
 from connector.ports import ApiSession, HttpResponse, KnownVersions
 
-SYNC_BATCH = 100  # moneybird.md §3.3: POST synchronization returns at most 100 records
+SYNC_BATCH = 100  # docs/providers/moneybird.md#incremental-sync: POST synchronization returns at most 100 records
 
 
 class MoneybirdClient:
@@ -51,7 +51,8 @@ class MoneybirdClient:
         return list(self.get(None, "administrations.json"))
 
     def versions(self, tenant: str, resource: str) -> dict[str, str]:
-        """All ``{id: version}`` of a resource (no paging, no default period: moneybird.md §3.3)."""
+        """All ``{id: version}`` of a resource (no paging, no default period:
+        docs/providers/moneybird.md#incremental-sync)."""
         listed = self.get(tenant, f"{resource}/synchronization.json")
         versions: dict[str, str] = {}
         for item in listed:
@@ -100,7 +101,8 @@ class MoneybirdClient:
         return str(chosen["id"]) if isinstance(chosen, dict) and "id" in chosen else None
 
     def create_webhook(self, tenant: str, url: str, events: list[str]) -> dict[str, Any]:
-        # moneybird.md §5.1: body without envelope, `enabled_events` (the old `events` key is rejected)
+        # docs/providers/moneybird.md#subscribing: body without envelope, `enabled_events` (the old `events` key is
+        # rejected)
         created = self.post(tenant, "webhooks.json", {"url": url, "enabled_events": events})
         if not isinstance(created, dict) or "id" not in created:
             raise GarbageResponse("webhook creation answered without an id", provider="moneybird")

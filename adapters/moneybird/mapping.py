@@ -1,4 +1,4 @@
-"""Pure translation of Moneybird JSON into ``connector.model`` (moneybird.md §3.5-§3.8 and §8).
+"""Pure translation of Moneybird JSON into ``connector.model`` (docs/providers/moneybird.md#mapping).
 
 Amounts are decimal strings and stay ``Decimal``; ids are strings; ``invoice_date``/``due_date`` are dates in
 the administration's zone. Credit invoices (negative totals with ``original_sales_invoice_id``) become
@@ -30,7 +30,7 @@ from connector.model import (
     TokenSet,
 )
 
-# moneybird.md §3.8: scheduled/draft invoices were never sent, so they are not dunned
+# docs/providers/moneybird.md#invoice-states: scheduled/draft invoices were never sent, so they are not dunned
 _STATUS = {
     "draft": InvoiceStatus.DRAFT,
     "scheduled": InvoiceStatus.DRAFT,
@@ -41,14 +41,15 @@ _STATUS = {
     "paid": InvoiceStatus.PAID,
     "uncollectible": InvoiceStatus.UNCOLLECTIBLE,
 }
-NEVER = "2099-01-01"  # moneybird.md §6: next_reminder sentinel of a paused invoice
+NEVER = "2099-01-01"  # docs/providers/moneybird.md#write-back: next_reminder sentinel of a paused invoice
 
 
 def _money(value: Any, field: str) -> Decimal:
     if isinstance(value, float) or value is None:
         raise GarbageResponse(f"Moneybird amount {field} is {value!r}", provider="moneybird")
     try:
-        return Decimal(str(value).replace(",", "."))  # moneybird.md §9.3: inputs may even use "10,95"
+        # docs/providers/moneybird.md#other-quirks: inputs may even use "10,95"
+        return Decimal(str(value).replace(",", "."))
     except InvalidOperation as exc:
         raise GarbageResponse(f"Moneybird amount {field} is not a number: {value!r}", provider="moneybird") from exc
 
@@ -64,7 +65,7 @@ def _instant(value: Any) -> datetime | None:
 def token_set(body: Mapping[str, Any], now: datetime) -> TokenSet:
     if not body.get("access_token"):
         raise GarbageResponse("token response without access_token", provider="moneybird")
-    expires_in = body.get("expires_in")  # moneybird.md §1.3: honour it if Moneybird ever sends one
+    expires_in = body.get("expires_in")  # docs/providers/moneybird.md#tokens: honour it if Moneybird ever sends one
     return TokenSet(
         access_token=str(body["access_token"]),
         refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else None,
@@ -170,7 +171,8 @@ def credit_note(record: Mapping[str, Any]) -> CreditNote | None:
 
 
 def payments(record: Mapping[str, Any]) -> list[Payment]:
-    """Payments embedded in a sales invoice (moneybird.md §8); a credit-invoice settlement is kind credit_note."""
+    """Payments embedded in a sales invoice (docs/providers/moneybird.md#mapping); a credit-invoice settlement is kind
+    credit_note."""
     found = []
     for p in record.get("payments") or []:
         found.append(
@@ -187,7 +189,8 @@ def payments(record: Mapping[str, Any]) -> list[Payment]:
 
 
 def reminder_settings(workflows: list[dict[str, Any]]) -> ProviderReminderSettings:
-    """Moneybird chases by itself when an active invoice workflow has auto-sent reminder steps (§3.9)."""
+    """Moneybird chases by itself when an active invoice workflow has auto-sent reminder steps
+    (docs/providers/moneybird.md#own-reminders)."""
     auto = [
         str(w.get("name"))
         for w in workflows

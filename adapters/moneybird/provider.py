@@ -30,7 +30,8 @@ from connector.ports import AccountingAdapter, KnownVersions, OAuthSpec, RateLim
 from connector.settings import MoneybirdConfig
 
 WEBHOOK_EVENTS = (
-    "sales_invoice",  # group: created/updated/destroyed/state changes/send/paused/marked_as (moneybird.md §5.2)
+    # group: created/updated/destroyed/state changes/send/paused/marked_as (docs/providers/moneybird.md#subscribing)
+    "sales_invoice",
     "payment",
     "contact",
     "credit_invoice_created_from_original",
@@ -58,8 +59,8 @@ class MoneybirdAdapter(AccountingAdapter):
     oauth: ClassVar[OAuthSpec] = OAuthSpec(
         authorize_path="/oauth/authorize",
         token_path="/oauth/token",
-        scopes=("sales_invoices", "settings"),  # moneybird.md §1.2: webhooks need `settings`
-        default_expires_in=None,  # moneybird.md §1.3: tokens currently do not expire
+        scopes=("sales_invoices", "settings"),  # docs/providers/moneybird.md#scopes: webhooks need `settings`
+        default_expires_in=None,  # docs/providers/moneybird.md#tokens: tokens currently do not expire
     )
     limits: ClassVar[tuple[RateLimit, ...]] = (RateLimit(150, 300, scope="connection", name="5min"),)
     page_size: ClassVar[int] = 100
@@ -71,12 +72,14 @@ class MoneybirdAdapter(AccountingAdapter):
     @classmethod
     def classify(cls, status: int, headers: Mapping[str, str], body: bytes) -> ResponseAction:
         if status == 401 and b"No access to" in body:
-            return ResponseAction.PERMANENT  # moneybird.md §1.2: a missing scope is a 401 no refresh can fix
+            # docs/providers/moneybird.md#scopes: a missing scope is a 401 no refresh can fix
+            return ResponseAction.PERMANENT
         return super().classify(status, headers, body)
 
     @staticmethod
     def retry_at(status: int, headers: Mapping[str, str], now: datetime) -> tuple[datetime | None, str]:
-        # moneybird.md §4 and §9.4: Retry-After / RateLimit-Reset are ABSOLUTE epoch seconds (small values: delta)
+        # docs/providers/moneybird.md#rate-limits: Retry-After / RateLimit-Reset are ABSOLUTE epoch seconds (small
+        # values: delta)
         return parse_retry_after(headers.get("Retry-After") or headers.get("RateLimit-Reset"), now), "5min"
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""Moneybird webhook verification and parsing (moneybird.md §5.3-§5.5), pure functions over the raw bytes.
+"""Moneybird webhook verification and parsing (docs/providers/moneybird.md#webhooks), pure functions over the raw bytes.
 
 ``Moneybird-Signature: t=<unix>,v1=<hex>[,v1=...]`` is HMAC-SHA256 over ``"{t}." + raw body``; any ``v1`` may
 match (rotation), unknown schemes are ignored, ``t`` must be within 5 minutes either way. Dedupe on the
@@ -77,7 +77,7 @@ def parse(raw: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
     except KeyError as exc:
         raise GarbageResponse(f"webhook body lacks {exc}", provider="moneybird") from exc
     if entity_type == "payment" and entity and entity.get("invoice_id"):
-        # moneybird.md §5.3: for payment events the entity is the Payment; re-read its invoice
+        # docs/providers/moneybird.md#payload: for payment events the entity is the Payment; re-read its invoice
         entity_type, entity_id = "invoice", str(entity["invoice_id"])
     dedupe = _header(headers, "Idempotency-Key") or hashlib.sha256(raw).hexdigest()
     return [
@@ -92,8 +92,8 @@ def parse(raw: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
 
 
 def is_handshake(raw: bytes, headers: Mapping[str, str]) -> bool:
-    """The registration probe arrives unsigned before we know the secret (moneybird.md §5.1): an unsigned body
-    that names no entity. Unsigned deliveries that do name one are rejected by ``verify``."""
+    """The registration probe arrives unsigned before we know the secret (docs/providers/moneybird.md#subscribing): an
+    unsigned body that names no entity. Unsigned deliveries that do name one are rejected by ``verify``."""
     if _header(headers, "Moneybird-Signature"):
         return False
     if not raw.strip():

@@ -1,4 +1,5 @@
-"""Write-back to Moneybird (moneybird.md §6): reminders through ``send_reminders``, notes, pause/resume, holds.
+"""Write-back to Moneybird (docs/providers/moneybird.md#write-back): reminders through ``send_reminders``, notes,
+pause/resume, holds.
 
 No Moneybird endpoint takes an idempotency key, so every write re-reads first: each write leaves a note that
 carries our marker ``[dunning:<key>]``, and a reminder counts as sent when a ``sales_invoice_send_reminder_*``
@@ -104,7 +105,8 @@ def _send_reminder(client: MoneybirdClient, tenant: str, write: ReminderWrite) -
             "document_style_id": style_id,
             "identity_id": identity_id,
             "sales_invoice_ids": ids,
-            # moneybird.md §6: Manual records a reminder we deliver ourselves (letter) without an e-mail
+            # docs/providers/moneybird.md#write-back: Manual records a reminder we deliver ourselves (letter) without an
+            # e-mail
             "delivery_method": "Manual" if write.channel == "letter" else "Email",
         }
         if write.text:
@@ -128,7 +130,7 @@ def _pause_or_resume(client: MoneybirdClient, tenant: str, write: ReminderWrite)
 
 
 def _contact_note(client: MoneybirdClient, tenant: str, write: ReminderWrite) -> WriteResult:
-    # Moneybird has no credit-hold flag: the hold is a note on the contact (moneybird.md §6)
+    # Moneybird has no credit-hold flag: the hold is a note on the contact (docs/providers/moneybird.md#write-back)
     contacts = client.fetch(tenant, "contacts", [write.debtor_ref])
     tag = marker(write)
     if contacts and any(tag in str(n.get("note", "")) for n in contacts[0].get("notes") or []):

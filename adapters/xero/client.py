@@ -2,8 +2,8 @@
 
 Sits under ``provider.py``/``writeback.py`` and over ``ApiSession`` (which adds the token, budget and retries).
 The ``xero-tenant-id`` and ``Accept: application/json`` headers are set in exactly one place,
-``_headers`` (xero.md §2.1); ``/connections`` is the only call without a tenant. Amounts are decoded with
-``parse_float=Decimal``. ``calls`` counts the requests this client made (write results report it).
+``_headers`` (docs/providers/xero.md#requests); ``/connections`` is the only call without a tenant. Amounts are decoded
+with ``parse_float=Decimal``. ``calls`` counts the requests this client made (write results report it).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import Any
 from connector.errors import GarbageResponse
 from connector.ports import ApiSession, HttpResponse
 
-PAGE_SIZE = 1000  # xero.md §2.2: the maximum
-ID_BATCH = 40  # xero.md §2.1: ~52+ GUIDs overflow the URL (404)
+PAGE_SIZE = 1000  # docs/providers/xero.md#invoices: the maximum
+ID_BATCH = 40  # docs/providers/xero.md#requests: ~52+ GUIDs overflow the URL (404)
 
 
 def if_modified_since(moment: datetime) -> str:
-    """``yyyy-mm-ddThh:mm:ss`` in UTC, no milliseconds, no ``Z`` (xero.md §2.2)."""
+    """``yyyy-mm-ddThh:mm:ss`` in UTC, no milliseconds, no ``Z`` (docs/providers/xero.md#invoices)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 

@@ -2,9 +2,9 @@
 
 Sits between ``client.py`` (raw dicts, floats already parsed as ``Decimal``) and the core. Rules worth knowing:
 the open amount is Xero's own ``AmountDue`` (payments, credit notes, overpayments and prepayments all already
-applied, xero.md §2.4/§7.7); ``Date``/``DueDate`` are calendar dates of the organisation, read from
-``DueDateString`` or else from ``/Date(ms±hhmm)/`` with its offset, never shifted into another zone (§2.3);
-a contact is a consumer (B2C) when it is in the contact group named ``CONSUMER_GROUP``.
+applied, docs/providers/xero.md#payments-and-credit-notes); ``Date``/``DueDate`` are calendar dates of the organisation,
+read from ``DueDateString`` or else from ``/Date(ms±hhmm)/`` with its offset, never shifted into another zone
+(docs/providers/xero.md#dates); a contact is a consumer (B2C) when it is in the contact group named ``CONSUMER_GROUP``.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def money(value: Any) -> Decimal:
 
 
 def instant(value: str | None) -> datetime | None:
-    """``UpdatedDateUTC`` and friends: a UTC instant (xero.md §2.3: bare numbers are UTC)."""
+    """``UpdatedDateUTC`` and friends: a UTC instant (docs/providers/xero.md#dates: bare numbers are UTC)."""
     return ms_date_to_utc(value, zone=UTC) if value else None
 
 
@@ -74,7 +74,8 @@ def calendar_date(record: Mapping[str, Any], field: str) -> date | None:
 
 
 def version(record: Mapping[str, Any], *fields: str) -> str:
-    """A change marker: UpdatedDateUTC plus fields Xero may change without bumping it (xero.md §2.2)."""
+    """A change marker: UpdatedDateUTC plus fields Xero may change without bumping it
+    (docs/providers/xero.md#incremental-sync)."""
     return "|".join(str(record.get(f, "")) for f in ("UpdatedDateUTC", *fields))
 
 
@@ -295,7 +296,8 @@ def _jwt_claim(token: str, claim: str) -> str | None:
 
 # --- organisation time zones -------------------------------------------------------------------------------------
 # Xero names an organisation's zone by its Windows id in capitals; the core judges "overdue" in the organisation's
-# own zone (xero.md §2.2/§2.7). The table covers Xero's main markets; an unknown name falls back to UTC and is logged.
+# own zone (docs/providers/xero.md#tenants). The table covers Xero's main markets; an unknown name falls back to UTC and
+# is logged.
 XERO_TIMEZONES: dict[str, str] = {
     "WEUROPESTANDARDTIME": "Europe/Amsterdam",
     "ROMANCESTANDARDTIME": "Europe/Paris",

@@ -3,8 +3,8 @@
 Reads: ``/connections`` lists tenants; invoices, payments, credit notes and contacts are keyset-paged lists of
 1000 (``reader.py``), so a full sync of N sales invoices costs ceil(N/1000) calls (+1 when N is a multiple of
 1000) plus the open-receivables refresh every ``full_refresh_hours``. Payments have no webhook and are polled
-with If-Modified-Since (xero.md §4.1). The online invoice URL costs one call per invoice, so it is fetched at
-write-back/template time (``online_invoice_url``), never during sync. HTTP: ``client.py``; translation:
+with If-Modified-Since (docs/providers/xero.md#subscribing). The online invoice URL costs one call per invoice, so it is
+fetched at write-back/template time (``online_invoice_url``), never during sync. HTTP: ``client.py``; translation:
 ``mapping.py``; webhooks: ``webhooks.py``; write-back: ``writeback.py``.
 """
 
@@ -44,7 +44,7 @@ from connector.ports import (
 )
 from connector.settings import XeroConfig
 
-# xero.md §1.4: apps created from 2 March 2026 must use granular scopes; older apps the broad ones.
+# docs/providers/xero.md#scopes: apps created from 2 March 2026 must use granular scopes; older apps the broad ones.
 GRANULAR_SCOPES = (
     "offline_access",
     "accounting.invoices",
@@ -69,10 +69,11 @@ class XeroAdapter(AccountingAdapter):
         authorize_url_setting="login_url",
         token_url_setting="identity_url",  # noqa: S106 - a setting name
         pkce=True,
-        client_auth="client_secret_basic",  # xero.md §1.1; a PKCE app without secret sends client_id in the body
+        # docs/providers/xero.md#endpoints; a PKCE app without secret sends client_id in the body
+        client_auth="client_secret_basic",
         refresh_leeway_seconds=120,
         default_expires_in=1800,
-        refresh_token_grace_seconds=1800,  # xero.md §1.2
+        refresh_token_grace_seconds=1800,  # docs/providers/xero.md#tokens
         refresh_token_lifetime_days=60,
     )
     limits: ClassVar[tuple[RateLimit, ...]] = (
@@ -82,7 +83,8 @@ class XeroAdapter(AccountingAdapter):
     )
     max_in_flight: ClassVar[int | None] = 5
     page_size: ClassVar[int] = 1000
-    # xero.md §6: 403 = the tenant is not (any more) on this token -> reauth; 5xx back off (the default)
+    # docs/providers/xero.md#errors: 403 = the tenant is not (any more) on this token -> reauth; 5xx back off (the
+    # default)
     status_actions: ClassVar[Mapping[int, ResponseAction]] = {**DEFAULT_STATUS_ACTIONS, 403: ResponseAction.REAUTH}
 
     def __init__(self, http: ApiSession, config: XeroConfig, *, clock: Clock = utcnow) -> None:
@@ -101,7 +103,8 @@ class XeroAdapter(AccountingAdapter):
     # --- declarations --------------------------------------------------------------------------------------
     @staticmethod
     def retry_at(status: int, headers: Mapping[str, str], now: datetime) -> tuple[datetime | None, str]:
-        """xero.md §3: ``Retry-After`` is delta seconds; ``X-Rate-Limit-Problem`` names the limit (day parks)."""
+        """docs/providers/xero.md#rate-limits: ``Retry-After`` is delta seconds; ``X-Rate-Limit-Problem`` names the
+        limit (day parks)."""
         lowered = {k.lower(): v for k, v in headers.items()}
         problem = (lowered.get("x-rate-limit-problem") or "minute").strip().lower()
         scope = "day" if problem == "day" else "app" if problem.startswith("app") else problem
@@ -114,7 +117,8 @@ class XeroAdapter(AccountingAdapter):
 
     @staticmethod
     def rate_observation(headers: Mapping[str, str], now: datetime) -> list[RateObservation]:
-        """xero.md §3: every response says what is left of the tenant's minute and day and the app's minute.
+        """docs/providers/xero.md#rate-limits: every response says what is left of the tenant's minute and day and the
+        app's minute.
 
         Xero sends no reset instant: an exhausted minute parks for a minute; an exhausted day is parked by the
         429 that follows, whose Retry-After gives the real reset.
@@ -142,7 +146,8 @@ class XeroAdapter(AccountingAdapter):
 
     # --- reads ---------------------------------------------------------------------------------------------
     def list_tenants(self) -> list[Tenant]:
-        """Every ORGANISATION connection of this grant (xero.md §1.3), with zone and currency from /Organisation."""
+        """Every ORGANISATION connection of this grant (docs/providers/xero.md#tenants), with zone and currency from
+        /Organisation."""
         connections = [c for c in self.client.connections() if c.get("tenantType", "ORGANISATION") == "ORGANISATION"]
         return [mapping.tenant(c, self.client.organisation(str(c["tenantId"]))) for c in connections]
 

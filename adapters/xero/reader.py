@@ -1,13 +1,13 @@
 """Cursor-driven reads of Xero lists: full, incremental (If-Modified-Since) and the open-receivables refresh.
 
 Used by ``provider.py``'s ``iter_*_pages``. Lists are read as keyset pages on ``UpdatedDateUTC`` (Xero's default
-order, xero.md §2.2): each request is ``If-Modified-Since: <since>`` + ``page`` of 1000; after a full page the
-next request starts at the newest ``UpdatedDateUTC`` seen (page 1 again), so records changed mid-run move
-*ahead* and nothing shifts into pages already read. Only when a whole page shares one second does the page
+order, docs/providers/xero.md#incremental-sync): each request is ``If-Modified-Since: <since>`` + ``page`` of 1000;
+after a full page the next request starts at the newest ``UpdatedDateUTC`` seen (page 1 again), so records changed
+mid-run move *ahead* and nothing shifts into pages already read. Only when a whole page shares one second does the page
 number advance. A first run is the same loop with no ``since``. The cursor every page carries resumes exactly
 there after a crash; the final cursor holds ``since`` = newest seen minus ``OVERLAP`` (late commits).
 Invoices add a periodic refresh of AUTHORISED/SUBMITTED ones, because some edits (due date on part-paid
-invoices, SentToContact) do not bump ``UpdatedDateUTC`` (xero.md §2.2 blind spots).
+invoices, SentToContact) do not bump ``UpdatedDateUTC`` (docs/providers/xero.md#incremental-sync blind spots).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from adapters.xero.client import PAGE_SIZE, XeroClient
 from adapters.xero.mapping import instant
 
-OVERLAP = timedelta(minutes=2)  # xero.md §2.2: watermark minus 1-5 min
+OVERLAP = timedelta(minutes=2)  # docs/providers/xero.md#incremental-sync: watermark minus 1-5 min
 OPEN_STATUSES = ("AUTHORISED", "SUBMITTED")
 
 

@@ -1,8 +1,8 @@
 """Xero webhook verification and parsing, run by the receiver on the raw request bytes.
 
 ``verify``: ``x-xero-signature`` must equal base64(HMAC-SHA256(key, raw body)) for one of the keys, compared
-in constant time on equal-length bytes; re-serialised JSON therefore fails (xero.md §4.3). ``parse`` turns a
-verified body into ``WebhookEvent`` hints deduplicated on (tenantId, eventCategory, resourceId, eventDateUtc);
+in constant time on equal-length bytes; re-serialised JSON therefore fails (docs/providers/xero.md#signature). ``parse``
+turns a verified body into ``WebhookEvent`` hints deduplicated on (tenantId, eventCategory, resourceId, eventDateUtc);
 an intent-to-receive payload (empty ``events``) verifies like any other and parses to ``[]``, so the receiver
 answers it 200 (correct signature) or 401 (wrong one) without special-casing it.
 """
@@ -60,7 +60,8 @@ def _body(raw: bytes) -> dict[str, Any]:
 
 
 def _occurred(text: str) -> datetime | None:
-    """``eventDateUtc``: ``…917Z`` in real payloads, zone-less in the spec; zone-less means UTC (xero.md §2.3)."""
+    """``eventDateUtc``: ``…917Z`` in real payloads, zone-less in the spec; zone-less means UTC
+    (docs/providers/xero.md#dates)."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

@@ -3,8 +3,8 @@
 Called by ``XeroAdapter.write_reminder_status`` when the outbox drains. Every write first re-reads what it
 would create (the invoice's History, the group's members) and answers ``already_done`` when our marker or the
 membership is already there, so a retried outbox row never writes twice; the PUTs also carry an
-``Idempotency-Key`` (xero.md §5.1). Notes are append-only and kept under 250 characters, safe for both
-documented limits.
+``Idempotency-Key`` (docs/providers/xero.md#write-back). Notes are append-only and kept under 250 characters, safe for
+both documented limits.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from adapters.xero.client import XeroClient
 from connector.errors import NotSupported
 from connector.model import ReminderWrite, WriteAction, WriteResult
 
-NOTE_LIMIT = 250  # xero.md §5.1: 2,500 today, 250 in older docs
+NOTE_LIMIT = 250  # docs/providers/xero.md#write-back: 2,500 today, 250 in older docs
 
 
 def marker(idempotency_key: str) -> str:
@@ -30,7 +30,8 @@ def note_text(write: ReminderWrite) -> str:
 
 
 def header_key(idempotency_key: str, suffix: str) -> str:
-    return hashlib.sha256(f"{idempotency_key}:{suffix}".encode()).hexdigest()  # ≤128 chars (xero.md §5.1)
+    # ≤128 chars (docs/providers/xero.md#write-back)
+    return hashlib.sha256(f"{idempotency_key}:{suffix}".encode()).hexdigest()
 
 
 def write(client: XeroClient, tenant: str, item: ReminderWrite, credit_stop_group: str) -> WriteResult:

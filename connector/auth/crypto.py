@@ -2,8 +2,9 @@
 
 Sits between ``TokenManager`` and the ``oauth_tokens`` table. Fernet has no associated data, so the encrypted
 JSON payload embeds the connection id and ``decrypt`` refuses a ciphertext whose embedded id differs from the
-row it was read from: a ciphertext copied into another connection's row does not decrypt (engineering.md
-§2.6, §3.6). Keys come newest first; ``rotate`` re-encrypts under the newest key so the old one can be dropped.
+row it was read from: a ciphertext copied into another connection's row does not decrypt (docs/architecture.md#tokens,
+docs/architecture.md#tenant-isolation). Keys come newest first; ``rotate`` re-encrypts under the newest key so the old
+one can be dropped.
 """
 
 from __future__ import annotations

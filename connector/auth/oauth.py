@@ -33,7 +33,8 @@ TOKEN_CALL_TIMEOUT_SECONDS = 15.0
 
 
 class RefreshTooEarly(TransientError):
-    """exact.md §1.3: a refresh before the token's last 30 s is refused (and counts toward the error cap)."""
+    """docs/providers/exact.md#tokens: a refresh before the token's last 30 s is refused (and counts toward the error
+    cap)."""
 
 
 def new_state() -> str:
@@ -132,11 +133,12 @@ def _token_call(
     if spec.client_auth == "client_secret_basic" and client_secret:
         # RFC 6749 §2.3.1: form-encode id and secret before Basic encoding
         auth = (quote(config.client_id, safe=""), quote(client_secret, safe=""))
-    else:  # client_secret_post, or a public PKCE client (xero.md §1.1: client_id in the body, no secret)
+    # client_secret_post, or a public PKCE client (docs/providers/xero.md#endpoints: client_id in the body, no secret)
+    else:
         form = {**form, "client_id": config.client_id}
         if client_secret:
             form["client_secret"] = client_secret
-    started = now if now is not None else utcnow()  # expires_at counts from the request (engineering.md §2.5)
+    started = now if now is not None else utcnow()  # expires_at counts from the request (docs/architecture.md#tokens)
     http = session if session is not None else make_session(TOKEN_CALL_TIMEOUT_SECONDS)
     grant = form["grant_type"]
     try:
@@ -144,7 +146,7 @@ def _token_call(
             url, data=form, auth=auth, headers={"Accept": "application/json"}, timeout=TOKEN_CALL_TIMEOUT_SECONDS
         )
     except (requests.ConnectionError, requests.Timeout) as exc:
-        # exact.md §1.3: after a timeout the refresh token may already be spent; the caller decides
+        # docs/providers/exact.md#tokens: after a timeout the refresh token may already be spent; the caller decides
         raise TransientError(
             f"{adapter_cls.id} token endpoint: {type(exc).__name__} ({grant})", provider=adapter_cls.id
         ) from None
@@ -178,7 +180,7 @@ def _token_error(provider: str, grant: str, response: requests.Response, body: A
     reason = response.headers.get("Reason", "")
     summary = f"{provider} token endpoint ({grant}) -> {status} {error}: {scrub_text(description, limit=200)}"
     if "TooEarlyToRefreshTokens" in reason or "TooEarlyToRefreshTokens" in response.text:
-        return RefreshTooEarly(summary, status=status, provider=provider)  # exact.md §1.3
+        return RefreshTooEarly(summary, status=status, provider=provider)  # docs/providers/exact.md#tokens
     if status in (400, 401) and _dead_grant(error, description):
         return ReauthRequired(summary, status=status, provider=provider)
     if status == 429 or status >= 500:
@@ -190,5 +192,6 @@ def _dead_grant(error: str, description: str) -> bool:
     if error == "invalid_grant":
         return True
     lowered = description.lower()
-    # exact.md §1.3: "Old refresh token used." (401 unauthorized_client); "The refresh token expired ..." (400)
+    # docs/providers/exact.md#tokens: "Old refresh token used." (401 unauthorized_client); "The refresh token expired
+    # ..." (400)
     return error in ("unauthorized_client", "invalid_request") and "refresh token" in lowered

@@ -1,4 +1,5 @@
-"""``TokenManager``: the single owner of every connection's OAuth tokens (engineering.md §3.4-§3.5).
+"""``TokenManager``: the single owner of every connection's OAuth tokens (docs/architecture.md#tokens,
+docs/architecture.md#token-refresh).
 
 Sits between ``ConnectionSession`` (which asks for a bearer token per request, and for a forced refresh after a
 401) and the ``oauth_tokens`` table. A fresh token is decrypted and returned without locking. Otherwise the
@@ -72,7 +73,8 @@ class TokenManager:
         if provider_config is None and connection_config is None:
             raise ConfigurationError("TokenManager needs provider_config or connection_config")
         self._provider_config = provider_config
-        self._connection_config = connection_config  # per connection, e.g. Exact's country site (exact.md §1.1)
+        # per connection, e.g. Exact's country site (docs/providers/exact.md#endpoints)
+        self._connection_config = connection_config
         self._http = http_session
         self._lock_timeout = lock_timeout_seconds
 
@@ -124,7 +126,7 @@ class TokenManager:
 
     def expire_idle(self, now: datetime) -> list[int]:
         """Mark connections idle past their refresh-token lifetime (Exact 30 days, Xero 60) as ``needs_reauth``:
-        their refresh token is dead, and only the user can connect again (engineering §3.7 #28)."""
+        their refresh token is dead, and only the user can connect again (docs/architecture.md#tokens: keep-alive)."""
         expired = [cid for cid, idle, lifetime in self._idle(now) if idle >= lifetime]
         for connection_id in expired:
             with transaction(self._sessions) as session:
@@ -167,7 +169,7 @@ class TokenManager:
         log.info("oauth.keys_rotated", rows=rotated)
         return rotated
 
-    # --- the locked refresh (engineering.md §3.5) ------------------------------------------------------------
+    # --- the locked refresh (docs/architecture.md#token-refresh) ------------------------------------------------------
     def _under_lock(self, connection_id: int, *, rejected: str | None, force: bool) -> str:
         with transaction(self._sessions) as session:
             repos.lock_connection(session, connection_id, self._lock_timeout)
@@ -191,7 +193,7 @@ class TokenManager:
         if rejected is None and not force and self._fresh(stored, spec, now):
             return current.access_token, None  # double-check: a sibling refreshed while we waited for the lock
         if rejected is None and _before_refresh_window(stored, spec, now):
-            return current.access_token, None  # exact.md §1.3: never refresh before the last 30 s
+            return current.access_token, None  # docs/providers/exact.md#tokens: never refresh before the last 30 s
         if not current.refresh_token:
             return None, self._mark_needs_reauth(session, stored, "no refresh token stored")
         config = self._config(session, stored)
@@ -210,11 +212,11 @@ class TokenManager:
                     log.info("oauth.sibling_rotated", connection_id=connection_id, provider=stored.provider)
                     return latest.tokens.access_token, None
                 if attempt == 1 and spec.refresh_token_grace_seconds > 0:
-                    continue  # xero.md §1.2: the previous refresh token stays valid for a grace period
+                    continue  # docs/providers/xero.md#tokens: the previous refresh token stays valid for a grace period
                 return None, self._mark_needs_reauth(session, stored, str(exc))
             except TransientError:
                 if attempt == 1:
-                    continue  # engineering.md §3.5 step 7: once more with the same refresh token
+                    continue  # docs/architecture.md#token-refresh step 7: once more with the same refresh token
                 raise
             return self._save(session, stored, spec, fresh, now=self._now()), None
         raise TransientError(f"refresh of connection {connection_id} did not complete")  # pragma: no cover
@@ -299,7 +301,7 @@ class TokenManager:
     @staticmethod
     def _fresh(stored: _Stored, spec: OAuthSpec, now: datetime) -> bool:
         if stored.access_expires_at is None:
-            return True  # moneybird.md §1.3: no expires_in, the token does not expire
+            return True  # docs/providers/moneybird.md#tokens: no expires_in, the token does not expire
         return stored.access_expires_at - timedelta(seconds=spec.refresh_leeway_seconds) > now
 
     @staticmethod

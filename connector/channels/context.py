@@ -22,15 +22,17 @@ SUPPORTED_LANGUAGES = ("nl", "en")
 class MessageKind(str, enum.Enum):
     """One template set per kind under ``templates/<language>/<kind>/``."""
 
-    FRIENDLY_REMINDER = "friendly_reminder"  # before the due date (P6)
-    REMINDER = "reminder"  # after the due date (P7)
-    DEMAND_LETTER = "demand_letter"  # aanmaning (P9)
-    FOURTEEN_DAY_LETTER = "fourteen_day_letter"  # veertiendagenbrief for consumers (L2)
-    FINAL_NOTICE = "final_notice"  # sommatie (P9)
-    PHONE_SCRIPT = "phone_script"  # script for a phone task (P8)
-    CREDIT_STOP_NOTICE = "credit_stop_notice"  # deliveries stopped (P14)
-    HAND_OVER_NOTICE = "hand_over_notice"  # claim handed to a collection agency (P16)
-    INSTALLMENT_REMINDER = "installment_reminder"  # the next payment of an agreed arrangement (P12)
+    # before the due date (docs/credit-management.md#reminders-before-the-due-date)
+    FRIENDLY_REMINDER = "friendly_reminder"
+    REMINDER = "reminder"  # after the due date (docs/credit-management.md#one-ladder-for-every-debtor)
+    DEMAND_LETTER = "demand_letter"  # aanmaning (docs/credit-management.md#escalation)
+    FOURTEEN_DAY_LETTER = "fourteen_day_letter"  # veertiendagenbrief for consumers (docs/law.md#the-14-day-letter)
+    FINAL_NOTICE = "final_notice"  # sommatie (docs/credit-management.md#escalation)
+    PHONE_SCRIPT = "phone_script"  # script for a phone task (docs/credit-management.md#channels)
+    CREDIT_STOP_NOTICE = "credit_stop_notice"  # deliveries stopped (docs/credit-management.md#credit-stop)
+    HAND_OVER_NOTICE = "hand_over_notice"  # claim handed to a collection agency (docs/credit-management.md#hand-over)
+    # the next payment of an agreed arrangement (docs/credit-management.md#payment-arrangements)
+    INSTALLMENT_REMINDER = "installment_reminder"
 
 
 LETTER_KINDS = frozenset({MessageKind.DEMAND_LETTER, MessageKind.FOURTEEN_DAY_LETTER, MessageKind.FINAL_NOTICE})
@@ -70,7 +72,8 @@ class Contact:
 
 @dataclass(frozen=True)
 class DebtorInfo:
-    """The addressee. ``consumer`` decides the legal regime (L2): unknown type is treated as consumer (L6)."""
+    """The addressee. ``consumer`` decides the legal regime (docs/law.md#the-14-day-letter): unknown type is treated as
+    consumer (docs/law.md#engine-rules-for-costs-and-interest)."""
 
     name: str
     address_lines: tuple[str, ...] = ()
@@ -100,7 +103,8 @@ class DebtorInfo:
 
 @dataclass(frozen=True)
 class InvoiceLine:
-    """One invoice as the debtor sees it in a message (P5: number, date, due date, open amount, how to pay)."""
+    """One invoice as the debtor sees it in a message (docs/credit-management.md#invoicing: number, date, due date, open
+    amount, how to pay)."""
 
     number: str
     invoice_date: date | None
@@ -125,7 +129,8 @@ class InvoiceLine:
 
 @dataclass(frozen=True)
 class InstallmentInfo:
-    """One payment of an agreed arrangement (P12): which of how many, how much, by when."""
+    """One payment of an agreed arrangement (docs/credit-management.md#payment-arrangements): which of how many, how
+    much, by when."""
 
     number: int
     of: int
@@ -158,7 +163,9 @@ class MessageContext:
     receipt_date: date | None = None
     deadline: date | None = None
     reference: str | None = None
-    agency: str | None = None  # the collection agency a hand-over notice names (P16, L8)
+    # the collection agency a hand-over notice names (docs/credit-management.md#hand-over,
+    # docs/law.md#collection-agencies)
+    agency: str | None = None
     installment: InstallmentInfo | None = None  # the arrangement payment an installment reminder is about
     default_since: date | None = None
     notice_of_default: bool = False
@@ -184,7 +191,8 @@ class MessageContext:
 
     @property
     def costs_with_vat(self) -> Decimal:
-        """Collection costs plus the VAT on them (L4: only when the creditor cannot deduct that VAT)."""
+        """Collection costs plus the VAT on them (docs/law.md#vat-on-collection-costs: only when the creditor cannot
+        deduct that VAT)."""
         return (self.collection_costs or Decimal(0)) + (self.vat_on_costs or Decimal(0))
 
     @property

@@ -1,4 +1,5 @@
-"""The hand-over dossier for a collection agency (P16, P18, L8): one debtor's claim with its full history.
+"""The hand-over dossier for a collection agency (docs/credit-management.md#hand-over,
+docs/credit-management.md#the-debtor-file, docs/law.md#collection-agencies): one debtor's claim with its full history.
 
 When a person approves a hand-over, the services layer gathers the debtor's open invoices, the computed costs and
 interest, every contact moment and every letter from storage into the plain dataclasses below and calls
@@ -42,7 +43,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 @dataclass(frozen=True)
 class Agency:
     name: str
-    registration: str | None = None  # L8: Justis register number under the Wet kwaliteit incassodienstverlening
+    # docs/law.md#collection-agencies: Justis register number under the Wet kwaliteit incassodienstverlening
+    registration: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,13 +56,14 @@ class ContactMoment:
     direction: str  # out | in
     summary: str
     level_name: str | None = None
-    reason: str | None = None  # late-payment reason code (P10)
+    reason: str | None = None  # late-payment reason code (docs/credit-management.md#late-payment-reasons)
     reference: str | None = None
 
 
 @dataclass(frozen=True)
 class LetterRecord:
-    """A letter sent, with the evidence L2 asks for: when, how, when received, and the costs it stated."""
+    """A letter sent, with the evidence docs/law.md#the-14-day-letter asks for: when, how, when received, and the costs
+    it stated."""
 
     title: str
     sent_on: date

@@ -3,8 +3,9 @@
 The outbox calls :func:`render_letter` when a level's channel is a letter: the result is attached to the e-mail
 (``connector.channels.email``), queued for post, or written back as a document where the provider allows
 (``WriteAction.DOCUMENT``). Words come from ``templates/<language>/<kind>/letter.txt``; :mod:`.pdf` lays them out.
-The rendered text is kept next to the PDF and its SHA-256 so the evidence of what the debtor was told (L2, L6:
-the 14-day letter's cost amount and term) can be stored and shown later.
+The rendered text is kept next to the PDF and its SHA-256 so the evidence of what the debtor was told
+(docs/law.md#the-14-day-letter, docs/law.md#engine-rules-for-costs-and-interest: the 14-day letter's cost amount and
+term) can be stored and shown later.
 """
 
 from __future__ import annotations

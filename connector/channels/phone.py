@@ -1,4 +1,5 @@
-"""Phone tasks (P8, P10): a worklist entry for a person to call a debtor, completed with an outcome code.
+"""Phone tasks (docs/credit-management.md#channels, docs/credit-management.md#late-payment-reasons): a worklist entry
+for a person to call a debtor, completed with an outcome code.
 
 When a level's channel is ``phone`` the outbox builds a :class:`PhoneTask` with :func:`build_phone_task`: the
 debtor's number, the open invoices, the history of earlier contact moments and a call script rendered from
@@ -21,10 +22,12 @@ from connector.clock import local_date
 
 
 class CallOutcome(str, enum.Enum):
-    PROMISE_TO_PAY = "promise_to_pay"  # P13: pauses the sequence until the promise date
-    PAYMENT_ARRANGEMENT = "payment_arrangement"  # P12
-    DISPUTE = "dispute"  # P11: the invoice goes on hold
-    ALREADY_PAID = "already_paid"  # U1: check the bank / re-sync before the next step
+    # docs/credit-management.md#promises-to-pay: pauses the sequence until the promise date
+    PROMISE_TO_PAY = "promise_to_pay"
+    PAYMENT_ARRANGEMENT = "payment_arrangement"  # docs/credit-management.md#payment-arrangements
+    DISPUTE = "dispute"  # docs/credit-management.md#holds-and-disputes: the invoice goes on hold
+    # docs/credit-management.md#reminders-for-paid-invoices: check the bank / re-sync before the next step
+    ALREADY_PAID = "already_paid"
     CALL_BACK = "call_back"
     NO_ANSWER = "no_answer"
     VOICEMAIL = "voicemail"
@@ -45,7 +48,7 @@ REACHED = frozenset(
 
 
 class LateReason(str, enum.Enum):
-    """Why the invoice is late (P10), recorded with a contact moment."""
+    """Why the invoice is late (docs/credit-management.md#late-payment-reasons), recorded with a contact moment."""
 
     MISCOMMUNICATION = "miscommunication"
     DISSATISFIED = "dissatisfied"

@@ -44,7 +44,8 @@ _BLANK_RUNS = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
 _TAGS = re.compile(r"<[^>]+>")
 
 # Kinds that may state collection costs or interest to a consumer: the 14-day letter states the costs that will
-# be charged (L2); a final notice or hand-over notice comes after it. The rules decide whether the term has run.
+# be charged (docs/law.md#the-14-day-letter); a final notice or hand-over notice comes after it. The rules decide
+# whether the term has run.
 _CONSUMER_COST_KINDS = frozenset(
     {MessageKind.FOURTEEN_DAY_LETTER, MessageKind.FINAL_NOTICE, MessageKind.HAND_OVER_NOTICE}
 )
@@ -155,7 +156,8 @@ def check_fourteen_day_templates() -> None:
 
 
 def check_context(kind: MessageKind, ctx: MessageContext) -> None:
-    """Refuse contexts that would make a legally wrong text (L2, L6) or an empty message."""
+    """Refuse contexts that would make a legally wrong text (docs/law.md#the-14-day-letter,
+    docs/law.md#engine-rules-for-costs-and-interest) or an empty message."""
     if not ctx.invoices:
         raise LegalCheckFailed(f"{kind.value}: a message needs at least one invoice")
     if kind is MessageKind.FRIENDLY_REMINDER and ctx.charges_costs:

@@ -1,11 +1,13 @@
-"""Debtor management (P10-P19, L9): the services a credit controller uses on one debtor or invoice.
+"""Debtor management (docs/credit-management.md#practices, docs/law.md#insolvency): the services a credit controller
+uses on one debtor or invoice.
 
 Sits below ``connector.services`` and ``connector.jobs`` (called by the CLI, the dashboard and the daily job) and
 above the decide step (``connector.decide``), whose snapshots (``connector.snapshots``) it reuses; writes our own
 dunning state (holds, promises, arrangements, contact moments, flags) that every ``InvoiceSnapshot`` is built
-from, and queues write-backs for ``connector.outbox``. See the submodules: ``holds`` (P11, P13), ``flags`` (P2,
-P14, P19, L9), ``arrangements`` (P12), ``contacts`` (P10, letter receipt), ``checks`` (the daily follow-up),
-``classify`` (risk class, P19), ``handover`` (P16 dossier), ``letters`` (the post queue: print, mark posted),
+from, and queues write-backs for ``connector.outbox``. See the submodules (each cites the
+section of docs/credit-management.md or docs/law.md it implements): ``holds``, ``flags``, ``arrangements``,
+``contacts`` (and letter receipt), ``checks`` (the daily follow-up), ``classify`` (risk class), ``handover``
+(the dossier), ``letters`` (the post queue: print, mark posted),
 ``privacy`` (a debtor's export and erasure) and ``retention`` (the daily purges).
 """
 

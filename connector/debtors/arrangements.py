@@ -1,4 +1,5 @@
-"""Payment arrangements (betalingsregeling, P12): an installment schedule over one or more invoices of a debtor.
+"""Payment arrangements (betalingsregeling, docs/credit-management.md#payment-arrangements): an installment schedule
+over one or more invoices of a debtor.
 
 While an arrangement is ``active`` ``connector.snapshots`` hands it to the engine with each invoice snapshot, and
 the ladder pauses as long as no installment is overdue beyond the policy's ``arrangement_grace_days``.

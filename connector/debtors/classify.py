@@ -1,11 +1,14 @@
-"""Debtor classification (P19, P2): risk class from payment behaviour, next to the segment and collection status.
+"""Debtor classification (docs/credit-management.md#classification,
+docs/credit-management.md#screening-and-credit-limits): risk class from payment behaviour, next to the segment and
+collection status.
 
 Payment behaviour is read from the synced history: the paid invoices and their paid-on dates
 (``connector.reports.paid_invoices``, mean days late per debtor by ``connector.reports.average_delays``, rounded
 half up), and our own record of broken promises (``promise_broken`` audit entries, see
 ``connector.debtors.checks``) and broken payment arrangements. Thresholds (see ``risk_class``):
 
-* ``high``    insolvent (L9), or on average more than 30 days late, or 2 or more broken promises/arrangements;
+* ``high``    insolvent (docs/law.md#insolvency), or on average more than 30 days late, or 2 or more broken
+  promises/arrangements;
 * ``medium``  on average 8 to 30 days late, or exactly 1 broken promise/arrangement;
 * ``low``     at least one paid invoice, on average at most 7 days late, nothing broken;
 * ``unknown`` no paid invoice and nothing broken yet.

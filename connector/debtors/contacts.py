@@ -1,10 +1,11 @@
-"""Contact moments (P10, P18): calls with their outcome and late-payment reason, notes, and proof of receipt of a
-letter (L2).
+"""Contact moments (docs/credit-management.md#late-payment-reasons, docs/credit-management.md#the-debtor-file): calls
+with their outcome and late-payment reason, notes, and proof of receipt of a letter (docs/law.md#the-14-day-letter).
 
 A call outcome (``connector.channels.phone.CallOutcome``) is stored as a contact moment with its reason code
 (``LateReason``) and then acts on the dunning state in the same transaction: a promise to pay pauses the ladder
-until the promised date (P13), a dispute puts the invoice or debtor on hold (P11), a claimed payment holds the
-invoice for a week so the bank can be checked (U1). The hand-over dossier lists every contact moment.
+until the promised date (docs/credit-management.md#promises-to-pay), a dispute puts the invoice or debtor on hold
+(docs/credit-management.md#holds-and-disputes), a claimed payment holds the invoice for a week so the bank can be
+checked (docs/credit-management.md#reminders-for-paid-invoices). The hand-over dossier lists every contact moment.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def record_call_outcome(
     invoice_ref: str | None = None,
     note: str = "",
 ) -> int:
-    """Store a call (P8, P10) and act on its outcome; returns the contact moment's id.
+    """Store a call (docs/credit-management.md#channels, docs/credit-management.md#late-payment-reasons) and act on its
+    outcome; returns the contact moment's id.
 
     ``promise_to_pay`` needs ``promise_date`` (not before the call); a promise date with any other outcome is
     refused. With ``invoice_ref`` the promise or dispute concerns that invoice, otherwise the whole debtor.
@@ -138,7 +140,8 @@ def record_contact(
     invoice_ref: str | None = None,
     at: datetime | None = None,
 ) -> int:
-    """Any other contact moment: a reply by e-mail, a letter received, an internal note (P18)."""
+    """Any other contact moment: a reply by e-mail, a letter received, an internal note
+    (docs/credit-management.md#the-debtor-file)."""
     if channel not in CHANNELS:
         raise PermanentError(f"unknown channel {channel!r}: use one of {', '.join(sorted(CHANNELS))}")
     if direction not in ("in", "out"):
@@ -193,7 +196,8 @@ def record_letter_receipt(rt: Runtime, org_id: int, evidence_id: int, received_o
 
 
 def late_reasons(rt: Runtime, org_id: int) -> list[dict[str, str | int]]:
-    """P10: how often each late-payment reason was recorded, per administration and month (of the contact)."""
+    """docs/credit-management.md#late-payment-reasons: how often each late-payment reason was recorded, per
+    administration and month (of the contact)."""
     counts: dict[tuple[int, str, str], int] = {}
     with rt.sessions() as s:
         for adm in repos.list_administrations(s, org_id):

@@ -1,5 +1,6 @@
-"""Debtor flags set by a person: credit stop (P14), insolvency (L9), credit limit (P2), segment override and
-collection status (P19), and writing an invoice off as uncollectible.
+"""Debtor flags set by a person: credit stop (docs/credit-management.md#credit-stop), insolvency
+(docs/law.md#insolvency), credit limit (docs/credit-management.md#screening-and-credit-limits), segment override and
+collection status (docs/credit-management.md#classification), and writing an invoice off as uncollectible.
 
 Like the holds (``connector.debtors.holds``), each is one transaction over our own dunning state that writes an
 audit entry with the reason and queues what the accounting package must learn in the outbox (``credit_stop`` /
@@ -30,7 +31,8 @@ class CollectionStatus(str, enum.Enum):
 def set_credit_stop(
     rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, *, stop: bool, reason: str = "by hand"
 ) -> bool:
-    """Set or lift a credit stop by hand (P14); written back as ``credit_stop``/``credit_release``.
+    """Set or lift a credit stop by hand (docs/credit-management.md#credit-stop); written back as
+    ``credit_stop``/``credit_release``.
 
     Returns False when the debtor already is in that state.
     """
@@ -68,7 +70,8 @@ def set_credit_stop(
 def set_insolvent(
     rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, insolvent: bool, *, note: str = ""
 ) -> None:
-    """L9: bankruptcy, suspension of payments or WSNP puts the debtor on a legal hold (file the claim instead)."""
+    """docs/law.md#insolvency: bankruptcy, suspension of payments or WSNP puts the debtor on a legal hold (file the
+    claim instead)."""
     with transaction(rt.sessions) as s:
         debtor = debtor_row(s, org_id, administration_id, debtor_ref)
         debtor.insolvent = insolvent
@@ -84,7 +87,8 @@ def set_insolvent(
 
 
 def set_credit_limit(rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, limit: Decimal | None) -> None:
-    """P2: the credit granted to a debtor; the worklist flags the debtor while its open items exceed it."""
+    """docs/credit-management.md#screening-and-credit-limits: the credit granted to a debtor; the worklist flags the
+    debtor while its open items exceed it."""
     if limit is not None and limit < 0:
         raise PermanentError("a credit limit is a positive amount (or none)")
     with transaction(rt.sessions) as s:
@@ -104,7 +108,8 @@ def set_credit_limit(rt: Runtime, org_id: int, administration_id: int, debtor_re
 
 
 def set_segment(rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, segment: str | None) -> None:
-    """Override the synced segment (b2b/b2c) of a debtor; ``None`` returns to what the package says (P19, L6)."""
+    """Override the synced segment (b2b/b2c) of a debtor; ``None`` returns to what the package says
+    (docs/credit-management.md#classification, docs/law.md#engine-rules-for-costs-and-interest)."""
     value = Segment(segment).value if segment else None
     with transaction(rt.sessions) as s:
         debtor = debtor_row(s, org_id, administration_id, debtor_ref)
@@ -141,8 +146,8 @@ def set_default_start(
 def set_collection_status(
     rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, status: str, *, confirm: bool = False
 ) -> None:
-    """Collectible, doubtful or uncollectible (P19). Uncollectible stops all reminders for the debtor and marks its
-    open invoices uncollectible at the provider, so it needs ``confirm=True``."""
+    """Collectible, doubtful or uncollectible (docs/credit-management.md#classification). Uncollectible stops all
+    reminders for the debtor and marks its open invoices uncollectible at the provider, so it needs ``confirm=True``."""
     value = CollectionStatus(status)
     if value is CollectionStatus.UNCOLLECTIBLE and not confirm:
         raise PermanentError(_confirm_text(f"debtor {debtor_ref}"))

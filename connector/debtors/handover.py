@@ -1,4 +1,5 @@
-"""Hand-over to a collection agency (P16, P18, L8): the frozen dossier of one debtor, and our reminders stop.
+"""Hand-over to a collection agency (docs/credit-management.md#hand-over, docs/credit-management.md#the-debtor-file,
+docs/law.md#collection-agencies): the frozen dossier of one debtor, and our reminders stop.
 
 The last step a person takes for a debtor, after the outbox has sent the demand letters. ``hand_over`` gathers
 the debtor's open invoices, the claim on today's open amounts (collection costs and statutory interest from

@@ -1,5 +1,5 @@
-"""Holds and promises set by a person: dispute/on-hold (P11) on an invoice or a whole debtor, and promises to pay
-(P13).
+"""Holds and promises set by a person: dispute/on-hold (docs/credit-management.md#holds-and-disputes) on an invoice or a
+whole debtor, and promises to pay (docs/credit-management.md#promises-to-pay).
 
 Each function is one transaction over our own dunning state (``reminder_states`` per invoice, the debtor row for
 a debtor-wide hold), writes an audit entry with the reason and queues a note for the accounting package in the
@@ -22,15 +22,18 @@ from connector.storage.db import Session, transaction
 
 
 class HoldReason(str, enum.Enum):
-    """Why an invoice or debtor is on hold (P11): talk first, do not chase."""
+    """Why an invoice or debtor is on hold (docs/credit-management.md#holds-and-disputes): talk first, do not chase."""
 
     DISPUTE = "dispute"  # the debtor contests the invoice (goods, service, amount)
     COMPLAINT = "complaint"  # dissatisfied; a person handles the complaint first
     AWAITING_CREDIT_NOTE = "awaiting_credit_note"  # we owe a correction
-    PAYMENT_CLAIMED = "payment_claimed"  # the debtor says it paid; check the bank first (U1)
-    TALK_FIRST = "talk_first"  # key account or sensitive relationship (P24)
-    INSOLVENCY = "insolvency"  # L9: file the claim, do not chase
-    FACTORED = "factored"  # P17: sold to a factor, who collects it; our own dunning stops
+    # the debtor says it paid; check the bank first (docs/credit-management.md#reminders-for-paid-invoices)
+    PAYMENT_CLAIMED = "payment_claimed"
+    # key account or sensitive relationship (docs/credit-management.md#keeping-the-relationship)
+    TALK_FIRST = "talk_first"
+    INSOLVENCY = "insolvency"  # docs/law.md#insolvency: file the claim, do not chase
+    # docs/credit-management.md#factoring: sold to a factor, who collects it; our own dunning stops
+    FACTORED = "factored"
     OTHER = "other"
 
 
@@ -45,7 +48,8 @@ def _reason(code: str) -> HoldReason:
 def hold_invoice(
     rt: Runtime, org_id: int, administration_id: int, invoice_ref: str, reason: str, *, until: date | None = None
 ) -> bool:
-    """Put one invoice on hold (P11): no reminders until released or until ``until`` has passed.
+    """Put one invoice on hold (docs/credit-management.md#holds-and-disputes): no reminders until released or until
+    ``until`` has passed.
 
     Writes a note to the accounting package. Returns False (and changes nothing) when the invoice is already on
     hold for the same reason and term.
@@ -140,7 +144,8 @@ def apply_invoice_release(
 def hold_debtor(
     rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, reason: str, *, until: date | None = None
 ) -> bool:
-    """Put every invoice of a debtor on hold (P11); one note goes to the package naming its open invoices."""
+    """Put every invoice of a debtor on hold (docs/credit-management.md#holds-and-disputes); one note goes to the
+    package naming its open invoices."""
     code = _reason(reason)
     with transaction(rt.sessions) as s:
         adm = repos.get_administration(s, org_id, administration_id)
@@ -215,7 +220,8 @@ def apply_debtor_release(s: Session, adm: tables.Administration, debtor: tables.
 def promise_invoice(
     rt: Runtime, org_id: int, administration_id: int, invoice_ref: str, promise_date: date, *, note: str = ""
 ) -> None:
-    """Record a promise to pay (P13): the ladder pauses through ``promise_date`` and resumes by itself after it."""
+    """Record a promise to pay (docs/credit-management.md#promises-to-pay): the ladder pauses through ``promise_date``
+    and resumes by itself after it."""
     with transaction(rt.sessions) as s:
         adm = repos.get_administration(s, org_id, administration_id)
         inv = invoice_row(s, org_id, administration_id, invoice_ref)
@@ -225,7 +231,7 @@ def promise_invoice(
 def promise_debtor(
     rt: Runtime, org_id: int, administration_id: int, debtor_ref: str, promise_date: date, *, note: str = ""
 ) -> None:
-    """A promise covering all of a debtor's invoices (P13)."""
+    """A promise covering all of a debtor's invoices (docs/credit-management.md#promises-to-pay)."""
     with transaction(rt.sessions) as s:
         adm = repos.get_administration(s, org_id, administration_id)
         debtor = debtor_row(s, org_id, administration_id, debtor_ref)

@@ -1,6 +1,6 @@
 """Retention: how long we keep what, and the daily purges that enforce it (AVG/GDPR storage limitation).
 
-The table :data:`RETENTION` is the one the docs show (docs/law.md, "Retention, privacy and limitation"). The
+The table :data:`RETENTION` is the one the docs show (docs/law.md#retention-privacy-and-limitation). The
 daily ``retention`` job (``connector.jobs``) calls :func:`run_retention` for every organisation; each purge writes
 one audit entry with counts only, never a name, a reference or an amount:
 

@@ -2,7 +2,7 @@
 
 Sits in front of the wire inside ``ConnectionSession``. Buckets are keyed by ``(provider, provider_tenant)``,
 ``(provider, connection)`` or ``(provider, "*")`` according to ``RateLimit.scope``, with every rate of one key
-in one bucket (engineering.md §2.3). The bucket store is shared by all workers: an SQLite file by default
+in one bucket (docs/architecture.md#rate-budget). The bucket store is shared by all workers: an SQLite file by default
 (count-then-insert under ``BEGIN IMMEDIATE`` so two processes cannot both take the last slot), Redis when
 ``settings.rate_limit_url`` is ``redis://...``, memory for single-process tests. ``acquire`` waits at most
 ``max_wait`` seconds, then raises ``RateLimited``; ``park`` stops a key until an instant (a daily-limit 429),

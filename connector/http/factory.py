@@ -3,7 +3,8 @@
 Every outbound call (API requests through ``ConnectionSession``, token calls in ``connector.auth.oauth``) uses a
 session from ``make_session`` so a call without an explicit timeout cannot hang a worker, and so the providers'
 rate headers (Xero ``X-MinLimit-Remaining``, Exact ``X-RateLimit-*``, Moneybird ``RateLimit-*``) show up in the
-debug log (engineering.md §2.9). Headers are logged by allow-list; nothing else of a response is logged here.
+debug log (docs/architecture.md#http-retries-and-the-rate-budget). Headers are logged by allow-list; nothing else of a
+response is logged here.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The wait policy of ``ConnectionSession``: Retry-After parsing, capped exponential backoff, tenacity wiring.
 
 Sits between an adapter's ``classify``/``retry_at`` verdict and the next attempt. ``Retry-After`` arrives in
-three forms (engineering.md §2.4): delta seconds (Xero), an HTTP date, and Moneybird's absolute UTC epoch
-(moneybird.md §4); values of at least ``1e9`` are read as an absolute epoch. ``build_retrying`` builds a fresh
-``tenacity.Retrying`` per call from the session's settings (never a decorator frozen at import), and jitter
-lives in ``add_jitter`` alone so tests can pin it.
+three forms (docs/architecture.md#retries-and-retry-after): delta seconds (Xero), an HTTP date, and Moneybird's absolute
+UTC epoch (docs/providers/moneybird.md#rate-limits); values of at least ``1e9`` are read as an absolute epoch.
+``build_retrying`` builds a fresh ``tenacity.Retrying`` per call from the session's settings (never a decorator frozen
+at import), and jitter lives in ``add_jitter`` alone so tests can pin it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from connector.errors import TransientError
 
 log = structlog.get_logger(__name__)
 
-ABSOLUTE_EPOCH_THRESHOLD = 1e9  # a Retry-After this large is a UTC epoch, not a delay (moneybird.md §4)
+# a Retry-After this large is a UTC epoch, not a delay (docs/providers/moneybird.md#rate-limits)
+ABSOLUTE_EPOCH_THRESHOLD = 1e9
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 5.0
 

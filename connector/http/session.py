@@ -197,7 +197,7 @@ class ConnectionSession:
         wait = seconds_until(until, now)
         if wait <= self.max_retry_wait:
             raise RetrySignal(error, delay=wait)
-        if self.budget is not None:  # xero.md §3: on the daily cap park that tenant only
+        if self.budget is not None:  # docs/providers/xero.md#rate-limits: on the daily cap park that tenant only
             self.budget.park(RateBudget.park_key(self.adapter, tenant, self.connection_key), until, scope)
         log.warning("http.rate_limited", provider=self.adapter.id, scope=scope, until=until.isoformat())
         raise error

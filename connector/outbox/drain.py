@@ -100,7 +100,8 @@ def process_item(
         item, delivered = _deliver_once(rt, item, adm, due, debtor)
     writes = reminder_writes(item, adapter, due, debtor.email if debtor else None)
     if delivered is not None and delivered.letter is not None and Capability.WRITE_DOCUMENT in adapter.capabilities:
-        writes.append(document_write(item, due, delivered))  # exact.md §6: the letter as a Document
+        # docs/providers/exact.md#write-back: the letter as a Document
+        writes.append(document_write(item, due, delivered))
     results: list[WriteResult] = []
     for write in writes:
         results.append(adapter.write_reminder_status(adm.provider_tenant_id, write))
@@ -153,7 +154,8 @@ def _finish(
         org_id, adm_id = row.org_id, row.administration_id
         invoice_refs = [inv.provider_ref for inv in invoices or []]
         if status is OutboxStatus.DONE and row.action is OutboxAction.HAND_OVER:
-            repos.mark_handed_over(s, org_id, adm_id, invoice_refs)  # P16: with the agency, our reminders stop
+            # docs/credit-management.md#hand-over: with the agency, our reminders stop
+            repos.mark_handed_over(s, org_id, adm_id, invoice_refs)
         if paused_by_us:
             repos.mark_paused_by_us(s, org_id, adm_id, invoice_refs)  # our own pause is no stop sign for our ladder
         if provider_sent:

@@ -2,8 +2,10 @@
 
 Part of the outbox step: ``connector.outbox.deliver`` renders the message (``connector.channels.email``) and calls
 :func:`send_email` with the step's idempotency key. :func:`send_email` returns a :class:`SentEmail` (what exactly
-went out, with hashes) for the evidence store (L2, L6, P18). SMTP failures are mapped onto ``connector.errors``:
-4xx and connection trouble are transient, 5xx permanent, bad credentials a configuration error.
+went out, with hashes) for the evidence store (docs/law.md#the-14-day-letter,
+docs/law.md#engine-rules-for-costs-and-interest, docs/credit-management.md#the-debtor-file). SMTP failures are mapped
+onto ``connector.errors``: 4xx and connection trouble are transient, 5xx permanent, bad credentials a configuration
+error.
 """
 
 from __future__ import annotations

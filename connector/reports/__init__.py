@@ -1,4 +1,5 @@
-"""Reports over receivables: aging (P20), DSO (P21) and a cash-flow forecast (P22), plus CSV/JSON export.
+"""Reports over receivables: aging (docs/credit-management.md#aging), DSO (docs/credit-management.md#dso) and a
+cash-flow forecast (docs/credit-management.md#cash-flow-forecast), plus CSV/JSON export.
 
 Beside the pipeline, reading what sync stored. Pure computations over plain inputs (``connector.reports.inputs``),
 fed from storage by ``connector.reports.build`` and shown by ``dunning report aging|dso|forecast``. Apart from

@@ -1,4 +1,5 @@
-"""Aging analysis (ouderdomsanalyse, P20): open amounts in buckets by days past the due date.
+"""Aging analysis (ouderdomsanalyse, docs/credit-management.md#aging): open amounts in buckets by days past the due
+date.
 
 Buckets: not due (due today or later), 1-30, 31-60, 61-90 and over 90 days overdue, where days overdue =
 ``today - due_date`` in calendar days. Only invoices with status ``open`` and a non-zero open amount count; the

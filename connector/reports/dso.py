@@ -1,4 +1,5 @@
-"""Days sales outstanding (DSO, debiteurentermijn, P21): how many days of credit sales are still unpaid.
+"""Days sales outstanding (DSO, debiteurentermijn, docs/credit-management.md#dso): how many days of credit sales are
+still unpaid.
 
 Standard method (the one ``dunning report dso`` shows)::
 

@@ -1,4 +1,5 @@
-"""Cash-flow forecast (liquiditeitsprognose, P22): expected receipts per ISO week from payment behaviour.
+"""Cash-flow forecast (liquiditeitsprognose, docs/credit-management.md#cash-flow-forecast): expected receipts per ISO
+week from payment behaviour.
 
 Method, step by step (every step is integer days or exact ``Decimal`` sums, so a figure can be redone by hand):
 

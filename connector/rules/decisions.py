@@ -2,7 +2,8 @@
 
 ``connector.rules.engine`` produces them; ``connector.decide`` writes ``EvaluationResult.messages`` (and the
 silent catch-up skips) into the outbox and records every non-decision in the decision log. Each carries a ``Why``:
-the rule id, the inputs it used and the snapshot's ``synced_at`` (P18, L6: store every input next to the result).
+the rule id, the inputs it used and the snapshot's ``synced_at`` (docs/credit-management.md#the-debtor-file,
+docs/law.md#engine-rules-for-costs-and-interest: store every input next to the result).
 """
 
 from __future__ import annotations
@@ -38,22 +39,24 @@ class Reason(str, enum.Enum):
     VOIDED = "voided"
     UNCOLLECTIBLE = "uncollectible"
     HANDED_OVER = "handed_over"
-    INSOLVENT = "insolvent"  # L9
-    DISPUTED = "disputed"  # P11, U2
-    ON_HOLD = "on_hold"  # P11
+    INSOLVENT = "insolvent"  # docs/law.md#insolvency
+    # docs/credit-management.md#holds-and-disputes, docs/credit-management.md#replies-stop-the-sequence
+    DISPUTED = "disputed"
+    ON_HOLD = "on_hold"  # docs/credit-management.md#holds-and-disputes
     PAUSED_AT_PROVIDER = "paused_at_provider"
-    PROMISE_PENDING = "promise_pending"  # P13
-    ARRANGEMENT_ACTIVE = "arrangement_active"  # P12
-    BELOW_TOLERANCE = "below_tolerance"  # U1
+    PROMISE_PENDING = "promise_pending"  # docs/credit-management.md#promises-to-pay
+    ARRANGEMENT_ACTIVE = "arrangement_active"  # docs/credit-management.md#payment-arrangements
+    BELOW_TOLERANCE = "below_tolerance"  # docs/credit-management.md#reminders-for-paid-invoices
     ALREADY_TODAY = "already_today"  # same-day idempotence
-    TERMINAL = "terminal"  # top level reached; a person decides (P9)
+    TERMINAL = "terminal"  # top level reached; a person decides (docs/credit-management.md#escalation)
     NOT_DUE = "not_due"
     FOURTEEN_DAY_TERM = "fourteen_day_term"  # the consumer's 14 days after receipt are still running
     NOT_IN_DEFAULT = "not_in_default"  # a consumer's 14-day letter may only follow the default
     LETTER_NOT_POSTED = "letter_not_posted"  # the 14-day letter waits to be marked posted
     NEW_LETTER_PROPOSED = "new_letter_proposed"  # the 14-day letter on record is defective; a new one awaits approval
-    PROVIDER_CHASES = "provider_chases"  # U15
-    INTERVAL = "interval"  # U6: min_days_between_messages, or another message to this debtor in this run
+    PROVIDER_CHASES = "provider_chases"  # docs/credit-management.md#double-chasing
+    # docs/credit-management.md#no-duplicates: min_days_between_messages, or another message to this debtor in this run
+    INTERVAL = "interval"
 
 
 class Decision(_Frozen):
@@ -71,10 +74,12 @@ class Decision(_Frozen):
     channel: Channel
     template: str
     open_amount: Decimal
-    skipped: bool = False  # catch_up=skip: level recorded as reached without a message (U5)
+    # catch_up=skip: level recorded as reached without a message (docs/credit-management.md#catch-up-after-downtime)
+    skipped: bool = False
     costs: CostLine | None = None
     costs_withheld: str | None = None  # why a charge_costs level charges nothing (e.g. no compliant 14-day letter)
-    letter_costs: CostLine | None = None  # 14-day letter: the cost amount the letter must state (L2); record it
+    # 14-day letter: the cost amount the letter must state (docs/law.md#the-14-day-letter); record it
+    letter_costs: CostLine | None = None
     interest: Decimal | None = None
     interest_uses_unverified_rate: bool = False
     requires_approval: bool = False
@@ -98,12 +103,14 @@ class NonDecision(_Frozen):
     administration_ref: str
     reason: Reason
     detail: str = ""
-    next_date: date | None = None  # when something may happen next, where known (preview, U12)
+    # when something may happen next, where known (preview, docs/credit-management.md#safe-mode)
+    next_date: date | None = None
     why: Why
 
 
 class Message(_Frozen):
-    """One message (or task) to one debtor at one level in one currency: all its invoices together (U6, U11)."""
+    """One message (or task) to one debtor at one level in one currency: all its invoices together
+    (docs/credit-management.md#no-duplicates, docs/credit-management.md#partial-payments-credit-notes-and-grouping)."""
 
     administration_ref: str
     debtor_ref: str
@@ -116,8 +123,9 @@ class Message(_Frozen):
     invoice_refs: tuple[str, ...]
     decisions: tuple[Decision, ...]
     open_amount: Decimal
-    costs: CostLine | None = None  # combined: WIK on the total principal (L1)
-    letter_costs: CostLine | None = None  # 14-day letter: the combined amount to state in the letter (L2)
+    costs: CostLine | None = None  # combined: WIK on the total principal (docs/law.md#wik-collection-costs)
+    # 14-day letter: the combined amount to state in the letter (docs/law.md#the-14-day-letter)
+    letter_costs: CostLine | None = None
     interest: Decimal | None = None
     requires_approval: bool = False
     needs_provider_pause: bool = False

@@ -160,7 +160,8 @@ def evaluate_invoice(
             inputs,
         )
     if level.days < 0 and today > snapshot.due_date:
-        # a "due soon" notice (P6) makes no sense once the invoice is overdue: record the level, send nothing
+        # a "due soon" notice (docs/credit-management.md#reminders-before-the-due-date) makes no sense once the invoice
+        # is overdue: record the level, send nothing
         inputs["lapsed"] = f"pre-due level and the due date {snapshot.due_date} has passed"
         return _decision(snapshot, policy, level, today, inputs, skipped=True, rule="ladder.pre_due_lapsed")
     if _catch_up_skips(policy, index, snapshot.due_date, today):

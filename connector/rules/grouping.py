@@ -1,10 +1,10 @@
 """Grouping: per-invoice level moves → one message per debtor, level and currency, and the idempotency key.
 
 Called by ``connector.rules.engine.evaluate`` after every invoice is evaluated; ``connector.decide`` stores each
-``Message`` under its ``idempotency_key`` so a re-run or a retried job never sends twice (U6). The per-debtor
-interval (``min_days_between_messages``) holds messages back as ``NonDecision``s (``interval``); with an interval
-above zero a debtor also gets at most one message per run (the most escalated level first). Phone tasks are not
-messages to the debtor and are never held back.
+``Message`` under its ``idempotency_key`` so a re-run or a retried job never sends twice
+(docs/credit-management.md#no-duplicates). The per-debtor interval (``min_days_between_messages``) holds messages back
+as ``NonDecision``s (``interval``); with an interval above zero a debtor also gets at most one message per run (the most
+escalated level first). Phone tasks are not messages to the debtor and are never held back.
 """
 
 from __future__ import annotations

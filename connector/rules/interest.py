@@ -1,12 +1,13 @@
-"""Statutory interest (wettelijke rente, L5) from an effective-dated rate table, compounded yearly.
+"""Statutory interest (wettelijke rente, docs/law.md#statutory-interest) from an effective-dated rate table, compounded
+yearly.
 
 The table is data (packaged as ``connector/defaults/legal/statutory_interest.yaml``, replaceable with
 ``DUNNING_INTEREST_RATES_FILE``), never constants; ``load_rate_table`` reads
 the path it is given. ``statutory_interest`` splits a period at every rate change and at every anniversary of the
 start date (art. 6:119 lid 2 / 6:119a lid 3 BW: after each year the interest is added to the principal).
-Conventions (ours, L5 leaves them open): interest for the half-open range ``[start, end)``, day count
-actual/365, sums kept exact in ``Decimal`` and rounded once to the cent, half up; a start on 29 February has its
-anniversary on 1 March.
+Conventions (ours, docs/law.md#statutory-interest leaves them open): interest for the half-open range ``[start, end)``,
+day count actual/365, sums kept exact in ``Decimal`` and rounded once to the cent, half up; a start on 29 February has
+its anniversary on 1 March.
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ def to_cents(amount: Decimal) -> Decimal:
 
 
 def wik_fee(principal: Decimal) -> Decimal:
-    """L1: collection costs on ``principal`` (incl. invoice VAT): brackets summed exactly, min 40, max 6,775.
+    """docs/law.md#wik-collection-costs: collection costs on ``principal`` (incl. invoice VAT): brackets summed exactly,
+    min 40, max 6,775.
 
     A principal of zero or less owes nothing.
     """

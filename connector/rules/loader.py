@@ -4,7 +4,7 @@ validated ``Policy`` objects, and the per-invoice policy choice.
 The only I/O in ``connector.rules``: reading a path the caller names. Errors become ``PolicyError`` naming the
 file, the line and the field, by walking the composed YAML node tree (which keeps line marks) along the location
 pydantic reports. ``select_policy`` applies the precedence invoice override → debtor override → segment default
-(OCA policy precedence, U3).
+(OCA policy precedence, docs/credit-management.md#policies-per-segment).
 """
 
 from __future__ import annotations
@@ -93,8 +93,9 @@ def select_policy(
     """The policy for one invoice: invoice override, then debtor override, then the segment default.
 
     The segment default is ``defaults[segment]`` when given, else the policy named after the segment (``b2b``,
-    ``b2c``), else the only policy of that segment. An unknown segment means consumer (L6). Raises ``PolicyError``
-    for an unknown override or when no default can be found.
+    ``b2c``), else the only policy of that segment. An unknown segment means consumer
+    (docs/law.md#engine-rules-for-costs-and-interest). Raises ``PolicyError`` for an unknown override or when no default
+    can be found.
     """
     for override in (snapshot.invoice_policy, snapshot.debtor_policy):
         if override:

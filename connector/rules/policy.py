@@ -1,9 +1,11 @@
-"""Policy models: the credit-management ladder as validated data (P7, P9, OCA ``credit_control_policy``).
+"""Policy models: the credit-management ladder as validated data (docs/credit-management.md#one-ladder-for-every-debtor,
+docs/credit-management.md#escalation, OCA ``credit_control_policy``).
 
 A policy is loaded from YAML by ``connector.rules.loader`` and handed to ``connector.rules.engine``; nothing here
-does I/O. Cross-field rules (ordered levels, the B2C 14-day letter before any costs (L2), costs only when switched
-on (P15), hand-over only with approval (P16)) raise ``PolicyRuleViolation`` carrying the location of the field at
-fault, so the loader can name the YAML line.
+does I/O. Cross-field rules (ordered levels, the B2C 14-day letter before any costs (docs/law.md#the-14-day-letter),
+costs only when switched on (docs/credit-management.md#costs-and-interest-are-a-choice), hand-over only with approval
+(docs/credit-management.md#hand-over)) raise ``PolicyRuleViolation`` carrying the location of the field at fault, so the
+loader can name the YAML line.
 """
 
 from __future__ import annotations
@@ -59,22 +61,24 @@ class Action(str, enum.Enum):
 
 
 class CatchUp(str, enum.Enum):
-    """What to do when several levels became due during downtime (U5); never more than one level per run."""
+    """What to do when several levels became due during downtime (docs/credit-management.md#catch-up-after-downtime);
+    never more than one level per run."""
 
     SEND = "send"  # send the next level; later levels follow on later runs
     SKIP = "skip"  # a passed intermediate level is recorded as skipped without a message
 
 
 class ChaseOwner(str, enum.Enum):
-    """Who chases when the accounting package's own reminders are active (U15)."""
+    """Who chases when the accounting package's own reminders are active (docs/credit-management.md#double-chasing)."""
 
     US = "us"
     PROVIDER = "provider"
 
 
 class B2BCostMode(str, enum.Enum):
-    WIK = "wik"  # the WIK scale as the default B2B clause (L1, L3)
-    EU_FIXED_40 = "eu_fixed_40"  # Directive 2011/7/EU art. 6 fixed EUR 40 (L3)
+    # the WIK scale as the default B2B clause (docs/law.md#wik-collection-costs, docs/law.md#costs-for-business-debtors)
+    WIK = "wik"
+    EU_FIXED_40 = "eu_fixed_40"  # Directive 2011/7/EU art. 6 fixed EUR 40 (docs/law.md#costs-for-business-debtors)
     NONE = "none"
 
 
@@ -83,7 +87,8 @@ class _Strict(BaseModel):
 
 
 class MinOpenAmount(_Strict):
-    """Tolerance: open amounts at or below it are not chased (U1; OCA default 0.10)."""
+    """Tolerance: open amounts at or below it are not chased (docs/credit-management.md#reminders-for-paid-invoices; OCA
+    default 0.10)."""
 
     amount: Decimal = Decimal("0.10")
     currency: Currency = "EUR"

@@ -38,7 +38,8 @@ class Installment(_Frozen):
 
 
 class Arrangement(_Frozen):
-    """A payment arrangement (P12): while it is kept, the normal ladder is paused."""
+    """A payment arrangement (docs/credit-management.md#payment-arrangements): while it is kept, the normal ladder is
+    paused."""
 
     installments: list[Installment] = Field(min_length=1)
 
@@ -82,7 +83,8 @@ class InvoiceSnapshot(_Frozen):
     invoice_ref: str
     debtor_ref: str
     administration_ref: str
-    segment: Segment | None = None  # None = debtor type unknown → consumer rules (L6)
+    # None = debtor type unknown → consumer rules (docs/law.md#engine-rules-for-costs-and-interest)
+    segment: Segment | None = None
     currency: Currency
     due_date: date
     invoice_date: date | None = None
@@ -92,7 +94,8 @@ class InvoiceSnapshot(_Frozen):
     current_level: int | None = None  # highest level reached (sent or skipped); None = none yet
     level_reached_on: date | None = None
     last_message_to_debtor_on: date | None = None  # any message to this debtor, any invoice
-    provider_reminders_active: bool = False  # the package's own reminders run for this debtor (U15)
+    # the package's own reminders run for this debtor (docs/credit-management.md#double-chasing)
+    provider_reminders_active: bool = False
     provider_reminder_count: int = 0
     paused_at_provider: bool = False  # reminders paused in the package for this invoice
     provider_pause_ours: bool = False  # ...and the pause was set by us (double-chase guard), so it is no stop sign
@@ -100,7 +103,7 @@ class InvoiceSnapshot(_Frozen):
     on_hold: bool = False
     hold_reason: str | None = None
     hold_until: date | None = None  # hold lapses after this day; None = until a person resumes it
-    insolvent: bool = False  # L9: bankruptcy, suspension of payments, WSNP → legal hold
+    insolvent: bool = False  # docs/law.md#insolvency: bankruptcy, suspension of payments, WSNP → legal hold
     promise_to_pay_date: date | None = None
     arrangement: Arrangement | None = None
     handed_over: bool = False
@@ -116,7 +119,8 @@ class InvoiceSnapshot(_Frozen):
 
     @property
     def legal_segment(self) -> Segment:
-        """The legal regime: unknown debtor type is treated as a consumer (L6)."""
+        """The legal regime: unknown debtor type is treated as a consumer
+        (docs/law.md#engine-rules-for-costs-and-interest)."""
         return self.segment or Segment.B2C
 
     @property

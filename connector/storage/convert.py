@@ -52,7 +52,8 @@ def payment_row_to_model(row: t.Payment) -> model.Payment:
 
 
 def debtor_row_to_model(row: t.Debtor | None, ref: str) -> model.Debtor:
-    """The debtor as synced, with a segment set by hand winning (P19); a bare debtor named ``ref`` when unknown."""
+    """The debtor as synced, with a segment set by hand winning (docs/credit-management.md#classification); a bare
+    debtor named ``ref`` when unknown."""
     if row is None:
         return model.Debtor(provider_ref=ref, name=ref)
     return model.Debtor(

@@ -155,10 +155,13 @@ class Debtor(Base):
     on_hold_reason: Mapped[str | None] = mapped_column(String(64))
     promise_date: Mapped[date | None] = mapped_column(Date)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    hold_until: Mapped[date | None] = mapped_column(Date)  # debtor-level hold lapses after this day (P11)
+    # debtor-level hold lapses after this day (docs/credit-management.md#holds-and-disputes)
+    hold_until: Mapped[date | None] = mapped_column(Date)
     segment_override: Mapped[str | None] = mapped_column(String(8))  # b2b|b2c set by hand; wins over the synced one
-    insolvent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # L9 legal hold
-    credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)  # P2: alert when open items exceed it
+    # docs/law.md#insolvency legal hold
+    insolvent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # docs/credit-management.md#screening-and-credit-limits: alert when open items exceed it
+    credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
     # consumer: does default need a notice (art. 6:82 BW: True) or is the payment term a fatal term (6:83: False)?
     # None = as the policy says
     default_needs_notice: Mapped[bool | None] = mapped_column(Boolean)
@@ -250,7 +253,8 @@ class ReminderState(Base):
     policy_override: Mapped[str | None] = mapped_column(String(100))
     provider_reminded_levels: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime]
-    written_off_on: Mapped[date | None] = mapped_column(Date)  # marked uncollectible by a person (P19)
+    # marked uncollectible by a person (docs/credit-management.md#classification)
+    written_off_on: Mapped[date | None] = mapped_column(Date)
     notice_of_default_on: Mapped[date | None] = mapped_column(Date)  # our notice of default was e-mailed that day
 
 
@@ -316,7 +320,8 @@ class OutboxItem(Base):
 
 
 class AuditEntry(Base):
-    """Every decision, non-decision, write-back and manual action with its reason (P18)."""
+    """Every decision, non-decision, write-back and manual action with its reason
+    (docs/credit-management.md#the-debtor-file)."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -356,7 +361,8 @@ class Lease(Base):
 
 
 class Arrangement(Base):
-    """A payment arrangement (P12) over one or more invoices of one debtor; pauses the ladder while kept."""
+    """A payment arrangement (docs/credit-management.md#payment-arrangements) over one or more invoices of one debtor;
+    pauses the ladder while kept."""
 
     __tablename__ = "arrangements"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -387,7 +393,8 @@ class Installment(Base):
 
 
 class ContactMoment(Base):
-    """One message, call, reply or note with a debtor (P10, P18), with the late-payment reason if known."""
+    """One message, call, reply or note with a debtor (docs/credit-management.md#late-payment-reasons,
+    docs/credit-management.md#the-debtor-file), with the late-payment reason if known."""
 
     __tablename__ = "contact_moments"
     __table_args__ = (Index("ix_contact_moments_debtor", "administration_id", "debtor_ref"),)

@@ -1,10 +1,10 @@
 """Exact sandbox: the read endpoints, which fields each entity set has and how a GET on it is answered.
 
 ``READS`` maps an endpoint (``crm/Accounts``, ``sync/Cashflow/PaymentTerms``, …) to its rows, fields, page size,
-paging key and filter rules (exact.md §3.1, §3.3); ``read`` answers a GET that ``app.py`` dispatches after the
-gate, with ``$select``, ``$filter`` (``query.py``), ``$top`` and ``__next`` paging. ``salesinvoice/SalesInvoices``
-has no open amount on purpose (exact.md §3.1); ``read/financial/ReceivablesList`` has one row per open
-receivable term. The write endpoints are in ``writeback.py``.
+paging key and filter rules (docs/providers/exact.md#invoices, docs/providers/exact.md#requests); ``read`` answers a GET
+that ``app.py`` dispatches after the gate, with ``$select``, ``$filter`` (``query.py``), ``$top`` and ``__next`` paging.
+``salesinvoice/SalesInvoices`` has no open amount on purpose (docs/providers/exact.md#invoices);
+``read/financial/ReceivablesList`` has one row per open receivable term. The write endpoints are in ``writeback.py``.
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ READS: dict[str, Read] = {
     "read/financial/ReceivablesList": Read(_receivables_list, RECEIVABLES_LIST, 1000, "HID"),
     "sync/Cashflow/PaymentTerms": Read(
         _terms, SYNC_TERM, 1000, "Timestamp", True, filterable=frozenset({"Timestamp"})
-    ),  # exact.md §3.1: only Timestamp
+    ),  # docs/providers/exact.md#invoices: only Timestamp
     "system/Divisions": Read(_divisions(True), DIVISION, key="Code"),
     "system/AllDivisions": Read(_divisions(False), DIVISION, key="Code"),
     "activities/CommunicationNotes": Read(_table("notes"), NOTE),
@@ -280,12 +280,13 @@ SELECT_MESSAGE = "Please add a $select or a $top=1 statement to the query string
 
 
 def read(state: ExactState, division: str, resource: str, spec: Read) -> Response:
-    """Answer a GET on an entity set: ``$select`` required, ``$filter``, ``$top`` and ``__next`` paging (§3.3)."""
+    """Answer a GET on an entity set: ``$select`` required, ``$filter``, ``$top`` and ``__next`` paging
+    (docs/providers/exact.md#requests)."""
     args = request.args
     select = args.get("$select")
     top = args.get("$top")
     if not select and (spec.select_always or top != "1"):
-        return error_response(400, SELECT_MESSAGE)  # exact.md §3.3
+        return error_response(400, SELECT_MESSAGE)  # docs/providers/exact.md#requests
     fields = [f.strip() for f in select.split(",")] if select else list(spec.fields)
     unknown = [f for f in fields if f not in spec.fields]
     if unknown:

@@ -30,7 +30,8 @@ from sandboxes.exact.writeback import WRITES
 
 def _dispatch(state: ExactState, division: str, resource: str) -> Response:
     """A GET on an entity set goes to ``api.read``, a write to its handler in ``writeback.WRITES``."""
-    if "application/json" not in request.headers.get("Accept", ""):  # exact.md §3.3: Atom/XML by default
+    # docs/providers/exact.md#requests: Atom/XML by default
+    if "application/json" not in request.headers.get("Accept", ""):
         return Response('<feed xmlns="http://www.w3.org/2005/Atom"/>', content_type="application/atom+xml")
     name, key = api.split_resource(resource)
     if request.method == "GET" and key is None and name in api.READS:

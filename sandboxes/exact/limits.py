@@ -1,4 +1,5 @@
-"""Rate limits and the error cap of the Exact sandbox (exact.md §4 and Key numbers).
+"""Rate limits and the error cap of the Exact sandbox (docs/providers/exact.md#rate-limits,
+docs/providers/exact.md#error-cap).
 
 Part of the emulator only. Per division: ``minute_limit`` calls per fixed whole minute and ``day_limit`` per UTC
 day, reported in ``X-RateLimit-Minutely-{Limit,Remaining,Reset}`` and ``X-RateLimit-{Limit,Remaining,Reset}``

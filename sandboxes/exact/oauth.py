@@ -1,10 +1,10 @@
 """OAuth 2.0 of the Exact sandbox: authorization codes, the token endpoint and bearer-token checks.
 
-Part of the emulator only. Rules from exact.md §1.3 and Key numbers: codes live 3 minutes and are single-use;
-access tokens live 600 s and ``expires_in`` is the string ``"600"``; a new token only 570 s after the previous
-token request (earlier: 400 ``access_denied`` with ``Reason: TooEarlyToRefreshTokens``); refresh tokens rotate
-and the previous one dies at once (401 "Old refresh token used."); unused refresh tokens expire after 30 days;
-at most ``token_calls_per_day`` token calls per app per user per day (sandbox answers 429 beyond it).
+Part of the emulator only. Rules from docs/providers/exact.md#tokens, docs/providers/exact.md#at-a-glance: codes live 3
+minutes and are single-use; access tokens live 600 s and ``expires_in`` is the string ``"600"``; a new token only 570 s
+after the previous token request (earlier: 400 ``access_denied`` with ``Reason: TooEarlyToRefreshTokens``); refresh
+tokens rotate and the previous one dies at once (401 "Old refresh token used."); unused refresh tokens expire after 30
+days; at most ``token_calls_per_day`` token calls per app per user per day (sandbox answers 429 beyond it).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ Reply = tuple[int, dict[str, Any], dict[str, str]]
 
 
 def issue_code(state: ExactState, redirect_uri: str) -> str:
-    code = "stampNL001." + state.new_token() + "!" + state.new_token()[:8]  # exact.md §1.2: codes contain '!'
+    # docs/providers/exact.md#endpoints: codes contain '!'
+    code = "stampNL001." + state.new_token() + "!" + state.new_token()[:8]
     state.db["codes"][code] = {"redirect_uri": redirect_uri, "issued": state.now()}
     state.save()
     return code
@@ -104,7 +105,7 @@ def _token(state: ExactState, form: Mapping[str, str]) -> Reply:
 
 
 def bearer_user(state: ExactState, authorization: str | None) -> str | None:
-    """The user of a valid, unexpired access token (exact.md §1.3: expired → 401)."""
+    """The user of a valid, unexpired access token (docs/providers/exact.md#tokens: expired → 401)."""
     if not authorization or not authorization.startswith("Bearer "):
         return None
     info = state.db["access"].get(authorization[7:].strip())

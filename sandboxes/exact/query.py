@@ -2,8 +2,8 @@
 
 Used by the read routes of ``api.py``: ``parse_filter`` turns ``$filter`` text into a predicate over rows (plain
 dicts of typed values, compared as Exact compares them: dates in wall-clock CET, GUIDs case-insensitive) and
-refuses fields an endpoint does not filter on (exact.md §3.1, §3.3). Malformed text raises ``ODataError``, which
-the routes answer with 400 and an OData error body.
+refuses fields an endpoint does not filter on (docs/providers/exact.md#invoices, docs/providers/exact.md#requests).
+Malformed text raises ``ODataError``, which the routes answer with 400 and an OData error body.
 """
 
 from __future__ import annotations

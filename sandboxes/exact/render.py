@@ -2,8 +2,8 @@
 
 Used by every route (``app.py``, ``api.py``, ``writeback.py``) and by the webhook bodies of ``webhooks.py``. Rows
 are plain dicts of typed values (``Decimal``, ``date``, aware ``datetime``, ``bool``, ``int``, ``str``); dates go
-out as ``/Date(ms)/`` wall-clock CET/CEST (exact.md §3.4), numbers as JSON numbers with their exact decimal text,
-errors in the OData error envelope (exact.md §7).
+out as ``/Date(ms)/`` wall-clock CET/CEST (docs/providers/exact.md#dates), numbers as JSON numbers with their exact
+decimal text, errors in the OData error envelope (docs/providers/exact.md#errors).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def new_id(rng: random.Random) -> str:
 
 
 def wall_ms(value: date | datetime) -> int:
-    """Epoch milliseconds of the CET/CEST wall-clock time (exact.md §3.4: 'CET, not GMT')."""
+    """Epoch milliseconds of the CET/CEST wall-clock time (docs/providers/exact.md#dates: 'CET, not GMT')."""
     if isinstance(value, datetime):
         wall = value.astimezone(CET).replace(tzinfo=None)
     else:
@@ -63,7 +63,7 @@ def dumps(payload: Any) -> str:
 
 
 def error_body(message: str) -> str:
-    """exact.md §7: ``{"error":{"code":"","message":{"lang":"","value":"…"}}}``."""
+    """docs/providers/exact.md#errors: ``{"error":{"code":"","message":{"lang":"","value":"…"}}}``."""
     return dumps({"error": {"code": "", "message": {"lang": "", "value": message}}})
 
 

@@ -23,8 +23,8 @@ from sandboxes import jsonfile
 from sandboxes.exact.render import new_id, to_wire
 from sandboxes.exact.webhooks import WebhookState
 
-TOKEN_LIFETIME = 600  # exact.md §1.3
-EARLIEST_REFRESH = 570  # exact.md §1.3: only in the last 30 s
+TOKEN_LIFETIME = 600  # docs/providers/exact.md#tokens
+EARLIEST_REFRESH = 570  # docs/providers/exact.md#tokens: only in the last 30 s
 CODE_LIFETIME = 180
 REFRESH_LIFETIME_DAYS = 30
 

@@ -1,10 +1,12 @@
-"""Exact sandbox: webhook subscriptions, the ``HashCode``-signed bodies and their delivery (exact.md §5).
+"""Exact sandbox: webhook subscriptions, the ``HashCode``-signed bodies and their delivery
+(docs/providers/exact.md#webhooks).
 
 ``WebhookState`` is mixed into the state object (``state.py``): changes queue one event per matching
 subscription of the division; ``deliver_webhooks()`` POSTs them as ``{"Content":{…},"HashCode":"…"}`` with the
 upper-case hex HMAC-SHA256 of the Content bytes under the app's webhook secret, and keeps failed ones queued for
-up to ten tries (exact.md §5.3, §5.5). ``set_webhook_target`` stands in for the App Center settings; the
-subscription endpoints themselves are in ``writeback.py``.
+up to ten tries (docs/providers/exact.md#signature, docs/providers/exact.md#retries-and-duplicates).
+``set_webhook_target`` stands in for the App Center settings; the subscription endpoints themselves are in
+``writeback.py``.
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ class WebhookState:
                 )
 
     def signed_body(self, content: dict[str, Any]) -> bytes:
-        """exact.md §5.3: ``{"Content":{…},"HashCode":"<UPPER hex HMAC-SHA256 of the Content bytes>"}``."""
+        """docs/providers/exact.md#signature: ``{"Content":{…},"HashCode":"<UPPER hex HMAC-SHA256 of the Content
+        bytes>"}``."""
         raw = dumps(content).encode("utf-8")
         code = hmac.new(self.webhook_key.encode("utf-8"), raw, hashlib.sha256).hexdigest().upper()
         return b'{"Content":' + raw + b',"HashCode":"' + code.encode("ascii") + b'"}'
@@ -100,7 +103,8 @@ class WebhookState:
         return dict(sub)
 
     def deliver_webhooks(self) -> int:
-        """POST queued events to their callbacks; failures stay queued (Exact retries 10 times, exact.md §5.5)."""
+        """POST queued events to their callbacks; failures stay queued (Exact retries 10 times,
+        docs/providers/exact.md#retries-and-duplicates)."""
         with self.lock:
             queue, self.db["queue"] = self.db["queue"], []
         delivered, keep = 0, []

@@ -3,7 +3,8 @@
 ``WRITES`` maps ``(method, endpoint)`` to a handler returning ``(status, payload)``; ``app.py`` dispatches every
 POST/PUT/DELETE to it after the gate. Each accepted write mutates the division's books, is appended to
 ``writes(division)`` for the tests and the demo, echoes back as a webhook event where Exact sends one, and is
-persisted. A new webhook subscription is validated first with the empty POST Exact sends (exact.md §5.1).
+persisted. A new webhook subscription is validated first with the empty POST Exact sends
+(docs/providers/exact.md#subscribing).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def _post_document(state: ExactState, division: str, key: str | None, body: dict
         "Created": state.now(),
     }
     div["documents"][doc["ID"]] = doc
-    state.queue_event(division, "Documents", doc["ID"], "Create")  # our own writes echo back (engineering §3.3)
+    # our own writes echo back (docs/providers/exact.md#retries-and-duplicates)
+    state.queue_event(division, "Documents", doc["ID"], "Create")
     state.save()
     return 201, doc
 
@@ -123,7 +125,7 @@ def _post_subscription(state: ExactState, division: str, key: str | None, body: 
     url, topic = body.get("CallbackURL"), body.get("Topic")
     if not url or not topic:
         return 400, "CallbackURL, Topic: Mandatory fields."
-    try:  # exact.md §5.1: an empty POST validates the callback before the subscription exists
+    try:  # docs/providers/exact.md#subscribing: an empty POST validates the callback before the subscription exists
         status = requests.post(str(url), data=b"", timeout=10).status_code
     except requests.RequestException:
         status = 599

@@ -1,9 +1,9 @@
 """Moneybird sandbox: the ``/api/v2`` read routes (administrations, settings, contacts, sales invoices).
 
 Registered on the app built by ``app.py`` after its gate has checked the bearer token and rate limit. Each
-route checks its scope (moneybird.md §1.2), reads or mutates the state object under its lock and answers in the
-shapes built by ``render.py``; list endpoints page with ``page``/``per_page`` and a ``Link`` header (§3.2). The
-write routes are registered on the same blueprint by ``writeback.py``.
+route checks its scope (docs/providers/moneybird.md#scopes), reads or mutates the state object under its lock and
+answers in the shapes built by ``render.py``; list endpoints page with ``page``/``per_page`` and a ``Link`` header
+(docs/providers/moneybird.md#requests). The write routes are registered on the same blueprint by ``writeback.py``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ CONTACTS = ("sales_invoices", "estimates", "documents", "bank", "settings")
 WORKFLOWS = ("sales_invoices", "settings", "documents", "estimates", "bank")
 STYLES = ("sales_invoices", "settings", "estimates")
 SETTINGS = ("settings",)
-SYNC_POST_LIMIT = 100  # moneybird.md §3.3: at most 100 records, extra ids silently dropped
+SYNC_POST_LIMIT = 100  # docs/providers/moneybird.md#incremental-sync: at most 100 records, extra ids silently dropped
 REMINDER_KEYS = ("contact_id", "workflow_id", "document_style_id", "identity_id", "sales_invoice_ids")
 REMINDABLE = ("open", "late", "reminded", "pending_payment")
 
@@ -58,13 +58,15 @@ def route(
     *,
     locked: bool = True,
 ) -> Callable[[View], View]:
-    """Register ``rule`` with and without the ``.json`` suffix (§2), check scopes, run under the state lock."""
+    """Register ``rule`` with and without the ``.json`` suffix (docs/providers/moneybird.md#requests), check scopes, run
+    under the state lock."""
 
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if scopes and not set(scopes) & g.scopes:
-                return reply({"error": f"No access to {scopes[0]}"}, 401)  # §1.2: 401, not 403
+                # docs/providers/moneybird.md#scopes: 401, not 403
+                return reply({"error": f"No access to {scopes[0]}"}, 401)
             try:
                 if not locked:
                     return view(*args, **kwargs)
@@ -90,7 +92,8 @@ def invalid(field: str, message: str = "can't be blank", code: str = "blank") ->
 
 
 def paged(items: list[Any], render: Callable[[Any], Any] = lambda item: item) -> Response:
-    """``page``/``per_page`` (1..100, else 400) and a ``Link`` header with rel next/prev (moneybird.md §3.2)."""
+    """``page``/``per_page`` (1..100, else 400) and a ``Link`` header with rel next/prev
+    (docs/providers/moneybird.md#requests)."""
     values = {}
     for name, default in (("page", "1"), ("per_page", "50")):
         text = request.args.get(name, default)
@@ -192,7 +195,7 @@ def note_from_body(adm_id: str, entity_type: str, entity_id: str) -> Record:
     fields = fields if isinstance(fields, dict) else {}
     text = str(fields.get("note") or "").strip()
     if not text:
-        raise invalid("note")  # moneybird.md §6: 422 for a blank note
+        raise invalid("note")  # docs/providers/moneybird.md#write-back: 422 for a blank note
     assignee = fields.get("assignee_id")
     if assignee is not None and str(assignee) not in {u["id"] for u in sandbox().administration(adm_id)["users"]}:
         raise invalid("assignee_id", "is invalid", "invalid")
@@ -228,7 +231,8 @@ def find_by_invoice_id(adm_id: str, number: str) -> Response:
 def sales_invoices_sync(adm_id: str) -> Response:
     state = sandbox()
     adm = state.administration(adm_id)
-    if request.method == "GET":  # §3.3: all matches, no paging, no default period
+    # docs/providers/moneybird.md#incremental-sync: all matches, no paging, no default period
+    if request.method == "GET":
         matcher = parse_invoice_filter(request.args.get("filter"), state.today(), default_period=False)
         return reply(
             [

@@ -94,12 +94,13 @@ def _register_gate(app: Flask, state: MoneybirdSandbox) -> None:
             state.tick()
             grant = state.oauth.scopes_of(request.headers.get("Authorization"))
             if grant is None:
-                return json_response({"error": "The access token is invalid"}, 401)  # moneybird.md §7
+                # docs/providers/moneybird.md#errors
+                return json_response({"error": "The access token is invalid"}, 401)
             token, scopes = grant
             if state.rate_limits:
                 throttled = state.limiter.admit(token, int(state.now().timestamp()))
                 if throttled is not None:
-                    return json_response("Retry later", 429, throttled)  # moneybird.md §4
+                    return json_response("Retry later", 429, throttled)  # docs/providers/moneybird.md#rate-limits
         g.scopes = scopes
         return None
 
@@ -162,7 +163,7 @@ def _register_oauth(app: Flask, state: MoneybirdSandbox) -> None:
         with state.lock:
             code = state.oauth.issue_code(values["client_id"], redirect_uri, scope, int(state.now().timestamp()))
             state.save()
-        if redirect_uri == "urn:ietf:wg:oauth:2.0:oob":  # moneybird.md §1.1: the code is displayed
+        if redirect_uri == "urn:ietf:wg:oauth:2.0:oob":  # docs/providers/moneybird.md#endpoints: the code is displayed
             return Response(
                 f"<html><body><p>Autorisatiecode: <code>{escape(code)}</code></p></body></html>", mimetype="text/html"
             )

@@ -1,4 +1,5 @@
-"""Moneybird sandbox: the rate limit of 150 requests per 5 minutes per access token (moneybird.md §4).
+"""Moneybird sandbox: the rate limit of 150 requests per 5 minutes per access token
+(docs/providers/moneybird.md#rate-limits).
 
 The gate in ``app.py`` asks ``RateLimiter.admit`` before every ``/api/v2`` call; a refused call gets 429 with
 Moneybird's ``RateLimit-*`` headers and a ``Retry-After`` that is an absolute epoch time, not a delay.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 
 class RateLimiter:
-    """Fixed window per access token (moneybird.md §4: 150 requests / 5 minutes)."""
+    """Fixed window per access token (docs/providers/moneybird.md#rate-limits: 150 requests / 5 minutes)."""
 
     def __init__(self, limit: int, window_seconds: int) -> None:
         self.limit = limit
@@ -22,7 +23,8 @@ class RateLimiter:
             start, count = now, 0
         if count >= self.limit:
             reset = start + self.window_seconds
-            # §4: Retry-After is the ABSOLUTE reset time in UTC epoch seconds, not delta-seconds
+            # docs/providers/moneybird.md#rate-limits: Retry-After is the ABSOLUTE reset time in UTC epoch seconds, not
+            # delta-seconds
             return {
                 "RateLimit-Limit": str(self.limit),
                 "RateLimit-Remaining": "0",

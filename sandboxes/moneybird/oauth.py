@@ -1,4 +1,4 @@
-"""Moneybird sandbox: OAuth codes and tokens and the scope check of every API call (moneybird.md §1).
+"""Moneybird sandbox: OAuth codes and tokens and the scope check of every API call (docs/providers/moneybird.md#oauth).
 
 Used by the routes of ``app.py``: ``/oauth/authorize`` and ``/oauth/token`` go through ``OAuthStore`` (its records
 live in the persisted state so tokens survive a restart), and the gate checks every ``/api/v2`` call's bearer
@@ -16,7 +16,8 @@ OAuthResult = tuple[int, dict[str, Any]]
 
 
 class OAuthStore:
-    """Authorization codes, access and refresh tokens (moneybird.md §1.1, §1.3: no ``expires_in``)."""
+    """Authorization codes, access and refresh tokens (docs/providers/moneybird.md#endpoints,
+    docs/providers/moneybird.md#tokens: no ``expires_in``)."""
 
     def __init__(self, records: dict[str, Any], client_id: str, client_secret: str) -> None:
         self.records = records
@@ -25,7 +26,8 @@ class OAuthStore:
 
     @staticmethod
     def normalise_scope(scope: str | None) -> str | None:
-        """Space-separated scopes; none requested → ``sales_invoices`` (§1.1); unknown scope → None."""
+        """Space-separated scopes; none requested → ``sales_invoices`` (docs/providers/moneybird.md#endpoints); unknown
+        scope → None."""
         names = (scope or "").replace("+", " ").split()
         if not names:
             return "sales_invoices"

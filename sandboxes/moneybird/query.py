@@ -1,8 +1,8 @@
 """Moneybird sandbox: the ``filter=key:value,...`` grammar of the sales-invoice list and synchronization endpoints.
 
 Used by the sandbox routes (``api.py``) before they page or list invoices. Parses the filter string into
-a predicate over stored invoice records exactly as moneybird.md §3.1 describes: ``|``-joined values, named and
-custom periods (open-ended → 400), exclusive ``created_after``/``updated_after`` compared in UTC, unknown keys
+a predicate over stored invoice records exactly as docs/providers/moneybird.md#requests describes: ``|``-joined values,
+named and custom periods (open-ended → 400), exclusive ``created_after``/``updated_after`` compared in UTC, unknown keys
 ignored, invalid states → 400 with the symbolic body.
 """
 
@@ -26,8 +26,10 @@ class FilterError(Exception):
         self.body = body
 
 
-INVALID_STATE = {"error": "Status is not included in the list", "symbolic": {"filter": "invalid"}}  # §3.1
-OPEN_PERIOD = {"error": "Period must have both a start and end date", "symbolic": {"filter": "invalid"}}  # §3.1
+# docs/providers/moneybird.md#requests
+INVALID_STATE = {"error": "Status is not included in the list", "symbolic": {"filter": "invalid"}}
+# docs/providers/moneybird.md#requests
+OPEN_PERIOD = {"error": "Period must have both a start and end date", "symbolic": {"filter": "invalid"}}
 INVALID_PERIOD = {"error": "Period is invalid", "symbolic": {"filter": "invalid"}}
 
 
@@ -50,7 +52,7 @@ def _shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
 
 
 def period_range(text: str, today: date) -> tuple[date, date]:
-    """Resolve a named or custom period (moneybird.md §3.1) to an inclusive date range."""
+    """Resolve a named or custom period (docs/providers/moneybird.md#requests) to an inclusive date range."""
     named = re.fullmatch(r"(this|prev|next)_(week|month|quarter|year)", text)
     if named:
         step = {"this": 0, "prev": -1, "next": 1}[named.group(1)]
@@ -88,7 +90,7 @@ def _boundary(text: str, *, first: bool) -> date:
 
 
 def parse_instant(text: str) -> datetime:
-    """``2026-08-21 13:50:12 UTC`` or any ISO 8601; naive values are UTC (moneybird.md §3.1)."""
+    """``2026-08-21 13:50:12 UTC`` or any ISO 8601; naive values are UTC (docs/providers/moneybird.md#requests)."""
     cleaned = text.strip().replace(" UTC", "+00:00").replace("Z", "+00:00")
     try:
         moment = datetime.fromisoformat(cleaned)
@@ -113,7 +115,8 @@ class InvoiceFilter:
             return False
         if self.period is not None:
             start, end = self.period
-            # §3.1: a draft without invoice_date matches a period only if the period contains today
+            # docs/providers/moneybird.md#requests: a draft without invoice_date matches a period only if the period
+            # contains today
             day = date.fromisoformat(inv["invoice_date"]) if inv["invoice_date"] else self.today
             if not start <= day <= end:
                 return False
@@ -131,8 +134,9 @@ class InvoiceFilter:
 def parse_invoice_filter(text: str | None, today: date, *, default_period: bool) -> InvoiceFilter:
     """Parse ``filter``; ``default_period`` applies ``period:this_year`` when no period is given (list endpoint).
 
-    The sync endpoint has no default period (moneybird.md §3.3). For the list endpoint the docs are ambiguous
-    (§3.1); the sandbox applies ``this_year`` whenever ``period`` is missing, so clients must send it explicitly.
+    The sync endpoint has no default period (docs/providers/moneybird.md#incremental-sync). For the list endpoint the
+    docs are ambiguous (docs/providers/moneybird.md#requests); the sandbox applies ``this_year`` whenever ``period`` is
+    missing, so clients must send it explicitly.
     """
     terms = split_filter(text or "")
     states: frozenset[str] | None = None

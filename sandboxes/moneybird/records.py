@@ -19,7 +19,7 @@ WORKFLOW_STEPS = ((7, "Herinnering"), (14, "Tweede herinnering"), (14, "Aanmanin
 
 
 class IdSource:
-    """Sequential 18-digit ids (moneybird.md §2: 64-bit ids as JSON strings)."""
+    """Sequential 18-digit ids (docs/providers/moneybird.md#tenants: 64-bit ids as JSON strings)."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
@@ -85,7 +85,8 @@ def new_administration(index: int, next_id: IdSource, now: datetime) -> Record:
             "currency": "EUR",
             "country": "NL",
             "time_zone": "Europe/Amsterdam",
-            "access": "user" if index == 0 else "accountant_company",  # §2: own vs via an accountant company
+            # docs/providers/moneybird.md#tenants: own vs via an accountant company
+            "access": "user" if index == 0 else "accountant_company",
             "suspended": False,
             "period_locked_until": None,
             "period_start_date": f"{now.year - 2}-01-01",

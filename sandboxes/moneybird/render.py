@@ -17,8 +17,8 @@ Record = dict[str, Any]
 
 SCOPES = ("sales_invoices", "documents", "estimates", "bank", "time_entries", "settings")
 INVOICE_STATES = ("draft", "scheduled", "open", "pending_payment", "reminded", "late", "paid", "uncollectible")
-OPEN_FOR_DUNNING = ("open", "pending_payment", "reminded", "late")  # moneybird.md §3.8
-PAUSED_NEXT_REMINDER = "2099-01-01"  # moneybird.md §3.5: sentinel while paused
+OPEN_FOR_DUNNING = ("open", "pending_payment", "reminded", "late")  # docs/providers/moneybird.md#invoice-states
+PAUSED_NEXT_REMINDER = "2099-01-01"  # docs/providers/moneybird.md#invoices: sentinel while paused
 
 
 class SandboxError(Exception):
@@ -30,11 +30,12 @@ class SandboxError(Exception):
         self.body = body
 
 
-NOT_FOUND = {"error": "record not found", "symbolic": {"id": "not_found"}}  # moneybird.md §3.4
+NOT_FOUND = {"error": "record not found", "symbolic": {"id": "not_found"}}  # docs/providers/moneybird.md#invoices
 
 
 def money(cents: int) -> str:
-    """Moneybird's decimal-string amounts (moneybird.md §3.5): "121.0", "121.5", "121.55", "-50.0"."""
+    """Moneybird's decimal-string amounts (docs/providers/moneybird.md#invoices): "121.0", "121.5", "121.55",
+    "-50.0"."""
     text = f"{Decimal(cents).scaleb(-2):.2f}"
     return text[:-1] if text.endswith("0") else text
 
@@ -54,7 +55,7 @@ def parse_stamp(text: str) -> datetime:
 
 
 def version_of(updated_at: str) -> int:
-    """moneybird.md §3.3: ``version`` is the Unix second of ``updated_at``."""
+    """docs/providers/moneybird.md#incremental-sync: ``version`` is the Unix second of ``updated_at``."""
     return int(parse_stamp(updated_at).timestamp())
 
 
@@ -143,7 +144,7 @@ def invoice_totals(inv: Record) -> tuple[int, int, int]:
 
 
 def render_invoice(adm: Record, inv: Record, public_url: str) -> Record:
-    """``sales_invoice_response`` (moneybird.md §3.5)."""
+    """``sales_invoice_response`` (docs/providers/moneybird.md#invoices)."""
     adm_id = adm["info"]["id"]
     contact = adm["contacts"][inv["contact_id"]]
     total, paid, unpaid = invoice_totals(inv)
@@ -256,6 +257,6 @@ def render_webhook(webhook: Record, *, with_secret: bool = False) -> Record:
         "token": webhook["token"],
         "deactivated_at": webhook.get("deactivated_at"),
     }
-    if with_secret:  # moneybird.md §5.1: the secret is only returned at creation
+    if with_secret:  # docs/providers/moneybird.md#subscribing: the secret is only returned at creation
         out["secret"] = webhook["secret"]
     return out

@@ -368,7 +368,7 @@ class MoneybirdSandbox(WebhookState):
 
     def pause(self, adm_id: str, inv: Record, paused: bool) -> None:
         if paused:
-            inv.update(paused=True, next_reminder=PAUSED_NEXT_REMINDER)  # moneybird.md §6
+            inv.update(paused=True, next_reminder=PAUSED_NEXT_REMINDER)  # docs/providers/moneybird.md#write-back
         else:
             count = inv["reminder_count"] or 0
             inv.update(paused=False, next_reminder=inv["due_date"] if count == 0 else self.today().isoformat())

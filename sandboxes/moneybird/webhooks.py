@@ -2,7 +2,7 @@
 
 ``WebhookState`` is mixed into the state object (``state.py``): it queues one delivery per matching registered
 webhook whenever an invoice, payment or note changes; ``deliver_webhooks()`` (or the background
-``DeliveryWorker``) then POSTs them with the exact headers of moneybird.md §5.3-§5.5:
+``DeliveryWorker``) then POSTs them with the exact headers of docs/providers/moneybird.md#webhooks:
 ``Moneybird-Signature: t=..,v1=..`` over ``"{t}." + raw body``, ``Idempotency-Key`` reused on retries,
 ``User-Agent: MoneyBird Webhook``. The routes that register webhooks are in ``writeback.py``.
 """
@@ -29,12 +29,12 @@ from sandboxes.moneybird.render import NOT_FOUND, Record, SandboxError, stamp
 
 log = structlog.get_logger(__name__)
 
-USER_AGENT = "MoneyBird Webhook"  # moneybird.md §5.3
-MAX_ATTEMPTS = 10  # moneybird.md §5.5: non-200 answers are retried up to 10 times
+USER_AGENT = "MoneyBird Webhook"  # docs/providers/moneybird.md#payload
+MAX_ATTEMPTS = 10  # docs/providers/moneybird.md#retries-and-duplicates: non-200 answers are retried up to 10 times
 
 
 def signature_header(secrets: list[str], timestamp: int, raw_body: bytes) -> str:
-    """``t=<unix>,v1=<hex>[,v1=<hex>]`` — one ``v1`` per active secret (moneybird.md §5.4)."""
+    """``t=<unix>,v1=<hex>[,v1=<hex>]`` — one ``v1`` per active secret (docs/providers/moneybird.md#signature)."""
     signed = f"{timestamp}.".encode() + raw_body
     parts = [f"t={timestamp}"]
     parts += [f"v1={hmac.new(s.encode(), signed, hashlib.sha256).hexdigest()}" for s in secrets]
@@ -42,7 +42,8 @@ def signature_header(secrets: list[str], timestamp: int, raw_body: bytes) -> str
 
 
 def event_matches(enabled_events: list[str], action: str) -> bool:
-    """§5.2: names or group prefixes; no ``enabled_events`` = legacy invoice state changes only (§5.1)."""
+    """docs/providers/moneybird.md#subscribing: names or group prefixes; no ``enabled_events`` = legacy invoice state
+    changes only (docs/providers/moneybird.md#subscribing)."""
     if not enabled_events:
         return action.startswith("sales_invoice_state_changed")
     return any(action == name or action.startswith(name) for name in enabled_events)
@@ -57,7 +58,8 @@ def payload(
     action: str,
     entity: dict[str, Any],
 ) -> str:
-    """The JSON body of one push (moneybird.md §5.3), serialised once so retries resend the same bytes."""
+    """The JSON body of one push (docs/providers/moneybird.md#payload), serialised once so retries resend the same
+    bytes."""
     return json.dumps(
         {
             "administration_id": adm_id,
@@ -83,7 +85,7 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tupl
 
 
 def probe(url: str, timeout: float) -> int | None:
-    """The unsigned registration check: the URL must answer 200 (moneybird.md §5.1)."""
+    """The unsigned registration check: the URL must answer 200 (docs/providers/moneybird.md#subscribing)."""
     status, _ = post(url, b"{}", {"Content-Type": "application/json", "User-Agent": USER_AGENT}, timeout)
     return status
 
@@ -126,7 +128,8 @@ class WebhookState:
     ) -> None:
         """Queue one push per active webhook of the administration that subscribes to ``action``.
 
-        ``entity`` is the API representation at push time (moneybird.md §5.3); a callable is rendered lazily.
+        ``entity`` is the API representation at push time (docs/providers/moneybird.md#payload); a callable is rendered
+        lazily.
         """
         for webhook in self.administration(adm_id)["webhooks"].values():
             if webhook.get("deactivated_at") or not event_matches(webhook["enabled_events"], action):
@@ -223,7 +226,8 @@ class WebhookState:
                 else:
                     self._backoff[delivery["id"]] = time.monotonic() + min(2 ** delivery["attempts"], 60) / 2
                 duplicate = status == 200 and self.duplicate_rate and self._rng.random() < self.duplicate_rate
-            if duplicate and self._push(delivery, webhook) == 200:  # §5.5: duplicates even after a 200
+            # docs/providers/moneybird.md#retries-and-duplicates: duplicates even after a 200
+            if duplicate and self._push(delivery, webhook) == 200:
                 delivered += 1
         if jobs:
             self.save()

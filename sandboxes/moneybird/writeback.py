@@ -4,7 +4,7 @@ mark-as-*, payments, ``webhooks``).
 Registered on the ``/api/v2`` blueprint of ``api.py``; the Moneybird adapter's outbox writes land here.
 Each accepted write mutates the invoice through the state object (events, ``updated_at``/``version``, webhook
 pushes), is appended to ``writes(adm)`` for the tests, and is persisted. Request validation follows
-moneybird.md §6 and §5.1.
+docs/providers/moneybird.md#write-back, docs/providers/moneybird.md#subscribing.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from sandboxes.moneybird.render import (
 
 @route("/<digits:adm_id>/sales_invoices/send_reminders", ("POST",), SALES)
 def send_reminders(adm_id: str) -> Response:
-    """moneybird.md §6: batch per contact × workflow × identity × style; 200 with a bare integer body."""
+    """docs/providers/moneybird.md#write-back: batch per contact × workflow × identity × style; 200 with a bare integer
+    body."""
     state = sandbox()
     adm = state.administration(adm_id)
     reminders = body().get("sales_invoice_reminders")
@@ -110,7 +111,7 @@ def _pause(adm_id: str, invoice_id: str, *, paused: bool) -> Response:
     state.pause(adm_id, inv, paused)
     write(state.administration(adm_id), "pause" if paused else "resume", [inv["id"]])
     state.save()
-    return reply(state.render(adm_id, inv), 201)  # §6: pause and resume answer 201
+    return reply(state.render(adm_id, inv), 201)  # docs/providers/moneybird.md#write-back: pause and resume answer 201
 
 
 @route("/<digits:adm_id>/sales_invoices/<digits:invoice_id>/notes", ("POST",), SALES)
@@ -145,12 +146,12 @@ def mark_as_dubious(adm_id: str, invoice_id: str) -> Response:
 def _mark(adm_id: str, invoice_id: str, kind: str) -> Response:
     state = sandbox()
     inv = _invoice(adm_id, invoice_id)
-    if inv["state"] not in REMINDABLE:  # §6: only open/late/due invoices
+    if inv["state"] not in REMINDABLE:  # docs/providers/moneybird.md#write-back: only open/late/due invoices
         raise SandboxError(400, {"error": "Invoice is not open", "symbolic": {"invoice": "not_open"}})
     day = str(body().get(f"{kind}_date") or state.today().isoformat())
     inv[f"marked_{kind}_on"] = day
     state.record_event(adm_id, inv, f"sales_invoice_marked_as_{kind}")
-    if kind == "uncollectible":  # §6: dubious keeps the state `open`
+    if kind == "uncollectible":  # docs/providers/moneybird.md#write-back: dubious keeps the state `open`
         state.change_state(adm_id, inv, "uncollectible")
     write(state.administration(adm_id), kind, [inv["id"]], date=day)
     state.save()
@@ -176,7 +177,7 @@ def create_payment(adm_id: str, invoice_id: str) -> Response:
     return reply(render_payment(adm_id, inv["id"], payment), 201)
 
 
-# -- webhooks (moneybird.md §5.1, scope settings) ----------------------------------------------------------------
+# -- webhooks (docs/providers/moneybird.md#subscribing, scope settings) ------------------------------------------------
 @route("/<digits:adm_id>/webhooks", ("GET",), SETTINGS)
 def list_webhooks(adm_id: str) -> Response:
     return reply([render_webhook(w) for w in sandbox().administration(adm_id)["webhooks"].values()])
@@ -187,7 +188,7 @@ def create_webhook(adm_id: str) -> Response:
     state = sandbox()
     with state.lock:
         state.administration(adm_id)
-    fields = body()  # §5.1: no envelope
+    fields = body()  # docs/providers/moneybird.md#subscribing: no envelope
     if "events" in fields:
         raise SandboxError(
             400,

@@ -182,7 +182,7 @@ def register_api(app: Flask, sandbox: XeroSandbox) -> None:
 
 
 def find_invoice(org: Org, key: str) -> dict[str, Any] | None:
-    """``GET /Invoices/{InvoiceID}`` also accepts an InvoiceNumber (xero.md §2.2)."""
+    """``GET /Invoices/{InvoiceID}`` also accepts an InvoiceNumber (docs/providers/xero.md#invoices)."""
     found = org.invoices.get(key.lower())
     if found is None:
         found = next((i for i in org.invoices.values() if i["InvoiceNumber"] and i["InvoiceNumber"] == key), None)

@@ -2,9 +2,9 @@
 
 ``create_app(**options)`` builds a Flask app that stands in for login.xero.com, identity.xero.com and
 api.xero.com on one host: the adapter's three URL settings all point at it. Every ``/api.xro/2.0`` call passes
-the gate here (Bearer token, ``xero-tenant-id``, scope, rate limits with Xero's headers, xero.md §3/§6) before
-the accounting routes of ``api.py`` (reads) and ``writeback.py`` (writes). The state object is
-``app.extensions["sandbox"]`` (``XeroSandbox``, ``state.py``).
+the gate here (Bearer token, ``xero-tenant-id``, scope, rate limits with Xero's headers,
+docs/providers/xero.md#rate-limits, docs/providers/xero.md#errors) before the accounting routes of ``api.py`` (reads)
+and ``writeback.py`` (writes). The state object is ``app.extensions["sandbox"]`` (``XeroSandbox``, ``state.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from sandboxes.xero.state import XeroSandbox
 from sandboxes.xero.writeback import register_writeback
 
 API_PREFIX = "/api.xro/2.0"
-# Which scopes open which resources; granular and broad (xero.md §1.4).
+# Which scopes open which resources; granular and broad (docs/providers/xero.md#scopes).
 _TRANSACTIONS = ("accounting.transactions", "accounting.transactions.read")
 _INVOICES = ("accounting.invoices", "accounting.invoices.read", *_TRANSACTIONS)
 _PAYMENTS = ("accounting.payments", "accounting.payments.read", *_TRANSACTIONS)
@@ -164,7 +164,7 @@ def _register_gate(app: Flask, sandbox: XeroSandbox) -> None:
             return json_response(error(401, detail), status=401)
         tenant = request.headers.get("xero-tenant-id", "")
         if not tenant or not sandbox.tenant_connected(tenant):
-            return json_response(error(403, "AuthenticationUnsuccessful"), status=403)  # xero.md §6
+            return json_response(error(403, "AuthenticationUnsuccessful"), status=403)  # docs/providers/xero.md#errors
         resource = request.path[len(API_PREFIX) + 1 :].split("/")[0]
         allowed = _READ_SCOPES.get(resource, ())
         granted = set(record["scope"].split())
@@ -206,7 +206,7 @@ def _basic_auth() -> tuple[str, str] | None:
 
 
 def _net_datetime(moment: datetime) -> str:
-    """``/connections`` timestamps: 7 fractional digits, no zone (xero.md §1.3)."""
+    """``/connections`` timestamps: 7 fractional digits, no zone (docs/providers/xero.md#tenants)."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0"
 
 

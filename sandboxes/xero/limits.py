@@ -1,8 +1,9 @@
 """Xero's API limits as the sandbox enforces them: per tenant 60/min, 5 in flight and a daily cap; 10,000/min per app.
 
 Every API response carries ``X-DayLimit-Remaining``, ``X-MinLimit-Remaining`` and ``X-AppMinLimit-Remaining``;
-a call over a limit gets 429 with ``Retry-After`` (delta seconds) and ``X-Rate-Limit-Problem`` (xero.md §3).
-Limits are configurable so tests can hit them with a handful of calls; the clock is the sandbox's clock.
+a call over a limit gets 429 with ``Retry-After`` (delta seconds) and ``X-Rate-Limit-Problem``
+(docs/providers/xero.md#rate-limits). Limits are configurable so tests can hit them with a handful of calls; the clock
+is the sandbox's clock.
 """
 
 from __future__ import annotations

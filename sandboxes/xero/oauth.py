@@ -2,8 +2,9 @@
 
 Mixed into the sandbox state object. Access tokens live 30 minutes; every refresh rotates the refresh token and
 the previous one stays usable for a 30-minute grace unless its successor was used; unused refresh tokens die
-after 60 days; everything else is ``400 {"error":"invalid_grant"}`` (xero.md §1.2). Consent connects every
-organisation (``GET /connections``); ``DELETE /connections/{id}`` disconnects one (xero.md §1.3).
+after 60 days; everything else is ``400 {"error":"invalid_grant"}`` (docs/providers/xero.md#tokens). Consent connects
+every organisation (``GET /connections``); ``DELETE /connections/{id}`` disconnects one
+(docs/providers/xero.md#tenants).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class OAuthState:
         elif not scopes or any(s not in KNOWN_SCOPES for s in scopes):
             error = "invalid_scope"
         elif args.get("code_challenge") and args.get("code_challenge_method", "plain") != "S256":
-            error = "invalid_request"  # xero.md §1.1: S256 only
+            error = "invalid_request"  # docs/providers/xero.md#endpoints: S256 only
         if error:
             return _with_query(redirect_uri, {"error": error, "state": state})
         code = secrets.token_urlsafe(24)
@@ -139,7 +140,7 @@ class OAuthState:
             if not hmac.compare_digest(secret, self.client_secret):
                 raise TokenError("invalid_client")
             return False
-        return True  # PKCE app: client_id in the body, no secret (xero.md §1.1)
+        return True  # PKCE app: client_id in the body, no secret (docs/providers/xero.md#endpoints)
 
     def _exchange(self, form: dict[str, str], public: bool) -> dict[str, Any]:
         code = self.codes.get(form.get("code", ""))
@@ -233,7 +234,7 @@ class OAuthState:
         return found
 
     def revoke(self, token: str) -> None:
-        """Revoking the refresh token drops the grant and every connection of it (xero.md §1.1)."""
+        """Revoking the refresh token drops the grant and every connection of it (docs/providers/xero.md#endpoints)."""
         record = self.refresh_tokens.get(token)
         if record is not None:
             for other in self.refresh_tokens.values():

@@ -1,9 +1,10 @@
 """Xero's list-query semantics for the sandbox: ``where``, ``Statuses``, ``IDs``, ``If-Modified-Since``, paging.
 
 Routes hand each record's filterable facts (lower-cased field paths → Python values) to ``where_predicate``;
-``select`` then applies the filters in Xero's order and slices a page (xero.md §2.1-§2.2): ``page`` is 1-based,
-``pageSize`` defaults to 100 and is clamped to 1..1000, ``Statuses`` forces paging; a malformed
-``If-Modified-Since`` is silently ignored (as at Xero, which then returns everything).
+``select`` then applies the filters in Xero's order and slices a page (docs/providers/xero.md#requests,
+docs/providers/xero.md#invoices): ``page`` is 1-based, ``pageSize`` defaults to 100 and is clamped to 1..1000,
+``Statuses`` forces paging; a malformed ``If-Modified-Since`` is silently ignored (as at Xero, which then returns
+everything).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 Facts = Mapping[str, Any]
-MAX_IDS = 52  # xero.md §2.1: longer ID lists overflow the URL and answer 404
+MAX_IDS = 52  # docs/providers/xero.md#requests: longer ID lists overflow the URL and answer 404
 
 
 class QueryError(Exception):
@@ -177,7 +178,7 @@ def list_query(args: Mapping[str, str], if_modified_since: str | None, *, paged_
     ids = {i.strip().lower() for i in args["IDs"].split(",") if i.strip()} if args.get("IDs") else None
     page = _int(args.get("page"))
     if page is None and (statuses is not None and paged_by_statuses or args.get("summaryOnly") == "true"):
-        page = 1  # xero.md §2.2: Statuses and summaryOnly force pagination
+        page = 1  # docs/providers/xero.md#invoices: Statuses and summaryOnly force pagination
     size = _int(args.get("pageSize")) or 100
     return ListQuery(where, statuses, ids, parse_if_modified_since(if_modified_since), page, min(max(size, 1), 1000))
 

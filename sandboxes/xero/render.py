@@ -40,7 +40,8 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def ms(moment: datetime | date) -> str:
-    """``/Date(ms+0000)/``: instants in UTC; calendar dates as midnight UTC of that date (xero.md §2.3)."""
+    """``/Date(ms+0000)/``: instants in UTC; calendar dates as midnight UTC of that date
+    (docs/providers/xero.md#dates)."""
     if not isinstance(moment, datetime):
         moment = datetime.combine(moment, time(), tzinfo=UTC)
     millis = int(moment.astimezone(UTC).timestamp() * 1000)

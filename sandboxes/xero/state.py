@@ -3,8 +3,8 @@
 This is the state object behind ``app.extensions["sandbox"]`` (with the OAuth and webhook parts mixed in from
 ``oauth.py`` and ``webhooks.py``, one ``records.Org`` per tenant, saved by ``persist.py``). Mutations keep Xero's
 derived numbers consistent (``AmountDue``, ``AmountPaid``, ``AmountCredited``, AUTHORISED <-> PAID), bump
-``UpdatedDateUTC`` the way Xero does (including its blind spot for due-date edits on part-paid invoices, xero.md §2.2)
-and queue webhook events.
+``UpdatedDateUTC`` the way Xero does (including its blind spot for due-date edits on part-paid invoices,
+docs/providers/xero.md#incremental-sync) and queue webhook events.
 """
 
 from __future__ import annotations
@@ -193,7 +193,8 @@ class XeroSandbox(OAuthState, WebhookState):
             return cid
 
     def set_due_date(self, tenant: str, invoice_id: str, due: date) -> None:
-        """Edit the due date; xero.md §2.2: no UpdatedDateUTC bump on part-paid invoices (blind spot)."""
+        """Edit the due date; docs/providers/xero.md#incremental-sync: no UpdatedDateUTC bump on part-paid invoices
+        (blind spot)."""
         with self.lock:
             org = self.org(tenant)
             invoice = org.invoices[invoice_id]
@@ -380,7 +381,8 @@ class XeroSandbox(OAuthState, WebhookState):
             dates += [a["Date"] for _k, _c, a in self.invoice_allocations(org, invoice["InvoiceID"])]
             invoice["FullyPaidOnDate"] = max(dates) if dates else self.now().date()
         elif invoice["Status"] == "PAID" and due > 0:
-            invoice["Status"] = "AUTHORISED"  # xero.md §2.4: a deleted payment reopens the invoice (inferred)
+            # docs/providers/xero.md#payments-and-credit-notes: a deleted payment reopens the invoice (inferred)
+            invoice["Status"] = "AUTHORISED"
             invoice["FullyPaidOnDate"] = None
         self._touch(org, invoice)
 

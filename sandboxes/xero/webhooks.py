@@ -1,10 +1,10 @@
 """Outgoing Xero webhooks from the sandbox: queued events, signed deliveries and the intent-to-receive check.
 
 Mixed into the sandbox state object. ``set_webhook_target(url, key)`` stands in for the developer portal
-(xero.md §4.1); changes queue INVOICE/CONTACT/CREDITNOTE events; ``deliver_webhooks()`` POSTs them in Xero's
-payload shape signed ``x-xero-signature`` = base64(HMAC-SHA256(key, raw body)) and keeps failed ones queued;
+(docs/providers/xero.md#subscribing); changes queue INVOICE/CONTACT/CREDITNOTE events; ``deliver_webhooks()`` POSTs them
+in Xero's payload shape signed ``x-xero-signature`` = base64(HMAC-SHA256(key, raw body)) and keeps failed ones queued;
 ``send_intent_to_receive()`` replays Xero's ITR: correctly signed empty payloads must get 200 with an empty body,
-deliberately mis-signed ones 401 (xero.md §4.3).
+deliberately mis-signed ones 401 (docs/providers/xero.md#signature).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def sign(key: str, raw: bytes) -> str:
 
 
 def payload_bytes(events: list[dict[str, Any]], first: int, last: int, entropy: str) -> bytes:
-    """Xero's body, spaces included as real deliveries have them (xero.md §4.3/§4.4)."""
+    """Xero's body, spaces included as real deliveries have them (docs/providers/xero.md#test-vectors)."""
     events_json = json.dumps(events, separators=(",", ":"))
     return (
         f'{{"events":{events_json},"firstEventSequence": {first},"lastEventSequence": {last}, "entropy": "{entropy}"}}'
@@ -96,7 +96,7 @@ class WebhookState:
             raw = payload_bytes(batch, first, first + len(batch) - 1, self._entropy())
             statuses = [self._post(http, raw, sign(self.webhook_key, raw)) for _ in range(2 if duplicate else 1)]
             if statuses[0] != 200:
-                break  # Xero retries later with decreasing frequency (xero.md §4.3)
+                break  # Xero retries later with decreasing frequency (docs/providers/xero.md#retries-and-duplicates)
             self.event_sequence += len(batch)
             del self.event_queue[: len(batch)]
             delivered += len(batch)
@@ -146,6 +146,7 @@ class WebhookState:
 
 
 def _corrupt(signature: str) -> str:
-    """Change the first character, as in the real mis-signed ITR (``/jzN…`` vs ``BjzN…``, xero.md §4.4)."""
+    """Change the first character, as in the real mis-signed ITR (``/jzN…`` vs ``BjzN…``,
+    docs/providers/xero.md#test-vectors)."""
     first = "B" if signature[0] != "B" else "/"
     return first + signature[1:]

@@ -2,7 +2,8 @@
 
 Registered by ``app.py`` next to the read routes of ``api.py``, behind the same gate (token, tenant, scope,
 limits). Every accepted write is appended to ``Org.writes`` so tests and the demo can see each write-back the
-connector made; History notes honour an ``Idempotency-Key`` for a few minutes like Xero (xero.md §5.1, §5.2).
+connector made; History notes honour an ``Idempotency-Key`` for a few minutes like Xero
+(docs/providers/xero.md#write-back).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from sandboxes.xero.records import Org
 from sandboxes.xero.render import json_response
 from sandboxes.xero.state import XeroSandbox
 
-MAX_GROUPS = 100  # xero.md §5.2
-IDEMPOTENCY_WINDOW = timedelta(minutes=6)  # xero.md §5.1 (unverified secondary claim)
+MAX_GROUPS = 100  # docs/providers/xero.md#write-back
+IDEMPOTENCY_WINDOW = timedelta(minutes=6)  # docs/providers/xero.md#write-back (unverified secondary claim)
 
 
 def register_writeback(app: Flask, sandbox: XeroSandbox) -> None:

@@ -101,7 +101,7 @@ class TokenServer:
         with self._lock:
             if self.mode == "server_error":
                 return jsonify({"error": "temporarily_unavailable"}), 503
-            if self.mode == "too_early":  # exact.md §1.3
+            if self.mode == "too_early":  # docs/providers/exact.md#tokens
                 return (
                     jsonify(
                         {"error": "access_denied", "error_description": "Rate limit exceeded: access_token not expired"}

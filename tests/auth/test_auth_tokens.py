@@ -236,7 +236,7 @@ def test_transport_failure_is_transient_and_leaves_the_connection_active(world: 
     world.server.mode = "server_error"
     with pytest.raises(TransientError):
         world.manager().access_token(cid)
-    assert len(world.server.calls) == 2  # engineering.md §3.5 step 7: once more with the same token
+    assert len(world.server.calls) == 2  # docs/architecture.md#token-refresh step 7: once more with the same token
     assert world.row(cid)[0].status == "active"
     assert world.stored(cid).refresh_token == "rt-0"
 

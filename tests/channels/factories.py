@@ -74,10 +74,11 @@ def context(
 
 
 def fourteen_day_context(language: str = "nl", **changes: object) -> MessageContext:
-    """Posted Tue 3 Mar 2026, presumed received Thu 5 Mar (L2 example), term until Thu 19 Mar; WIK on 1,234.56."""
+    """Posted Tue 3 Mar 2026, presumed received Thu 5 Mar (docs/law.md#the-14-day-letter example), term until Thu 19
+    Mar; WIK on 1,234.56."""
     values: dict[str, object] = {
         "level_name": "Veertiendagenbrief",
-        "collection_costs": Decimal("185.18"),  # 15 % x 1,234.56 = 185.184 -> 185.18 (credit-management.md L1)
+        "collection_costs": Decimal("185.18"),  # 15 % x 1,234.56 = 185.184 -> 185.18 (docs/law.md#wik-collection-costs)
         "receipt_date": date(2026, 3, 5),
         "deadline": date(2026, 3, 19),
     }

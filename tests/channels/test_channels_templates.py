@@ -1,4 +1,5 @@
-"""Template texts: both languages render every kind, and the legal checks keep wrong texts from being made (L2)."""
+"""Template texts: both languages render every kind, and the legal checks keep wrong texts from being made
+(docs/law.md#the-14-day-letter)."""
 
 from __future__ import annotations
 

@@ -291,7 +291,8 @@ def test_hand_over_writes_pdf_and_csv_with_everything_and_stops_reminders(world:
         ("refused will not pay", ""),
     ]
     claim = {r["description"]: r["amount"] for r in rows if r["record_type"] == "claim"}
-    # WIK on 1,250.00 = 15 % = 187.50 (L1); commercial interest 10.15 %: 1000 x 58/365 = 16.13, 250 x 44/365 = 3.06
+    # WIK on 1,250.00 = 15 % = 187.50 (docs/law.md#wik-collection-costs); commercial interest 10.15 %: 1000 x 58/365 =
+    # 16.13, 250 x 44/365 = 3.06
     assert claim == {"principal": "1250.00", "collection_costs": "187.50", "vat_on_costs": "0.00", "interest": "19.19"}
     assert result.total_claim == Decimal("1456.69")
     assert all((st := w.state(ref)) is not None and st.handed_over for ref in ("h1", "h2"))
@@ -343,7 +344,8 @@ def test_segment_override_and_insolvency_reach_the_snapshot(world: World) -> Non
 
 
 def test_a_factored_invoice_is_left_to_the_factor(world: World) -> None:
-    """P17: an invoice sold to a factor gets no reminders of ours; the package is told with a note."""
+    """docs/credit-management.md#factoring: an invoice sold to a factor gets no reminders of ours; the package is told
+    with a note."""
     world.debtor("d1")
     world.invoice("i1", "d1", DUE, "500.00")
     world.clock.day(date(2026, 1, 20))
@@ -355,7 +357,8 @@ def test_a_factored_invoice_is_left_to_the_factor(world: World) -> None:
 
 
 def test_credit_limit_flags_a_debtor_whose_open_items_exceed_it(world: World) -> None:
-    """P2: a credit limit per debtor; the worklist lists the debtor once its open items exceed it."""
+    """docs/credit-management.md#screening-and-credit-limits: a credit limit per debtor; the worklist lists the debtor
+    once its open items exceed it."""
     from connector import queries
 
     world.debtor("d1")
@@ -373,7 +376,8 @@ def test_credit_limit_flags_a_debtor_whose_open_items_exceed_it(world: World) ->
 
 
 def test_an_insolvent_debtor_gets_one_file_claim_task_and_no_reminders(world: World) -> None:
-    """L9: legal hold; a person files the claim with the trustee (one open task listing what to file)."""
+    """docs/law.md#insolvency: legal hold; a person files the claim with the trustee (one open task listing what to
+    file)."""
     world.debtor("d1")
     world.invoice("i1", "d1", DUE, "600.00")
     world.invoice("i2", "d1", DUE, "400.50")

@@ -1,6 +1,6 @@
 """Browser tests: the demo stack (Moneybird sandbox + our web app) on 127.0.0.1, driven by Debian's chromium.
 
-pytest-playwright's browser fixtures are pointed at ``/usr/bin/chromium`` (engineering.md §2.15; ``playwright
+pytest-playwright's browser fixtures are pointed at ``/usr/bin/chromium`` (docs/architecture.md#testing; ``playwright
 install`` cannot download browsers here). pytest-socket does not get in the way: with ``--allow-hosts`` in the
 addopts it only guards ``socket.connect`` to other hosts, and Playwright talks to its driver over pipes (the
 asyncio self-pipe is a ``socketpair``, which never calls ``connect``); chromium is a separate process.

@@ -1,4 +1,5 @@
-"""Ten simulated weeks on Moneybird, Xero and Exact (issue 6, Tests): the whole product under one controlled clock.
+"""Ten simulated weeks on Moneybird, Xero and Exact (docs/architecture.md#testing): the whole product under one
+controlled clock.
 
 Every day the sandbox and our runtime move to the same simulated day, then: incremental sync, the debtor checks,
 the rules for that day and the outbox drain. What the debtors received (the SMTP mailbox) and what the package
@@ -46,7 +47,8 @@ PROVIDER_SENT = {"friendly_reminder", "reminder", "final_notice"}  # Moneybird's
 SENT = {"done", "task_open"}
 NOTE_KINDS = {"note", "history"}
 LADDER = frozenset(LADDER_ACTIONS)
-INSTALLMENTS = frozenset({"installment_reminder"})  # P12: reminders follow an arrangement's schedule
+# docs/credit-management.md#payment-arrangements: reminders follow an arrangement's schedule
+INSTALLMENTS = frozenset({"installment_reminder"})
 COST_LINE = re.compile(r"^(Incassokosten|Collection costs): ", re.MULTILINE)
 NOTICE = re.compile(r"^(Hierbij stellen wij u in gebreke|This is a formal notice of default)\.", re.MULTILINE)
 
@@ -188,7 +190,7 @@ def test_an_approved_credit_stop_is_sent_once_and_written_back_on_the_debtor(pla
     assert numbers_listed(mail.text, story.numbers) == set(story.refs("A"))
     on_debtor = [w for d, w in world.writes if day_number(d) == approved]
     debtor_id = story.debtor_ids["A"]
-    if world.provider == "xero":  # xero.md: a contact group
+    if world.provider == "xero":  # docs/providers/xero.md#write-back: a contact group
         assert [(w["kind"], w["action"]) for w in on_debtor] == [("contact_group", "create"), ("contact_group", "add")]
         assert on_debtor[1]["contact_ids"] == [debtor_id]
     else:  # a note on the contact (Moneybird) or the account (Exact; Blocked only when opted in)

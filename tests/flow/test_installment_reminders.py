@@ -1,5 +1,6 @@
-"""P12: while an arrangement holds, the reminders follow its schedule: one e-mail per instalment, a few days
-before it is due, with the amount and date; nothing for a paid instalment; never twice."""
+"""docs/credit-management.md#payment-arrangements: while an arrangement holds, the reminders follow its schedule: one
+e-mail per instalment, a few days before it is due, with the amount and date; nothing for a paid instalment; never
+twice."""
 
 from __future__ import annotations
 

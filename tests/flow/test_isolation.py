@@ -1,4 +1,4 @@
-"""Receiver and tenant isolation (engineering §3.7 #16, #17, #18, #46)."""
+"""Receiver and tenant isolation (docs/architecture.md#tenant-isolation)."""
 
 from __future__ import annotations
 

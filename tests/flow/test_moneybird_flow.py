@@ -224,7 +224,7 @@ def test_an_unparseable_dead_letter_is_parsed_again_on_replay(
 
 
 def test_retention_deletes_processed_webhook_bodies_after_30_days(stack: demo.DemoRun) -> None:
-    """credit-management.md L10: raw bodies go after 30 days; metadata and dead letters (for replay) stay."""
+    """docs/law.md#our-retention-policy: raw bodies go after 30 days; metadata and dead letters (for replay) stay."""
     from datetime import timedelta
 
     rt = stack.runtime

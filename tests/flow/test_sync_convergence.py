@@ -1,5 +1,5 @@
-"""Sync convergence (engineering §2.14): whatever mix of payments, state changes, shuffled and duplicated webhook
-hints and incremental syncs happens, once every hint is processed the stored invoices equal a clean full sync
+"""Sync convergence (docs/architecture.md#sync): whatever mix of payments, state changes, shuffled and duplicated
+webhook hints and incremental syncs happens, once every hint is processed the stored invoices equal a clean full sync
 of the provider, without a reconciliation sync to paper over a lost or misapplied hint."""
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ NOW = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
         ("1.5", NOW + timedelta(seconds=1.5)),
         ("66975", NOW + timedelta(seconds=66975)),
         ("Mon, 02 Mar 2026 09:00:30 GMT", NOW + timedelta(seconds=30)),
-        ("1772442000", datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)),  # moneybird.md §4: absolute epoch
+        # docs/providers/moneybird.md#rate-limits: absolute epoch
+        ("1772442000", datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)),
         ("1609459200", datetime(2021, 1, 1, tzinfo=UTC)),  # the spec's example value
         ("", None),
         (None, None),

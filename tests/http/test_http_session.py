@@ -50,7 +50,8 @@ def make(token: str = "tok-1", **kwargs: object) -> tuple[ConnectionSession, Sle
     [
         ("3", 3.0),
         (format_datetime(NOW + timedelta(seconds=10), usegmt=True), 10.0),
-        (str(int((NOW + timedelta(seconds=20)).timestamp())), 20.0),  # moneybird.md §4: absolute UTC epoch
+        # docs/providers/moneybird.md#rate-limits: absolute UTC epoch
+        (str(int((NOW + timedelta(seconds=20)).timestamp())), 20.0),
     ],
     ids=["delta-seconds", "http-date", "absolute-epoch"],
 )
@@ -67,7 +68,8 @@ def test_429_waits_for_retry_after_then_succeeds(api, retry_after: str, expected
 
 def test_retry_after_beyond_cap_raises_rate_limited_without_sleeping_and_parks(api, tmp_path) -> None:
     scripted, server = api
-    scripted.push(429, "{}", Retry_After="66975", X_Rate_Limit_Problem="day")  # xero.md §3: daily cap
+    # docs/providers/xero.md#rate-limits: daily cap
+    scripted.push(429, "{}", Retry_After="66975", X_Rate_Limit_Problem="day")
     budget = RateBudget(f"sqlite:///{tmp_path / 'rl.db'}", clock=lambda: NOW)
     session, sleeps = make(budget=budget)
     with pytest.raises(RateLimited) as caught:

@@ -1,4 +1,4 @@
-"""Table-driven engine cases (engineering.md §3.7 #43, credit-management.md §3.3): ladder, holds, guards."""
+"""Table-driven engine cases (docs/credit-management.md#acceptance-checks): ladder, holds, guards."""
 
 from __future__ import annotations
 
@@ -252,7 +252,8 @@ def test_non_euro_invoice_gets_no_statutory_costs() -> None:
 
 
 def test_a_changed_due_date_reschedules() -> None:
-    # U14: the due date is re-read on every sync; the next level follows the new date
+    # docs/credit-management.md#due-dates-that-change: the due date is re-read on every sync; the next level follows the
+    # new date
     moved = snapshot(**reached(0, -3), due_date=DUE + timedelta(days=10))
     outcome = evaluate_invoice(moved, policy(), day(3))
     assert isinstance(outcome, NonDecision) and outcome.reason is Reason.NOT_DUE

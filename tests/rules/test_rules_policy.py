@@ -224,7 +224,8 @@ def test_select_policy_precedence() -> None:
     policies = {p.name: p for p in (b2b, b2c, vip, slow)}
     assert select_policy(snapshot(), policies) is b2b
     assert select_policy(snapshot(segment=Segment.B2C), policies) is b2c
-    assert select_policy(snapshot(segment=None), policies) is b2c  # unknown debtor type -> consumer (L6)
+    # unknown debtor type -> consumer (docs/law.md#engine-rules-for-costs-and-interest)
+    assert select_policy(snapshot(segment=None), policies) is b2c
     assert select_policy(snapshot(debtor_policy="vip"), policies) is vip
     assert select_policy(snapshot(debtor_policy="vip", invoice_policy="slow"), policies) is slow
     assert select_policy(snapshot(), policies, defaults={Segment.B2B: "slow"}) is slow

@@ -55,7 +55,8 @@ def audit_trail(
 def debtor_audit(
     session: Session, org_id: int, administration_id: int, debtor_ref: str, invoice_refs: Sequence[str] = ()
 ) -> list[t.AuditEntry]:
-    """A debtor's audit trail (P18): entries naming the debtor or one of its invoices, oldest first."""
+    """A debtor's audit trail (docs/credit-management.md#the-debtor-file): entries naming the debtor or one of its
+    invoices, oldest first."""
     subject = t.AuditEntry.debtor_ref == debtor_ref
     if invoice_refs:
         subject = subject | t.AuditEntry.invoice_ref.in_(list(invoice_refs))

@@ -138,7 +138,8 @@ def record_contact_moment(
     promise_date: date | None = None,
     document_sha256: str | None = None,
 ) -> int:
-    """Store one message, call, reply or note with a debtor (P10, P18)."""
+    """Store one message, call, reply or note with a debtor (docs/credit-management.md#late-payment-reasons,
+    docs/credit-management.md#the-debtor-file)."""
     row = t.ContactMoment(
         org_id=org_id,
         administration_id=administration_id,

@@ -55,8 +55,9 @@ def inbox_events(
 
 
 def purge_webhook_bodies(session: Session, org_id: int, older_than: datetime) -> int:
-    """L10 retention: raw bodies of processed webhook events older than ``older_than`` are deleted; the metadata
-    (provider, entity, action, times) stays for the audit year. Dead letters keep their body for replay."""
+    """Retention (docs/law.md#our-retention-policy): raw bodies of processed webhook events older than ``older_than``
+    are deleted; the metadata (provider, entity, action, times) stays for the audit year. Dead letters keep their body
+    for replay."""
     result = session.execute(
         update(t.InboxEvent)
         .where(

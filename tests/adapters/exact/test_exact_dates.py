@@ -1,4 +1,5 @@
-"""Exact's ``/Date(ms)/`` values are CET/CEST wall-clock time (exact.md §3.4): fixed DST vectors and round trips."""
+"""Exact's ``/Date(ms)/`` values are CET/CEST wall-clock time (docs/providers/exact.md#dates): fixed DST vectors and
+round trips."""
 
 from __future__ import annotations
 

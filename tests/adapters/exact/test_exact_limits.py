@@ -1,5 +1,5 @@
-"""Exact's rate headers and 429s, and the error-cap circuit breaker (exact.md §4, §7); classification is in
-the conformance suite."""
+"""Exact's rate headers and 429s, and the error-cap circuit breaker (docs/providers/exact.md#rate-limits,
+docs/providers/exact.md#error-cap); classification is in the conformance suite."""
 
 from __future__ import annotations
 

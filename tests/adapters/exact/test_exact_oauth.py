@@ -1,4 +1,4 @@
-"""Exact's token rules on the wire (sandbox) and in the adapter's declarations (exact.md §1.3)."""
+"""Exact's token rules on the wire (sandbox) and in the adapter's declarations (docs/providers/exact.md#tokens)."""
 
 from __future__ import annotations
 

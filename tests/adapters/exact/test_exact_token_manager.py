@@ -92,7 +92,8 @@ def test_two_workers_racing_make_one_refresh(engine: Engine, world: Exact) -> No
 
 
 def test_refresh_goes_to_the_connections_own_country_site(sqlite_url: str, world: Exact) -> None:
-    """exact.md §1.1: a connection made on another country site refreshes there, not on the default site."""
+    """docs/providers/exact.md#endpoints: a connection made on another country site refreshes there, not on the default
+    site."""
     from connector.runtime import Runtime
     from connector.settings import Settings
 
@@ -117,7 +118,8 @@ def test_refresh_goes_to_the_connections_own_country_site(sqlite_url: str, world
 
 
 def test_keepalive_at_21_days_and_needs_reauth_after_31(engine: Engine, world: Exact) -> None:
-    """engineering §3.7 #28: an idle Exact connection is refreshed at 21 days; one idle 31 days needs re-auth."""
+    """docs/architecture.md#tokens (keep-alive): an idle Exact connection is refreshed at 21 days; one idle 31 days
+    needs re-auth."""
     connection_id = _connected(engine, world)
     manager = _manager(engine, world)
     world.clock.advance(19 * 86400)

@@ -51,7 +51,8 @@ def delivery(content: str, code: str | None = None, *, spaced: bool = False) -> 
     ],
 )
 def test_reference_vectors(key: str, message: str, expected: str) -> None:
-    computed = sign(message.encode(), key)  # computed here with hmac, compared with exact.md §5.4's table
+    # computed here with hmac, compared with docs/providers/exact.md#test-vectors's table
+    computed = sign(message.encode(), key)
     assert computed == expected == webhooks.hash_code(message.encode(), key)
     ExactAdapter.verify_webhook(delivery(message, computed), {}, [key], NOW)
 

@@ -1,4 +1,5 @@
-"""Write-back into the Exact sandbox: notes per step, letter PDFs as documents, opt-in Blocked (exact.md §6)."""
+"""Write-back into the Exact sandbox: notes per step, letter PDFs as documents, opt-in Blocked
+(docs/providers/exact.md#write-back)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Moneybird webhook verification, table-driven: the header's own rules (moneybird.md §5.4). Valid, altered,
-wrong-secret, rotated and unsigned deliveries are checked for every adapter by the conformance suite."""
+"""Moneybird webhook verification, table-driven: the header's own rules (docs/providers/moneybird.md#signature). Valid,
+altered, wrong-secret, rotated and unsigned deliveries are checked for every adapter by the conformance suite."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from adapters.moneybird import webhooks
 from adapters.moneybird.webhooks import sign
 from connector.errors import GarbageResponse, WebhookRejected
 
-# moneybird.md §5.4: the self-computed reference vector
+# docs/providers/moneybird.md#signature: the self-computed reference vector
 VECTOR_BODY = (
     b'{"administration_id":"123","webhook_id":"456","entity_type":"SalesInvoice","entity_id":"789",'
     b'"state":"paid","action":"sales_invoice_state_changed_to_paid"}'

@@ -1,4 +1,5 @@
-"""``/Date(ms±hhmm)/`` parsing (connector/parsing.py) and Xero's date rules in mapping (xero.md §2.3)."""
+"""``/Date(ms±hhmm)/`` parsing (connector/parsing.py) and Xero's date rules in mapping
+(docs/providers/xero.md#dates)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
     [
         ("/Date(1439434356790)/", UTC, datetime(2015, 8, 13, 2, 52, 36, 790000, tzinfo=UTC)),
         ("/Date(1539993600000+0000)/", UTC, datetime(2018, 10, 20, tzinfo=UTC)),
-        # xero.md §2.3: epoch = 2016-02-14T11:00Z, +13h = local midnight of 15 Feb
+        # docs/providers/xero.md#dates: epoch = 2016-02-14T11:00Z, +13h = local midnight of 15 Feb
         ("/Date(1455447600000+1300)/", UTC, datetime(2016, 2, 15, tzinfo=timezone(timedelta(hours=13)))),
         ("/Date(-174268800000+0000)/", UTC, datetime(1964, 6, 24, tzinfo=UTC)),
         ("/Date(0-0530)/", UTC, datetime(1969, 12, 31, 18, 30, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))),

@@ -137,7 +137,8 @@ def test_periodic_refresh_catches_due_date_blind_spot(
     store: dict[str, object] = {}
     cursor = sync_all(adapter, tenant, None, store)
     clock.advance(hours=1)
-    sandbox.set_due_date(tenant, part_paid, date(2026, 6, 30))  # xero.md §2.2: no UpdatedDateUTC bump
+    # docs/providers/xero.md#incremental-sync: no UpdatedDateUTC bump
+    sandbox.set_due_date(tenant, part_paid, date(2026, 6, 30))
     cursor = sync_all(adapter, tenant, cursor, store)
     assert store[part_paid].due_date != date(2026, 6, 30)  # If-Modified-Since alone misses it
     clock.advance(hours=24)
@@ -207,7 +208,7 @@ def test_fetch_by_ids_in_batches(adapter: XeroAdapter, sandbox: XeroSandbox) -> 
     before = adapter.http.calls
     fetched = adapter.fetch_invoices(tenant, refs)
     assert {i.provider_ref for i in fetched} == set(refs)
-    assert adapter.http.calls - before == 3  # 40 + 40 + 15 (xero.md §2.1: ~52 IDs overflow the URL)
+    assert adapter.http.calls - before == 3  # 40 + 40 + 15 (docs/providers/xero.md#requests: ~52 IDs overflow the URL)
     payments = adapter.fetch_payments_for(tenant, refs)
     assert {p.invoice_ref for p in payments} <= set(refs)
     assert payments

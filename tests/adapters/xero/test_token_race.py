@@ -1,5 +1,6 @@
-"""Two workers race for an expired Xero token (engineering §3.7 #22, xero.md §1.2): one refresh against the sandbox,
-both get the new access token, the rotated refresh token is stored; reusing the old one after the grace fails."""
+"""Two workers race for an expired Xero token (docs/architecture.md#token-refresh, docs/providers/xero.md#tokens): one
+refresh against the sandbox, both get the new access token, the rotated refresh token is stored; reusing the old one
+after the grace fails."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Xero webhook signatures over raw bytes, parsing and dedupe, and the intent-to-receive handshake (xero.md §4)."""
+"""Xero webhook signatures over raw bytes, parsing and dedupe, and the intent-to-receive handshake
+(docs/providers/xero.md#webhooks)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ EVENT_RAW = (
     b'"eventType":"UPDATE","eventCategory":"INVOICE","tenantId":"e629a03c-7ffe-4913-bd94-ff2fdb36a702",'
     b'"tenantType":"ORGANISATION"}],"firstEventSequence": 2,"lastEventSequence": 2, "entropy": "GATSEZXWIBPBRNQOTMOH"}'
 )
-VECTORS = [  # xero.md §4.4
+VECTORS = [  # docs/providers/xero.md#test-vectors
     (ITR_RAW, "ixznmr+Pdl6QymsWZM+9UkY4lu97q04sJyejmSOp25U="),
     (COMPACT, "lP5MXGwGFXpuc9jrLBZW4sxLzqLDvpg0bOSt0/hgGzI="),
     (EVENT_RAW, "SEi96Ea0UJgNTwfrbX+t1ef/uPuhRrWURlcFjYjm0OY="),

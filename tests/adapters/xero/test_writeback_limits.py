@@ -211,7 +211,8 @@ def test_part_payment_register_rules(sandbox: XeroSandbox) -> None:
 
 
 def test_the_budget_learns_from_xeros_headers(server: RunningServer, sandbox: XeroSandbox, tokens: object) -> None:
-    """xero.md §3: X-MinLimit-Remaining: 0 parks the tenant for the minute; the other tenant is unaffected."""
+    """docs/providers/xero.md#rate-limits: X-MinLimit-Remaining: 0 parks the tenant for the minute; the other tenant is
+    unaffected."""
     from connector.http.budget import RateBudget
 
     seen = XeroAdapter.rate_observation(

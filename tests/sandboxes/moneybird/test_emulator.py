@@ -30,7 +30,8 @@ from tests.sandboxes.moneybird.conftest import SettableClock
 
 
 def verify_signature(header: str, raw: bytes, secret: str, now: int) -> bool:
-    """moneybird.md §5.4, written independently of the sandbox: any v1 may match, t within 5 minutes."""
+    """docs/providers/moneybird.md#signature, written independently of the sandbox: any v1 may match, t within 5
+    minutes."""
     parts = [p.split("=", 1) for p in header.split(",")]
     stamps = [v for k, v in parts if k == "t"]
     if len(stamps) != 1 or abs(now - int(stamps[0])) > 300:
@@ -104,7 +105,7 @@ def test_oauth_round_trip_over_http(app: Flask, state: MoneybirdSandbox) -> None
         assert body["token_type"] == "bearer"
         assert body["scope"] == "sales_invoices settings"
         assert "expires_in" not in body
-        assert isinstance(body["created_at"], int)  # moneybird.md §1.3
+        assert isinstance(body["created_at"], int)  # docs/providers/moneybird.md#tokens
         reused = requests.post(f"{server.url}/oauth/token", data=form, timeout=5)
         assert (reused.status_code, reused.json()["error"]) == (400, "invalid_grant")
         wrong = requests.post(f"{server.url}/oauth/token", data={**form, "client_secret": "nope"}, timeout=5)
@@ -247,7 +248,7 @@ def test_default_period_is_this_year_on_the_list_but_not_on_sync(
     assert ids == this_year
     synced = {row["id"] for row in client.get(f"/api/v2/{adm}/sales_invoices/synchronization.json", headers=auth).json}
     assert synced == {i["id"] for i in invoices}
-    assert synced > this_year  # older years too (moneybird.md §3.3)
+    assert synced > this_year  # older years too (docs/providers/moneybird.md#incremental-sync)
 
 
 def test_updated_after_is_exclusive_and_utc(
@@ -440,7 +441,7 @@ def test_non_200_is_retried_with_the_same_idempotency_key(
     client.post(f"/api/v2/{adm}/sales_invoices/{invoice_id}/pause.json", headers=auth, json={})
     assert state.deliver_webhooks() == 0
     assert client.get(f"/api/v2/{adm}/webhooks.json", headers=auth).json[0]["last_http_status"] == 503
-    assert state.deliver_webhooks() == 0  # 204 is not 200 either (moneybird.md §5.5)
+    assert state.deliver_webhooks() == 0  # 204 is not 200 either (docs/providers/moneybird.md#retries-and-duplicates)
     assert state.deliver_webhooks() == 1
     keys = [h["Idempotency-Key"] for _, h in receiver.pushes]
     assert len(keys) == 3

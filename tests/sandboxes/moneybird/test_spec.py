@@ -149,7 +149,8 @@ def test_read_endpoints_match_the_spec(
     response = call(method, path.format(adm=adm), 200, query=query)
     assert isinstance(response.json, list)
     assert response.json
-    assert "secret" not in response.get_data(as_text=True)  # only the create response carries it (§5.1)
+    # only the create response carries it (docs/providers/moneybird.md#subscribing)
+    assert "secret" not in response.get_data(as_text=True)
 
 
 def test_validation_is_strict_about_extra_fields(spec: OpenAPI, sandbox: MoneybirdSandbox) -> None:
@@ -257,7 +258,7 @@ def test_webhook_create_matches_the_spec(call: Callable[..., TestResponse], sand
         400,
         json_body={"url": "https://connector.example/webhooks/moneybird", "events": ["x"]},
         validate_request=False,
-    )  # `events` is no longer in the request schema (moneybird.md §5.1)
+    )  # `events` is no longer in the request schema (docs/providers/moneybird.md#subscribing)
     assert removed.json["symbolic"] == {"events": "removed"}
 
 
@@ -279,7 +280,7 @@ def test_429_matches_the_spec(call: Callable[..., TestResponse], sandbox: Moneyb
 
 
 def test_webhook_payload_entity_is_a_spec_invoice(spec: OpenAPI, sandbox: MoneybirdSandbox) -> None:
-    """The ``entity`` of an invoice push is the API representation (moneybird.md §5.3)."""
+    """The ``entity`` of an invoice push is the API representation (docs/providers/moneybird.md#payload)."""
     adm = sandbox.tenant_ids()[0]
     sandbox.create_webhook(adm, "http://127.0.0.1:9/unused", ["sales_invoice"])
     invoice_id = sandbox.create_invoice(adm)

@@ -1,4 +1,5 @@
-"""The sandbox's Xero identity: PKCE, rotating refresh tokens with a 30-minute grace, connections (xero.md §1)."""
+"""The sandbox's Xero identity: PKCE, rotating refresh tokens with a 30-minute grace, connections
+(docs/providers/xero.md#oauth)."""
 
 from __future__ import annotations
 

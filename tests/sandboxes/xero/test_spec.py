@@ -36,8 +36,8 @@ def accounting_spec() -> OpenAPI:
 class AsXero(RequestsOpenAPIRequest):
     """The recorded request as if it had gone to api.xero.com.
 
-    xero.md §2.2 vs spec: ``If-Modified-Since`` is documented as ``format: date-time`` but Xero wants
-    ``yyyy-mm-ddThh:mm:ss`` without zone; the header is dropped before validation.
+    docs/providers/xero.md#incremental-sync vs spec: ``If-Modified-Since`` is documented as ``format: date-time`` but
+    Xero wants ``yyyy-mm-ddThh:mm:ss`` without zone; the header is dropped before validation.
     """
 
     def __init__(self, request: requests.PreparedRequest) -> None:
@@ -134,7 +134,8 @@ def test_connections_match_the_identity_schema(traffic: list[Any]) -> None:
 
     spec = load_spec("xero-identity.yaml")
     schema = dict(spec["components"]["schemas"]["Connection"])
-    # xero.md §1.3 vs spec: createdDateUtc/updatedDateUtc come as 7-digit, zone-less strings; no format check
+    # docs/providers/xero.md#tenants vs spec: createdDateUtc/updatedDateUtc come as 7-digit, zone-less strings; no
+    # format check
     validator = OAS30Validator({"type": "array", "items": schema})
     bodies = [response.json() for request, response in traffic if (request.url or "").endswith("/connections")]
     assert bodies
