@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,12 @@ import pytest
 import typer
 
 ROOT = Path(__file__).resolve().parents[2]
-PROVIDER_SPECS = {"tests/specs/moneybird_openapi.yml", "tests/specs/xero_accounting.yaml",
-                  "tests/specs/xero-identity.yaml", "tests/specs/xero-webhooks.yaml"}
+PROVIDER_SPECS = {
+    "tests/specs/moneybird_openapi.yml",
+    "tests/specs/xero_accounting.yaml",
+    "tests/specs/xero-identity.yaml",
+    "tests/specs/xero-webhooks.yaml",
+}
 BINARY = (".png", ".pdf", ".ico", ".woff", ".woff2", ".sqlite", ".db")
 
 CITATION = re.compile(r"(?<![\w/.-])(docs/[\w./-]+?\.md)(?:#([\w-]+))?")
@@ -146,24 +150,25 @@ def _help_texts() -> Iterator[tuple[str, str]]:
     yield from walk(typer.main.get_command(app), "dunning")
 
 
-def _user_files() -> Iterator[tuple[str, int, str]]:
+USER_FILES = ("connector/channels/templates/", "dashboard/templates/", "dashboard/translations/", "connector/defaults/")
+
+
+def _user_files() -> Iterator[tuple[str, str]]:
+    """Templates, translation catalogues, default policies, the docs and the README, line by line."""
     for path, lines in text_files().items():
-        if path.startswith(("connector/channels/templates/", "dashboard/templates/", "dashboard/translations/")) or (
-            path.startswith(("docs/", "connector/defaults/")) or path == "README.md"
-        ):
+        if path.startswith((*USER_FILES, "docs/")) or path == "README.md":
             for number, line in enumerate(lines, 1):
-                yield path, number, line
+                yield f"{path}:{number}", line
 
 
-USER_TEXT = [
-    ("templates, translations, defaults and docs", lambda: (((f"{p}:{n}"), t) for p, n, t in _user_files())),
-    ("CLI help", _help_texts),
+USER_TEXT: list[tuple[str, Callable[[], Iterator[tuple[str, str]]]]] = [
+    ("files", _user_files),
+    ("cli-help", _help_texts),
 ]
 
 
 @pytest.mark.parametrize(("kind", "texts"), USER_TEXT, ids=[kind for kind, _ in USER_TEXT])
-def test_no_internal_codes_in_what_users_read(kind: str, texts: object) -> None:
-    assert callable(texts)
+def test_no_internal_codes_in_what_users_read(kind: str, texts: Callable[[], Iterator[tuple[str, str]]]) -> None:
     seen = 0
     leaks = []
     for where, text in texts():
@@ -172,4 +177,3 @@ def test_no_internal_codes_in_what_users_read(kind: str, texts: object) -> None:
             leaks.append(f"{where}: {', '.join(INTERNAL_CODE.findall(text))} in {text.strip()[:100]!r}")
     assert seen > 20, f"{kind}: only {seen} texts read: is the walk still finding them?"
     assert not leaks, f"{kind}: internal codes instead of plain words or a docs/ link:\n" + "\n".join(leaks)
-
