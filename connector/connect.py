@@ -32,6 +32,7 @@ class Connected:
     connection_id: int
     administrations: int
     webhooks: int
+    org_id: int = 0  # the organisation the authorisation was started for (its state says which)
 
 
 def redirect_uri(rt: Runtime, provider: str, base_url: str | None = None) -> str:
@@ -75,7 +76,7 @@ def complete_connect(
     webhooks = register_webhooks(rt, org_id, connection_id)
     with transaction(rt.sessions) as s:
         repos.audit(s, org_id, "connect", f"connected {cls.name}: {len(administrations)} administration(s)")
-    return Connected(connection_id, len(administrations), webhooks)
+    return Connected(connection_id, len(administrations), webhooks, org_id)
 
 
 def register_webhooks(rt: Runtime, org_id: int, connection_id: int) -> int:

@@ -10,6 +10,7 @@ sends where it can, our e-mail/letter channel where it cannot) and reports the c
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +19,10 @@ from typing import Any
 import requests
 from pydantic import SecretStr
 
-from connector import decide, outbox, queries, services, sync
+from connector import accounts, decide, outbox, queries, services, sync
 from connector.auth.crypto import TokenCipher
 from connector.debtors import daily_checks
+from connector.errors import ConfigurationError
 from connector.registry import ADAPTERS
 from connector.runtime import Runtime
 from connector.settings import Settings
@@ -33,6 +35,8 @@ DEMO_CLIENT_ID = "dunning-demo"
 DEMO_CLIENT_SECRET = "dunning-demo-secret"  # noqa: S105 - the sandbox's own demo credentials
 DEMO_WEBHOOK_KEY = "dunning-demo-webhook-key"
 DEMO_ORG = "Demo accountancy"
+DEMO_OWNER = "owner@demo.example"  # the demo's owner, printed by `dunning demo` with its password
+DEMO_PASSWORD = "demo-owner-password"  # noqa: S105 - a demo on 127.0.0.1, printed for the person trying it
 # sized so that connect + sync + today's reminders fit one Moneybird budget window (150 calls / 5 min)
 DEMO_SIZES: dict[str, dict[str, Any]] = {
     "moneybird": {"invoices_per_administration": 100, "contacts_per_administration": 20}
@@ -108,6 +112,7 @@ def start(
     placeholder = settings.model_copy(update={"queue_immediate": True})
     runtime = Runtime(placeholder, budget_url="memory://")  # the sandbox restarts with each demo, so does its window
     org_id = services.ensure_organisation(runtime, DEMO_ORG)
+    accounts.add_user(runtime, DEMO_OWNER, org_id, "owner", DEMO_PASSWORD)
     web_app = create_app(placeholder, runtime=runtime, org_id=org_id)
     try:
         web = serve_in_thread(web_app, port=port)
@@ -127,12 +132,24 @@ def start(
     )
 
 
+def login(run: DemoRun, email: str = DEMO_OWNER, password: str = DEMO_PASSWORD) -> requests.Session:
+    """An HTTP session of the web app logged in as the demo's owner (the login form, with its CSRF token)."""
+    http = requests.Session()
+    form = http.get(f"{run.web.url}/login", timeout=30)
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    data = {"email": email, "password": password, "csrf": token.group(1) if token else ""}
+    answer = http.post(f"{run.web.url}/login", data=data, timeout=30, allow_redirects=False)
+    if answer.status_code != 302:
+        raise ConfigurationError(f"the demo's owner could not log in to the web app (HTTP {answer.status_code})")
+    return http
+
+
 def connect(run: DemoRun, provider: str) -> int:
     """Reuse the stored connection, or connect through the real OAuth redirect flow over HTTP."""
     existing = services.existing_connection(run.runtime, run.org_id, provider)
     if existing is not None:
         return existing
-    response = requests.get(f"{run.web.url}/connect/{provider}", timeout=30, allow_redirects=True)
+    response = login(run).get(f"{run.web.url}/connect/{provider}", timeout=30, allow_redirects=True)
     if response.status_code != 200:
         raise RuntimeError(f"connecting {provider} failed ({response.status_code}): {response.text[:300]}")
     connection_id = services.existing_connection(run.runtime, run.org_id, provider)

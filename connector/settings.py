@@ -72,7 +72,6 @@ class Settings(BaseSettings):
     org: str = ""  # the organisation commands and the web app act for when several exist (``--org`` wins)
     base_url: str = "http://127.0.0.1:8000"  # public URL for OAuth redirects and webhooks
     api_tokens: list[SecretStr] = Field(default_factory=list)  # bearer tokens for /api/v1
-    dashboard_password: SecretStr = SecretStr("")  # HTTP Basic password for the dashboard; empty: no login
     log_level: str = "INFO"
     log_json: bool = False
     http_timeout_seconds: float = 30.0

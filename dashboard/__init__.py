@@ -21,7 +21,7 @@ from connector.ports import JobQueue
 from connector.runtime import Runtime
 from connector.services import choose_organisation
 from connector.settings import Settings
-from dashboard import access, api, oauth, pages
+from dashboard import access, api, auth, oauth, pages
 from dashboard.errors import register_error_pages
 from dashboard.i18n import init_i18n
 from webhooks import bp as webhooks_bp
@@ -31,7 +31,8 @@ from webhooks import bp as webhooks_bp
 class Services:
     runtime: Runtime
     queue: JobQueue
-    org_id: int
+    org_id: int  # the organisation of this machine's operator until the first account exists
+    has_users: bool = False
 
 
 def create_app(
@@ -57,10 +58,9 @@ def create_app(
     csrf = CSRFProtect(app)
     csrf.exempt(webhooks_bp)  # signed by the provider instead
     csrf.exempt(api.bp)  # bearer tokens, no cookies
-    app.before_request(access.enforce)
-    app.context_processor(lambda: {"member": access.current_user()})
+    access.init_access(app)
     app.register_blueprint(webhooks_bp)
-    for blueprint in (pages.bp, oauth.bp, api.bp):
+    for blueprint in (pages.bp, oauth.bp, api.bp, auth.bp):
         app.register_blueprint(blueprint)
     register_error_pages(app)
     return app

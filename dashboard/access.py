@@ -1,28 +1,33 @@
 """Who is asking and what they may do: the access API every page of the web app is decorated with.
 
-Sits between the request and the views of ``dashboard.pages`` and the other page blueprints. ``enforce`` runs
-before every request of the app (``create_app`` registers it): it leaves the machine paths alone (webhooks and the
-JSON API check their own signatures and tokens; the provider's OAuth redirect lands without a login), asks for a
-login everywhere else, and lets only a controller or an owner post (a viewer reads). A view that needs more says so
-with ``@requires("owner")``. Views read the organisation with ``current_org_id()`` and never from the request
-(docs/architecture.md#accounts-and-roles).
+Sits between the request and the views of every page blueprint. People sign in on ``/login`` (``dashboard.auth``);
+Flask-Login keeps them in the session cookie. ``enforce`` runs before every request (``create_app`` registers it):
+it leaves the machine paths alone (webhooks and the JSON API check their own signatures and tokens, the provider's
+OAuth redirect lands without a login), sends anyone not signed in to the login page, and lets only a controller
+or an owner post (a viewer reads). A view that needs more says so with ``@requires("owner")``. Views read the
+organisation with ``current_org_id()``, never from the request. Until the first person has an account the
+installation is open to this machine only, as the operator who set it up (docs/architecture.md#accounts-and-roles).
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
+from urllib.parse import quote
 
-from flask import Response, abort, g, request
+from flask import Flask, Response, abort, g, redirect, request, session
+from flask_login import LoginManager, UserMixin
+from flask_login import current_user as login_user_proxy
 
-from connector import queries
+from connector import accounts, queries
 from dashboard.common import services
 
-ROLES = ("viewer", "controller", "owner")  # each role may do everything the ones before it may
-OPEN_PATHS = ("/webhooks/", "/api/", "/oauth/", "/static/")
+ROLES = accounts.ROLES  # each role may do everything the ones before it may
+OPEN_PATHS = ("/webhooks/", "/api/", "/oauth/", "/static/", "/login", "/forgot", "/reset/", "/invite/", "/signup")
+LOOPBACK = ("127.0.0.1", "::1")
+VIEWER_POSTS = {"auth.logout", "auth.switch_organisation"}  # posts that change nothing of the organisation
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -35,20 +40,42 @@ class Member:
     org_id: int
     org_name: str
     role: str
+    organisations: tuple[accounts.Membership, ...] = ()
 
     def may(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
 
 
-def _signed_in() -> Member | None:
-    """The installation's operator while one shared password guards the app (or none is set)."""
+class Account(UserMixin):  # type: ignore[misc]
+    def __init__(self, person: accounts.Person) -> None:
+        self.person = person
+        self.id = str(person.id)
+
+
+def _load(user_id: str) -> Account | None:
+    person = accounts.person(services().runtime, int(user_id)) if user_id.isdigit() else None
+    return Account(person) if person is not None and person.has_password else None
+
+
+def _anyone_can_sign_in() -> bool:
     ctx = services()
-    password = ctx.runtime.settings.dashboard_password.get_secret_value()
-    if password:
-        given = (request.authorization.password if request.authorization else None) or ""
-        if not hmac.compare_digest(given.encode(), password.encode()):
+    if not getattr(ctx, "has_users", False):  # once there are accounts there always are: ask until then
+        ctx.has_users = accounts.has_users(ctx.runtime)
+    return bool(ctx.has_users)
+
+
+def _signed_in() -> Member | None:
+    ctx = services()
+    if login_user_proxy.is_authenticated:
+        person: accounts.Person = login_user_proxy.person
+        memberships = tuple(accounts.memberships(ctx.runtime, person.id))
+        if not memberships:
             return None
-    return Member(None, "", ctx.org_id, queries.organisation_name(ctx.runtime, ctx.org_id), "owner")
+        chosen = next((m for m in memberships if m.org_id == session.get("org_id")), memberships[0])
+        return Member(person.id, person.email, chosen.org_id, chosen.org_name, chosen.role, memberships)
+    if not _anyone_can_sign_in() and request.remote_addr in LOOPBACK:
+        return Member(None, "", ctx.org_id, queries.organisation_name(ctx.runtime, ctx.org_id), "owner")
+    return None
 
 
 def current_user() -> Member | None:
@@ -88,15 +115,22 @@ def requires(role: str) -> Callable[[F], F]:
 
 def enforce() -> Response | None:
     """Before every request: a login for every page, and controller or owner for every post."""
-    if request.path.startswith(OPEN_PATHS):
+    if request.path.startswith(OPEN_PATHS) or request.endpoint == "static":
         return None
     member = current_user()
     if member is None:
-        return Response(
-            "Log in with the dashboard password (DUNNING_DASHBOARD_PASSWORD).",
-            401,
-            {"WWW-Authenticate": 'Basic realm="dunning-connector"'},
-        )
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not member.may("controller"):
-        abort(403)
+        if request.method in ("GET", "HEAD"):
+            return cast(Response, redirect(f"/login?next={quote(request.full_path.rstrip('?'))}"))
+        abort(401)
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.endpoint not in VIEWER_POSTS:
+        if not member.may("controller"):
+            abort(403)
     return None
+
+
+def init_access(app: Flask) -> None:
+    manager = LoginManager(app)
+    manager.user_loader(_load)
+    manager.session_protection = "basic"
+    app.before_request(enforce)
+    app.context_processor(lambda: {"member": current_user()})

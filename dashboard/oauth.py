@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from connector.connect import complete_connect, start_connect
 from connector.errors import ConnectorError
 from connector.registry import ADAPTERS
-from dashboard.access import current_org_id, requires
+from dashboard.access import current_org_id, current_user, requires
 from dashboard.common import page, services
 from dashboard.errors import PageError
 
@@ -58,12 +58,14 @@ def callback(provider: str) -> Any:
             detail=_("The package sent no code or state back."),
         ), 400
     try:
-        connected = complete_connect(ctx.runtime, provider, code, state, expected_org=ctx.org_id)
+        member = current_user()  # the state names the organisation; a signed-in browser must be of that one
+        expected = member.org_id if member is not None else None
+        connected = complete_connect(ctx.runtime, provider, code, state, expected_org=expected)
     except ConnectorError as exc:
         return page("message.html", title=_("Connecting failed – please connect again"), detail=str(exc)), 400
     ctx.queue.enqueue(
         "sync_connection",
         f"sync:{connected.connection_id}",
-        {"org_id": ctx.org_id, "connection_id": connected.connection_id, "full": True},
+        {"org_id": connected.org_id, "connection_id": connected.connection_id, "full": True},
     )
     return page("message.html", title=_("Connected"), detail=f"{connected.administrations}")

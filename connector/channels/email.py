@@ -31,7 +31,7 @@ class Attachment:
 class RenderedEmail:
     """Subject, plain text and HTML of one message in the debtor's language."""
 
-    kind: MessageKind
+    kind: MessageKind | str  # a str for the web app's account e-mails (invitation, password reset)
     language: str
     subject: str
     text: str

@@ -116,7 +116,9 @@ def _show_summary(run: DemoRun, no_serve: bool) -> None:
     rows = [{"what": label, **{n: run.summary[n][key] for n in names}} for key, label in SUMMARY_ROWS]
     output.print_table(columns, rows, title="What the demo did", show_all=True)
     example = demo_mod.example_invoice(run)
-    where = "run `dunning serve` to open the dashboard" if no_serve else f"dashboard: {run.web.url}"
+    login = f"log in as {demo_mod.DEMO_OWNER} with password {demo_mod.DEMO_PASSWORD}"
+    where = "run `dunning serve` to open the dashboard" if no_serve else f"dashboard: {run.web.url}/login"
+    where = f"{where}\n{login}"
     tries = [
         ("dunning outbox", "the worklist: what was sent today, what waits for you"),
         (f"dunning why {example}" if example else "dunning invoices --overdue", "why an invoice got its reminder"),

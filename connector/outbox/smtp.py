@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import getaddresses, parseaddr
+from enum import Enum
 from typing import Any
 
 import structlog
@@ -165,7 +166,8 @@ def send_email(
     message_id = str(msg["Message-ID"])
     code, reply = replies.data or (250, b"")
     accepted = f"{code} {reply.decode('utf-8', 'replace')}".strip()
-    log.info("email.sent", kind=rendered.kind.value, message_id=message_id, recipients=len(recipients))
+    kind = rendered.kind.value if isinstance(rendered.kind, Enum) else rendered.kind
+    log.info("email.sent", kind=kind, message_id=message_id, recipients=len(recipients))
     return SentEmail(
         message_id=message_id,
         idempotency_key=idempotency_key,

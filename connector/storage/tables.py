@@ -46,7 +46,43 @@ class Organisation(Base):
     __tablename__ = "organisations"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="sme", server_default="sme")  # sme|practice
     created_at: Mapped[datetime]
+
+
+class User(Base):
+    """A person who signs in to the web app; belongs to organisations through memberships. Not scoped: one
+    person may work for several organisations (an accountant's practice and its clients)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lower case
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; None until an invitation is taken
+    language: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class Membership(Base):
+    """A user's role in one organisation: owner, controller or viewer."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "org_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+
+
+class LoginThrottle(Base):
+    """Failed logins per key (``email:<address>`` or ``ip:<address>``) in the current window, shared by every
+    gunicorn worker because it lives in the database."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime]
 
 
 class Connection(Base):

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from connector import demo
 from connector.demo import DEMO_ORG, JSON_COUNTS
 from connector.settings import Settings
 from connector.storage import repos, tables
@@ -109,7 +110,11 @@ def test_serve_shows_the_demo_organisation(after_demo: Cli) -> None:
 
     settings = Settings(var_dir=after_demo.var_dir, database_url=f"sqlite:///{after_demo.var_dir / 'dunning.db'}")
     app = create_app(settings)
-    page = app.test_client().get("/?lang=en").get_data(as_text=True)
+    client = app.test_client()
+    login = {"email": demo.DEMO_OWNER, "password": demo.DEMO_PASSWORD}
+    app.config["WTF_CSRF_ENABLED"] = False
+    assert client.post("/login", data=login).status_code == 302, "the demo's owner cannot log in"
+    page = client.get("/?lang=en").get_data(as_text=True)
     rt = app.extensions["dunning"].runtime
     assert app.extensions["dunning"].org_id == demo_org_id(rt)
     with rt.sessions() as s:

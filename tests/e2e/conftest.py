@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import BrowserContext, Page
+
+from connector import demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -38,3 +41,24 @@ def browser_type_launch_args() -> dict[str, Any]:
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     """A Dutch-speaking browser by default (the product's users); tests that need English say so."""
     return {**browser_context_args, "locale": "nl-NL"}
+
+
+def log_in(
+    context: BrowserContext, stack: demo.DemoRun, email: str = demo.DEMO_OWNER, password: str = demo.DEMO_PASSWORD
+) -> None:
+    """Log the browser context in: a real login through ``/login``, its session cookie handed to the browser."""
+    http = demo.login(stack, email, password)
+    host = stack.web.url.split("//", 1)[1].split(":")[0]
+    context.add_cookies([{"name": c.name, "value": c.value or "", "domain": host, "path": "/"} for c in http.cookies])
+
+
+def logged_in_page(context: BrowserContext, request: pytest.FixtureRequest) -> Page:
+    """A new page of ``context``, logged in as the demo's owner when the test runs a ``stack``."""
+    if "stack" in request.fixturenames:
+        log_in(context, request.getfixturevalue("stack"))
+    return context.new_page()
+
+
+@pytest.fixture
+def page(context: BrowserContext, request: pytest.FixtureRequest) -> Page:
+    return logged_in_page(context, request)

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from connector import demo, inbox
 from connector.errors import GarbageResponse
 from connector.storage import repos
-from tests.e2e.conftest import CHROMIUM
+from tests.e2e.conftest import CHROMIUM, log_in
 
 pytestmark = [
     pytest.mark.e2e,
@@ -67,12 +67,13 @@ def test_language_follows_the_browser_when_not_chosen(stack: demo.DemoRun, brows
     for locale, title in (("en-GB", "Credit management"), ("nl-NL", "Debiteurenbeheer"), ("fr-FR", "Debiteurenbeheer")):
         context = browser.new_context(locale=locale)
         try:
+            log_in(context, stack)
             page = context.new_page()
             page.goto(stack.web.url)
             expect(page.locator("h1")).to_have_text(title)
         finally:
             context.close()
-    plain = requests.get(stack.web.url, timeout=10)  # no Accept-Language at all: Dutch
+    plain = demo.login(stack).get(stack.web.url, timeout=10)  # no Accept-Language at all: Dutch
     assert "<h1>Debiteurenbeheer</h1>" in plain.text
 
 

@@ -3,7 +3,11 @@
 - ``stack`` (tests/conftest.py): a fresh installation with the real app on 127.0.0.1: the Moneybird sandbox, our
   web app (werkzeug in a thread, the same ``create_app`` gunicorn serves), the SMTP mailbox; ``stack.web.url``.
 - ``page`` (pytest-playwright) runs Debian's chromium (``/usr/bin/chromium``, see ``browser_type_launch_args``);
-  a Dutch browser by default, ``english`` gives a second page whose browser asks for English.
+  a Dutch browser by default. In a test that also uses ``stack`` the page is logged in as the demo's owner
+  (``connector.demo.DEMO_OWNER``). ``english`` gives a second, English page, logged in the same way.
+- ``log_in(context, stack, email, password)``: logs a browser context in as anyone (the session cookie of a real
+  login through ``/login``); ``member(stack, role)`` makes a person with that role in the demo organisation and
+  returns ``(email, password)``.
 - ``needs_browser``: put ``pytestmark = [needs_browser]`` in a module; it skips with the reason when chromium is
   missing, and marks the tests ``e2e``.
 - ``shoot(page, name)``: saves a full-page screenshot as ``test-artifacts/screenshots/<name>.png`` (gitignored;
@@ -20,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS
+from connector import accounts, demo
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, log_in, logged_in_page
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -45,12 +50,27 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.fixture
-def english(browser: Browser) -> Iterator[Page]:
+def page(context: BrowserContext, request: pytest.FixtureRequest) -> Page:
+    return logged_in_page(context, request)
+
+
+@pytest.fixture
+def english(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(locale="en-GB")
     try:
-        yield context.new_page()
+        yield logged_in_page(context, request)
     finally:
         context.close()
+
+
+def member(stack: demo.DemoRun, role: str, email: str | None = None) -> tuple[str, str]:
+    """A person with ``role`` in the demo organisation: (e-mail, password)."""
+    address, password = email or f"{role}@people.example", f"{role}-password-123"
+    accounts.add_user(stack.runtime, address, stack.org_id, role, password)
+    return address, password
+
+
+__all__ = ["log_in", "member"]
 
 
 def shoot(page: Page, name: str) -> Path:

@@ -15,6 +15,23 @@ from connector.storage.convert import (
     payment_row_to_model,
     row_values,
 )
+from connector.storage.repos.accounts import (
+    clear_login_failures,
+    count_users,
+    create_user,
+    find_user,
+    get_user,
+    login_failures,
+    mark_login,
+    members,
+    memberships_of,
+    organisation_kind,
+    record_login_failure,
+    remove_membership,
+    set_membership,
+    set_organisation_kind,
+    set_password_hash,
+)
 from connector.storage.repos.audit import audit, audit_count, audit_counts, audit_trail, debtor_audit
 from connector.storage.repos.debtors import (
     arrangements,
@@ -120,6 +137,21 @@ from connector.storage.repos.tokens import (
 )
 
 __all__ = [
+    "clear_login_failures",
+    "count_users",
+    "create_user",
+    "find_user",
+    "get_user",
+    "login_failures",
+    "mark_login",
+    "members",
+    "memberships_of",
+    "organisation_kind",
+    "record_login_failure",
+    "remove_membership",
+    "set_membership",
+    "set_organisation_kind",
+    "set_password_hash",
     "DEFAULT_LOCK_TIMEOUT_SECONDS",
     "OutboxChanges",
     "PAUSED_BY_US",

@@ -20,8 +20,9 @@ from connector.storage import tables as t
 from connector.storage.repos.scope import now, scoped, where_scoped
 
 
-def create_organisation(session: Session, name: str) -> int:
-    org = t.Organisation(name=name, created_at=now(session))
+def create_organisation(session: Session, name: str, kind: str = "sme") -> int:
+    """A new organisation: an SME (``sme``) or an accounting practice holding many clients (``practice``)."""
+    org = t.Organisation(name=name, kind=kind, created_at=now(session))
     session.add(org)
     session.flush()
     return org.id

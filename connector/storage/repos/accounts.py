@@ -1,0 +1,123 @@
+"""The web app's people: users, their memberships (a role per organisation) and the login throttle.
+
+Called by ``connector.accounts`` only. A person exists before and across organisations (signing in, an
+accountant who works for several clients), so finding a user, setting a password and counting failed logins are
+deliberately not scoped; everything that grants or lists access to an organisation's data is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from connector.storage import tables as t
+from connector.storage.repos.scope import now, scoped, where_scoped
+
+
+def create_user(session: Session, email: str, password_hash: str | None) -> int:
+    user = t.User(email=email.lower(), password_hash=password_hash, created_at=now(session))
+    session.add(user)
+    session.flush()
+    return user.id
+
+
+def find_user(session: Session, email: str) -> t.User | None:
+    """The user signing in with ``email`` (addresses are stored in lower case)."""
+    return session.scalar(select(t.User).where(t.User.email == email.lower()))
+
+
+def get_user(session: Session, user_id: int) -> t.User | None:
+    """The user a session cookie or a signed link names."""
+    return session.get(t.User, user_id)
+
+
+def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
+    user = session.get(t.User, user_id)
+    if user is not None:
+        user.password_hash = password_hash
+
+
+def mark_login(session: Session, user_id: int) -> None:
+    user = session.get(t.User, user_id)
+    if user is not None:
+        user.last_login_at = now(session)
+
+
+def count_users(session: Session) -> int:
+    """How many people can sign in to this installation (none: the web app is open to this machine only)."""
+    return int(session.scalar(select(func.count()).select_from(t.User)) or 0)
+
+
+def memberships_of(session: Session, user_id: int) -> list[tuple[int, str, str, str]]:
+    """The organisations a person may enter: (org id, name, kind, role), oldest organisation first."""
+    rows = session.execute(
+        select(t.Organisation.id, t.Organisation.name, t.Organisation.kind, t.Membership.role)
+        .join(t.Membership, t.Membership.org_id == t.Organisation.id)
+        .where(t.Membership.user_id == user_id)
+        .order_by(t.Organisation.id)
+    )
+    return [(int(org_id), str(name), str(kind), str(role)) for org_id, name, kind, role in rows]
+
+
+def set_membership(session: Session, org_id: int, user_id: int, role: str) -> None:
+    """Give ``user_id`` ``role`` in the organisation (a new membership or a changed role)."""
+    row = session.scalar(scoped(t.Membership, org_id).where(t.Membership.user_id == user_id))
+    if row is None:
+        session.add(t.Membership(org_id=org_id, user_id=user_id, role=role, created_at=now(session)))
+    else:
+        row.role = role
+    session.flush()
+
+
+def remove_membership(session: Session, org_id: int, user_id: int) -> None:
+    session.execute(delete(t.Membership).where(*where_scoped(t.Membership, org_id), t.Membership.user_id == user_id))
+
+
+def members(session: Session, org_id: int) -> list[tuple[t.User, str]]:
+    """The organisation's people with their role, by e-mail address."""
+    rows = session.execute(
+        select(t.User, t.Membership.role)
+        .join(t.Membership, t.Membership.user_id == t.User.id)
+        .where(*where_scoped(t.Membership, org_id))
+        .order_by(t.User.email)
+    )
+    return [(user, str(role)) for user, role in rows]
+
+
+def organisation_kind(session: Session, org_id: int) -> str | None:
+    org = session.get(t.Organisation, org_id)
+    return None if org is None else org.kind
+
+
+def set_organisation_kind(session: Session, org_id: int, kind: str) -> None:
+    org = session.get(t.Organisation, org_id)
+    if org is not None:
+        org.kind = kind
+
+
+def login_failures(session: Session, keys: list[str], since: datetime) -> int:
+    """The most failed logins any of ``keys`` had in a window that started after ``since``."""
+    counts = session.scalars(
+        select(t.LoginThrottle.failures).where(t.LoginThrottle.key.in_(keys), t.LoginThrottle.window_started_at > since)
+    )
+    return max(counts, default=0)
+
+
+def record_login_failure(session: Session, keys: list[str], since: datetime) -> None:
+    """Count one failed login against each key; a window older than ``since`` starts again at one."""
+    stamp = now(session)
+    for key in keys:
+        row = session.get(t.LoginThrottle, key, with_for_update=True)
+        if row is None:
+            session.add(t.LoginThrottle(key=key, failures=1, window_started_at=stamp))
+        elif row.window_started_at <= since:
+            row.failures, row.window_started_at = 1, stamp
+        else:
+            row.failures += 1
+    session.flush()
+
+
+def clear_login_failures(session: Session, keys: list[str]) -> None:
+    session.execute(delete(t.LoginThrottle).where(t.LoginThrottle.key.in_(keys)))

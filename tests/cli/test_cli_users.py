@@ -1,0 +1,64 @@
+"""``dunning user create`` and ``dunning user list``: people for the web app, with a password from stdin or an
+invitation link built from DUNNING_BASE_URL."""
+
+from __future__ import annotations
+
+from connector import accounts
+from connector.runtime import Runtime
+from connector.settings import Settings
+from tests.clirunner import Cli
+
+
+def _runtime(cli: Cli) -> Runtime:
+    var = cli.var_dir
+    return Runtime(Settings(var_dir=var, database_url=f"sqlite:///{var / 'dunning.db'}", secret_keys=[cli.key]))
+
+
+def test_create_with_a_password_invite_without_and_list(cli: Cli) -> None:
+    cli = cli.with_env(DUNNING_BASE_URL="https://app.example")
+    cli.ok("db", "upgrade")
+    created = cli(
+        "user",
+        "create",
+        "Anna@Example.nl",
+        "--org",
+        "Bakkerij BV",
+        "--new-org",
+        "--password-stdin",
+        input="a long password\n",
+    )
+    assert created.exit_code == 0, created.describe()
+    assert "anna@example.nl can log in now" in created.stderr, created.describe()
+    invited = cli.ok("user", "create", "bob@example.nl", "--org", "Bakkerij BV", "--role", "viewer")
+    link = invited.stdout.strip()
+    assert link.startswith("https://app.example/invite/"), f"the invitation link is not from DUNNING_BASE_URL: {link}"
+    listed = cli.json("user", "list", "--org", "Bakkerij BV", "--json")
+    assert listed == [
+        {"email": "anna@example.nl", "role": "owner", "status": "active"},
+        {"email": "bob@example.nl", "role": "viewer", "status": "invited"},
+    ], f"user list said {listed}"
+    rt = _runtime(cli)
+    try:
+        assert accounts.authenticate(rt, "anna@example.nl", "a long password", "127.0.0.1") is not None
+        bob = accounts.read_link(rt, link.rsplit("/", 1)[1], "invite")
+        assert bob.email == "bob@example.nl", "the link names someone else"
+    finally:
+        rt.close()
+
+
+def test_mistakes_are_explained(cli: Cli) -> None:
+    cli.ok("db", "upgrade")
+    cases = [
+        (("user", "create", "x@example.nl", "--org", "Nobody"), "no organisation 'Nobody' here"),
+        (("user", "create", "not-an-address", "--org", "B", "--new-org"), "is not an e-mail address"),
+        (("user", "create", "y@example.nl", "--org", "C", "--new-org", "--password-stdin"), "no password on stdin"),
+    ]
+    for args, says in cases:
+        outcome = cli(*args, input="")
+        if not says:
+            continue
+        assert outcome.exit_code != 0, f"{args} succeeded"
+        assert says in outcome.stderr, f"{args}: {outcome.describe()}"
+        assert "Traceback" not in outcome.output, f"{args} showed a traceback"
+    short = cli("user", "create", "z@example.nl", "--org", "D", "--new-org", "--password-stdin", input="short\n")
+    assert short.exit_code != 0 and "at least 10 characters" in short.stderr, short.describe()

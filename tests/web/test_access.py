@@ -1,0 +1,191 @@
+"""Who may use which address: every route of the app (walked from ``app.url_map``, so a new page is covered the
+day it lands) as anonymous, viewer, controller, owner and as the owner of another organisation; logging in,
+throttling, reset links, CSRF and the session cookie."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient
+from pydantic import SecretStr
+
+from connector import accounts, model
+from connector.settings import Settings
+from connector.storage import repos
+from connector.storage.db import upgrade
+from dashboard import create_app
+
+PASSWORD = "correct horse battery"
+SECRET_NAME = "Alpha Geheime Administratie"  # org A's data: must never show to org B
+# the least role each page needs beyond the defaults (a GET: viewer, a POST: controller)
+NEEDS = {"pages.safe_mode": "owner", "oauth.connect": "owner", "auth.members": "owner"}
+VIEWER_POSTS = {"auth.logout", "auth.switch_organisation"}
+OPEN = ("webhooks.", "api.", "oauth.callback", "auth.login", "auth.forgot", "auth.reset", "auth.invite", "static")
+ROLES = ("viewer", "controller", "owner")
+
+
+@dataclass
+class World:
+    app: Flask
+    org_a: int
+    org_b: int
+    administration_a: int
+
+
+@pytest.fixture
+def world(db_url: str, tmp_path: Path) -> Iterator[World]:
+    upgrade(db_url)
+    settings = Settings(
+        database_url=db_url,
+        var_dir=tmp_path,
+        secret_keys=[SecretStr(Fernet.generate_key().decode())],
+        queue_immediate=True,
+        base_url="https://dunning.example",
+    )
+    app = create_app(settings)
+    app.config["WTF_CSRF_ENABLED"] = False  # the walk is about roles; CSRF has its own test below
+    rt = app.extensions["dunning"].runtime
+    org_a = app.extensions["dunning"].org_id
+    for role in ROLES:
+        accounts.add_user(rt, f"{role}@a.example", org_a, role, PASSWORD)
+    org_b = accounts.sign_up(rt, "Other BV", "owner@b.example", password=PASSWORD).id
+    org_b = accounts.memberships(rt, org_b)[0].org_id
+    with rt.sessions.begin() as s:
+        connection = repos.create_connection(s, org_a, "moneybird")
+        adm = repos.upsert_administration(
+            s, org_a, connection.id, "moneybird", model.Tenant(provider_tenant_id="t-a", name=SECRET_NAME)
+        )
+        adm_id = adm.id
+    yield World(app, org_a, org_b, adm_id)
+    rt.close()
+
+
+def _client(world: World, email: str | None) -> FlaskClient:
+    client = world.app.test_client()
+    if email is not None:
+        answer = client.post("/login", data={"email": email, "password": PASSWORD})
+        assert answer.status_code == 302, f"{email} could not log in"
+    return client
+
+
+def _urls(world: World) -> list[tuple[str, str, str]]:
+    """(method, url, endpoint) for every rule, its arguments filled with org A's objects."""
+    values = {"int": str(world.administration_a), "default": "moneybird"}
+    out = []
+    for rule in world.app.url_map.iter_rules():
+        url = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: values.get(m.group(1) or "default", "1"), rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            out.append((method, url, rule.endpoint))
+    return out
+
+
+def _needs(method: str, endpoint: str) -> str | None:
+    if endpoint.startswith(OPEN):
+        return None
+    if method == "POST" and endpoint in VIEWER_POSTS:
+        return "viewer"
+    return NEEDS.get(endpoint, "viewer" if method == "GET" else "controller")
+
+
+@pytest.mark.parametrize("who", ["anonymous", *ROLES, "other organisation"])
+def test_every_route_as_everyone(world: World, who: str) -> None:
+    email = {"anonymous": None, "other organisation": "owner@b.example"}.get(who, f"{who}@a.example")
+    client = _client(world, email)
+    walked = 0
+    for method, url, endpoint in _urls(world):
+        if endpoint in ("auth.logout",) or endpoint.startswith(("webhooks.", "api.")):
+            continue  # logging out ends the walk's session; machine paths answer for their own tokens
+        walked += 1
+        response = client.open(url, method=method, data={})
+        status, body = response.status_code, response.get_data(as_text=True)
+        assert status < 500, f"{who}: {method} {url} answered {status}"
+        needs = _needs(method, endpoint)
+        if needs is None:
+            continue
+        if who == "anonymous":
+            expected = (302,) if method == "GET" else (401,)
+            assert status in expected, f"anonymous: {method} {url} answered {status}, not a login"
+            if method == "GET":
+                assert response.headers["Location"].startswith("/login?next="), f"{url} does not send to login"
+        elif who == "other organisation":
+            assert SECRET_NAME not in body, f"{method} {url} showed organisation A's data to organisation B"
+        elif ROLES.index(who) < ROLES.index(needs):
+            assert status == 403, f"{who}: {method} {url} answered {status}; it needs {needs}"
+        else:
+            assert status not in (401, 403), f"{who}: {method} {url} refused ({status}) though {who} may"
+    assert walked >= 10, f"walked only {walked} routes"
+
+
+def test_another_organisation_cannot_change_our_administration(world: World) -> None:
+    client = _client(world, "owner@b.example")
+    answer = client.post(f"/administrations/{world.administration_a}/safe-mode", data={"enabled": "0"})
+    assert answer.status_code == 404, f"organisation B switched A's safe mode: {answer.status_code}"
+    rt = world.app.extensions["dunning"].runtime
+    with rt.sessions() as s:
+        assert repos.list_administrations(s, world.org_a)[0].safe_mode, "A's administration left safe mode"
+
+
+def test_the_header_shows_organisation_and_user(world: World) -> None:
+    page = _client(world, "controller@a.example").get("/?lang=en").get_data(as_text=True)
+    assert 'id="user-email">controller@a.example<' in page, "the header does not name the user"
+    assert "default" in page, "the header does not name the organisation"
+    assert 'id="nav-people"' not in page, "a controller sees the owner's People link"
+
+
+def test_login_is_throttled_per_account(world: World) -> None:
+    client = world.app.test_client()
+    for attempt in range(accounts.MAX_FAILURES_PER_ACCOUNT):
+        wrong = client.post("/login", data={"email": "owner@a.example", "password": f"wrong {attempt}"})
+        assert wrong.status_code == 401, f"attempt {attempt} with a wrong password"
+    blocked = client.post("/login", data={"email": "OWNER@a.example", "password": PASSWORD})
+    assert blocked.status_code == 429, "the right password after too many failures still got in"
+    assert (
+        world.app.test_client().post("/login", data={"email": "viewer@a.example", "password": PASSWORD}).status_code
+        == 302
+    ), "another account from the same address was blocked after 5 failures"
+
+
+def test_reset_link_works_once(world: World) -> None:
+    rt = world.app.extensions["dunning"].runtime
+    person = accounts.find_person(rt, "viewer@a.example")
+    assert person is not None
+    link = accounts.link_url(rt, person.id, "reset")
+    assert link.startswith("https://dunning.example/reset/"), f"link not from DUNNING_BASE_URL: {link}"
+    path = link.removeprefix("https://dunning.example")
+    client = world.app.test_client()
+    assert client.get(path).status_code == 200, "a fresh link does not open"
+    short = client.post(path, data={"password": "short", "repeat": "short"})
+    assert short.status_code == 400, "a short password was accepted"
+    done = client.post(path, data={"password": "a new password!", "repeat": "a new password!"})
+    assert done.status_code == 302, "choosing a new password failed"
+    assert world.app.test_client().get(path).status_code == 400, "the link worked a second time"
+    assert accounts.authenticate(rt, "viewer@a.example", "a new password!", "10.0.0.1") is not None
+
+
+def test_forms_need_the_csrf_token_and_the_cookie_is_safe(world: World) -> None:
+    world.app.config["WTF_CSRF_ENABLED"] = True
+    client = world.app.test_client()
+    refused = client.post("/login", data={"email": "owner@a.example", "password": PASSWORD})
+    assert refused.status_code == 400, "a login without the form's token was accepted"
+    form = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert token is not None, "the login form carries no token"
+    answer = client.post("/login", data={"email": "owner@a.example", "password": PASSWORD, "csrf": token.group(1)})
+    assert answer.status_code == 302, "a login with the token failed"
+    cookie = answer.headers["Set-Cookie"]
+    for flag in ("Secure", "HttpOnly", "SameSite=Lax"):
+        assert flag in cookie, f"the session cookie lacks {flag} (base URL is https)"
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
+def test_login_never_redirects_elsewhere(world: World, target: str) -> None:
+    answer = world.app.test_client().post(
+        f"/login?next={target}", data={"email": "owner@a.example", "password": PASSWORD}
+    )
+    assert answer.headers["Location"] == "/", f"next={target} led to {answer.headers['Location']}"
