@@ -80,13 +80,12 @@ def test_an_event_for_one_organisation_never_touches_another(stack: demo.DemoRun
     with rt.sessions() as s:
         assert repos.inbox_events(s, other_org) == []
     # the dashboard serves its own organisation: another organisation's administration is not found
-    page = requests.get(stack.web.url, timeout=10)
+    http = demo.login(stack)  # the demo's owner, a member of the demo organisation only
+    page = http.get(stack.web.url, timeout=10)
     csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
-    cookies = page.cookies
-    answer = requests.post(
+    answer = http.post(
         f"{stack.web.url}/administrations/{theirs.id}/safe-mode",
         data={"enabled": "0", "csrf": csrf},
-        cookies=cookies,
         timeout=10,
         allow_redirects=False,
     )
