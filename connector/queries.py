@@ -425,3 +425,9 @@ def organisation_name(rt: Runtime, org_id: int) -> str:
     if org_id not in names:
         raise NotFound(f"no organisation {org_id} here")
     return names[org_id]
+
+
+def todays_actions(rt: Runtime, org_id: int) -> int:
+    """How many of the worklist's items are still open (queued, awaiting approval, phone tasks, failed)."""
+    with rt.sessions() as s:
+        return sum(1 for i in repos.outbox_items(s, org_id) if i.status not in CLOSED_STATUSES)

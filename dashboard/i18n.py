@@ -22,7 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Flask, Response, g, has_request_context, request
-from flask_babel import Babel, Domain, format_currency, format_date, get_locale
+from flask_babel import Babel, Domain, format_currency, format_date, format_decimal, get_locale
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 DOMAINS = ("messages", "worklist", "reports", "portal")  # one catalogue per area of the app
@@ -91,6 +91,13 @@ def money(amount: Any, currency: str | None = "EUR") -> str:
     return str(format_currency(Decimal(str(amount)), currency or "EUR"))
 
 
+def number(value: Any) -> str:
+    """A number as the user reads it: ``30,5`` in Dutch, ``30.5`` in English."""
+    if value in (None, ""):
+        return ""
+    return str(format_decimal(Decimal(str(value))))
+
+
 def day(value: Any, form: str = "medium") -> str:
     """A date as the user reads it: ``4 dec 2026`` in Dutch, ``4 Dec 2026`` in English."""
     if value in (None, ""):
@@ -104,7 +111,8 @@ def init_i18n(app: Flask) -> None:
     app.after_request(_remember_language)
     app.add_template_filter(money, "money")
     app.add_template_filter(day, "day")
+    app.add_template_filter(number, "number")
     app.add_template_global(lang, "lang")
 
 
-__all__ = ["catalogue", "day", "get_locale", "init_i18n", "lang", "money"]
+__all__ = ["catalogue", "day", "get_locale", "init_i18n", "lang", "money", "number"]

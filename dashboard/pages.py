@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from connector import queries, services
 from connector.errors import ConnectorError
+from connector.reports.build import headline
 from dashboard.access import current_org_id, requires
 from dashboard.common import page
 from dashboard.common import services as app_services
@@ -41,6 +42,8 @@ def index() -> Response:
         credit_stops=queries.credit_stops(ctx.runtime, org_id),
         over_limit=queries.over_credit_limit(ctx.runtime, org_id),
         statuses=STATUSES,
+        figures=headline(ctx.runtime, org_id, ctx.runtime.today(org_id)),
+        open_actions=queries.todays_actions(ctx.runtime, org_id),
     )
 
 

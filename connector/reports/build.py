@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from connector.model import Invoice, Payment
-from connector.reports.aging import aging
+from connector.reports.aging import Bucket, aging
 from connector.reports.dso import dso_for_period
 from connector.reports.export import to_csv
 from connector.reports.forecast import forecast
@@ -71,3 +71,25 @@ def as_csv(kind: str, result: Any) -> str:
     rows = result.get("rows") or result.get("weeks") or [result]
     columns = sorted({key for row in rows for key in row if not isinstance(row.get(key), dict | list)})
     return to_csv([{k: str(row.get(k, "")) for k in columns} for row in rows], columns)
+
+
+def headline(rt: Runtime, org_id: int, today: date) -> list[dict[str, Any]]:
+    """The home page's figures per currency: open and overdue amounts (the aging's total row) and the 90-day DSO,
+    from one load, with the same open-receivables definition as the reports."""
+    loaded = _load(rt, org_id)
+    report = aging(loaded.items, today)
+    figures = []
+    for row in report.scoped("total"):
+        overdue = row.total - row.amount(Bucket.NOT_DUE)
+        result = dso_for_period(loaded.items, loaded.payments, today, currency=row.currency)
+        figures.append(
+            {
+                "currency": row.currency,
+                "open": str(row.total),
+                "overdue": str(overdue),
+                "any_overdue": overdue > 0,
+                "open_invoices": row.invoices,
+                "dso": None if result.value is None else str(result.value),
+            }
+        )
+    return figures

@@ -4,6 +4,7 @@ a screenshot each in Dutch and English."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -34,3 +35,20 @@ def test_pages_fit_a_400_pixel_screen(stack: demo.DemoRun, page: Page, today: da
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow} px wider than a 400 px screen (wide tables scroll in their box)"
         shoot(page, f"{name}-400px")
+
+
+def test_the_home_page_shows_the_figures_of_the_reports(stack: demo.DemoRun, page: Page, today: date) -> None:
+    from connector.reports.build import headline
+
+    demo.run_provider(stack, "moneybird", today)
+    (figures,) = headline(stack.runtime, stack.org_id, today)
+    page.goto(f"{stack.web.url}/?lang=en")
+    tiles = page.locator("#kpis")
+    expected_open = f"€{Decimal(figures['open']):,.2f}"
+    expect(tiles.locator("[data-kpi=open]")).to_have_text(expected_open)
+    expect(tiles.locator("[data-kpi=overdue]")).to_have_text(f"€{Decimal(figures['overdue']):,.2f}")
+    assert Decimal(figures["overdue"]) > 0, "the demo has overdue invoices"
+    page.goto(f"{stack.web.url}/?lang=nl")
+    dutch = expected_open.replace(",", "_").replace(".", ",").replace("_", ".").replace("€", "€\xa0")
+    expect(page.locator("#kpis [data-kpi=open]")).to_have_text(dutch)
+    shoot(page, "home-kpis-nl")
