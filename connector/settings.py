@@ -71,7 +71,8 @@ class Settings(BaseSettings):
     secret_keys: list[SecretStr] = Field(default_factory=list)  # Fernet keys, newest first
     org: str = ""  # the organisation commands and the web app act for when several exist (``--org`` wins)
     base_url: str = "http://127.0.0.1:8000"  # public URL for OAuth redirects and webhooks
-    api_tokens: list[SecretStr] = Field(default_factory=list)  # bearer tokens for /api/v1
+    api_rate_limit_per_minute: int = 600  # calls per API key per minute, shared by all workers
+    webhook_delivery_timeout_seconds: float = 10.0  # outbound webhooks: how long a receiver may take
     log_level: str = "INFO"
     log_json: bool = False
     http_timeout_seconds: float = 30.0

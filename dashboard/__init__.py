@@ -1,10 +1,10 @@
 """The web app: ``create_app`` wires the webhook receiver and the blueprints: pages, OAuth connect, /api/v1.
 
-Served by gunicorn at scale (``dunning serve``) and in a thread by ``dunning demo``. The app serves one
-organisation: the only one there is, or the one ``DUNNING_ORG`` names when there are several (a fresh install
-starts one called "default"); every view reads through ``connector.queries`` scoped to it (``dashboard.pages``,
-``dashboard.oauth``, ``dashboard.api``; what they share is ``dashboard.common``). An error in a page shows a
-short explanation in the user's language, never a bare "Internal Server Error" (``dashboard.errors``).
+Served by gunicorn at scale (``dunning serve``) and in a thread by ``dunning demo``. The app serves one organisation:
+the only one there is, or the one ``DUNNING_ORG`` names when there are several (a fresh install starts one called
+"default"); every view reads through ``connector.queries`` scoped to it (``dashboard.pages``, ``dashboard.oauth``,
+``dashboard.api``, which checks API keys; what they share is ``dashboard.common``). An error in a page shows a short
+explanation in the user's language, never a bare "Internal Server Error" (``dashboard.errors``).
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ def create_app(
     csrf.exempt(api.bp)  # bearer tokens, no cookies
     access.init_access(app)
     app.register_blueprint(webhooks_bp)
-    for blueprint in (pages.bp, oauth.bp, api.bp, auth.bp):
+    for blueprint in (pages.bp, oauth.bp, auth.bp):
         app.register_blueprint(blueprint)
+    api.register(app)
     register_error_pages(app)
     return app

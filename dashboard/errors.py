@@ -4,7 +4,8 @@ Registered by ``create_app``. A page raises ``PageError`` for a refusal it can e
 ``/connect/<provider>``); anything unexpected is logged with its traceback for the operator and shown to the user
 as a short page that says what to do. A broken setting (an invalid policy file, a missing key) names the problem,
 since the person looking is usually the one who can fix it. An expired form (CSRF), a missing login or role get a
-page of their own. The JSON API and the webhook receiver keep answering in JSON / plain status codes.
+page of their own. The JSON API answers RFC 9457 problem details (``dashboard.api.api_error``), the webhook
+receiver plain status codes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from connector.errors import ConfigurationError, PolicyError
+from dashboard.api import api_error
 from dashboard.common import page
 
 log = structlog.get_logger(__name__)
@@ -66,6 +68,9 @@ def _expired_form(_exc: CSRFError) -> Any:
 
 
 def _unexpected(exc: Exception) -> Any:
+    answered = api_error(exc)
+    if answered is not None:
+        return answered
     if isinstance(exc, HTTPException):
         if request.path.startswith(MACHINE_PATHS) or exc.code not in TITLES:
             return exc

@@ -3,7 +3,7 @@
 
 ``shared`` holds the app, the organisation, today, the input parsers and the one error handler; ``output`` how
 results are printed (tables for people, ``--json``/``--csv`` for machines). The commands live by theme:
-``setup`` (keys, schema, connect, doctor),
+``setup`` (keys, schema, connect, doctor), ``apikeys`` (API keys),
 ``users`` (the web app's people), ``servers`` (demo, serve, worker, sandbox), ``operations`` (sync, run,
 approvals), ``listings`` (administrations, invoices, debtors, outbox, why), ``reports``, ``debtors`` and
 ``arrangements``. Importing a theme module registers its commands.
@@ -12,8 +12,8 @@ approvals), ``listings`` (administrations, invoices, debtors, outbox, why), ``re
 from __future__ import annotations
 
 # imported in the order their commands appear in `dunning --help`
-from connector.cli import servers, setup, users  # isort: skip
+from connector.cli import servers, setup, users, apikeys  # isort: skip
 from connector.cli import operations, listings, reports, debtors, arrangements  # isort: skip
 from connector.cli.shared import app
 
-__all__ = ["app", "arrangements", "debtors", "listings", "operations", "reports", "servers", "setup", "users"]
+__all__ = ["apikeys", "app", "arrangements", "debtors", "listings", "operations", "reports", "servers", "setup", "users"]

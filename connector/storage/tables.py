@@ -478,3 +478,6 @@ class LetterEvidence(Base):
     printed_term_ends: Mapped[date | None] = mapped_column(Date)  # the last day to pay, as printed
     text_counts_from_receipt: Mapped[bool | None] = mapped_column(Boolean)  # the rendered text's check; None: never
     delivery_proof: Mapped[str | None] = mapped_column(Text)  # e.g. the SMTP server's reply accepting the e-mail
+
+
+from connector.storage import tables_api as _api_tables  # noqa: E402,F401 - the API's tables join this metadata

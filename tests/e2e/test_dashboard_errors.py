@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from pydantic import SecretStr
 
-from connector import defaults, queries
+from connector import apikeys, defaults, queries
 from connector.errors import ConfigurationError, NotFound
 from connector.settings import Settings
 from connector.storage import repos
@@ -94,13 +94,16 @@ def test_an_unexpected_error_shows_what_to_do_and_the_api_answers_json(
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(queries, "worklist", broken)
-    settings = _settings(tmp_path, api_tokens=[SecretStr("t0ken")])
-    client = create_app(settings).test_client()
+    settings = _settings(tmp_path)
+    app = create_app(settings)
+    key = apikeys.create_key(app.extensions["dunning"].runtime, app.extensions["dunning"].org_id, "read").key
+    client = app.test_client()
     page = client.get("/?lang=en")
     assert page.status_code == 500
     text = page.get_data(as_text=True)
     assert "ask whoever runs this installation to look at its log" in text
     assert "secret internals" not in text
-    api = client.get("/api/v1/worklist", headers={"Authorization": "Bearer t0ken"})
+    api = client.get("/api/v1/worklist", headers={"Authorization": f"Bearer {key}"})
     assert api.status_code == 500
     assert api.is_json
+    assert "secret internals" not in api.get_data(as_text=True)

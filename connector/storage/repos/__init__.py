@@ -1,8 +1,8 @@
 """Every query of the connector, each scoped to the organisation it serves: the one place that reads and writes rows.
 
-One module per part of the schema (``organisations``, ``sync``, ``runs``, ``outbox``, ``inbox``, ``audit``,
-``debtors``, ``privacy``, ``tokens``), all re-exported here so callers write ``repos.get_invoices(...)``. Functions
-take a ``Session`` and an ``org_id`` (and usually an administration id) and never return rows of another
+One module per part of the schema (``organisations``, ``sync``, ``runs``, ``outbox``, ``inbox``, ``audit``, ``debtors``,
+``privacy``, ``tokens``, ``apikeys``, ``hooks``), all re-exported here so callers write ``repos.get_invoices(...)``.
+Functions take a ``Session`` and an ``org_id`` (and usually an administration id) and never return rows of another
 organisation: ``scope.scoped`` builds every such query, and the reflection test in ``tests/storage`` checks the
 signature of every function in every storage module. Rows come back as ``connector.model`` objects through
 ``connector.storage.convert``.
@@ -32,6 +32,7 @@ from connector.storage.repos.accounts import (
     set_organisation_kind,
     set_password_hash,
 )
+from connector.storage.repos.apikeys import add_api_key, api_keys, count_api_call, find_api_key, revoke_api_key
 from connector.storage.repos.audit import audit, audit_count, audit_counts, audit_trail, debtor_audit
 from connector.storage.repos.debtors import (
     arrangements,
@@ -45,6 +46,19 @@ from connector.storage.repos.debtors import (
     record_contact_moment,
     record_letter_evidence,
     set_letter_received,
+)
+from connector.storage.repos.hooks import (
+    add_webhook_subscription,
+    claim_webhook_deliveries,
+    delete_webhook_subscription,
+    emit_event,
+    get_webhook_delivery,
+    get_webhook_subscription,
+    record_webhook_attempt,
+    replay_webhook_delivery,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_subscriptions,
 )
 from connector.storage.repos.inbox import (
     get_inbox_event,
@@ -152,6 +166,22 @@ __all__ = [
     "set_membership",
     "set_organisation_kind",
     "set_password_hash",
+    "add_api_key",
+    "api_keys",
+    "count_api_call",
+    "find_api_key",
+    "revoke_api_key",
+    "add_webhook_subscription",
+    "claim_webhook_deliveries",
+    "delete_webhook_subscription",
+    "emit_event",
+    "get_webhook_delivery",
+    "get_webhook_subscription",
+    "record_webhook_attempt",
+    "replay_webhook_delivery",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_subscriptions",
     "DEFAULT_LOCK_TIMEOUT_SECONDS",
     "OutboxChanges",
     "PAUSED_BY_US",
