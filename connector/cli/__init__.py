@@ -16,4 +16,15 @@ from connector.cli import servers, setup, users, apikeys  # isort: skip
 from connector.cli import operations, listings, reports, debtors, arrangements  # isort: skip
 from connector.cli.shared import app
 
-__all__ = ["apikeys", "app", "arrangements", "debtors", "listings", "operations", "reports", "servers", "setup", "users"]
+__all__ = [
+    "apikeys",
+    "app",
+    "arrangements",
+    "debtors",
+    "listings",
+    "operations",
+    "reports",
+    "servers",
+    "setup",
+    "users",
+]
