@@ -230,3 +230,24 @@ def read_link(rt: Runtime, token: str, purpose: str) -> Person:
         if user is None or data.get("p") != purpose or data.get("f") != _fingerprint(user.password_hash):
             raise AccountError("this link was used already or is not valid: ask for a new one")
         return _person(user)
+
+
+def start_signup(rt: Runtime, provider_name: str) -> int:
+    """The organisation a "Sign up with <package>" starts: named after the package until its first administration
+    is connected (``finish_signup``), owned by nobody until the person chooses their login."""
+    with transaction(rt.sessions) as s:
+        return repos.create_organisation(s, f"{provider_name} (new)", "sme")
+
+
+def finish_signup(rt: Runtime, org_id: int, name: str, email: str, password: str) -> Person:
+    """The person who consented becomes the owner of the signed-up organisation, which takes ``name``. An address
+    that has an account already must log in first (signing up never changes someone else's password)."""
+    address = check_email(email)
+    check_password(password)
+    with transaction(rt.sessions) as s:
+        if repos.find_user(s, address) is not None:
+            raise AccountError("an account with this address exists: log in first, then add the connection")
+        if repos.members(s, org_id):
+            raise AccountError("this organisation has its owner already: log in")
+        repos.rename_organisation(s, org_id, name)
+    return add_user(rt, address, org_id, "owner", password)

@@ -30,7 +30,7 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.index")
 
 
-def _enter(person: accounts.Person) -> None:
+def enter(person: accounts.Person) -> None:
     session.clear()
     login_user(Account(person))
     first = accounts.memberships(services().runtime, person.id)
@@ -52,7 +52,7 @@ def login() -> Any:
                 email=email,
             ), 429
         if person is not None:
-            _enter(person)
+            enter(person)
             return redirect(_safe_next(request.args.get("next")))
         error = _("That e-mail address and password do not match. Check both and try again.")
     return page("auth/login.html", error=error, email=request.form.get("email", "")), (401 if error else 200)
@@ -102,7 +102,7 @@ def _choose_password(token: str, purpose: str) -> Any:
             error = _("The two passwords differ. Type the same password twice.")
         else:
             accounts.set_password(rt, person.id, password)
-            _enter(accounts.person(rt, person.id) or person)
+            enter(accounts.person(rt, person.id) or person)
             return redirect(url_for("pages.index"))
     return page("auth/password.html", person=person, purpose=purpose, error=error), (400 if error else 200)
 

@@ -17,6 +17,7 @@ from connector.registry import ADAPTERS
 from dashboard.access import current_org_id, current_user, requires
 from dashboard.common import page, services
 from dashboard.errors import PageError
+from dashboard.signup import signing_up
 
 bp = Blueprint("oauth", __name__, template_folder="templates")
 # /connect needs an owner; the redirect back (/oauth/...) lands without a login (dashboard.access.OPEN_PATHS)
@@ -59,7 +60,7 @@ def callback(provider: str) -> Any:
         ), 400
     try:
         member = current_user()  # the state names the organisation; a signed-in browser must be of that one
-        expected = member.org_id if member is not None else None
+        expected = member.org_id if member is not None and member.user_id is not None else signing_up()
         connected = complete_connect(ctx.runtime, provider, code, state, expected_org=expected)
     except ConnectorError as exc:
         return page("message.html", title=_("Connecting failed – please connect again"), detail=str(exc)), 400
@@ -68,4 +69,6 @@ def callback(provider: str) -> Any:
         f"sync:{connected.connection_id}",
         {"org_id": connected.org_id, "connection_id": connected.connection_id, "full": True},
     )
+    if signing_up() == connected.org_id:
+        return redirect(url_for("signup.account"))
     return page("message.html", title=_("Connected"), detail=f"{connected.administrations}")

@@ -26,7 +26,17 @@ SECRET_NAME = "Alpha Geheime Administratie"  # org A's data: must never show to 
 # the least role each page needs beyond the defaults (a GET: viewer, a POST: controller)
 NEEDS = {"pages.safe_mode": "owner", "oauth.connect": "owner", "auth.members": "owner"}
 VIEWER_POSTS = {"auth.logout", "auth.switch_organisation"}
-OPEN = ("webhooks.", "api.", "oauth.callback", "auth.login", "auth.forgot", "auth.reset", "auth.invite", "static")
+OPEN = (
+    "webhooks.",
+    "api.",
+    "oauth.callback",
+    "auth.login",
+    "auth.forgot",
+    "auth.reset",
+    "auth.invite",
+    "signup.",
+    "static",
+)
 ROLES = ("viewer", "controller", "owner")
 
 

@@ -36,8 +36,10 @@ def _dutch() -> dict[str, tuple[str, str]]:
         with path.open("rb") as fp:
             for message in read_po(fp, locale="nl"):
                 if message.id:
-                    text = message.string if isinstance(message.string, str) else message.string[0]
-                    out[str(message.id if isinstance(message.id, str) else message.id[0])] = (text, path.name)
+                    ids = [message.id] if isinstance(message.id, str) else list(message.id)
+                    texts = [message.string] if isinstance(message.string, str) else list(message.string)
+                    for msgid, text in zip(ids, texts, strict=False):  # singular and plural
+                        out[str(msgid)] = (str(text), path.name)
     return out
 
 

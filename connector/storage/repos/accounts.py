@@ -121,3 +121,10 @@ def record_login_failure(session: Session, keys: list[str], since: datetime) -> 
 
 def clear_login_failures(session: Session, keys: list[str]) -> None:
     session.execute(delete(t.LoginThrottle).where(t.LoginThrottle.key.in_(keys)))
+
+
+def rename_organisation(session: Session, org_id: int, name: str) -> None:
+    """A signed-up organisation takes the name of its first administration."""
+    org = session.get(t.Organisation, org_id)
+    if org is not None:
+        org.name = name
