@@ -16,6 +16,7 @@ from connector.reports.dso import dso_for_period
 from connector.reports.export import to_csv
 from connector.reports.forecast import forecast
 from connector.reports.inputs import PaidInvoice, ReceivableItem, paid_invoices
+from connector.reports.views import Administration
 from connector.runtime import Runtime
 from connector.storage import repos
 
@@ -23,17 +24,23 @@ KINDS = ("aging", "dso", "forecast")
 
 
 @dataclass
-class _Loaded:
+class Loaded:
+    """An organisation's stored receivables, as the pure report functions take them."""
+
+    administrations: list[Administration] = field(default_factory=list)
     items: list[ReceivableItem] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
+    payments_by_administration: dict[str, list[Payment]] = field(default_factory=dict)
     history: list[PaidInvoice] = field(default_factory=list)  # paid invoices, per administration
     names: dict[tuple[str, str], str] = field(default_factory=dict)  # (administration, debtor_ref) -> name
 
 
-def _load(rt: Runtime, org_id: int) -> _Loaded:
-    loaded = _Loaded()
+def load(rt: Runtime, org_id: int) -> Loaded:
+    """Every administration's invoices, payments and debtor names (deleted invoices left out)."""
+    loaded = Loaded()
     with rt.sessions() as s:
         for adm in repos.list_administrations(s, org_id):
+            loaded.administrations.append(Administration(adm.name, adm.currency))
             debtors = repos.get_debtors(s, org_id, adm.id)
             loaded.names.update({(adm.name, ref): d.name for ref, d in debtors.items()})
             invoices: list[Invoice] = []
@@ -46,6 +53,7 @@ def _load(rt: Runtime, org_id: int) -> _Loaded:
                 loaded.items.append(ReceivableItem(adm.name, invoice, debtor.name if debtor else None))
             payments = [repos.payment_row_to_model(p) for p in repos.get_payments(s, org_id, adm.id)]
             loaded.payments.extend(payments)
+            loaded.payments_by_administration.setdefault(adm.name, []).extend(payments)
             # labelled like the open items, so each debtor's own payment behaviour is found for its invoices
             loaded.history.extend(paid_invoices(adm.name, invoices, payments))
     return loaded
@@ -55,7 +63,7 @@ def build(rt: Runtime, org_id: int, kind: str, today: date) -> Any:
     """The ``kind`` report (one of ``KINDS``) of ``org_id`` as of ``today``, as a JSON-ready dict."""
     if kind not in KINDS:
         raise ValueError(f"unknown report {kind!r}: choose one of {', '.join(KINDS)}")
-    loaded = _load(rt, org_id)
+    loaded = load(rt, org_id)
     if kind == "aging":
         return aging(loaded.items, today).to_dict()
     if kind == "dso":

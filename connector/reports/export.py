@@ -1,8 +1,9 @@
-"""CSV and JSON for the reports (``dunning report ... --csv|--json``, the dashboard's download links).
+"""CSV, XLSX and JSON for the reports (``dunning report ... --csv|--json``, the dashboard's download links).
 
 CSV is RFC 4180 with a header row, amounts as plain decimal strings (``1234.56``, never locale-formatted) so a
 spreadsheet or a test can recompute them; JSON carries the same rows plus the method (formula, buckets, period).
-``*_from_csv`` read a file back into rows, which the tests use to prove the round trip loses nothing.
+``*_from_csv`` read a file back into rows, which the tests use to prove the round trip loses nothing. XLSX holds
+the same rows as CSV, amounts as exact decimal numbers (written from ``Decimal``, never through a float).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connector.reports.aging import AGING_COLUMNS, AgingReport, AgingRow
@@ -53,3 +56,46 @@ def forecast_csv(report: Forecast) -> str:
 
 def forecast_from_csv(text: str) -> list[ForecastRow]:
     return [ForecastRow.from_record(r) for r in read_csv(text)]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: a title (at most 31 characters in XLSX), the header row, and rows as CSV writes them;
+    the cells of ``numeric`` columns become numbers."""
+
+    title: str
+    columns: Sequence[str]
+    records: Sequence[Mapping[str, str]]
+    numeric: frozenset[str] = frozenset()
+
+
+def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
+    """A workbook with one worksheet per ``Sheet``, header row in bold and frozen."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for sheet in sheets:
+        ws = book.create_sheet(sheet.title[:31])
+        ws.append(list(sheet.columns))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+        for record in sheet.records:
+            ws.append([_cell(record.get(c, ""), c in sheet.numeric) for c in sheet.columns])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell(value: str, numeric: bool) -> str | Decimal | int | None:
+    if value == "":
+        return None
+    if not numeric:
+        return value
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return value
+    return int(number) if number == number.to_integral_value() and "." not in value else number
