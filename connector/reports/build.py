@@ -84,7 +84,7 @@ def as_csv(kind: str, result: Any) -> str:
 def headline(rt: Runtime, org_id: int, today: date) -> list[dict[str, Any]]:
     """The home page's figures per currency: open and overdue amounts (the aging's total row) and the 90-day DSO,
     from one load, with the same open-receivables definition as the reports."""
-    loaded = _load(rt, org_id)
+    loaded = load(rt, org_id)
     report = aging(loaded.items, today)
     figures = []
     for row in report.scoped("total"):
