@@ -20,6 +20,7 @@ from connector.channels.context import MessageKind
 from connector.channels.templating import check_fourteen_day_templates
 from connector.errors import ConnectorError
 from connector.model import Capability, Money
+from connector.model.api import EventType
 from connector.model.outbox import CostsPart, InstallmentPart, OutboxAction, OutboxChannel, OutboxPayload, OutboxStatus
 from connector.registry import adapter_class
 from connector.rules.decisions import Decision, EvaluationResult, Message, NonDecision, Reason
@@ -172,6 +173,21 @@ def _commit_run(
             )
             if inserted:
                 report.queued += 1
+                repos.emit_event(
+                    s,
+                    adm.org_id,
+                    EventType.DECISION_MADE,
+                    {
+                        "administration_id": adm.id,
+                        "debtor_ref": message.debtor_ref,
+                        "invoices": [d.invoice_ref for d in remaining],
+                        "level": message.level,
+                        "level_name": message.level_name,
+                        "action": message.action.value,
+                        "channel": message.channel.value,
+                        "needs_approval": message.requires_approval,
+                    },
+                )
                 for decision in remaining:
                     _advance(s, adm, decision, today, message=True)
                     report.decisions += 1

@@ -135,6 +135,13 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
     def incremental_sync() -> None:
         _each_connection(full=False)
 
+    @huey.periodic_task(crontab(minute="*"))
+    def deliver_webhooks() -> None:
+        """Outbound webhooks due now, every minute (docs/api.md#outbound-webhooks)."""
+        from connector.notify import deliver_all
+
+        deliver_all(runtime())
+
     @huey.periodic_task(crontab(minute="30", hour="2"))
     def reconciliation_sweep() -> None:
         _each_connection(full=True)

@@ -17,6 +17,7 @@ import structlog
 
 from connector.errors import RateLimited, ReauthRequired
 from connector.model import Debtor, Invoice, Page, WebhookEvent
+from connector.model.api import EventType
 from connector.ports import AccountingAdapter
 from connector.runtime import Runtime
 from connector.storage import repos, tables
@@ -53,10 +54,33 @@ def _iterator(adapter: AccountingAdapter, stream: str) -> Callable[..., Iterator
 def store_page(rt: Runtime, adm: tables.Administration, stream: str, page: Page[Any], report: SyncReport) -> None:
     """Upsert one page (and what rides along with it) plus its cursor in one transaction."""
     now = rt.clock()
+    payments = list(page.records) if stream == "payments" else list(page.payments)
     with transaction(rt.sessions) as s:
+        known = repos.known_versions(s, adm.org_id, adm.id, "payments", [p.provider_ref for p in payments])
         report.changed[stream] += UPSERTS[stream](s, adm.org_id, adm.id, list(page.records), now)
         if page.payments:
             report.changed["payments"] += repos.upsert_payments(s, adm.org_id, adm.id, page.payments, now)
+        new = [p for p in payments if p.provider_ref not in known]
+        if new:  # docs/api.md#outbound-webhooks: a payment we had not seen before
+            repos.emit_event(
+                s,
+                adm.org_id,
+                EventType.PAYMENT_DETECTED,
+                {
+                    "administration_id": adm.id,
+                    "payments": [
+                        {
+                            "reference": p.provider_ref,
+                            "invoice": p.invoice_ref,
+                            "date": p.payment_date.isoformat(),
+                            "amount": str(p.amount),
+                            "currency": p.currency,
+                            "kind": p.kind,
+                        }
+                        for p in new
+                    ],
+                },
+            )
         if page.credit_notes:
             report.changed["credit_notes"] += repos.upsert_credit_notes(s, adm.org_id, adm.id, page.credit_notes, now)
         if page.deleted_refs:

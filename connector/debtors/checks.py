@@ -14,6 +14,7 @@ from datetime import date
 from connector.debtors.arrangements import check_arrangements
 from connector.debtors.holds import apply_debtor_release, apply_invoice_release
 from connector.model import InvoiceStatus
+from connector.model.api import EventType
 from connector.runtime import Runtime
 from connector.storage import repos
 from connector.storage.db import transaction
@@ -71,6 +72,18 @@ def check_promises(rt: Runtime, org_id: int, today: date) -> tuple[int, int]:
                     debtor_ref=row.debtor_ref if row else None,
                     data={"promise_date": state.promise_date.isoformat()},
                 )
+                if outcome == "promise_broken":
+                    repos.emit_event(
+                        s,
+                        org_id,
+                        EventType.PROMISE_BROKEN,
+                        {
+                            "administration_id": adm.id,
+                            "debtor_ref": row.debtor_ref if row else None,
+                            "invoices": [ref],
+                            "promise_date": state.promise_date.isoformat(),
+                        },
+                    )
                 state.promise_date, state.updated_at = None, repos.now(s)
             for debtor in repos.get_debtors(s, org_id, adm.id).values():
                 promised = debtor.promise_date
@@ -95,6 +108,18 @@ def check_promises(rt: Runtime, org_id: int, today: date) -> tuple[int, int]:
                     debtor_ref=debtor.provider_ref,
                     data={"promise_date": promised.isoformat(), "open": [r.provider_ref for r in late]},
                 )
+                if late:
+                    repos.emit_event(
+                        s,
+                        org_id,
+                        EventType.PROMISE_BROKEN,
+                        {
+                            "administration_id": adm.id,
+                            "debtor_ref": debtor.provider_ref,
+                            "invoices": [r.provider_ref for r in late],
+                            "promise_date": promised.isoformat(),
+                        },
+                    )
                 debtor.promise_date = None
     return kept, broken
 

@@ -15,6 +15,7 @@ from datetime import date
 
 from connector.debtors.common import debtor_row, invoice_row, open_invoice_refs, queue_writeback, today_for
 from connector.errors import PermanentError
+from connector.model.api import EventType
 from connector.model.outbox import OutboxAction
 from connector.runtime import Runtime
 from connector.storage import repos, tables
@@ -87,6 +88,13 @@ def apply_invoice_hold(
         level=state.level or 0,
     )
     state.hold_reason, state.hold_until, state.updated_at = code.value, until, repos.now(s)
+    if code is HoldReason.DISPUTE:
+        repos.emit_event(
+            s,
+            adm.org_id,
+            EventType.INVOICE_DISPUTED,
+            {"administration_id": adm.id, "debtor_ref": inv.debtor_ref, "invoices": [inv.provider_ref]},
+        )
     repos.audit(
         s,
         adm.org_id,

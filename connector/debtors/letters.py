@@ -22,6 +22,7 @@ from connector.channels.context import LETTER_KINDS
 from connector.channels.letters import render_letter
 from connector.debtors.common import today_for
 from connector.errors import PermanentError
+from connector.model.api import EventType
 from connector.model.outbox import OutboxAction
 from connector.outbox.deliver import KIND_BY_ACTION, message_context, write_post_queue
 from connector.rules.letter import LetterDates, letter_dates, printed_dates_defect, term_wording_defect
@@ -114,6 +115,18 @@ def mark_posted(rt: Runtime, org_id: int, letter_ids: Sequence[int], on: date) -
                 channel="letter",
                 note=f"{row.kind} posted on {on.isoformat()}",
                 document_sha256=row.sha256,
+            )
+            repos.emit_event(
+                s,
+                org_id,
+                EventType.LETTER_POSTED,
+                {
+                    "administration_id": row.administration_id,
+                    "debtor_ref": row.debtor_ref,
+                    "letter": row.kind,
+                    "invoices": list(row.invoice_refs),
+                    "posted_on": on.isoformat(),
+                },
             )
             repos.audit(
                 s,

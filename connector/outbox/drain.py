@@ -19,7 +19,8 @@ import structlog
 from connector import clock
 from connector.errors import ConnectorError, NotSupported, PermanentError, RateLimited, ReauthRequired, TransientError
 from connector.model import Capability, Invoice, InvoiceStatus, WriteAction, WriteResult
-from connector.model.outbox import OWN_CHANNEL_ACTIONS, OutboxAction, OutboxItem, OutboxStatus
+from connector.model.api import EventType
+from connector.model.outbox import OWN_CHANNEL_ACTIONS, REMINDER_ACTIONS, OutboxAction, OutboxItem, OutboxStatus
 from connector.outbox.deliver import Delivered, deliver, record_evidence
 from connector.outbox.writes import document_write, manual_write, provider_sends, reminder_writes
 from connector.ports import AccountingAdapter
@@ -156,6 +157,20 @@ def _finish(
         if status is OutboxStatus.DONE and row.action is OutboxAction.HAND_OVER:
             # docs/credit-management.md#hand-over: with the agency, our reminders stop
             repos.mark_handed_over(s, org_id, adm_id, invoice_refs)
+        if status is OutboxStatus.DONE and row.action in REMINDER_ACTIONS:
+            repos.emit_event(
+                s,
+                org_id,
+                EventType.REMINDER_SENT,
+                {
+                    "administration_id": adm_id,
+                    "debtor_ref": row.debtor_ref,
+                    "invoices": list(row.invoice_refs),
+                    "level": row.level,
+                    "level_name": row.level_name,
+                    "channel": row.channel.value,
+                },
+            )
         if paused_by_us:
             repos.mark_paused_by_us(s, org_id, adm_id, invoice_refs)  # our own pause is no stop sign for our ladder
         if provider_sent:

@@ -14,9 +14,9 @@ import structlog
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from connector import apikeys
+from connector import apikeys, notify
 from connector.errors import NotFound, PermanentError
-from dashboard.api import actions, reads  # noqa: F401 - importing a theme registers its routes
+from dashboard.api import actions, hooks, reads  # noqa: F401 - importing a theme registers its routes
 from dashboard.api.paging import with_etag
 from dashboard.api.problems import Problem, problem_response
 from dashboard.api.spec import ERRORS, PREFIX, bp, openapi
@@ -70,9 +70,14 @@ def _conflict(exc: PermanentError) -> Response:
     return problem_response(409, str(exc))
 
 
+def _invalid(exc: notify.InvalidSubscription) -> Response:
+    return problem_response(422, f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+
+
 bp.register_error_handler(Problem, _problem)
 bp.register_error_handler(NotFound, _not_found)
 bp.register_error_handler(PermanentError, _conflict)
+bp.register_error_handler(notify.InvalidSubscription, _invalid)
 
 
 def api_error(exc: Exception) -> Response | None:

@@ -234,3 +234,36 @@ def test_the_openapi_document_is_valid_openapi_3_1(world: ApiWorld) -> None:
     validate(document)
     for path in ("/api/v1/invoices", "/api/v1/invoices/{invoice_id}", "/api/v1/worklist/{item_id}/snooze"):
         assert path in document["paths"], f"{path} is documented"
+
+
+def test_webhook_subscriptions_and_the_delivery_log_through_the_api(world: ApiWorld) -> None:
+    headers = world.headers(world.write_key)
+    bad = requests.post(
+        f"{world.url}/webhooks/subscriptions",
+        headers=headers,
+        json={"url": "ftp://x", "events": ["reminder.sent"]},
+        timeout=30,
+    )
+    assert bad.status_code == 422 and bad.headers["Content-Type"] == PROBLEM, bad.text
+    created = requests.post(
+        f"{world.url}/webhooks/subscriptions",
+        headers=headers,
+        json={"url": "http://127.0.0.1:9/hook", "events": ["reminder.sent"]},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["secret"].startswith("whsec_"), "the secret is in the answer to the create call"
+    listed = _get(world, "/webhooks/subscriptions").json()["items"]
+    assert [s["id"] for s in listed] == [body["id"]] and "secret" not in listed[0], "lists never show the secret"
+    with transaction(world.run.runtime.sessions) as s:
+        repos.emit_event(s, world.run.org_id, "reminder.sent", {"invoices": ["X"]})
+    [delivery] = _get(world, "/webhooks/deliveries").json()["items"]
+    assert delivery["status"] == "pending", delivery
+    replayed = requests.post(f"{world.url}/webhooks/deliveries/{delivery['id']}/replay", headers=headers, timeout=30)
+    assert replayed.status_code == 204, replayed.text
+    detail = _get(world, f"/webhooks/deliveries/{delivery['id']}").json()
+    assert detail["attempt_log"] == [] and detail["message_id"].startswith("msg_"), detail
+    gone = requests.delete(f"{world.url}/webhooks/subscriptions/{body['id']}", headers=headers, timeout=30)
+    assert gone.status_code == 204, gone.text
+    assert _get(world, "/webhooks/subscriptions").json()["items"] == []

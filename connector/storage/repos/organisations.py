@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from connector import model
 from connector.clock import DEFAULT_TIMEZONE
 from connector.errors import NotFound
+from connector.model.api import EventType
 from connector.storage import tables as t
+from connector.storage.repos.hooks import emit_event
 from connector.storage.repos.scope import now, scoped, where_scoped
 
 
@@ -89,6 +91,11 @@ def set_connection_status(
     parked_until: datetime | None = None,
     reason: str | None = None,
 ) -> None:
+    before = session.scalar(
+        select(t.Connection.status).where(*where_scoped(t.Connection, org_id), t.Connection.id == connection_id)
+    )
+    if status == "needs_reauth" and before not in (None, "needs_reauth"):
+        emit_event(session, org_id, EventType.CONNECTION_NEEDS_REAUTH, {"connection_id": connection_id})
     session.execute(
         update(t.Connection)
         .where(*where_scoped(t.Connection, org_id), t.Connection.id == connection_id)

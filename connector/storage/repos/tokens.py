@@ -20,7 +20,9 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from connector.model.api import EventType
 from connector.storage import tables as t
+from connector.storage.repos.hooks import emit_event
 from connector.storage.repos.scope import scoped
 
 DEFAULT_LOCK_TIMEOUT_SECONDS = 15
@@ -117,6 +119,9 @@ def swap_token(session: Session, connection_id: int, expected_version: int, **va
 
 def mark_token_needs_reauth(session: Session, connection_id: int, now: datetime) -> None:
     """The refresh token is dead: only the user can connect again; the connection's jobs stop."""
+    before = session.execute(
+        select(t.Connection.org_id, t.Connection.status).where(t.Connection.id == connection_id)
+    ).first()
     session.execute(
         update(t.OAuthToken)
         .where(t.OAuthToken.connection_id == connection_id)
@@ -129,3 +134,5 @@ def mark_token_needs_reauth(session: Session, connection_id: int, now: datetime)
         .values(status="needs_reauth", parked_reason="re-authorisation required")
         .execution_options(synchronize_session=False)
     )
+    if before is not None and before.status != "needs_reauth":  # once, when it happens
+        emit_event(session, before.org_id, EventType.CONNECTION_NEEDS_REAUTH, {"connection_id": connection_id})
