@@ -5,15 +5,15 @@
 results are printed (tables for people, ``--json``/``--csv`` for machines). The commands live by theme:
 ``setup`` (keys, schema, connect, doctor), ``apikeys`` (API keys),
 ``users`` (the web app's people), ``servers`` (demo, serve, worker, sandbox), ``operations`` (sync, run,
-approvals), ``listings`` (administrations, invoices, debtors, outbox, why), ``reports``, ``debtors`` and
-``arrangements``. Importing a theme module registers its commands.
+approvals), ``listings`` (administrations, invoices, debtors, outbox, why), ``reports``, ``debtors``, ``letters``
+and ``arrangements``. Importing a theme module registers its commands.
 """
 
 from __future__ import annotations
 
 # imported in the order their commands appear in `dunning --help`
 from connector.cli import servers, setup, users, apikeys  # isort: skip
-from connector.cli import operations, listings, reports, debtors, arrangements  # isort: skip
+from connector.cli import operations, listings, reports, debtors, letters, arrangements  # isort: skip
 from connector.cli.shared import app
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "app",
     "arrangements",
     "debtors",
+    "letters",
     "listings",
     "operations",
     "reports",
