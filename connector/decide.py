@@ -132,6 +132,9 @@ def _commit_run(
     rt: Runtime, adm: tables.Administration, result: EvaluationResult, today: date, report: RunReport
 ) -> None:
     with transaction(rt.sessions) as s:
+        # two runs at once (the CLI beside the worker) commit one after the other; the second finds the first
+        # one's items by their idempotency keys and queues nothing twice (docs/architecture.md#concurrency)
+        repos.serialise_run(s, adm.org_id, adm.id)
         run = repos.start_run(s, adm.org_id, adm.id, today, dry_run=False)
         invoices = {i.provider_ref: i for i in repos.get_invoices(s, adm.org_id, adm.id, open_only=True)}
         cannot_pause = Capability.PAUSE_PROVIDER_REMINDERS not in adapter_class(adm.provider).capabilities

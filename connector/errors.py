@@ -9,7 +9,8 @@ Tree::
     │   ├── ReauthRequired            the grant is gone (revoked, invalid_grant): the user must reconnect
     │   ├── PermanentError            retrying will not help (4xx, validation); the job fails with the reason
     │   ├── NotFound                  the entity is gone at the provider
-    │   └── GarbageResponse           the provider answered something that is not what the contract says
+    │   ├── GarbageResponse           the provider answered something that is not what the contract says
+    │   └── ValueTooLong              a provider's value does not fit the column that stores it
     ├── NotSupported                  the adapter lacks the capability
     ├── WebhookRejected               signature, timestamp or shape wrong (the receiver answers 401)
     ├── PolicyError                   an invalid policy file; names file, line and field
@@ -67,6 +68,10 @@ class NotFound(PermanentError):
 
 class GarbageResponse(PermanentError):
     """The provider answered with something that does not match its contract; nothing is stored from it."""
+
+
+class ValueTooLong(PermanentError):
+    """A value a provider sent is longer than the column that stores it; names the field (nothing is stored)."""
 
 
 class NotSupported(ConnectorError):

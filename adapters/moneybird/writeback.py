@@ -20,7 +20,9 @@ OPEN_STATES = {"open", "pending_payment", "reminded", "late"}
 
 
 def marker(write: ReminderWrite) -> str:
-    return f"[dunning:{write.idempotency_key[:24]}]"
+    """The whole idempotency key: a step's pause (``<key>:pause``) and the step itself share their first 64
+    characters, so a shortened key let one take the other's note for its own."""
+    return f"[dunning:{write.idempotency_key}]"
 
 
 def _marked_note(record: dict[str, Any], tag: str) -> dict[str, Any] | None:

@@ -6,11 +6,16 @@ the item is ``skipped``), pause the package's own reminders first when the decis
 through the adapter (the provider sends the reminder where it can, with a note naming the level) with the item's
 idempotency key. What to write is ``connector.outbox.writes``; our own e-mail, letter and phone channels are
 ``connector.outbox.deliver``. Transient failures back off, a lost grant parks the item until the user
-reconnects, permanent failures are recorded with their reason.
+reconnects, permanent failures are recorded with their reason. Every drain, from any process (the CLI, a worker,
+the demo), claims each item before working it, so two drains at once never send the same step twice; a claim
+whose process died lapses after ``CLAIM`` and the next drain completes the item
+(docs/architecture.md#the-outbox-claims-each-item).
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,6 +36,7 @@ from connector.sync import refresh_invoices
 
 log = structlog.get_logger(__name__)
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))
+CLAIM = timedelta(minutes=10)  # how long one item stays ours while we work it; longer than any send takes
 
 
 @dataclass
@@ -148,7 +154,15 @@ def _finish(
     refs = refs or []
     with transaction(rt.sessions) as s:
         row = repos.update_outbox_item(
-            s, item.org_id, item.id, status=status, done_at=rt.clock(), provider_refs=refs, last_error=None
+            s,
+            item.org_id,
+            item.id,
+            status=status,
+            done_at=rt.clock(),
+            provider_refs=refs,
+            last_error=None,
+            claimed_by=None,
+            claimed_until=None,
         )
         if row is None:
             return
@@ -195,7 +209,12 @@ def _failed(rt: Runtime, item: OutboxItem, connection_id: int, exc: Exception, r
         if current is None:
             return
         attempts, error = current.attempts + 1, f"{type(exc).__name__}: {exc}"[:2000]
-        changes: repos.OutboxChanges = {"attempts": attempts, "last_error": error}
+        changes: repos.OutboxChanges = {
+            "attempts": attempts,
+            "last_error": error,
+            "claimed_by": None,
+            "claimed_until": None,
+        }
         outcome = "retry"
         if isinstance(exc, RateLimited) and exc.until is not None:
             changes["next_attempt_at"] = exc.until
@@ -222,11 +241,20 @@ def _failed(rt: Runtime, item: OutboxItem, connection_id: int, exc: Exception, r
         report.retry_later += 1
 
 
+def _claim(rt: Runtime, item: OutboxItem, holder: str, at: datetime) -> OutboxItem | None:
+    """The item as it now is, ours for ``CLAIM``; None when another drain holds it or finished it meanwhile."""
+    with transaction(rt.sessions) as s:
+        return repos.claim_outbox_item(s, item.org_id, item.id, holder, at + CLAIM, at)
+
+
 def drain(rt: Runtime, org_id: int, *, now: datetime | None = None) -> DrainReport:
-    """Work every pending item of the organisation that is due, one re-read of the provider per administration."""
+    """Work every pending item of the organisation that is due, one re-read of the provider per administration;
+    each item claimed first, and skipped when another drain holds it (it reports it)."""
     report = DrainReport()
+    at = now or rt.clock()
+    holder = f"{os.getpid()}:{secrets.token_hex(8)}"  # this drain, in this process
     with rt.sessions() as s:
-        items = repos.pending_outbox(s, org_id, now or rt.clock())
+        items = repos.pending_outbox(s, org_id, at)
         administrations = {a.id: a for a in repos.list_administrations(s, org_id)}
         connections = {c.id: c for c in repos.list_connections(s, org_id)}
     adapters: dict[int, AccountingAdapter] = {}
@@ -237,6 +265,10 @@ def drain(rt: Runtime, org_id: int, *, now: datetime | None = None) -> DrainRepo
         if connection.status != "active":
             report.retry_later += 1
             continue
+        claimed = _claim(rt, item, holder, at)
+        if claimed is None:
+            continue  # another drain works it (or finished it since we listed it)
+        item = claimed
         adapter = adapters.setdefault(connection.id, rt.adapter_for(connection))
         before = rt.calls_for(connection.id)
         try:

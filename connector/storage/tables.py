@@ -92,11 +92,11 @@ class Connection(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = _org()
     provider: Mapped[str] = mapped_column(String(32))
-    display_name: Mapped[str] = mapped_column(String(200), default="")
+    display_name: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="active")  # active|needs_reauth|revoked
     parked_until: Mapped[datetime | None]
-    parked_reason: Mapped[str | None] = mapped_column(String(200))
-    site_url: Mapped[str | None] = mapped_column(String(200))  # Exact country site
+    parked_reason: Mapped[str | None] = mapped_column(Text)
+    site_url: Mapped[str | None] = mapped_column(Text)  # Exact country site
     created_at: Mapped[datetime]
     last_sync_at: Mapped[datetime | None]
 
@@ -143,7 +143,7 @@ class Administration(Base):
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), index=True)
     provider: Mapped[str] = mapped_column(String(32))
     provider_tenant_id: Mapped[str] = mapped_column(String(100), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(Text)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
     country: Mapped[str | None] = mapped_column(String(8))
@@ -151,8 +151,8 @@ class Administration(Base):
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     safe_mode: Mapped[bool] = mapped_column(Boolean, default=True)  # decisions shown, nothing sent
     provider_reminders_active: Mapped[bool] = mapped_column(Boolean, default=False)
-    provider_reminders_detail: Mapped[str] = mapped_column(String(300), default="")
-    webhook_ref: Mapped[str | None] = mapped_column(String(100))
+    provider_reminders_detail: Mapped[str] = mapped_column(Text, default="")
+    webhook_ref: Mapped[str | None] = mapped_column(Text)
     webhook_secret_ciphertext: Mapped[str | None] = mapped_column(Text)
     last_sync_at: Mapped[datetime | None]
     last_full_sync_at: Mapped[datetime | None]
@@ -169,18 +169,18 @@ class Debtor(Base):
     org_id: Mapped[int] = _org()
     administration_id: Mapped[int] = _adm()
     provider_ref: Mapped[str] = mapped_column(String(100))
-    name: Mapped[str] = mapped_column(String(300))
-    company_name: Mapped[str | None] = mapped_column(String(300))
-    email: Mapped[str | None] = mapped_column(String(300))
-    phone: Mapped[str | None] = mapped_column(String(64))
-    kvk_number: Mapped[str | None] = mapped_column(String(32))
-    vat_number: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(Text)
+    company_name: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    kvk_number: Mapped[str | None] = mapped_column(Text)
+    vat_number: Mapped[str | None] = mapped_column(Text)
     segment: Mapped[str] = mapped_column(String(8), default="b2b")
     address: Mapped[dict[str, Any]] = mapped_column(default=dict)
     language: Mapped[str | None] = mapped_column(String(8))
-    customer_number: Mapped[str | None] = mapped_column(String(64))
+    customer_number: Mapped[str | None] = mapped_column(Text)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
-    provider_version: Mapped[str | None] = mapped_column(String(64))
+    provider_version: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None]
     synced_at: Mapped[datetime]
     # our own credit-management data (never overwritten by sync)
@@ -213,7 +213,7 @@ class Invoice(Base):
     org_id: Mapped[int] = _org()
     administration_id: Mapped[int] = _adm()
     provider_ref: Mapped[str] = mapped_column(String(100))
-    number: Mapped[str | None] = mapped_column(String(64))
+    number: Mapped[str | None] = mapped_column(Text)
     debtor_ref: Mapped[str] = mapped_column(String(100), index=True)
     invoice_date: Mapped[date | None] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
@@ -223,9 +223,9 @@ class Invoice(Base):
     open_minor: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16))
     provider_state: Mapped[str] = mapped_column(String(32))
-    provider_version: Mapped[str | None] = mapped_column(String(64))
-    payment_url: Mapped[str | None] = mapped_column(String(500))
-    reference: Mapped[str | None] = mapped_column(String(200))
+    provider_version: Mapped[str | None] = mapped_column(Text)
+    payment_url: Mapped[str | None] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(Text)
     paused_at_provider: Mapped[bool] = mapped_column(Boolean, default=False)
     provider_reminder_count: Mapped[int] = mapped_column(Integer, default=0)
     disputed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -242,14 +242,14 @@ class CreditNote(Base):
     org_id: Mapped[int] = _org()
     administration_id: Mapped[int] = _adm()
     provider_ref: Mapped[str] = mapped_column(String(100))
-    number: Mapped[str | None] = mapped_column(String(64))
+    number: Mapped[str | None] = mapped_column(Text)
     debtor_ref: Mapped[str] = mapped_column(String(100))
     issue_date: Mapped[date | None] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
     total_minor: Mapped[int] = mapped_column(BigInteger)
     remaining_minor: Mapped[int] = mapped_column(BigInteger)
     invoice_ref: Mapped[str | None] = mapped_column(String(100))
-    provider_version: Mapped[str | None] = mapped_column(String(64))
+    provider_version: Mapped[str | None] = mapped_column(Text)
     synced_at: Mapped[datetime]
 
 
@@ -265,7 +265,7 @@ class Payment(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     kind: Mapped[str] = mapped_column(String(16), default="payment")
-    provider_version: Mapped[str | None] = mapped_column(String(64))
+    provider_version: Mapped[str | None] = mapped_column(Text)
     synced_at: Mapped[datetime]
 
 
@@ -353,6 +353,10 @@ class OutboxItem(Base):
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     next_attempt_at: Mapped[datetime | None]
+    # who is working the item and until when (docs/architecture.md#the-outbox-claims-each-item): a drain claims
+    # a pending item before it sends; a claim whose process died lapses at ``claimed_until``
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
 
 
 class AuditEntry(Base):
@@ -468,9 +472,9 @@ class LetterEvidence(Base):
     received_on: Mapped[date | None] = mapped_column(Date)
     stated_costs_minor: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    document_ref: Mapped[str | None] = mapped_column(String(300))
+    document_ref: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
-    message_id: Mapped[str | None] = mapped_column(String(300))
+    message_id: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     outbox_id: Mapped[int | None] = mapped_column(Integer)  # the outbox item that produced it
     queued_on: Mapped[date | None] = mapped_column(Date)  # put in the post queue that day

@@ -103,7 +103,7 @@ def note_marker(provider: str, idempotency_key: str) -> str:
     """The tag a write-back note carries to name our step (adapters/<provider>/writeback.py ``marker``)."""
     if provider == "xero":
         return f"[dunning {hashlib.sha256(idempotency_key.encode()).hexdigest()[:12]}]"
-    return f"[dunning:{idempotency_key[:24] if provider == 'moneybird' else idempotency_key}]"
+    return f"[dunning:{idempotency_key}]"
 
 
 def numbers_listed(text: str, numbers: dict[str, str]) -> set[str]:

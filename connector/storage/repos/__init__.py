@@ -91,6 +91,7 @@ from connector.storage.repos.organisations import (
 from connector.storage.repos.outbox import (
     OutboxChanges,
     add_outbox_item,
+    claim_outbox_item,
     get_outbox_item,
     outbox_items,
     pending_outbox,
@@ -117,6 +118,7 @@ from connector.storage.repos.runs import (
     release_lease,
     reminder_state,
     reminder_states,
+    serialise_run,
     start_run,
     try_lease,
 )
@@ -191,6 +193,7 @@ __all__ = [
     "active_connections",
     "add_oauth_state",
     "add_outbox_item",
+    "claim_outbox_item",
     "advisory_key",
     "all_letter_evidence",
     "arrangements",
@@ -268,6 +271,7 @@ __all__ = [
     "set_cursor",
     "set_letter_received",
     "stale_inbox_events",
+    "serialise_run",
     "start_run",
     "store_tokens",
     "swap_token",

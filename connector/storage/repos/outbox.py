@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TypedDict, Unpack
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector.model.outbox import OutboxAction, OutboxChannel, OutboxItem, OutboxPayload, OutboxStatus
@@ -36,7 +37,8 @@ def add_outbox_item(
     status: OutboxStatus = OutboxStatus.PENDING,
     payload: OutboxPayload | None = None,
 ) -> bool:
-    """Queue an item unless its idempotency key exists already; True when queued."""
+    """Queue an item unless its idempotency key exists already; True when queued. Two runs queueing the same key
+    at once: the second insert meets the unique key and is "already queued", never an error."""
     exists = session.scalar(
         select(t.OutboxItem.id).where(
             *where_scoped(t.OutboxItem, org_id), t.OutboxItem.idempotency_key == idempotency_key
@@ -44,24 +46,26 @@ def add_outbox_item(
     )
     if exists is not None:
         return False
-    session.add(
-        t.OutboxItem(
-            org_id=org_id,
-            administration_id=administration_id,
-            idempotency_key=idempotency_key,
-            action=OutboxAction(action).value,
-            debtor_ref=debtor_ref,
-            invoice_refs=list(invoice_refs),
-            level=level,
-            level_name=level_name,
-            channel=OutboxChannel(channel).value,
-            run_date=run_date,
-            status=OutboxStatus(status).value,
-            payload=OutboxPayload.model_validate(payload or {}).stored(),
-            created_at=now(session),
-        )
+    row = t.OutboxItem(
+        org_id=org_id,
+        administration_id=administration_id,
+        idempotency_key=idempotency_key,
+        action=OutboxAction(action).value,
+        debtor_ref=debtor_ref,
+        invoice_refs=list(invoice_refs),
+        level=level,
+        level_name=level_name,
+        channel=OutboxChannel(channel).value,
+        run_date=run_date,
+        status=OutboxStatus(status).value,
+        payload=OutboxPayload.model_validate(payload or {}).stored(),
+        created_at=now(session),
     )
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
     return True
 
 
@@ -88,6 +92,35 @@ def outbox_items(session: Session, org_id: int, status: OutboxStatus | None = No
     return [outbox_row_to_model(row) for row in session.scalars(query.order_by(t.OutboxItem.id))]
 
 
+def claim_outbox_item(
+    session: Session, org_id: int, item_id: int, holder: str, until: datetime, at: datetime
+) -> OutboxItem | None:
+    """Claim a pending, due item for ``holder`` until ``until``; the item as it now is, or None when another
+    process holds it or it is no longer pending. One conditional UPDATE decides: PostgreSQL locks the row and
+    re-checks the condition for the second claimant, SQLite runs one writer at a time, so exactly one wins. A
+    claim that lapsed (its process died) can be taken again (docs/architecture.md#the-outbox-claims-each-item)."""
+    claimed = session.execute(
+        update(t.OutboxItem)
+        .where(
+            *where_scoped(t.OutboxItem, org_id),
+            t.OutboxItem.id == item_id,
+            t.OutboxItem.status == OutboxStatus.PENDING.value,
+            (t.OutboxItem.next_attempt_at.is_(None)) | (t.OutboxItem.next_attempt_at <= at),
+            (t.OutboxItem.claimed_until.is_(None))
+            | (t.OutboxItem.claimed_until <= at)
+            | (t.OutboxItem.claimed_by == holder),
+        )
+        .values(claimed_by=holder, claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return None
+    row = session.scalar(
+        scoped(t.OutboxItem, org_id).where(t.OutboxItem.id == item_id).execution_options(populate_existing=True)
+    )
+    return outbox_row_to_model(row) if row is not None else None
+
+
 class OutboxChanges(TypedDict, total=False):
     status: OutboxStatus
     attempts: int
@@ -96,6 +129,8 @@ class OutboxChanges(TypedDict, total=False):
     done_at: datetime | None
     provider_refs: Sequence[str]
     payload: OutboxPayload
+    claimed_by: str | None
+    claimed_until: datetime | None
 
 
 def update_outbox_item(
@@ -119,5 +154,9 @@ def update_outbox_item(
         row.provider_refs = list(changes["provider_refs"])
     if "payload" in changes:
         row.payload = OutboxPayload.model_validate(changes["payload"]).stored()
+    if "claimed_by" in changes:
+        row.claimed_by = changes["claimed_by"]
+    if "claimed_until" in changes:
+        row.claimed_until = changes["claimed_until"]
     session.flush()
     return outbox_row_to_model(row)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -141,23 +141,38 @@ def _lease_key(org_id: int, name: str) -> str:
 
 
 def try_lease(session: Session, org_id: int, name: str, holder: str, until: datetime, now: datetime) -> bool:
-    """Take or renew the organisation's named lease if free, expired or already ours (caller commits)."""
+    """Take or renew the organisation's named lease if free, expired or already ours (caller commits). One
+    conditional UPDATE or one INSERT decides, so two workers asking at once never both get it, and the loser's
+    unique-key clash is a plain "busy" (in a savepoint, so the caller's transaction carries on)."""
     key = _lease_key(org_id, name)
-    lease = session.get(t.Lease, key)
-    if lease is None:
-        session.add(t.Lease(name=key, org_id=org_id, holder=holder, until=until))
-        try:
-            session.flush()
-        except IntegrityError:
-            return False
+    taken = session.execute(
+        update(t.Lease)
+        .where(t.Lease.name == key, t.Lease.org_id == org_id, (t.Lease.holder == holder) | (t.Lease.until <= now))
+        .values(holder=holder, until=until)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(taken, "rowcount", 0) == 1:
         return True
-    if lease.org_id != org_id:
+    if session.scalar(select(t.Lease.name).where(t.Lease.name == key)) is not None:
         return False
-    if lease.holder == holder or lease.until <= now:
-        lease.holder = holder
-        lease.until = until
-        return True
-    return False
+    try:
+        with session.begin_nested():
+            session.add(t.Lease(name=key, org_id=org_id, holder=holder, until=until))
+    except IntegrityError:
+        return False
+    return True
+
+
+def serialise_run(session: Session, org_id: int, administration_id: int) -> None:
+    """Make concurrent dunning runs of one administration commit one after the other (until the caller's
+    transaction ends): the second then finds the first one's items and levels, as a rerun would. PostgreSQL takes
+    a transaction-scoped advisory lock (no row lock, so it cannot deadlock with a sync); SQLite needs nothing, its
+    write transactions already run one at a time (``BEGIN IMMEDIATE``, ``connector.storage.db``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(RUN_LOCKS, administration_id)))
+
+
+RUN_LOCKS = 0x0D0E  # advisory-lock key space of the dunning runs (one key per administration)
 
 
 def release_lease(session: Session, org_id: int, name: str, holder: str) -> None:
