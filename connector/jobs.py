@@ -36,10 +36,10 @@ def make_huey(settings: Settings) -> Huey:
         return MemoryHuey("dunning", immediate=True)
     url = settings.queue_url
     if url.startswith("redis://") or url.startswith("rediss://"):
-        return RedisHuey("dunning", url=url)
+        return RedisHuey(settings.queue_name, url=url)
     path = url.split("///", 1)[1] if "///" in url else str(settings.var_dir / "queue.db")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("dunning", filename=path)
+    return SqliteHuey(settings.queue_name, filename=path)
 
 
 class HueyQueue:

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     database_url: str = ""  # default: sqlite:///<var_dir>/dunning.db
     queue_url: str = ""  # default: SQLite huey file <var_dir>/queue.db; redis://... at scale
     queue_immediate: bool = False  # run jobs inline (tests, demo)
+    queue_name: str = "dunning"  # the huey queue's name: installations sharing one Redis need one each
     rate_limit_url: str = ""  # default: SQLite bucket file <var_dir>/ratelimit.db; redis://... at scale
     secret_keys: list[SecretStr] = Field(default_factory=list)  # Fernet keys, newest first
     org: str = ""  # the organisation commands and the web app act for when several exist (``--org`` wins)

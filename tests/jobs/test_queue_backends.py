@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import uuid
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,11 @@ def test_memory_huey_runs_immediately_with_queue_immediate(tmp_path: Path) -> No
 def test_redis_huey_stores_the_task_in_redis_and_a_worker_executes_it(stack: demo.DemoRun) -> None:
     if not redis_reachable():
         pytest.skip("Redis not reachable on 127.0.0.1:6379: skipped")
-    settings = stack.runtime.settings.model_copy(update={"queue_immediate": False, "queue_url": REDIS_URL})
+    # a queue of its own: another test run on the same Redis (the PostgreSQL + Redis pass, a colleague) never
+    # takes this task or flushes it away
+    settings = stack.runtime.settings.model_copy(
+        update={"queue_immediate": False, "queue_url": REDIS_URL, "queue_name": f"test-{uuid.uuid4().hex[:12]}"}
+    )
     queue = build_queue(settings, lambda: stack.runtime)
     huey = queue.huey
     assert isinstance(huey, RedisHuey)
