@@ -1,7 +1,14 @@
-"""Test databases: a fresh SQLite file, and a fresh PostgreSQL database on 127.0.0.1:5432 when reachable."""
+"""Test databases: a fresh SQLite file, and a fresh PostgreSQL database on 127.0.0.1:5432 when reachable.
+
+``DUNNING_TEST_BACKEND=postgres`` is the suite's second pass (``./scripts/test``): every test installation
+(``installation_url``: the demo stacks, the command line's ``cli``, the flows) then lives in a fresh
+PostgreSQL database instead of a SQLite file, and the ``db_url`` tests, which ran on both in the first pass,
+run on PostgreSQL only.
+"""
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -11,6 +18,16 @@ from pathlib import Path
 import pytest
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BACKEND_VARIABLE = "DUNNING_TEST_BACKEND"
+BACKENDS = ("sqlite", "postgres")
+
+
+def backend() -> str:
+    """The database this pass of the suite installs into: ``sqlite`` (the default) or ``postgres``."""
+    chosen = os.environ.get(BACKEND_VARIABLE, "sqlite").strip() or "sqlite"
+    if chosen not in BACKENDS:
+        raise pytest.UsageError(f"{BACKEND_VARIABLE}={chosen!r}: choose one of {', '.join(BACKENDS)}")
+    return chosen
 
 
 def postgres_reachable() -> bool:
@@ -56,3 +73,14 @@ def database_url(kind: str, tmp_path: Path) -> Iterator[str]:
     else:
         with fresh_postgres() as url:
             yield url
+
+
+@contextmanager
+def installation_url(tmp_path: Path) -> Iterator[str]:
+    """The database of a test's installation: ``var/dunning.db`` under ``tmp_path``, or a fresh PostgreSQL
+    database in the suite's PostgreSQL pass."""
+    if backend() == "postgres":
+        with fresh_postgres() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'var' / 'dunning.db'}"

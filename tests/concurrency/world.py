@@ -38,12 +38,15 @@ class World:
     run: demo.DemoRun
     env: dict[str, str]
 
-    def spawn(self, role: str, *extra: str) -> subprocess.Popen[str]:
-        """One ``tests.concurrency.driver`` process playing ``role`` against this world."""
+    def spawn(self, role: str, *extra: str, later: float = 0.0) -> subprocess.Popen[str]:
+        """One ``tests.concurrency.driver`` process playing ``role`` against this world (``later`` seconds further
+        on than the world's next day)."""
+        env = dict(self.env)
+        env["DUNNING_TEST_CLOCK_OFFSET"] = repr(float(env["DUNNING_TEST_CLOCK_OFFSET"]) + later)
         return subprocess.Popen(
             [sys.executable, "-m", "tests.concurrency.driver", role, *extra],
             cwd=ROOT,
-            env=self.env,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -16,10 +16,10 @@ from connector.storage import repos
 
 
 def test_xero_with_its_own_reminders_on_is_not_chased_twice(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, today: date
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, today: date, installation_db: str
 ) -> None:
     monkeypatch.setattr(ADAPTERS["xero"], "limits", (RateLimit(100_000, 60),))
-    settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'var' / 'dunning.db'}")
+    settings = Settings(var_dir=tmp_path / "var", database_url=installation_db)
     run = demo.start(
         settings,
         providers=["xero"],

@@ -23,12 +23,12 @@ SIZES = {
 
 @pytest.fixture(params=sorted(SIZES))
 def own_stack(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, installation_db: str
 ) -> Iterator[tuple[str, demo.DemoRun]]:
     provider = request.param
     # what is under test is the channel, not the 60-calls-a-minute budget (tested in tests/http)
     monkeypatch.setattr(ADAPTERS[provider], "limits", (RateLimit(100_000, 60),))
-    settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'var' / 'dunning.db'}")
+    settings = Settings(var_dir=tmp_path / "var", database_url=installation_db)
     run = demo.start(settings, providers=[provider], options={provider: SIZES[provider]})
     yield provider, run
     run.shutdown()
