@@ -14,7 +14,15 @@ from tests.web.conftest import needs_browser, serious_violations, shoot
 
 pytestmark = needs_browser
 
-PAGES = [("overview", "/"), ("tomorrow", "/tomorrow"), ("dead-letters", "/dead-letters"), ("not-found", "/nope")]
+PAGES = [
+    ("overview", "/"),
+    ("tomorrow", "/tomorrow"),
+    ("dead-letters", "/dead-letters"),
+    ("reports-aging", "/reports"),
+    ("reports-dso", "/reports/dso"),
+    ("reports-forecast", "/reports/forecast"),
+    ("not-found", "/nope"),
+]
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
