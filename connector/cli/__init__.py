@@ -3,7 +3,7 @@
 
 ``shared`` holds the app, the organisation, today, the input parsers and the one error handler; ``output`` how
 results are printed (tables for people, ``--json``/``--csv`` for machines). The commands live by theme:
-``setup`` (keys, schema, connect, doctor), ``apikeys`` (API keys),
+``setup`` (keys, schema, connect, doctor), ``apikeys`` (API keys), ``webhooks`` (outbound webhooks),
 ``users`` (the web app's people), ``servers`` (demo, serve, worker, sandbox), ``operations`` (sync, run,
 approvals), ``listings`` (administrations, invoices, debtors, outbox, why), ``reports``, ``debtors``, ``letters``
 and ``arrangements``. Importing a theme module registers its commands.
@@ -12,7 +12,7 @@ and ``arrangements``. Importing a theme module registers its commands.
 from __future__ import annotations
 
 # imported in the order their commands appear in `dunning --help`
-from connector.cli import servers, setup, users, apikeys  # isort: skip
+from connector.cli import servers, setup, users, apikeys, webhooks  # isort: skip
 from connector.cli import operations, listings, reports, debtors, letters, arrangements  # isort: skip
 from connector.cli.shared import app
 
@@ -28,4 +28,5 @@ __all__ = [
     "servers",
     "setup",
     "users",
+    "webhooks",
 ]

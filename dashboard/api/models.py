@@ -61,7 +61,7 @@ class DebtorList(Page):
 
 
 class DebtorQuery(ListQuery):
-    administration_id: int | None = Field(None, ge=0)
+    administration_id: int | None = Field(None, ge=0, le=2**31 - 1)
     q: str | None = Field(None, max_length=200, description="part of the name, reference or customer number")
 
 
@@ -87,7 +87,7 @@ class InvoiceList(Page):
 
 
 class InvoiceQuery(ListQuery):
-    administration_id: int | None = Field(None, ge=0)
+    administration_id: int | None = Field(None, ge=0, le=2**31 - 1)
     debtor: str | None = Field(None, max_length=200, description="debtor reference, customer number or name")
     overdue: bool = Field(False, description="only open invoices past their due date")
     status: Literal["open", "paid", "credited", "cancelled", "draft"] | None = None

@@ -54,8 +54,11 @@ ROUTES: list[Route] = []
 _PARAM = re.compile(r"\{(\w+)\}")
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: a larger one is a 404, never a database error
+
+
 def _flask_rule(path: str) -> str:
-    return _PARAM.sub(r"<int:\1>", path)
+    return _PARAM.sub(rf"<int(max={MAX_ID}):\1>", path)
 
 
 def endpoint(
@@ -104,7 +107,7 @@ def endpoint(
 
 def _parameters(route: Route) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+        {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
         for name in _PARAM.findall(route.path)
     ]
     if route.query is not None:

@@ -48,3 +48,18 @@ def test_api_key_mistakes_say_what_to_do(practice: Cli, args: tuple[str, ...], s
     result = practice(*args)
     assert result.exit_code != 0, result.describe()
     assert says in result.output and "Traceback" not in result.output, result.describe()
+
+
+def test_webhook_subscriptions_from_the_command_line(practice: Cli) -> None:
+    refused = practice("webhook", "add", "file:///etc/passwd", "--events", "reminder.sent", "--org", "Practice")
+    assert refused.exit_code != 0 and "https://" in refused.output, refused.describe()
+    assert "Traceback" not in refused.output, refused.describe()
+    added = practice("webhook", "add", "https://erp.example.nl/hook", "--events", "reminder.sent", "--org", "Practice")
+    assert added.exit_code == 0 and added.stdout.startswith("whsec_"), added.describe()
+    listed = practice("webhook", "list", "--org", "Practice", "--json")
+    assert [s["url"] for s in listed.json()] == ["https://erp.example.nl/hook"], listed.describe()
+    assert "whsec_" not in listed.output, "the list never shows the secret"
+    delivered = practice("webhook", "deliver", "--org", "Practice", "--json")
+    assert delivered.json() == {"delivered": 0, "retrying": 0, "dead": 0}, delivered.describe()
+    removed = practice("webhook", "remove", str(listed.json()[0]["id"]), "--org", "Practice")
+    assert removed.exit_code == 0, removed.describe()
