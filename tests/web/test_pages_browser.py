@@ -60,3 +60,16 @@ def test_the_home_page_shows_the_figures_of_the_reports(stack: demo.DemoRun, pag
     dutch = expected_open.replace(",", "_").replace(".", ",").replace("_", ".").replace("€", "€\xa0")
     expect(page.locator("#kpis [data-kpi=open]")).to_have_text(dutch)
     shoot(page, "home-kpis-nl")
+
+
+@pytest.mark.parametrize("path", ["/reports", "/reports/dso", "/reports/forecast"])
+def test_each_chart_has_a_bar_per_row_of_its_table(stack: demo.DemoRun, page: Page, today: date, path: str) -> None:
+    demo.run_provider(stack, "moneybird", today)
+    page.goto(f"{stack.web.url}{path}?lang=en")
+    sections = page.locator("section.report")
+    assert sections.count() > 0, f"{path} shows no chart for the demo's administrations"
+    for i in range(sections.count()):
+        section = sections.nth(i)
+        bars = section.locator("svg.chart g.bar").count()
+        rows = section.locator("table tr").count() - 1  # less the header row
+        assert bars == rows > 0, f"{path}, chart {i}: {bars} bars for {rows} rows of its table"
