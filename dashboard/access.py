@@ -73,7 +73,9 @@ def _signed_in() -> Member | None:
             return None
         chosen = next((m for m in memberships if m.org_id == session.get("org_id")), memberships[0])
         return Member(person.id, person.email, chosen.org_id, chosen.org_name, chosen.role, memberships)
-    if not _anyone_can_sign_in() and request.remote_addr in LOOPBACK:
+    # no account yet: only a browser on this machine, never one behind a proxy (which would look local too)
+    local = request.remote_addr in LOOPBACK and "X-Forwarded-For" not in request.headers
+    if local and not _anyone_can_sign_in():
         return Member(None, "", ctx.org_id, queries.organisation_name(ctx.runtime, ctx.org_id), "owner")
     return None
 

@@ -139,14 +139,20 @@ def serve(
     gunicorn: Annotated[bool, typer.Option(help="Serve with gunicorn (production).")] = True,
 ) -> None:
     """Serve the web app (webhooks, OAuth callbacks, dashboard, /api/v1) with gunicorn."""
-    from connector import services
+    from connector import accounts, services
 
     loaded = settings(service=True)
     rt = runtime(loaded)
     try:  # check before starting: which organisation the web app serves, and that the keys read its data
         services.choose_organisation(rt, None, create_if_none="default")
+        nobody = not accounts.has_users(rt)
     finally:
         rt.close()
+    if nobody and host not in ("127.0.0.1", "::1", "localhost"):
+        fail(
+            f"nobody can log in yet, so the web app will not listen on {host}",
+            "create an owner first: `dunning user create EMAIL --org NAME --role owner`, or serve on 127.0.0.1",
+        )
     if gunicorn:
         import subprocess
 

@@ -62,3 +62,11 @@ def test_mistakes_are_explained(cli: Cli) -> None:
         assert "Traceback" not in outcome.output, f"{args} showed a traceback"
     short = cli("user", "create", "z@example.nl", "--org", "D", "--new-org", "--password-stdin", input="short\n")
     assert short.exit_code != 0 and "at least 10 characters" in short.stderr, short.describe()
+
+
+def test_serve_refuses_the_network_while_nobody_can_log_in(cli: Cli) -> None:
+    cli.ok("db", "upgrade")
+    refused = cli("serve", "--host", "0.0.0.0")  # noqa: S104 - the address it must refuse
+    assert refused.exit_code != 0, "serve listened on every address without any account"
+    assert "nobody can log in yet" in refused.stderr and "dunning user create" in refused.stderr, refused.describe()
+    assert "Traceback" not in refused.output, refused.describe()

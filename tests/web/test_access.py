@@ -199,3 +199,24 @@ def test_login_never_redirects_elsewhere(world: World, target: str) -> None:
         f"/login?next={target}", data={"email": "owner@a.example", "password": PASSWORD}
     )
     assert answer.headers["Location"] == "/", f"next={target} led to {answer.headers['Location']}"
+
+
+@pytest.mark.parametrize(
+    ("address", "headers", "open_"),
+    [
+        ("127.0.0.1", {}, True),
+        ("::1", {}, True),
+        ("127.0.0.1", {"X-Forwarded-For": "203.0.113.9"}, False),  # a proxy on this machine passes the internet on
+        ("192.0.2.7", {}, False),
+    ],
+)
+def test_before_the_first_account_only_this_machine_gets_in(
+    tmp_path: Path, address: str, headers: dict[str, str], open_: bool
+) -> None:
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    upgrade(url)
+    settings = Settings(database_url=url, var_dir=tmp_path, secret_keys=[SecretStr(Fernet.generate_key().decode())])
+    app = create_app(settings)
+    answer = app.test_client().get("/", headers=headers, environ_base={"REMOTE_ADDR": address})
+    assert (answer.status_code == 200) is open_, f"{address} {headers}: {answer.status_code}"
+    app.extensions["dunning"].runtime.close()
