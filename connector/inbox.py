@@ -1,9 +1,11 @@
 """Webhook inbox: verify, persist (deduplicated) before acknowledging, then process as a job.
 
 ``receive`` is what ``POST /webhooks/<provider>`` calls: it never makes an outbound call, and it answers 401 for
-a bad signature (storing nothing), 200 for a handshake, and 200 once every event is stored. A verified body that
-cannot be parsed becomes a dead letter with its reason. ``process_event`` re-reads the named entity through the
-adapter; failures back off (1 m, 5 m, 30 m, 2 h, 12 h) and end as dead letters that ``replay_dead`` revives.
+a bad signature (storing nothing), 400 for a body nested too deeply to parse safely, 503 while this process
+lacks the key a tenant's secret was stored with, 200 for a handshake, and 200 once every event is stored. A
+verified body that cannot be parsed, or whose fields do not fit their columns, becomes a dead letter with its
+reason. ``process_event`` re-reads the named entity through the adapter; failures back off (1 m, 5 m, 30 m, 2 h,
+12 h) and end as dead letters that ``replay_dead`` revives.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from typing import Any
 
 import structlog
 
+from connector.auth.crypto import TokenDecryptError
 from connector.errors import ConnectorError, GarbageResponse, NotSupported, ReauthRequired, WebhookRejected
 from connector.model import WebhookEvent
+from connector.parsing import MAX_JSON_DEPTH, json_too_deep
 from connector.registry import adapter_class
 from connector.runtime import Runtime
 from connector.storage import repos, tables
@@ -53,6 +57,9 @@ def webhook_secrets(rt: Runtime, provider: str, tenant_hint: str | None) -> list
 
 
 def receive(rt: Runtime, provider: str, raw: bytes, headers: Mapping[str, str], now: datetime) -> Receipt:
+    if json_too_deep(raw):  # before anything parses it: json recurses once per level
+        log.warning("webhook.rejected", provider=provider, reason="nested too deeply")
+        return Receipt(400, [], f"refused: the body nests more than {MAX_JSON_DEPTH} levels deep")
     cls = adapter_class(provider)
     if cls.is_webhook_handshake(raw, headers):
         return Receipt(200, [], "handshake")
@@ -62,32 +69,32 @@ def receive(rt: Runtime, provider: str, raw: bytes, headers: Mapping[str, str], 
     except (WebhookRejected, NotSupported) as exc:
         log.warning("webhook.rejected", provider=provider, reason=str(exc))
         return Receipt(401, [], str(exc))
+    except TokenDecryptError:
+        # this process lacks the key the tenant's webhook secret was stored with (a rotation half-rolled out):
+        # the provider retries a 503, by then a process with the new key answers (docs/operations.md#rotate-keys)
+        log.error("webhook.secret_unreadable", provider=provider, action="give this process every key in use")
+        return Receipt(503, [], "temporarily unable to verify this delivery; retry later")
     try:
         events = cls.parse_webhook(raw, headers)
     except (GarbageResponse, ValueError) as exc:
         _dead_letter(rt, provider, hint, raw, f"unparseable: {exc}")
         return Receipt(200, [], "dead letter")  # verified, so acknowledged; dead letters are not enqueued
+    rows = [_inbox_fields(provider, event) for event in events]
+    for fields in rows:
+        too_long = repos.inbox_field_too_long(fields)
+        if too_long:  # PostgreSQL would refuse the row and the provider retry for ever: keep it, say why
+            _dead_letter(rt, provider, hint, raw, f"does not fit: {too_long}")
+            return Receipt(200, [], "dead letter")
     stored: list[tuple[int | None, int]] = []
     dropped = 0
     with transaction(rt.sessions) as s:
-        for event in events:
-            administrations = repos.route_tenant(s, provider, event.provider_tenant_id)
+        for fields in rows:
+            administrations = repos.route_tenant(s, provider, fields["provider_tenant_id"])
             if not administrations:
                 dropped += 1  # unknown or disconnected tenant: acknowledged so the provider stops retrying
                 continue
             for adm in administrations:
-                event_id = repos.record_inbox_event(
-                    s,
-                    adm.org_id,
-                    connection_id=adm.connection_id,
-                    provider=provider,
-                    provider_tenant_id=event.provider_tenant_id,
-                    dedupe_id=event.dedupe_id,
-                    entity_type=event.entity_type,
-                    entity_id=event.entity_id,
-                    action=event.action,
-                    raw=raw,
-                )
+                event_id = repos.record_inbox_event(s, adm.org_id, connection_id=adm.connection_id, raw=raw, **fields)
                 if event_id is not None:
                     stored.append((adm.org_id, event_id))
     if dropped:
@@ -95,7 +102,21 @@ def receive(rt: Runtime, provider: str, raw: bytes, headers: Mapping[str, str], 
     return Receipt(200, stored, dropped=dropped)
 
 
+def _inbox_fields(provider: str, event: WebhookEvent) -> dict[str, Any]:
+    return {
+        "provider": provider,
+        "provider_tenant_id": event.provider_tenant_id,
+        "dedupe_id": event.dedupe_id,
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "action": event.action,
+        "signed_digest": event.signed_digest,
+    }
+
+
 def _dead_letter(rt: Runtime, provider: str, hint: str | None, raw: bytes, reason: str) -> list[int]:
+    if hint and repos.inbox_field_too_long({"provider_tenant_id": hint}):
+        hint = None  # no tenant has such an id: the dead letter waits without one
     with transaction(rt.sessions) as s:
         orgs = sorted({a.org_id for a in repos.route_tenant(s, provider, hint)}) if hint else []
         ids = []
@@ -211,23 +232,17 @@ def _reparse(s: Any, row: tables.InboxEvent) -> list[int]:
     except (GarbageResponse, ValueError) as exc:
         row.last_error = f"still unparseable: {exc}"[:2000]
         return []
+    rows = [_inbox_fields(row.provider, event) for event in events]
+    too_long = next((reason for fields in rows if (reason := repos.inbox_field_too_long(fields))), None)
+    if too_long:
+        row.last_error = f"still does not fit: {too_long}"
+        return []
     created = []
-    for event in events:
-        for adm in repos.route_tenant(s, row.provider, event.provider_tenant_id):
+    for fields in rows:
+        for adm in repos.route_tenant(s, row.provider, fields["provider_tenant_id"]):
             if row.org_id is not None and adm.org_id != row.org_id:
                 continue
-            event_id = repos.record_inbox_event(
-                s,
-                adm.org_id,
-                connection_id=adm.connection_id,
-                provider=row.provider,
-                provider_tenant_id=event.provider_tenant_id,
-                dedupe_id=event.dedupe_id,
-                entity_type=event.entity_type,
-                entity_id=event.entity_id,
-                action=event.action,
-                raw=row.raw,
-            )
+            event_id = repos.record_inbox_event(s, adm.org_id, connection_id=adm.connection_id, raw=row.raw, **fields)
             if event_id is not None:
                 created.append(event_id)
     row.status, row.last_error = "processed", f"re-parsed into {len(created)} event(s)"

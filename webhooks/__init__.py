@@ -8,6 +8,7 @@ from connector.inbox import receive
 from connector.registry import ADAPTERS
 
 bp = Blueprint("webhooks", __name__)
+RETRY_AFTER_SECONDS = 60
 
 
 @bp.post("/webhooks/<provider>")
@@ -28,4 +29,7 @@ def webhook(provider: str) -> Response:
             services.queue.enqueue("process_event", f"event:{event_id}", {"org_id": org_id, "event_id": event_id})
         except Exception:  # noqa: BLE001 - stored already: the sweeper re-enqueues it
             current_app.logger.warning("enqueue failed for inbox event %s; the sweeper will retry", event_id)
+    if receipt.status in (400, 503):  # say why; the 503 is temporary (a key missing here), the provider retries
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if receipt.status == 503 else {}
+        return Response(f"{receipt.reason}\n", status=receipt.status, mimetype="text/plain", headers=headers)
     return Response(status=receipt.status)  # empty body, no cookies (Xero ITR)

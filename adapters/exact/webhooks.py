@@ -18,6 +18,7 @@ from typing import Any
 
 from connector.errors import GarbageResponse, WebhookRejected
 from connector.model import WebhookEvent
+from connector.parsing import json_too_deep, parse_json
 
 _DECODER = json.JSONDecoder()
 _WS = " \t\r\n"
@@ -66,6 +67,8 @@ def top_level_spans(text: str) -> dict[str, tuple[int, int]]:
 def split_delivery(raw: bytes) -> tuple[bytes, str]:
     """The raw ``Content`` bytes and the ``HashCode`` string of a delivery; ``ValueError`` if malformed."""
     text = raw.decode("utf-8")
+    if json_too_deep(raw):  # raw_decode recurses per level: refuse before it can exhaust the stack
+        raise ValueError("nested too deeply")
     spans = top_level_spans(text)
     if "Content" not in spans or "HashCode" not in spans:
         raise ValueError("Content or HashCode missing")
@@ -108,7 +111,7 @@ def verify(raw: bytes, secrets: Sequence[str]) -> None:
 
 def _content(raw: bytes) -> Mapping[str, Any]:
     try:
-        body = json.loads(raw)
+        body = parse_json(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise GarbageResponse("exact webhook is not JSON") from exc
     content = body.get("Content") if isinstance(body, Mapping) else None

@@ -2,22 +2,24 @@
 
 ``Moneybird-Signature: t=<unix>,v1=<hex>[,v1=...]`` is HMAC-SHA256 over ``"{t}." + raw body``; any ``v1`` may
 match (rotation), unknown schemes are ignored, ``t`` must be within 5 minutes either way. Dedupe on the
-``Idempotency-Key`` header (unique per push, reused on retries).
+``Idempotency-Key`` header (unique per push, reused on retries) and, since that header is not signed, on the
+digest of the signed content too (``signed_digest``): a replay with a new key within the window is the same push.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from connector.errors import GarbageResponse, WebhookRejected
 from connector.model import WebhookEvent
+from connector.parsing import parse_json
 
 TOLERANCE_SECONDS = 300
+MAX_TIMESTAMP_DIGITS = 12  # Unix seconds until the year 33658; longer is no timestamp
 _ENTITY = {"SalesInvoice": "invoice", "Contact": "debtor", "Payment": "payment", "Administration": "tenant"}
 
 
@@ -32,18 +34,31 @@ def sign(secret: str, timestamp: int, raw: bytes) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + raw, hashlib.sha256).hexdigest()
 
 
-def verify(raw: bytes, headers: Mapping[str, str], secrets: Sequence[str], now: datetime) -> None:
-    header = _header(headers, "Moneybird-Signature")
-    if not header:
-        raise WebhookRejected("Moneybird-Signature header missing")
+def _signature_parts(header: str) -> tuple[int | None, list[str]]:
+    """``t`` (a Unix time: at most 12 ASCII digits, anything else is no ``t``) and every ``v1`` of the header."""
     timestamp: int | None = None
     candidates: list[str] = []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and value.isascii() and value.isdigit() and len(value) <= MAX_TIMESTAMP_DIGITS:
             timestamp = int(value)
         elif key == "v1" and value:
             candidates.append(value.strip())
+    return timestamp, candidates
+
+
+def signed_digest(raw: bytes, headers: Mapping[str, str]) -> str | None:
+    """SHA-256 of exactly what the signature covers (``"{t}." + raw body``): a replay of a delivery carries the
+    same one whatever ``Idempotency-Key`` it is sent with (that header is not signed)."""
+    timestamp, _ = _signature_parts(_header(headers, "Moneybird-Signature") or "")
+    return None if timestamp is None else hashlib.sha256(f"{timestamp}.".encode() + raw).hexdigest()
+
+
+def verify(raw: bytes, headers: Mapping[str, str], secrets: Sequence[str], now: datetime) -> None:
+    header = _header(headers, "Moneybird-Signature")
+    if not header:
+        raise WebhookRejected("Moneybird-Signature header missing")
+    timestamp, candidates = _signature_parts(header)
     if timestamp is None or not candidates:
         raise WebhookRejected("Moneybird-Signature without t= or v1=")
     if abs(now.timestamp() - timestamp) > TOLERANCE_SECONDS:
@@ -58,7 +73,7 @@ def verify(raw: bytes, headers: Mapping[str, str], secrets: Sequence[str], now: 
 
 def _body(raw: bytes) -> dict[str, Any]:
     try:
-        body = json.loads(raw)
+        body = parse_json(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise GarbageResponse(f"webhook body is not JSON: {exc}", provider="moneybird") from exc
     if not isinstance(body, dict):
@@ -87,6 +102,7 @@ def parse(raw: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
             entity_type=entity_type,
             entity_id=entity_id,
             action=action,
+            signed_digest=signed_digest(raw, headers),
         )
     ]
 
@@ -99,7 +115,7 @@ def is_handshake(raw: bytes, headers: Mapping[str, str]) -> bool:
     if not raw.strip():
         return True
     try:
-        body = json.loads(raw)
+        body = parse_json(raw)
     except (ValueError, UnicodeDecodeError):
         return False
     return isinstance(body, dict) and not body.get("entity_id") and not body.get("entity")
@@ -107,7 +123,7 @@ def is_handshake(raw: bytes, headers: Mapping[str, str]) -> bool:
 
 def tenant_hint(raw: bytes, headers: Mapping[str, str]) -> str | None:
     try:
-        body = json.loads(raw)
+        body = parse_json(raw)
     except (ValueError, UnicodeDecodeError):
         return None
     value = body.get("administration_id") if isinstance(body, dict) else None

@@ -12,13 +12,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from connector.errors import GarbageResponse, WebhookRejected
 from connector.model import WebhookEvent
+from connector.parsing import parse_json
 
 SIGNATURE_HEADER = "x-xero-signature"
 _ENTITY = {"INVOICE": "invoice", "CONTACT": "debtor", "CREDITNOTE": "credit_note", "SUBSCRIPTION": "other"}
@@ -51,7 +51,7 @@ def verify(raw: bytes, headers: Mapping[str, str], secrets: Sequence[str], now: 
 
 def _body(raw: bytes) -> dict[str, Any]:
     try:
-        body = json.loads(raw)
+        body = parse_json(raw)
     except (ValueError, UnicodeDecodeError):
         raise GarbageResponse("xero webhook body is not JSON", provider="xero") from None
     if not isinstance(body, dict) or not isinstance(body.get("events"), list):

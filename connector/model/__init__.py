@@ -290,6 +290,7 @@ class WebhookEvent(Frozen):
     entity_id: str | None
     action: str
     occurred_at: AwareDatetime | None = None
+    signed_digest: str | None = None  # hash of the signed bytes where the dedupe id itself is not signed (Moneybird)
 
 
 class WriteAction(str, enum.Enum):

@@ -310,7 +310,10 @@ class InboxEvent(Base):
     tenant could not be resolved to any organisation."""
 
     __tablename__ = "inbox_events"
-    __table_args__ = (UniqueConstraint("provider", "dedupe_id", "org_id"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "dedupe_id", "org_id"),
+        Index("ix_inbox_events_signed_digest", "provider", "signed_digest", "org_id", unique=True),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
@@ -320,6 +323,7 @@ class InboxEvent(Base):
     entity_type: Mapped[str | None] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(100))
     action: Mapped[str | None] = mapped_column(String(100))
+    signed_digest: Mapped[str | None] = mapped_column(String(64))  # second dedupe key: see WebhookEvent
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)  # received|processed|dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

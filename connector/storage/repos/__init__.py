@@ -64,6 +64,7 @@ from connector.storage.repos.hooks import (
 from connector.storage.repos.inbox import (
     get_inbox_event,
     inbox_events,
+    inbox_field_too_long,
     purge_webhook_bodies,
     record_inbox_event,
     stale_inbox_events,
@@ -221,6 +222,7 @@ __all__ = [
     "get_cursor",
     "get_debtors",
     "get_inbox_event",
+    "inbox_field_too_long",
     "get_invoices",
     "get_letter_evidence",
     "get_oauth_state",

@@ -6,6 +6,7 @@ routed to an organisation are stored with ``org_id`` None, and only that exact s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,15 @@ def record_inbox_event(session: Session, org_id: int | None, **fields: Any) -> i
     query = query.where(t.InboxEvent.org_id.is_(None) if org_id is None else t.InboxEvent.org_id == org_id)
     if session.scalar(query) is not None:
         return None
+    if fields.get("signed_digest"):
+        same_content = select(t.InboxEvent.id).where(
+            t.InboxEvent.provider == fields["provider"], t.InboxEvent.signed_digest == fields["signed_digest"]
+        )
+        same_content = same_content.where(
+            t.InboxEvent.org_id.is_(None) if org_id is None else t.InboxEvent.org_id == org_id
+        )
+        if session.scalar(same_content) is not None:
+            return None
     event = t.InboxEvent(org_id=org_id, received_at=now(session), **fields)
     try:
         with session.begin_nested():
@@ -34,6 +44,19 @@ def record_inbox_event(session: Session, org_id: int | None, **fields: Any) -> i
     except IntegrityError:
         return None
     return event.id
+
+
+def inbox_field_too_long(fields: Mapping[str, Any]) -> str | None:
+    """Why these inbox fields do not fit their columns (the first that does not, named), or None when they all do.
+
+    PostgreSQL refuses a string longer than its column (SQLite stores it anyway): the receiver checks first and
+    keeps a signed delivery that does not fit as a dead letter with this reason instead of failing on insert."""
+    columns = t.InboxEvent.__table__.columns
+    for name, value in fields.items():
+        length = getattr(columns[name].type, "length", None) if name in columns else None
+        if isinstance(value, str) and length is not None and len(value) > length:
+            return f"{name} is {len(value)} characters long; at most {length} fit"
+    return None
 
 
 def get_inbox_event(session: Session, org_id: int | None, event_id: int) -> t.InboxEvent:
