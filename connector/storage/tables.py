@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -24,22 +23,17 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from connector.clock import DEFAULT_TIMEZONE
-from connector.storage.types import UTCDateTime
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
-
-
-def _org() -> Mapped[int]:
-    return mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-
-
-def _adm() -> Mapped[int]:
-    return mapped_column(ForeignKey("administrations.id", ondelete="CASCADE"), index=True)
+from connector.storage.declarative import Base as Base
+from connector.storage.declarative import _adm as _adm
+from connector.storage.declarative import _org as _org
+from connector.storage.tables_dunning import Arrangement as Arrangement
+from connector.storage.tables_dunning import ContactMoment as ContactMoment
+from connector.storage.tables_dunning import DunningRun as DunningRun
+from connector.storage.tables_dunning import Installment as Installment
+from connector.storage.tables_dunning import Lease as Lease
 
 
 class Organisation(Base):
@@ -381,81 +375,8 @@ class AuditEntry(Base):
     created_at: Mapped[datetime]
 
 
-class DunningRun(Base):
-    __tablename__ = "dunning_runs"
-    __table_args__ = (UniqueConstraint("administration_id", "run_date", "dry_run"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = _org()
-    administration_id: Mapped[int] = _adm()
-    run_date: Mapped[date] = mapped_column(Date)
-    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
-    started_at: Mapped[datetime]
-    finished_at: Mapped[datetime | None]
-    decisions: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class Lease(Base):
-    """Mutual exclusion across workers and machines (one sync per connection, one run per organisation)."""
-
-    __tablename__ = "leases"
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    org_id: Mapped[int] = _org()
-    holder: Mapped[str] = mapped_column(String(200))
-    until: Mapped[datetime]
-
-
-class Arrangement(Base):
-    """A payment arrangement (docs/credit-management.md#payment-arrangements) over one or more invoices of one debtor;
-    pauses the ladder while kept."""
-
-    __tablename__ = "arrangements"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = _org()
-    administration_id: Mapped[int] = _adm()
-    debtor_ref: Mapped[str] = mapped_column(String(100), index=True)
-    invoice_refs: Mapped[list[Any]] = mapped_column(default=list)
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active|completed|broken|cancelled
-    agreed_on: Mapped[date] = mapped_column(Date)
-    note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    closed_on: Mapped[date | None] = mapped_column(Date)
-
-
-class Installment(Base):
-    __tablename__ = "installments"
-    __table_args__ = (UniqueConstraint("arrangement_id", "number"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = _org()
-    administration_id: Mapped[int] = _adm()
-    arrangement_id: Mapped[int] = mapped_column(ForeignKey("arrangements.id", ondelete="CASCADE"), index=True)
-    number: Mapped[int] = mapped_column(Integer)  # 1-based position in the schedule
-    due_date: Mapped[date] = mapped_column(Date)
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
-    paid: Mapped[bool] = mapped_column(Boolean, default=False)
-    paid_on: Mapped[date | None] = mapped_column(Date)
-
-
-class ContactMoment(Base):
-    """One message, call, reply or note with a debtor (docs/credit-management.md#late-payment-reasons,
-    docs/credit-management.md#the-debtor-file), with the late-payment reason if known."""
-
-    __tablename__ = "contact_moments"
-    __table_args__ = (Index("ix_contact_moments_debtor", "administration_id", "debtor_ref"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = _org()
-    administration_id: Mapped[int] = _adm()
-    debtor_ref: Mapped[str] = mapped_column(String(100))
-    invoice_ref: Mapped[str | None] = mapped_column(String(100))
-    at: Mapped[datetime]
-    channel: Mapped[str] = mapped_column(String(16))  # email|letter|phone|provider|note
-    direction: Mapped[str] = mapped_column(String(8), default="out")  # out|in
-    level: Mapped[int | None] = mapped_column(Integer)
-    reason_code: Mapped[str | None] = mapped_column(String(32))  # connector.channels.phone.LateReason
-    outcome: Mapped[str | None] = mapped_column(String(32))  # connector.channels.phone.CallOutcome
-    note: Mapped[str | None] = mapped_column(Text)
-    promise_date: Mapped[date | None] = mapped_column(Date)
-    document_sha256: Mapped[str | None] = mapped_column(String(64))
+# The dunning work's own tables live in tables_dunning.py (declared on this Base, imported here so callers
+# keep importing them from this module and the schema sees one metadata).
 
 
 class LetterEvidence(Base):
