@@ -68,9 +68,9 @@ def test_processes_at_once_send_every_step_once(world_on: World, processes: int,
 
 @pytest.mark.parametrize("world_on", ["sqlite", "postgres"], indirect=True)
 def test_two_drains_at_once_send_each_queued_step_once(world_on: World) -> None:
-    """Issue 15, defect 1: the rules queue today's steps, then two drains start together (the command line beside
-    a worker). Before every drain claimed its items, both sent most steps: 7 e-mails, ~40 Moneybird and ~5 Xero
-    write-backs twice in a world of this size."""
+    """docs/architecture.md#the-outbox-claims-each-item: the rules queue today's steps, then two drains start together
+    (the command line beside a worker). Before every drain claimed its items, both sent most steps: 7 e-mails, ~40
+    Moneybird and ~5 Xero write-backs twice in a world of this size."""
     decided = world_on.spawn("decide")
     _out, err = decided.communicate(timeout=600)
     assert decided.returncode == 0, f"the rules did not run: {err[-2000:]}"
