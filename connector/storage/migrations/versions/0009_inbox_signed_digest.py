@@ -1,7 +1,7 @@
 """inbox events keep the digest of their signed bytes: a Moneybird replay with a new Idempotency-Key is one event
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-04 19:30:00.000000
 
 Moneybird's Idempotency-Key header is not covered by its signature, so a captured delivery sent again within the
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
