@@ -354,6 +354,22 @@ def _audit_non_decision(
     )
 
 
+def invoice_outcome(
+    rt: Runtime,
+    adm: tables.Administration,
+    invoice_ref: str,
+    today: date,
+    policies: dict[str, Policy],
+    rates: RateTable,
+) -> Decision | NonDecision | None:
+    """The rules' outcome for one invoice today (the decision, or why nothing happens and until when); None when it
+    is not open any more. Raises ``ConnectorError`` when no policy applies."""
+    snapshot = next((snap for snap in build_snapshots(rt, adm) if snap.invoice_ref == invoice_ref), None)
+    if snapshot is None:
+        return None
+    return evaluate_invoice(snapshot, select_policy(snapshot, policies), today, rates=rates)
+
+
 def snapshot_outcome(
     rt: Runtime,
     adm: tables.Administration,
@@ -363,13 +379,12 @@ def snapshot_outcome(
     rates: RateTable,
 ) -> tuple[str, dict[str, Any]] | None:
     """What the rules decide for one invoice today, as (summary, why); None when it is not open any more."""
-    snapshot = next((snap for snap in build_snapshots(rt, adm) if snap.invoice_ref == invoice_ref), None)
-    if snapshot is None:
-        return None
     try:
-        outcome = evaluate_invoice(snapshot, select_policy(snapshot, policies), today, rates=rates)
+        outcome = invoice_outcome(rt, adm, invoice_ref, today, policies, rates)
     except ConnectorError as exc:
         return f"no decision: {exc}", {}
+    if outcome is None:
+        return None
     why = outcome.why.model_dump(mode="json")
     if isinstance(outcome, NonDecision):
         return f"{outcome.reason.value}: {outcome.detail}", {"why": why, "next_date": str(outcome.next_date or "")}

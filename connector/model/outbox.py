@@ -160,6 +160,8 @@ class OutboxPayload(_Part):
     # what happened to it
     delivered: DeliveredPart | None = None
     completed_note: str | None = None
+    skip_reason: str | None = None  # a person skipped it from the worklist, saying why
+    snoozed_until: date | None = None  # a person moved it to this day (its next attempt waits for the day)
     outcome: str | None = None
     contact_moment: int | None = None
 

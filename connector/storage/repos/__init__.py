@@ -34,7 +34,7 @@ from connector.storage.repos.accounts import (
     set_password_hash,
 )
 from connector.storage.repos.apikeys import add_api_key, api_keys, count_api_call, find_api_key, revoke_api_key
-from connector.storage.repos.audit import audit, audit_count, audit_counts, audit_trail, debtor_audit
+from connector.storage.repos.audit import acting_as, audit, audit_count, audit_counts, audit_trail, debtor_audit
 from connector.storage.repos.debtors import (
     arrangements,
     contact_moments,
@@ -153,6 +153,19 @@ from connector.storage.repos.tokens import (
     token_batch,
     token_connection,
 )
+from connector.storage.repos.worklist import (
+    WorklistFilter,
+    debtor_by_id,
+    debtor_ids,
+    debtor_invoices,
+    invoice_by_id,
+    invoice_payments,
+    search_debtors,
+    search_invoices,
+    worklist_amounts,
+    worklist_page,
+    worklist_steps,
+)
 
 __all__ = [
     "clear_login_failures",
@@ -191,6 +204,8 @@ __all__ = [
     "OutboxChanges",
     "PAUSED_BY_US",
     "USABLE",
+    "WorklistFilter",
+    "acting_as",
     "active_connections",
     "add_oauth_state",
     "add_outbox_item",
@@ -208,6 +223,9 @@ __all__ = [
     "create_connection",
     "create_organisation",
     "debtor_audit",
+    "debtor_by_id",
+    "debtor_ids",
+    "debtor_invoices",
     "debtor_row_to_model",
     "debtor_rows",
     "delete_letter_evidence",
@@ -231,7 +249,9 @@ __all__ = [
     "idle_tokens",
     "inbox_events",
     "installments",
+    "invoice_by_id",
     "invoice_closing",
+    "invoice_payments",
     "invoice_row_to_model",
     "known_versions",
     "last_run_date",
@@ -269,6 +289,8 @@ __all__ = [
     "route_tenant",
     "route_webhook_secrets",
     "row_values",
+    "search_debtors",
+    "search_invoices",
     "set_connection_status",
     "set_cursor",
     "set_letter_received",
@@ -286,4 +308,7 @@ __all__ = [
     "upsert_debtors",
     "upsert_invoices",
     "upsert_payments",
+    "worklist_amounts",
+    "worklist_page",
+    "worklist_steps",
 ]

@@ -1,12 +1,16 @@
 """The audit trail: every decision, non-decision, write-back and manual action with its reason.
 
 Written by every step in the same transaction as the change it explains; read by ``dunning why``, the dossier of
-a hand-over, and the counts that derive idempotency keys and risk classes.
+a hand-over, the debtor's timeline, and the counts that derive idempotency keys and risk classes. Who acted is
+recorded with every entry written inside ``acting_as`` (the web app wraps each request of a signed-in user in it),
+so the services need no extra argument for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,6 +18,18 @@ from sqlalchemy.orm import Session
 
 from connector.storage import tables as t
 from connector.storage.repos.scope import now, scoped, where_scoped
+
+_ACTOR: ContextVar[str | None] = ContextVar("dunning_audit_actor", default=None)
+
+
+@contextmanager
+def acting_as(who: str | None) -> Iterator[None]:
+    """Every audit entry written inside the block records ``who`` (an e-mail address, ``cli``) under ``by``."""
+    token = _ACTOR.set(who)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
 
 
 def audit(
@@ -35,10 +51,18 @@ def audit(
             debtor_ref=debtor_ref,
             kind=kind,
             message=message,
-            data=dict(data or {}),
+            data=_with_actor(data),
             created_at=now(session),
         )
     )
+
+
+def _with_actor(data: Mapping[str, Any] | None) -> dict[str, Any]:
+    entry = dict(data or {})
+    actor = _ACTOR.get()
+    if actor and "by" not in entry:
+        entry["by"] = actor
+    return entry
 
 
 def audit_trail(
