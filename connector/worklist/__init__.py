@@ -3,8 +3,9 @@
 Sits above ``connector.services``, ``connector.queries`` and ``connector.debtors`` and below the dashboard, the
 API and the CLI, which call only what is exported here (and ``connector.debtors`` for the inline actions: calls,
 promises, holds, arrangements, credit stops). ``items`` reads the worklist (filters, keyset paging, totals);
-``actions`` approves, skips and snoozes items one by one or in bulk; ``debtor`` and ``invoice`` build the two pages
-(timeline, next step and why); ``search`` finds invoices and debtors. See docs/worklist.md.
+``actions`` approves, skips and snoozes items one by one or in bulk; ``debtor`` and ``invoice`` build the two
+pages (timeline, next step and why); ``preview`` renders a step's message as it will go out; ``search`` finds
+invoices and debtors. See docs/worklist.md.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from connector.worklist.items import (
     WorklistRow,
     worklist_page,
 )
+from connector.worklist.preview import MessagePreview, preview
 from connector.worklist.search import SearchHit, search
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "HistoryLine",
     "InvoiceLink",
     "InvoiceView",
+    "MessagePreview",
     "Outcome",
     "SearchHit",
     "TimelineEntry",
@@ -52,6 +55,7 @@ __all__ = [
     "approve_many",
     "debtor_view",
     "invoice_view",
+    "preview",
     "search",
     "skip",
     "skip_many",
