@@ -364,7 +364,12 @@ def invoice_outcome(
 ) -> Decision | NonDecision | None:
     """The rules' outcome for one invoice today (the decision, or why nothing happens and until when); None when it
     is not open any more. Raises ``ConnectorError`` when no policy applies."""
-    snapshot = next((snap for snap in build_snapshots(rt, adm) if snap.invoice_ref == invoice_ref), None)
+    with rt.sessions() as s:
+        found = repos.get_invoices(s, adm.org_id, adm.id, [invoice_ref])
+    if not found:
+        return None
+    snapshots = build_snapshots(rt, adm, debtor_ref=found[0].debtor_ref)  # its debtor's invoices, not the ledger
+    snapshot = next((snap for snap in snapshots if snap.invoice_ref == invoice_ref), None)
     if snapshot is None:
         return None
     return evaluate_invoice(snapshot, select_policy(snapshot, policies), today, rates=rates)

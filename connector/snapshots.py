@@ -23,12 +23,23 @@ from connector.runtime import Runtime
 from connector.storage import repos, tables
 
 
-def build_snapshots(rt: Runtime, adm: tables.Administration) -> list[InvoiceSnapshot]:
-    """Every open invoice of ``adm`` as the engine sees it, with the last message to each debtor (any invoice)."""
+def build_snapshots(rt: Runtime, adm: tables.Administration, *, debtor_ref: str | None = None) -> list[InvoiceSnapshot]:
+    """Every open invoice of ``adm`` as the engine sees it, with the last message to each debtor (any invoice);
+    with ``debtor_ref`` only that debtor's (what one invoice's page needs, without reading the whole ledger)."""
     with rt.sessions() as s:
-        invoices = repos.get_invoices(s, adm.org_id, adm.id, open_only=True)
-        debtors = repos.get_debtors(s, adm.org_id, adm.id)
-        states = repos.reminder_states(s, adm.org_id, adm.id)
+        if debtor_ref is None:
+            invoices = repos.get_invoices(s, adm.org_id, adm.id, open_only=True)
+            debtors = repos.get_debtors(s, adm.org_id, adm.id)
+            states = repos.reminder_states(s, adm.org_id, adm.id)
+        else:
+            invoices = [
+                row
+                for row in repos.debtor_invoices(s, adm.org_id, adm.id, debtor_ref)
+                if row.status == InvoiceStatus.OPEN.value
+            ]
+            invoices.sort(key=lambda row: (row.due_date, row.id))  # the order get_invoices gives
+            debtors = repos.get_debtors(s, adm.org_id, adm.id, [debtor_ref])
+            states = repos.reminder_states(s, adm.org_id, adm.id, [row.provider_ref for row in invoices])
         plans = _load_arrangements(s, adm)
         letters = _load_fourteen_day_letters(s, adm)
     last_message: dict[str, date] = {}
