@@ -47,6 +47,7 @@ def start_connect(rt: Runtime, org_id: int, provider: str, redirect: str) -> str
     verifier, _challenge = new_pkce_pair() if cls.oauth.pkce else (None, None)
     expires_at = rt.clock() + STATE_LIFETIME
     with transaction(rt.sessions) as s:
+        repos.purge_oauth_states(s, org_id, rt.clock())  # states whose redirect never came back go with each new one
         repos.add_oauth_state(
             s, org_id, state, provider=provider, code_verifier=verifier, redirect_uri=redirect, expires_at=expires_at
         )

@@ -125,6 +125,11 @@ def json_handler() -> logging.Handler:
     return make_handler(json=True)
 
 
+def console_handler() -> logging.Handler:
+    """The console-format handler, for ``logging.config.dictConfig`` when DUNNING_LOG_JSON is false."""
+    return make_handler(json=False)
+
+
 def configure_logging(level: str = "INFO", *, json: bool = False, stream: Any = None) -> None:
     """Route structlog and stdlib logging (the libraries' loggers too) through one redacting handler on ``stream``."""
     handler = make_handler(json=json, stream=stream)
@@ -150,8 +155,33 @@ def unconfigure_logging() -> None:
     structlog.reset_defaults()
 
 
-def configure_from_settings(settings: Any) -> None:
-    configure_logging(settings.log_level, json=settings.log_json)
+def configure_from_settings(settings: Any, *, service: bool = False) -> None:
+    """Logging as ``settings`` ask; a long-running service (``serve``, ``worker``) logs JSON lines unless
+    DUNNING_LOG_JSON says otherwise."""
+    configure_logging(settings.log_level, json=wants_json(settings, service=service))
+
+
+def wants_json(settings: Any, *, service: bool) -> bool:
+    """JSON lines when DUNNING_LOG_JSON is true, or, for a service, when it is not set at all."""
+    return bool(settings.log_json) if "log_json" in settings.model_fields_set else service
+
+
+def gunicorn_logconfig(settings: Any) -> dict[str, Any]:
+    """``logconfig_dict`` for gunicorn's master: its own lines (boot, workers, signals) through the same redacting
+    handler, at DUNNING_LOG_LEVEL, in the format DUNNING_LOG_JSON chooses (``dashboard.gunicorn_conf``)."""
+    level = str(settings.log_level).upper()
+    handler = "json_handler" if wants_json(settings, service=True) else "console_handler"
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": level, "handlers": ["dunning"]},
+        "loggers": {
+            name: {"level": level, "handlers": [], "propagate": True, "qualname": name}
+            for name in ("gunicorn.error", "gunicorn.access")
+        },
+        "handlers": {"dunning": {"()": f"connector.logging.{handler}"}},
+        "formatters": {},
+    }
 
 
 def redact_mapping(values: MutableMapping[str, Any]) -> dict[str, Any]:

@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"  # public URL for OAuth redirects and webhooks
     api_rate_limit_per_minute: int = 600  # calls per API key per minute, shared by all workers
     webhook_delivery_timeout_seconds: float = 10.0  # outbound webhooks: how long a receiver may take
+    trusted_proxies: int = 0  # reverse proxies whose X-Forwarded-* headers count (docs/operations.md)
     log_level: str = "INFO"
     log_json: bool = False
     http_timeout_seconds: float = 30.0

@@ -4,7 +4,8 @@ Served by gunicorn at scale (``dunning serve``) and in a thread by ``dunning dem
 the only one there is, or the one ``DUNNING_ORG`` names when there are several (a fresh install starts one called
 "default"); every view reads through ``connector.queries`` scoped to it (``dashboard.pages``, ``dashboard.oauth``,
 ``dashboard.api``, which checks API keys; what they share is ``dashboard.common``). An error in a page shows a short
-explanation in the user's language, never a bare "Internal Server Error" (``dashboard.errors``).
+explanation in the user's language, never a bare "Internal Server Error" (``dashboard.errors``). What
+makes it safe to expose (the Host check, trusted proxies, security headers, cookie flags) is ``dashboard.security``.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from dataclasses import dataclass
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from connector.jobs import build_queue
 from connector.ports import JobQueue
 from connector.runtime import Runtime
 from connector.services import choose_organisation
 from connector.settings import Settings
-from dashboard import access, api, auth, debtor_pages, oauth, pages, reports, signup
+from dashboard import access, api, auth, debtor_pages, oauth, pages, reports, security, signup
 from dashboard.errors import register_error_pages
 from dashboard.i18n import init_i18n
 from webhooks import bp as webhooks_bp
@@ -43,12 +43,9 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_bytes
     # the session-signing key is derived, never the token-encryption key itself
     app.config["SECRET_KEY"] = hmac.new(settings.fernet_keys()[0].encode(), b"dashboard-session", "sha256").hexdigest()
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SECURE"] = settings.base_url.startswith("https://")
     app.config["WTF_CSRF_FIELD_NAME"] = "csrf"  # forms: <input type="hidden" name="csrf" value="{{ csrf }}">
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # valid as long as the session
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    security.secure(app, settings)  # Host check, trusted proxies, headers, cookie flags
     app.extensions["dunning"] = Services(
         runtime=rt,
         queue=queue or build_queue(settings, lambda: rt),

@@ -24,6 +24,8 @@ from babel.support import NullTranslations, Translations
 from flask import Flask, Response, g, has_request_context, request
 from flask_babel import Babel, Domain, format_currency, format_date, format_decimal, get_locale
 
+from dashboard.security import cookie_flags
+
 TRANSLATIONS = Path(__file__).parent / "translations"
 DOMAINS = ("messages", "worklist", "reports", "portal")  # one catalogue per area of the app
 LANGUAGES = {"nl": "nl_NL", "en": "en_GB"}  # the language a user picks -> the locale for amounts and dates
@@ -80,7 +82,7 @@ def lang() -> str:
 
 def _remember_language(response: Response) -> Response:
     if request.args.get("lang") in LANGUAGES and request.cookies.get(COOKIE) != request.args["lang"]:
-        response.set_cookie(COOKIE, request.args["lang"], samesite="Lax", httponly=True, max_age=365 * 86400)
+        response.set_cookie(COOKIE, request.args["lang"], max_age=365 * 86400, **cookie_flags())
     return response
 
 

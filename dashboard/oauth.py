@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, redirect, request
 from flask_babel import gettext as _
 
-from connector.connect import complete_connect, start_connect
+from connector.connect import complete_connect, redirect_uri, start_connect
 from connector.errors import ConnectorError
 from connector.registry import ADAPTERS
 from dashboard.access import current_org_id, current_user, requires
@@ -38,7 +38,7 @@ def connect(provider: str) -> Any:
             ),
         )
     ctx = services()
-    callback = url_for("oauth.callback", provider=provider, _external=True)
+    callback = redirect_uri(ctx.runtime, provider)  # from DUNNING_BASE_URL, never the request's Host
     return redirect(start_connect(ctx.runtime, current_org_id(), provider, callback))
 
 

@@ -68,7 +68,11 @@ def safe_mode(administration_id: int) -> Any:
 @bp.get("/dead-letters")
 def dead_letters() -> Response:
     ctx = app_services()
-    return page("dead_letters.html", dead=queries.dead_letters(ctx.runtime, current_org_id()))
+    return page(
+        "dead_letters.html",
+        dead=queries.dead_letters(ctx.runtime, current_org_id()),
+        unrouted=queries.dead_letters(ctx.runtime, None),  # the operator's: no organisation holds their tenant
+    )
 
 
 @bp.post("/dead-letters/replay")

@@ -282,24 +282,27 @@ def dead_letters(org: Org = None, as_json: output.Json = False) -> None:
     from connector import queries
 
     rt = runtime(reads_only=True)
-    rows = queries.dead_letters(rt, organisation(rt, org))
+    rows = [{**row, "organisation": True} for row in queries.dead_letters(rt, organisation(rt, org))]
+    unrouted = [{**row, "organisation": False} for row in queries.dead_letters(rt, None)]
     rt.close()
-    output.emit(
-        rows,
-        as_json,
-        lambda: output.print_table(
-            [
-                Column("id", "id", right=True),
-                Column("provider", "provider"),
-                Column("action", "event"),
-                Column("entity_id", "about"),
-                Column("received_at", "received"),
-                Column("attempts", "attempts", right=True),
-                Column("error", "reason"),
-            ],
-            rows,
-            title="failed webhook events",
-            empty="none",
-            show_all=True,
-        ),
-    )
+    columns = [
+        Column("id", "id", right=True),
+        Column("provider", "provider"),
+        Column("action", "event"),
+        Column("entity_id", "about"),
+        Column("received_at", "received"),
+        Column("attempts", "attempts", right=True),
+        Column("error", "reason"),
+    ]
+
+    def tables() -> None:
+        output.print_table(columns, rows, title="failed webhook events", empty="none", show_all=True)
+        if unrouted:  # for a tenant connected to no organisation: only here and on the dashboard's page
+            output.print_table(
+                [*columns[:2], Column("tenant", "tenant"), *columns[2:]],
+                unrouted,
+                title="failed webhook events for no organisation (the tenant is not connected here)",
+                show_all=True,
+            )
+
+    output.emit(rows + unrouted, as_json, tables)

@@ -135,48 +135,31 @@ def _show_summary(run: DemoRun, no_serve: bool) -> None:
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
-    workers: int = 2,
+    workers: Annotated[int, typer.Option(help="gunicorn worker processes.")] = 2,
+    threads: Annotated[int, typer.Option(help="Threads per worker (requests served at once by each).")] = 8,
     gunicorn: Annotated[bool, typer.Option(help="Serve with gunicorn (production).")] = True,
 ) -> None:
     """Serve the web app (webhooks, OAuth callbacks, dashboard, /api/v1) with gunicorn."""
+    import os
+
     from connector import accounts, services
+    from dashboard.security import refuse_open_exposure
 
     loaded = settings(service=True)
     rt = runtime(loaded)
     try:  # check before starting: which organisation the web app serves, and that the keys read its data
         services.choose_organisation(rt, None, create_if_none="default")
-        nobody = not accounts.has_users(rt)
+        refusal = refuse_open_exposure(host, has_accounts=accounts.has_users(rt))
     finally:
         rt.close()
-    if nobody and host not in ("127.0.0.1", "::1", "localhost"):
-        fail(
-            f"nobody can log in yet, so the web app will not listen on {host}",
-            "create an owner first: `dunning user create EMAIL --org NAME --role owner`, or serve on 127.0.0.1",
-        )
+    if refusal:
+        fail(refusal)
     if gunicorn:
-        import subprocess
-
-        cmd = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"{host}:{port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "30",
-            "--graceful-timeout",
-            "30",
-            "--max-requests",
-            "1000",
-            "--max-requests-jitter",
-            "100",
-            "--config",
-            "python:dashboard.gunicorn_conf",
-            "dashboard.wsgi:app",
-        ]
-        raise typer.Exit(subprocess.call(cmd))
+        cmd = [sys.executable, "-m", "gunicorn", "--config", "python:dashboard.gunicorn_conf"]
+        cmd += ["--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads), "dashboard.wsgi:app"]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, cmd)  # noqa: S606 - gunicorn takes this process: SIGTERM reaches its master directly
     from dashboard import create_app
 
     create_app(loaded).run(host=host, port=port)

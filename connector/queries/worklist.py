@@ -149,12 +149,15 @@ def previews(rt: Runtime, org_id: int, limit: int = 100) -> list[dict[str, Any]]
         return [dict(e.data) for e in repos.audit_trail(s, org_id, kind="preview", limit=limit)]
 
 
-def dead_letters(rt: Runtime, org_id: int) -> list[dict[str, Any]]:
+def dead_letters(rt: Runtime, org_id: int | None) -> list[dict[str, Any]]:
+    """The organisation's failed webhook events; ``None``: those no organisation could be found for (the tenant
+    is connected nowhere, or no longer), which only the operator sees (docs/operations.md#dead-letters)."""
     with rt.sessions() as s:
         return [
             {
                 "id": e.id,
                 "provider": e.provider,
+                "tenant": e.provider_tenant_id,
                 "action": e.action,
                 "entity_id": e.entity_id,
                 "error": e.last_error,

@@ -60,6 +60,7 @@ def world(db_url: str, tmp_path: Path) -> Iterator[World]:
     )
     app = create_app(settings)
     app.config["WTF_CSRF_ENABLED"] = False  # the walk is about roles; CSRF has its own test below
+    app.config.update(SERVER_NAME="dunning.example", PREFERRED_URL_SCHEME="https")  # the Host DUNNING_BASE_URL names
     rt = app.extensions["dunning"].runtime
     org_a = app.extensions["dunning"].org_id
     for role in ROLES:
@@ -186,7 +187,10 @@ def test_forms_need_the_csrf_token_and_the_cookie_is_safe(world: World) -> None:
     form = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf" value="([^"]+)"', form)
     assert token is not None, "the login form carries no token"
-    answer = client.post("/login", data={"email": "owner@a.example", "password": PASSWORD, "csrf": token.group(1)})
+    same_origin = {"Referer": "https://dunning.example/login"}  # over https Flask-WTF checks it; browsers send it
+    answer = client.post(
+        "/login", data={"email": "owner@a.example", "password": PASSWORD, "csrf": token.group(1)}, headers=same_origin
+    )
     assert answer.status_code == 302, "a login with the token failed"
     cookie = answer.headers["Set-Cookie"]
     for flag in ("Secure", "HttpOnly", "SameSite=Lax"):

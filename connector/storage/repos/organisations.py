@@ -201,6 +201,14 @@ def add_oauth_state(
     )
 
 
+def purge_oauth_states(session: Session, org_id: int, now: datetime) -> int:
+    """Forget the organisation's authorisations whose redirect never came back before they expired."""
+    result = session.execute(
+        delete(t.OAuthState).where(*where_scoped(t.OAuthState, org_id), t.OAuthState.expires_at < now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def get_oauth_state(session: Session, state: str) -> t.OAuthState | None:
     """The authorisation a redirect's ``state`` names: how the callback learns which organisation it is for."""
     return session.get(t.OAuthState, state)
