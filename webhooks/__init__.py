@@ -11,6 +11,21 @@ bp = Blueprint("webhooks", __name__)
 RETRY_AFTER_SECONDS = 60
 
 
+def _body(limit: int) -> bytes:
+    """The body, or its first ``limit + 1`` bytes when it is longer: a chunked body (no Content-Length) is read from
+    the server's de-chunked input directly, since werkzeug's own stream would stop at the limit without saying so
+    and a cut body must be a 413, never a silent truncation (docs/operations.md#exposing-the-web-app)."""
+    if request.content_length is not None or not request.environ.get("wsgi.input_terminated"):
+        return request.get_data(cache=True)
+    stream, raw = request.environ["wsgi.input"], b""
+    while len(raw) <= limit:
+        part = stream.read(limit + 1 - len(raw))
+        if not part:
+            break
+        raw += part
+    return raw
+
+
 @bp.post("/webhooks/<provider>")
 def webhook(provider: str) -> Response:
     if provider not in ADAPTERS:
@@ -18,7 +33,7 @@ def webhook(provider: str) -> Response:
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length is not None and request.content_length > limit:
         return Response(status=413)  # before reading the body or doing any HMAC work
-    raw = request.get_data(cache=True)  # the exact bytes: signatures are over these, never re-serialised JSON
+    raw = _body(limit)  # the exact bytes: signatures are over these, never re-serialised JSON
     if len(raw) > limit:
         return Response(status=413)
     services = current_app.extensions["dunning"]

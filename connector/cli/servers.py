@@ -166,7 +166,12 @@ def serve(
 
 
 @app.command(rich_help_panel="Running it")
-def worker(workers: int = 2) -> None:
+def worker(
+    workers: int = 2,
+    periodic: Annotated[
+        bool, typer.Option(help="Also enqueue the periodic schedules (--no-periodic: jobs only, beside a scheduler).")
+    ] = True,
+) -> None:
     """Run the huey consumer (jobs and periodic schedules)."""
     from huey.consumer import Consumer
 
@@ -175,7 +180,7 @@ def worker(workers: int = 2) -> None:
     loaded = settings(service=True)
     rt = runtime(loaded)
     queue = build_queue(loaded, lambda: rt)
-    Consumer(queue.huey, workers=workers, worker_type="thread", flush_locks=True).run()
+    Consumer(queue.huey, workers=workers, worker_type="thread", flush_locks=True, periodic=periodic).run()
 
 
 @app.command(rich_help_panel="Running it")
