@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, request
+from flask import Blueprint, redirect, request, url_for
 from flask_babel import gettext as _
 
 from connector.connect import complete_connect, redirect_uri, start_connect
