@@ -37,6 +37,7 @@ def client(db_url: str, tmp_path: Path, today: date) -> Iterator[FlaskClient]:
         base_url="https://dunning.example",
     )
     app = create_app(settings)
+    app.config.update(SERVER_NAME="dunning.example", PREFERRED_URL_SCHEME="https")  # the Host DUNNING_BASE_URL names
     rt = app.extensions["dunning"].runtime
     org_id = app.extensions["dunning"].org_id
     with rt.sessions.begin() as s:
