@@ -123,7 +123,10 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 
 def test_sigterm_stops_gunicorn_and_every_worker(served: Served) -> None:
-    workers = _children(served.process.pid)
+    workers, deadline = _children(served.process.pid), time.monotonic() + 20
+    while len(workers) < 2 and time.monotonic() < deadline:  # the second worker may still be forking
+        time.sleep(0.2)
+        workers = _children(served.process.pid)
     assert len(workers) >= 2, f"expected 2 workers under the served process, found {sorted(workers)}"
     served.process.send_signal(signal.SIGTERM)
     code = served.process.wait(timeout=40)
