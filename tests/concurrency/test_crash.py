@@ -1,8 +1,9 @@
 """SIGKILL anywhere: ``dunning sync``, ``dunning run``, the worker and bare drains killed at random moments, many
 times over several days, then one clean pass; the world must end as if nothing had been killed.
 
-Per backend, batches of four processes start together (random roles) and each is killed after a random delay
-(some finish first); every third batch is a day later, so there is new work to be killed in. The clean pass runs
+Per backend, batches of four processes start together (random roles) and each is killed at a random moment
+inside the time its role last took when it finished first (so the kills land mid-way whatever the machine's
+speed); every third batch is a day later, so there is new work to be killed in. The clean pass runs
 an hour after the last kill, when every claim a killed drain left has lapsed
 (docs/architecture.md#the-outbox-claims-each-item). Then: nothing reached a debtor or a package twice, no item is
 left pending or claimed, every reminder level recorded with a message has its outbox item (no decision lost), and
@@ -25,6 +26,7 @@ from tests.dbs import database_url
 
 ROLES = ("sync", "run", "worker", "drain")
 BATCH = 4
+FIRST_GUESS = 6.0  # seconds: the longest delay before a role has been seen to finish on this machine
 CASES = [("sqlite", 13, 11), ("postgres", 13, 12)]  # (backend, batches, seed): 2 x 13 x 4 = 104 killed runs
 
 
@@ -36,16 +38,26 @@ def world_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         world.shutdown()
 
 
-def _killed_batch(world: World, rng: random.Random, later: float) -> int:
-    """Four processes, each SIGKILLed after a random delay unless it finished first; how many were killed."""
-    running = [world.spawn(rng.choice(ROLES), later=later) for _ in range(BATCH)]
-    deadlines = sorted(rng.uniform(0.5, 6.0) for _ in running)
-    started, killed = time.monotonic(), 0
-    for proc, after in zip(running, deadlines, strict=True):
-        time.sleep(max(0.0, started + after - time.monotonic()))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            killed += 1
+def _killed_batch(world: World, rng: random.Random, later: float, took: dict[str, float]) -> int:
+    """Four processes, each SIGKILLed at a random moment inside the time its role took when last left alone
+    (``took``, updated here), so the kills land mid-way on a fast machine as on a slow one; how many were killed."""
+    roles = [rng.choice(ROLES) for _ in range(BATCH)]
+    running = [world.spawn(role, later=later) for role in roles]
+    started = time.monotonic()
+    deadlines = [started + rng.uniform(0.15, 0.9) * took.get(role, FIRST_GUESS) for role in roles]
+    waiting, killed = set(range(BATCH)), 0
+    while waiting:
+        now = time.monotonic()
+        for i in sorted(waiting):
+            if running[i].poll() is not None:
+                took[roles[i]] = now - started  # it finished first: aim inside that next time
+                waiting.discard(i)
+            elif now >= deadlines[i]:
+                running[i].send_signal(signal.SIGKILL)
+                killed += 1
+                waiting.discard(i)
+        time.sleep(0.02)
+    for proc in running:
         proc.communicate(timeout=600)
     return killed
 
@@ -60,10 +72,10 @@ def _clean(world: World, role: str, later: float) -> None:
 @pytest.mark.parametrize(("world_on", "batches", "seed"), CASES, indirect=["world_on"], ids=[c[0] for c in CASES])
 def test_killed_anywhere_the_world_converges_without_doubles(world_on: World, batches: int, seed: int) -> None:
     rng = random.Random(seed)
-    killed, later = 0, 0.0
+    killed, later, took = 0, 0.0, dict[str, float]()
     for batch in range(batches):
         later = (batch // 3) * DAY_SECONDS
-        killed += _killed_batch(world_on, rng, later)
+        killed += _killed_batch(world_on, rng, later, took)
     assert killed >= batches * BATCH // 2, f"only {killed} of {batches * BATCH} processes were killed mid-way"
     settle = later + 3600  # every claim a killed drain held has lapsed by then
     for role in ("sync", "run"):
