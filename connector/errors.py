@@ -5,7 +5,8 @@ Tree::
     ConnectorError
     ├── ProviderError                 anything a provider API answered or failed to answer
     │   ├── TransientError            retry with backoff (5xx, timeouts, connection resets)
-    │   ├── RateLimited               retry after ``until``; over the cap the job is rescheduled
+    │   │   ├── RateLimited           retry after ``until``; over the cap the job is rescheduled
+    │   │   └── MalformedResponse     a 2xx whose body is not JSON (an HTML page, a cut-off body): retried
     │   ├── ReauthRequired            the grant is gone (revoked, invalid_grant): the user must reconnect
     │   ├── PermanentError            retrying will not help (4xx, validation); the job fails with the reason
     │   ├── NotFound                  the entity is gone at the provider
@@ -52,6 +53,13 @@ class RateLimited(TransientError):
         super().__init__(message, status=status, provider=provider)
         self.until = until
         self.scope = scope
+
+
+class MalformedResponse(TransientError):
+    """A provider answered 2xx with a body that is not JSON (a proxy's HTML page, a cut-off or garbled body).
+
+    Retried like any transient failure (docs/architecture.md#retries-and-retry-after); the message names the provider
+    and the endpoint, never the body's content beyond a short scrubbed excerpt."""
 
 
 class ReauthRequired(ProviderError):

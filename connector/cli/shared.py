@@ -26,6 +26,7 @@ from connector.errors import (
     ConfigurationError,
     ConnectorError,
     GarbageResponse,
+    MalformedResponse,
     NotSupported,
     PermanentError,
     PolicyError,
@@ -119,6 +120,8 @@ def explain(exc: BaseException) -> tuple[int, str, str]:
     if isinstance(exc, RateLimited):
         until = f" after {exc.until:%Y-%m-%d %H:%M} UTC" if exc.until else " later"
         return FAILURE, f"the provider's rate limit was reached: {_first_line(exc)}", f"try again{until}"
+    if isinstance(exc, MalformedResponse):
+        return FAILURE, f"the provider answered something that is not JSON: {_first_line(exc)}", "try again later"
     if isinstance(exc, TransientError):
         return FAILURE, f"the provider could not be reached: {_first_line(exc)}", "try again in a few minutes"
     if isinstance(exc, GarbageResponse):

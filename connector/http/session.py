@@ -3,6 +3,7 @@
 Sits between an adapter (``self.http.request(...)``) and the provider. Per call it injects the bearer token
 (from ``TokenManager.access_token``), spends the rate budget for ``(provider, tenant)``, sends with a timeout
 and lets the adapter's ``classify`` decide: OK returns, RETRY backs off (tenacity, capped exponential),
+a 2xx whose body should be JSON but is not (an HTML page, garbage) is a ``MalformedResponse`` and retried too,
 RATE_LIMITED waits for the adapter's ``retry_at`` instant when it is within ``max_retry_wait`` and otherwise
 parks the tenant and raises ``RateLimited``, REAUTH asks ``on_unauthorized`` for a fresh token once and
 resends, and the rest become ``NotFound`` / ``PermanentError`` with a short, scrubbed body excerpt.
@@ -10,6 +11,7 @@ resends, and the rest become ``NotFound`` / ``PermanentError`` with a short, scr
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -23,7 +25,14 @@ import requests
 import structlog
 
 from connector.clock import utcnow
-from connector.errors import NotFound, PermanentError, RateLimited, ReauthRequired, TransientError
+from connector.errors import (
+    MalformedResponse,
+    NotFound,
+    PermanentError,
+    RateLimited,
+    ReauthRequired,
+    TransientError,
+)
 from connector.http.budget import RateBudget
 from connector.http.factory import make_session
 from connector.http.retry import RetrySignal, build_retrying, parse_retry_after, seconds_until
@@ -169,6 +178,15 @@ class ConnectionSession:
         status = response.status_code
         where = f"{self.adapter.id} {method} {_path(url)} -> {status}"
         if action is ResponseAction.OK:
+            if not _json_or_not_meant_to_be(response):  # docs/architecture.md#retries-and-retry-after
+                raise RetrySignal(
+                    MalformedResponse(
+                        f"{where}: the body is not JSON ({_content_type(response) or 'no content type'}): "
+                        f"{excerpt(response.content, 80)}",
+                        status=status,
+                        provider=self.adapter.id,
+                    )
+                )
             return response
         if action is ResponseAction.RETRY:
             raise RetrySignal(TransientError(where, status=status, provider=self.adapter.id))
@@ -201,6 +219,31 @@ class ConnectionSession:
             self.budget.park(RateBudget.park_key(self.adapter, tenant, self.connection_key), until, scope)
         log.warning("http.rate_limited", provider=self.adapter.id, scope=scope, until=until.isoformat())
         raise error
+
+
+# a 2xx with one of these content types is a document (a PDF, an attachment), not an API answer to parse
+_DOCUMENT_TYPES = ("application/pdf", "application/octet-stream", "image/", "application/atom+xml", "application/xml")
+
+
+def _content_type(response: requests.Response) -> str:
+    return str(response.headers.get("Content-Type", "")).split(";")[0].strip().lower()
+
+
+def _json_or_not_meant_to_be(response: requests.Response) -> bool:
+    """False for a 2xx that should carry JSON but does not: an HTML page (a proxy's error or login page answering
+    in the provider's name) or a body that does not parse. An empty body (204, an acknowledged write) is fine."""
+    kind = _content_type(response)
+    if kind.startswith(_DOCUMENT_TYPES) or not response.content.strip():
+        return True
+    if kind == "text/html":
+        return False
+    try:
+        json.loads(response.content)
+    except ValueError:  # also UnicodeDecodeError
+        return False
+    except RecursionError:
+        return False
+    return True
 
 
 def _path(url: str) -> str:
