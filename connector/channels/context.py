@@ -169,6 +169,11 @@ class MessageContext:
     installment: InstallmentInfo | None = None  # the arrangement payment an installment reminder is about
     default_since: date | None = None
     notice_of_default: bool = False
+    # the debtor's personal page (docs/portal.md#links): every e-mail and letter links to it; a letter also prints
+    # the short code to type on ``portal_entry`` and a QR code of the link
+    portal_url: str | None = None
+    portal_code: str | None = None
+    portal_entry: str | None = None
 
     @property
     def default_from_if_unpaid(self) -> date | None:

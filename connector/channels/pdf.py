@@ -3,7 +3,8 @@
 Templates produce plain text with a tiny line markup, so every word stays in a Jinja file and this module only
 does layout: ``# Title`` is a heading, ``> text`` is right-aligned (the letterhead), consecutive ``| a | b |``
 lines form a table (first row is the header; a header cell written ``>Label`` right-aligns its column),
-``**bold**`` works inside a line, and a blank line is paragraph space. Output is deterministic: the creation date
+``**bold**`` works inside a line, ``[qr] text`` draws a QR code of the text (the debtor's personal link on a letter,
+docs/portal.md#links), and a blank line is paragraph space. Output is deterministic: the creation date
 comes from the document date, never the clock, so the same input gives the same bytes (and the same hash in the
 audit trail). The built-in Helvetica font is used with the Windows-1252 encoding (``€``, curly quotes, accents);
 characters outside it are transliterated, so no font file has to be shipped.
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+import qrcode
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
@@ -24,6 +26,8 @@ FONT = "helvetica"
 BODY_SIZE = 10.5
 LINE_HEIGHT = 5.2
 CREATOR = "dunning-connector"
+QR_SIZE = 28.0  # mm: scans from a printed page at arm's length
+QR_MARKUP = "[qr] "
 # Letters that Unicode does not decompose into a base letter plus accent (NFKD leaves them alone).
 _TRANSLITERATE = str.maketrans({"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "ħ": "h", "Ħ": "H", "ŧ": "t"})
 
@@ -97,7 +101,28 @@ def _write_table(pdf: FPDF, rows: list[str]) -> None:
     pdf.ln(2)
 
 
+def _write_qr(pdf: FPDF, text: str) -> None:
+    """A QR code of ``text`` drawn as filled squares (vector, no image library), left-aligned."""
+    code = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(text)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    module = QR_SIZE / len(matrix)
+    if pdf.get_y() + QR_SIZE > pdf.h - pdf.b_margin:
+        pdf.add_page()
+    x0, y0 = pdf.l_margin, pdf.get_y() + 1
+    pdf.set_fill_color(0, 0, 0)
+    for row, cells in enumerate(matrix):
+        for col, dark in enumerate(cells):
+            if dark:
+                pdf.rect(x0 + col * module, y0 + row * module, module, module, style="F")
+    pdf.set_y(y0 + QR_SIZE + 2)
+
+
 def _write_line(pdf: FPDF, line: str) -> None:
+    if line.startswith(QR_MARKUP):
+        _write_qr(pdf, line[len(QR_MARKUP) :].strip())
+        return
     if not line.strip():
         pdf.ln(LINE_HEIGHT * 0.7)
         return

@@ -9,15 +9,18 @@ policy does not let e-mail replace it, or when the debtor has no e-mail address;
 worklist. Every letter gets its evidence recorded: an e-mailed one with the SMTP server's acceptance; a queued one
 without a sending date until a person marks it posted (``connector.debtors.letters``), its printed dates assuming
 posting on the day it was queued. A notice of default sent by e-mail is recorded on the invoices' dunning state.
+Every e-mail and letter carries a fresh personal link to the debtor's page (``connector.auth.portal``); a letter
+also its short code and a QR code (docs/portal.md#links).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from connector.auth.portal import IssuedLink, issue_link
 from connector.channels.context import (
     LETTER_KINDS,
     DebtorInfo,
@@ -128,6 +131,27 @@ def _history(rt: Runtime, org_id: int, debtor_ref: str) -> list[HistoryLine]:
     ]
 
 
+def portal_link(rt: Runtime, adm: tables.Administration, item: OutboxItem, *, with_code: bool) -> IssuedLink:
+    """A fresh personal link for the item's debtor (docs/portal.md#links), stored before the message goes out."""
+    with transaction(rt.sessions) as s:
+        return issue_link(
+            s,
+            adm,
+            item.debtor_ref,
+            keys=rt.settings.fernet_keys(),
+            base_url=rt.settings.base_url,
+            now=rt.clock(),
+            outbox_key=item.idempotency_key,
+            with_code=with_code,
+        )
+
+
+def with_portal(ctx: MessageContext, link: IssuedLink, base_url: str) -> MessageContext:
+    """The context with the personal link (and on a letter the short code and the page to type it on)."""
+    entry = base_url.rstrip("/") + "/p" if link.code else None
+    return replace(ctx, portal_url=link.url, portal_code=link.code, portal_entry=entry)
+
+
 def write_post_queue(rt: Runtime, item: OutboxItem, letter: RenderedLetter) -> Path:
     """Write a letter's PDF into the post queue (``var/letters/<organisation>/``); returns its path."""
     folder = rt.settings.var_dir / "letters" / str(item.org_id)
@@ -170,8 +194,10 @@ def deliver(
         item.channel is not OutboxChannel.LETTER or item.payload.email_may_replace_letter
     )
     letter_channel = LetterChannel.EMAIL if by_email else LetterChannel.POST
-    ctx = message_context(adm, item, invoices, debtor, today, letter_channel)
-    letter = render_letter(kind, ctx) if kind in LETTER_KINDS else None
+    plain = message_context(adm, item, invoices, debtor, today, letter_channel)
+    link = portal_link(rt, adm, item, with_code=kind in LETTER_KINDS)
+    ctx = with_portal(plain, replace(link, code=None), rt.settings.base_url)  # the e-mail: the link only
+    letter = render_letter(kind, with_portal(plain, link, rt.settings.base_url)) if kind in LETTER_KINDS else None
     if not by_email:
         if letter is None:
             raise PermanentError(

@@ -157,6 +157,7 @@ UNSCOPED = {
     "connector.storage.repos.organisations.get_oauth_state": "an OAuth redirect names its organisation by state",
     "connector.storage.repos.organisations.list_organisations": "the command line and the periodic jobs choose here",
     "connector.storage.repos.organisations.rotate_webhook_secrets": "installation-wide: the installation's keys",
+    "connector.storage.repos.portal.find_portal_code": "a short code typed from a letter names its organisation",
     "connector.storage.repos.tokens.lock_connection": "the token manager works per connection (see tokens.py)",
     "connector.storage.repos.tokens.token_connection": "the token manager works per connection",
     "connector.storage.repos.tokens.load_token": "the token manager works per connection",
@@ -178,7 +179,7 @@ UNSCOPED = {
     "connector.storage.repos.accounts.clear_login_failures": "throttling counts before anyone is signed in",
     "connector.storage.repos.apikeys.find_api_key": "an API call names its organisation by its key",
 }
-SESSION_FUNCTIONS = 129  # how many the walk must find: a module the walk missed would lower it
+SESSION_FUNCTIONS = 138  # how many the walk must find: a module the walk missed would lower it
 
 
 def _storage_modules() -> list[ModuleType]:

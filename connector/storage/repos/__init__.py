@@ -99,6 +99,17 @@ from connector.storage.repos.outbox import (
     pending_outbox,
     update_outbox_item,
 )
+from connector.storage.repos.portal import (
+    add_portal_answer,
+    create_portal_link,
+    find_portal_code,
+    find_portal_link,
+    get_portal_link,
+    mark_portal_link_used,
+    portal_answers,
+    portal_links,
+    revoke_portal_links,
+)
 from connector.storage.repos.privacy import (
     all_letter_evidence,
     debtor_rows,
@@ -313,4 +324,13 @@ __all__ = [
     "worklist_amounts",
     "worklist_page",
     "worklist_steps",
+    "add_portal_answer",
+    "create_portal_link",
+    "find_portal_code",
+    "find_portal_link",
+    "get_portal_link",
+    "mark_portal_link_used",
+    "portal_answers",
+    "portal_links",
+    "revoke_portal_links",
 ]
