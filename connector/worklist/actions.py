@@ -22,7 +22,7 @@ from connector.errors import ConnectorError, NotFound, PermanentError
 from connector.model.outbox import OutboxItem, OutboxStatus
 from connector.runtime import Runtime
 from connector.storage import repos
-from connector.storage.db import transaction
+from connector.storage.db import Session, transaction
 from connector.worklist.items import OPEN_STATUSES
 
 MAX_REASON = 300
@@ -49,6 +49,22 @@ def _item(rt: Runtime, org_id: int, item_id: int) -> OutboxItem:
     return item
 
 
+def _open_item(s: Session, rt: Runtime, org_id: int, item_id: int) -> OutboxItem:
+    """The open item, locked for this transaction's change; refused when it is gone, closed, or claimed by a drain
+    that is sending it right now (docs/worklist.md#actions)."""
+    if not repos.hold_unclaimed_outbox_item(s, org_id, item_id, OPEN_STATUSES, rt.clock()):
+        item = repos.get_outbox_item(s, org_id, item_id)
+        if item is None:
+            raise NotFound(f"there is no worklist item {item_id}")
+        if item.status not in OPEN_STATUSES:
+            raise PermanentError(f"item {item_id} is no longer open ({item.status.value})")
+        raise PermanentError(f"item {item_id} is being sent right now: look again in a minute")
+    item = repos.get_outbox_item(s, org_id, item_id)
+    if item is None:  # held a moment ago in this very transaction
+        raise NotFound(f"there is no worklist item {item_id}")
+    return item
+
+
 def approve(rt: Runtime, org_id: int, item_id: int) -> None:
     """Approve a step that waits for a person (a hand-over, a credit stop, a level the policy marks): it goes out
     with the next drain, or on the day it was snoozed to."""
@@ -63,11 +79,7 @@ def skip(rt: Runtime, org_id: int, item_id: int, reason: str) -> None:
     if not why:
         raise PermanentError("say why this step is skipped")
     with transaction(rt.sessions) as s:
-        item = repos.get_outbox_item(s, org_id, item_id)
-        if item is None:
-            raise NotFound(f"there is no worklist item {item_id}")
-        if item.status not in OPEN_STATUSES:
-            raise PermanentError(f"item {item_id} is no longer open ({item.status.value})")
+        item = _open_item(s, rt, org_id, item_id)
         payload = item.payload.model_copy(update={"skip_reason": why})
         repos.update_outbox_item(
             s, org_id, item.id, status=OutboxStatus.SKIPPED, done_at=rt.clock(), next_attempt_at=None, payload=payload
@@ -87,11 +99,7 @@ def snooze(rt: Runtime, org_id: int, item_id: int, until: date) -> None:
     """Move an open step to ``until`` (a later day in the administration's time zone): it leaves today's worklist
     and, once approved or when it needs no approval, goes out from the start of that day."""
     with transaction(rt.sessions) as s:
-        item = repos.get_outbox_item(s, org_id, item_id)
-        if item is None:
-            raise NotFound(f"there is no worklist item {item_id}")
-        if item.status not in OPEN_STATUSES:
-            raise PermanentError(f"item {item_id} is no longer open ({item.status.value})")
+        item = _open_item(s, rt, org_id, item_id)
         adm = repos.get_administration(s, org_id, item.administration_id)
         today = clock.today(adm.timezone, clock=rt.clock)
         if until <= today:

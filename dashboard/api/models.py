@@ -140,7 +140,7 @@ class SnoozeBody(BaseModel):
 
 class SkipBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field("", max_length=300)
+    reason: str = Field(max_length=300, pattern=r"\S", description="why it is skipped (the audit trail keeps it)")
 
 
 class ApiKeyOut(Out):

@@ -202,13 +202,17 @@ def _queue_item(world: ApiWorld, key: str) -> int:
         (
             [
                 ("skip", {"reason": "settled by phone"}, 204),
-                ("skip", {}, 409),
+                ("skip", {"reason": "again"}, 409),
                 ("snooze", {"until": "2999-01-01"}, 409),
             ],
             "skipped",
         ),
         ([("snooze", {"until": "2999-01-01"}, 204), ("snooze", {"until": "2000-01-01"}, 409)], "awaiting_approval"),
-        ([("snooze", {"until": "soon"}, 422), ("skip", {"unknown": 1}, 422)], "awaiting_approval"),
+        (
+            [("snooze", {"until": "soon"}, 422), ("skip", {"unknown": 1}, 422), ("skip", {}, 422)]
+            + [("skip", {"reason": "  "}, 422)],
+            "awaiting_approval",
+        ),
     ],
 )
 def test_worklist_actions_follow_the_item_state(

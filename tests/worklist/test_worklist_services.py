@@ -13,6 +13,7 @@ from connector import debtors, worklist
 from connector.errors import NotFound, PermanentError
 from connector.model.outbox import OutboxStatus
 from connector.storage import repos
+from connector.storage.db import transaction
 from tests.worklist.conftest import Desk
 
 OPEN = ["approve_me", "queued", "call_d3", "failed"]
@@ -138,6 +139,34 @@ def test_a_snoozed_item_leaves_today_and_waits_for_its_day(desk: Desk) -> None:
     with rt.sessions() as s:
         drainable = repos.pending_outbox(s, org, desk.world.clock())
     assert desk.items["queued"] not in [i.id for i in drainable], "the drainer leaves it until its day"
+
+
+@pytest.mark.parametrize(
+    ("action", "claim_minutes", "expected"),
+    [
+        ("skip", 5, OutboxStatus.PENDING),  # a drain is sending it right now: a person's skip must not race it
+        ("snooze", 5, OutboxStatus.PENDING),
+        ("skip", -5, OutboxStatus.SKIPPED),  # the drain's claim lapsed (its process died): the item is free again
+    ],
+)
+def test_an_item_a_drain_has_claimed_is_left_alone(
+    any_desk: Desk, action: str, claim_minutes: int, expected: OutboxStatus
+) -> None:
+    desk = any_desk
+    rt, org, item = desk.world.rt, desk.world.org_id, desk.items["queued"]
+    until = desk.world.clock() + timedelta(minutes=claim_minutes)
+    with transaction(rt.sessions) as s:
+        repos.update_outbox_item(s, org, item, claimed_by="drain-1", claimed_until=until)
+    calls = {
+        "skip": lambda: worklist.skip(rt, org, item, "paid at the desk"),
+        "snooze": lambda: worklist.snooze(rt, org, item, desk.today + timedelta(days=3)),
+    }
+    if claim_minutes > 0:
+        with pytest.raises(PermanentError, match="being sent"):
+            calls[action]()
+    else:
+        calls[action]()
+    assert _status(desk, "queued") is expected, f"{action} with a claim {claim_minutes} minutes from now"
 
 
 @pytest.mark.parametrize(

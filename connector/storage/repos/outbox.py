@@ -121,6 +121,27 @@ def claim_outbox_item(
     return outbox_row_to_model(row) if row is not None else None
 
 
+def hold_unclaimed_outbox_item(
+    session: Session, org_id: int, item_id: int, statuses: Sequence[OutboxStatus], at: datetime
+) -> bool:
+    """Lock an item for a person's change (skip, snooze) when it is in one of ``statuses`` and no drain holds a live
+    claim on it; False when it is gone, in another state or claimed. One conditional UPDATE that changes nothing:
+    PostgreSQL locks the row until the transaction ends (a drain's claim then waits and re-checks the status),
+    SQLite runs one writer at a time (docs/worklist.md#actions)."""
+    held = session.execute(
+        update(t.OutboxItem)
+        .where(
+            *where_scoped(t.OutboxItem, org_id),
+            t.OutboxItem.id == item_id,
+            t.OutboxItem.status.in_([OutboxStatus(s).value for s in statuses]),
+            (t.OutboxItem.claimed_until.is_(None)) | (t.OutboxItem.claimed_until <= at),
+        )
+        .values(claimed_by=t.OutboxItem.claimed_by)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(held, "rowcount", 0) == 1
+
+
 class OutboxChanges(TypedDict, total=False):
     status: OutboxStatus
     attempts: int
