@@ -8,7 +8,7 @@ organisation, its administrations and connections), ``worklist`` (what needs a p
 
 from __future__ import annotations
 
-from connector.queries.lookups import debtors, invoices, why
+from connector.queries.lookups import debtor_flags, debtors, invoices, why
 from connector.queries.overview import (
     MESSAGE_CHANNELS,
     AdministrationView,
@@ -33,6 +33,7 @@ from connector.queries.worklist import (
 )
 
 __all__ = [
+    "debtor_flags",
     "MESSAGE_CHANNELS",
     "RECENT_DAYS",
     "AdministrationView",

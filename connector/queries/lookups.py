@@ -127,17 +127,7 @@ def debtors(rt: Runtime, org_id: int, today: date, *, administration_id: int | N
                 overdue_items = [i for i in open_items if i.due_date < today]
                 open_minor = sum(i.open_minor for i in open_items)
                 overdue_minor = sum(i.open_minor for i in overdue_items)
-                flags = [
-                    label
-                    for label, on in (
-                        ("on hold", bool(debtor.on_hold_reason)),
-                        ("promise", debtor.promise_date is not None and debtor.promise_date >= today),
-                        ("credit stop", debtor.credit_stop or debtor.blocked),
-                        ("insolvent", debtor.insolvent),
-                        (debtor.collectible, debtor.collectible != "collectible"),
-                    )
-                    if on
-                ]
+                flags = debtor_flags(debtor, today)
                 rows.append(
                     {
                         "id": debtor.id,
@@ -159,6 +149,21 @@ def debtors(rt: Runtime, org_id: int, today: date, *, administration_id: int | N
                 )
     rows.sort(key=lambda r: (-Decimal(r["open_amount"]), r["administration"], r["name"]))
     return rows
+
+
+def debtor_flags(debtor: Any, today: date) -> list[str]:
+    """The flags a credit controller acts on, as the debtors list and the API show them."""
+    return [
+        label
+        for label, on in (
+            ("on hold", bool(debtor.on_hold_reason)),
+            ("promise", debtor.promise_date is not None and debtor.promise_date >= today),
+            ("credit stop", debtor.credit_stop or debtor.blocked),
+            ("insolvent", debtor.insolvent),
+            (debtor.collectible, debtor.collectible != "collectible"),
+        )
+        if on
+    ]
 
 
 def _administrations(s: Any, org_id: int, administration_id: int | None) -> list[Any]:

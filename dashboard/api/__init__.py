@@ -16,10 +16,10 @@ from werkzeug.exceptions import HTTPException
 
 from connector import apikeys, notify
 from connector.errors import NotFound, PermanentError
-from dashboard.api import actions, hooks, reads  # noqa: F401 - importing a theme registers its routes
+from dashboard.api import actions, hooks, reads, reports, work  # noqa: F401 - importing a theme registers its routes
 from dashboard.api.paging import with_etag
 from dashboard.api.problems import Problem, problem_response
-from dashboard.api.spec import ERRORS, PREFIX, bp, openapi
+from dashboard.api.spec import ERRORS, MAX_ID, PREFIX, bp, openapi
 from dashboard.common import services
 
 log = structlog.get_logger(__name__)
@@ -86,6 +86,8 @@ def api_error(exc: Exception) -> Response | None:
         return None
     if isinstance(exc, HTTPException):
         status = exc.code or 500
+        if status == 405 and any(part.isdigit() and int(part) > MAX_ID for part in request.path.split("/")):
+            status = 404  # werkzeug answers 405 when two methods' rules share a path and its id is out of range
         detail = {
             404: "There is no such resource: see /api/v1/openapi.json for the paths.",
             405: f"{request.method} is not allowed here: see /api/v1/openapi.json.",

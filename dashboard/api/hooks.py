@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from connector import notify
 from connector.model.api import EventType
 from dashboard.api.models import Out
-from dashboard.api.paging import ListQuery, Page, paginate
+from dashboard.api.paging import ListQuery, Page, keyset, paginate, read_cursor
 from dashboard.api.spec import endpoint
 from dashboard.common import services
 
@@ -108,11 +108,14 @@ def unsubscribe(subscription_id: int) -> None:
     notify.unsubscribe(services().runtime, _org(), subscription_id)
 
 
-@endpoint("GET", "/webhooks/deliveries", summary="The delivery log", tag="webhooks", response=DeliveryList,
+@endpoint("GET", "/webhooks/deliveries", summary="The delivery log, newest first", tag="webhooks",
+          response=DeliveryList,
           query=DeliveryQuery)  # fmt: skip
 def deliveries(query: DeliveryQuery) -> DeliveryList:
-    rows = notify.deliveries(services().runtime, _org(), status=query.status, limit=10_000)
-    page, cursor = paginate([Delivery.model_validate(r) for r in rows], lambda r: r.id, query)
+    rows = notify.deliveries(
+        services().runtime, _org(), status=query.status, before_id=read_cursor(query), limit=query.limit + 1
+    )
+    page, cursor = keyset([Delivery.model_validate(r) for r in rows], lambda r: r.id, query)
     return DeliveryList(items=page, next_cursor=cursor)
 
 

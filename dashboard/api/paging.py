@@ -1,6 +1,8 @@
 """Cursor pagination and ETags for the API's lists and reads.
 
-A cursor is opaque to clients: the last id of the page, bound to the filters it was made for, signed with a key
+Lists page in SQL: the storage query takes the id after which to start and fetches ``limit + 1`` rows (``keyset``
+turns them into a page and the next cursor), so a page costs the same whatever the size of the list. A cursor is
+opaque to clients: the last id of the page, bound to the filters it was made for, signed with a key
 derived from the app's secret (a changed or forged cursor is a 422, never a wrong page). Pages run in id order,
 so rows added while a client pages through appear at the end and none is skipped or repeated. ``etag`` answers
 304 to a matching ``If-None-Match`` (docs/api.md#pagination).
@@ -65,12 +67,21 @@ def read_cursor(query: ListQuery) -> int:
 
 
 def paginate(rows: Sequence[T], key: Callable[[T], int], query: ListQuery) -> tuple[list[T], str | None]:
-    """The page of ``rows`` after the cursor, in ``key`` order, and the cursor of the next page (None: last)."""
+    """The page of ``rows`` after the cursor, in ``key`` order, and the cursor of the next page (None: last). Only
+    for lists that are small by nature (an organisation's webhook subscriptions); every list that grows with the
+    data pages in SQL with ``keyset``."""
     after = read_cursor(query)
     remaining = sorted((r for r in rows if key(r) > after), key=key)
     page = remaining[: query.limit]
     more = len(remaining) > query.limit
     return page, make_cursor(key(page[-1]), query) if more and page else None
+
+
+def keyset(rows: Sequence[T], key: Callable[[T], int], query: ListQuery) -> tuple[list[T], str | None]:
+    """The page of ``rows`` fetched as ``limit + 1`` rows after the cursor (``read_cursor``) in ``key`` order by the
+    storage query itself, and the cursor of the next page (None: the last page)."""
+    page = list(rows[: query.limit])
+    return page, make_cursor(key(page[-1]), query) if len(rows) > query.limit and page else None
 
 
 class Page(BaseModel):
@@ -90,4 +101,4 @@ def with_etag(response: Response) -> Response:
     return response
 
 
-__all__ = ["ListQuery", "Page", "Problem", "make_cursor", "paginate", "read_cursor", "with_etag"]
+__all__ = ["ListQuery", "Page", "Problem", "keyset", "make_cursor", "paginate", "read_cursor", "with_etag"]

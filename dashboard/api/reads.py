@@ -24,7 +24,7 @@ from dashboard.api.models import (
     WorklistPage,
     WorklistQuery,
 )
-from dashboard.api.paging import ListQuery, paginate
+from dashboard.api.paging import ListQuery, keyset, paginate, read_cursor
 from dashboard.api.problems import Problem
 from dashboard.api.spec import endpoint
 from dashboard.common import services
@@ -57,8 +57,15 @@ def administration(administration_id: int) -> Administration:
           query=DebtorQuery)  # fmt: skip
 def debtors(query: DebtorQuery) -> DebtorList:
     rt, org_id = _rt()
-    rows = apiviews.debtors(rt, org_id, administration_id=query.administration_id, text=query.q)
-    page, cursor = paginate([Debtor.model_validate(r) for r in rows], lambda r: r.id, query)
+    rows = apiviews.debtors(
+        rt,
+        org_id,
+        after_id=read_cursor(query),
+        limit=query.limit + 1,
+        administration_id=query.administration_id,
+        text=query.q,
+    )
+    page, cursor = keyset([Debtor.model_validate(r) for r in rows], lambda r: r.id, query)
     return DebtorList(items=page, next_cursor=cursor)
 
 
@@ -68,15 +75,21 @@ def debtor(debtor_id: int) -> Debtor:
     return Debtor.model_validate(apiviews.debtor(rt, org_id, debtor_id))
 
 
-@endpoint("GET", "/invoices", summary="Invoices, most overdue first within a page's ids", tag="invoices",
-          response=InvoiceList, query=InvoiceQuery)  # fmt: skip
+@endpoint("GET", "/invoices", summary="Invoices in id order", tag="invoices", response=InvoiceList,
+          query=InvoiceQuery)  # fmt: skip
 def invoices(query: InvoiceQuery) -> InvoiceList:
     rt, org_id = _rt()
     rows = apiviews.invoices(
-        rt, org_id, administration_id=query.administration_id, debtor=query.debtor, overdue=query.overdue
+        rt,
+        org_id,
+        after_id=read_cursor(query),
+        limit=query.limit + 1,
+        administration_id=query.administration_id,
+        debtor=query.debtor,
+        overdue=query.overdue,
+        status=query.status,
     )
-    wanted = [Invoice.model_validate(r) for r in rows if query.status is None or r["status"] == query.status]
-    page, cursor = paginate(wanted, lambda r: r.id, query)
+    page, cursor = keyset([Invoice.model_validate(r) for r in rows], lambda r: r.id, query)
     return InvoiceList(items=page, next_cursor=cursor)
 
 
@@ -91,7 +104,6 @@ def invoice(invoice_id: int) -> InvoiceDetail:
           tag="worklist", response=WorklistPage, query=WorklistQuery)  # fmt: skip
 def worklist(query: WorklistQuery) -> WorklistPage:
     rt, org_id = _rt()
-    rows = [WorklistItem.model_validate(r) for r in queries.worklist(rt, org_id, limit=10_000)]
-    wanted = [r for r in rows if query.status is None or r.status == query.status]
-    page, cursor = paginate(wanted, lambda r: r.id, query)
+    rows = apiviews.worklist(rt, org_id, after_id=read_cursor(query), limit=query.limit + 1, status=query.status)
+    page, cursor = keyset([WorklistItem.model_validate(r) for r in rows], lambda r: r.id, query)
     return WorklistPage(items=page, next_cursor=cursor)

@@ -1,5 +1,6 @@
-"""A demo-seeded installation for the API tests: the Moneybird sandbox synced and run once, our web app live on
-127.0.0.1 (a werkzeug thread, as ``dunning demo`` serves it), and a read key and a write key of its organisation."""
+"""A demo-seeded installation for the API tests (SQLite, or PostgreSQL when ``DUNNING_TEST_BACKEND=postgres``): the
+Moneybird sandbox synced and run once, our web app live on 127.0.0.1 (a werkzeug thread, as ``dunning demo`` serves
+it), and a read key and a write key of its organisation."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from connector import apikeys, clock, demo
 from connector.settings import Settings
+from tests.dbs import installation_url
 
 
 @dataclass
@@ -29,17 +31,18 @@ class ApiWorld:
 
 @pytest.fixture(scope="package")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
-    var = Path(tmp_path_factory.mktemp("api")) / "var"
-    settings = Settings(var_dir=var, database_url=f"sqlite:///{var / 'dunning.db'}")
-    run = demo.start(
-        settings,
-        providers=["moneybird"],
-        options={
-            "moneybird": {"invoices_per_administration": 30, "contacts_per_administration": 8, "rate_limits": False}
-        },
-    )
-    demo.run_provider(run, "moneybird", clock.today())
-    read = apikeys.create_key(run.runtime, run.org_id, "read", "tests").key
-    write = apikeys.create_key(run.runtime, run.org_id, "write", "tests").key
-    yield ApiWorld(run=run, read_key=read, write_key=write)
-    run.shutdown()
+    home = Path(tmp_path_factory.mktemp("api"))
+    with installation_url(home) as url:  # SQLite, or PostgreSQL in the suite's PostgreSQL pass
+        settings = Settings(var_dir=home / "var", database_url=url)
+        run = demo.start(
+            settings,
+            providers=["moneybird"],
+            options={
+                "moneybird": {"invoices_per_administration": 30, "contacts_per_administration": 8, "rate_limits": False}
+            },
+        )
+        demo.run_provider(run, "moneybird", clock.today())
+        read = apikeys.create_key(run.runtime, run.org_id, "read", "tests").key
+        write = apikeys.create_key(run.runtime, run.org_id, "write", "tests").key
+        yield ApiWorld(run=run, read_key=read, write_key=write)
+        run.shutdown()

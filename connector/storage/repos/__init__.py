@@ -34,6 +34,19 @@ from connector.storage.repos.accounts import (
     set_password_hash,
 )
 from connector.storage.repos.apikeys import add_api_key, api_keys, count_api_call, find_api_key, revoke_api_key
+from connector.storage.repos.apipages import (
+    CallRow,
+    HoldRow,
+    OpenSummary,
+    arrangements_page,
+    calls_page,
+    debtor_marks,
+    debtors_page,
+    invoice_marks,
+    invoices_page,
+    open_summaries,
+    worklist_items_page,
+)
 from connector.storage.repos.audit import acting_as, audit, audit_count, audit_counts, audit_trail, debtor_audit
 from connector.storage.repos.debtors import (
     arrangements,
@@ -181,6 +194,17 @@ from connector.storage.repos.worklist import (
 )
 
 __all__ = [
+    "CallRow",
+    "HoldRow",
+    "OpenSummary",
+    "debtors_page",
+    "invoices_page",
+    "open_summaries",
+    "worklist_items_page",
+    "arrangements_page",
+    "calls_page",
+    "debtor_marks",
+    "invoice_marks",
     "clear_login_failures",
     "count_users",
     "create_user",
