@@ -21,7 +21,7 @@ from connector.ports import JobQueue
 from connector.runtime import Runtime
 from connector.services import choose_organisation
 from connector.settings import Settings
-from dashboard import access, api, auth, debtor_pages, oauth, pages, reports, security, signup
+from dashboard import access, api, auth, debtor_pages, integrations, oauth, pages, reports, security, signup
 from dashboard.errors import register_error_pages
 from dashboard.i18n import init_i18n
 from webhooks import bp as webhooks_bp
@@ -57,7 +57,15 @@ def create_app(
     csrf.exempt(api.bp)  # bearer tokens, no cookies
     access.init_access(app)
     app.register_blueprint(webhooks_bp)
-    for blueprint in (pages.bp, oauth.bp, auth.bp, signup.bp, reports.bp, debtor_pages.bp):  # the worklist's bp
+    for blueprint in (
+        pages.bp,
+        oauth.bp,
+        auth.bp,
+        signup.bp,
+        reports.bp,
+        debtor_pages.bp,
+        integrations.bp,
+    ):  # the worklist's bp
         app.register_blueprint(blueprint)
     api.register(app)
     register_error_pages(app)

@@ -15,16 +15,24 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pydantic import SecretStr
 
-from connector import accounts, model
+from connector import accounts, apikeys, model, notify
 from connector.settings import Settings
 from connector.storage import repos
-from connector.storage.db import upgrade
+from connector.storage.db import transaction, upgrade
 from dashboard import create_app
 
 PASSWORD = "correct horse battery"
 SECRET_NAME = "Alpha Geheime Administratie"  # org A's data: must never show to org B
 # the least role each page needs beyond the defaults (a GET: viewer, a POST: controller)
-NEEDS = {"pages.safe_mode": "owner", "oauth.connect": "owner", "auth.members": "owner"}
+NEEDS = {
+    "pages.safe_mode": "owner",
+    "oauth.connect": "owner",
+    "auth.members": "owner",
+    **{
+        f"integrations.{view}": "owner"  # API keys and webhooks: only an owner hands out access to other software
+        for view in ("api_keys", "create_key", "revoke_key", "webhooks", "subscribe", "unsubscribe", "replay")
+    },
+}
 VIEWER_POSTS = {"auth.logout", "auth.switch_organisation"}
 OPEN = (
     "webhooks.",
@@ -140,6 +148,29 @@ def test_another_organisation_cannot_change_our_administration(world: World) -> 
     rt = world.app.extensions["dunning"].runtime
     with rt.sessions() as s:
         assert repos.list_administrations(s, world.org_a)[0].safe_mode, "A's administration left safe mode"
+
+
+@pytest.mark.parametrize("action", ["revoke a key", "remove a subscription", "replay a delivery"])
+def test_another_organisation_cannot_touch_our_keys_or_webhooks(world: World, action: str) -> None:
+    rt = world.app.extensions["dunning"].runtime
+    key = apikeys.create_key(rt, world.org_a, "write", SECRET_NAME)
+    hook = notify.subscribe(rt, world.org_a, "https://a.example/hook", ["reminder.sent"], SECRET_NAME).record
+    with transaction(rt.sessions) as s:
+        repos.emit_event(s, world.org_a, "reminder.sent", {"invoices": ["A-1"]})
+    [delivery] = notify.deliveries(rt, world.org_a)
+    url = {
+        "revoke a key": f"/settings/api-keys/{key.record.prefix}/revoke",
+        "remove a subscription": f"/settings/webhooks/{hook.id}/remove",
+        "replay a delivery": f"/settings/webhooks/deliveries/{delivery.id}/replay",
+    }[action]
+    answer = _client(world, "owner@b.example").post(url)
+    assert answer.status_code == 400, f"organisation B could {action} of A: {answer.status_code}"
+    assert SECRET_NAME not in answer.get_data(as_text=True), f"B's page showed A's data after trying to {action}"
+    assert [k.revoked_at for k in apikeys.list_keys(rt, world.org_a)] == [None], "A's key still works"
+    assert [s.id for s in notify.subscriptions(rt, world.org_a)] == [hook.id], "A's subscription is still there"
+    with rt.sessions() as s:
+        trail = [entry.message for entry in repos.audit_trail(s, world.org_a, limit=20)]
+    assert not [m for m in trail if "revoked" in m or "deleted" in m or "replayed" in m], f"A's audit trail: {trail}"
 
 
 def test_the_header_shows_organisation_and_user(world: World) -> None:
