@@ -16,18 +16,17 @@ from typing import Any
 
 import structlog
 
-from connector.channels.context import MessageKind
 from connector.channels.templating import check_fourteen_day_templates
 from connector.errors import ConnectorError
 from connector.model import Capability, Money
 from connector.model.api import EventType
 from connector.model.outbox import CostsPart, InstallmentPart, OutboxAction, OutboxChannel, OutboxPayload, OutboxStatus
+from connector.policies import packaged_policies, policy_for
 from connector.registry import adapter_class
 from connector.rules.decisions import Decision, EvaluationResult, Message, NonDecision, Reason
 from connector.rules.engine import RunContext, evaluate, evaluate_invoice
 from connector.rules.interest import RateTable, load_rate_table
 from connector.rules.law import CostLine
-from connector.rules.loader import load_policies, select_policy
 from connector.rules.policy import Action, Policy
 from connector.runtime import Runtime
 from connector.snapshots import build_snapshots
@@ -54,7 +53,7 @@ class RunReport:
 def load_rules(rt: Runtime) -> tuple[dict[str, Policy], RateTable]:
     """The policies (each level's template checked against the template sets we can render) and the rate table;
     the 14-day letter's templates are rendered on a sample and refused when their words count from today."""
-    policies = load_policies(rt.settings.policies_dir, templates={kind.value for kind in MessageKind})
+    policies = packaged_policies(rt.settings.policies_dir)  # the YAML ones; policy_for adds the organisation's
     check_fourteen_day_templates()
     return policies, load_rate_table(rt.settings.interest_rates_file)
 
@@ -77,9 +76,10 @@ def run_administration(
     report = report or RunReport(run_date=today, dry_run=dry_run)
     with rt.sessions() as s:
         last_run = repos.last_run_date(s, adm.org_id, adm.id)
+        choose = policy_for(s, adm.org_id, adm.id, policies)  # docs/policies.md#which-policy-applies
     result = evaluate(
         build_snapshots(rt, adm),
-        lambda snap: select_policy(snap, policies),
+        choose,
         today,
         last_run_date=None if dry_run else last_run,
         run_context=RunContext(connection_id=str(adm.connection_id), rates=rates),
@@ -366,13 +366,14 @@ def invoice_outcome(
     is not open any more. Raises ``ConnectorError`` when no policy applies."""
     with rt.sessions() as s:
         found = repos.get_invoices(s, adm.org_id, adm.id, [invoice_ref])
+        choose = policy_for(s, adm.org_id, adm.id, policies)
     if not found:
         return None
     snapshots = build_snapshots(rt, adm, debtor_ref=found[0].debtor_ref)  # its debtor's invoices, not the ledger
     snapshot = next((snap for snap in snapshots if snap.invoice_ref == invoice_ref), None)
     if snapshot is None:
         return None
-    return evaluate_invoice(snapshot, select_policy(snapshot, policies), today, rates=rates)
+    return evaluate_invoice(snapshot, choose(snapshot), today, rates=rates)
 
 
 def snapshot_outcome(

@@ -10,6 +10,7 @@ so the normal sequence resumes where it stopped. Broken arrangements count again
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -19,8 +20,8 @@ from connector.decide import load_rules
 from connector.errors import PermanentError, PolicyError
 from connector.model import InvoiceStatus, Money
 from connector.model.outbox import OutboxAction
+from connector.policies import policy_for
 from connector.reports.inputs import CASH_KINDS
-from connector.rules.loader import select_policy
 from connector.rules.policy import Policy
 from connector.rules.snapshot import InvoiceSnapshot
 from connector.runtime import Runtime
@@ -196,7 +197,9 @@ def check_arrangements(rt: Runtime, org_id: int, today: date) -> ArrangementChec
     with rt.sessions() as s:
         administrations = repos.list_administrations(s, org_id)
     for adm in administrations:
-        grace = {snap.invoice_ref: _grace(snap, policies) for snap in build_snapshots(rt, adm)}
+        with rt.sessions() as s:
+            choose = policy_for(s, org_id, adm.id, policies)
+        grace = {snap.invoice_ref: _grace(snap, choose) for snap in build_snapshots(rt, adm)}
         with transaction(rt.sessions) as s:
             plans = repos.arrangements(s, org_id, adm.id, status="active")
             schedules = repos.installments(s, org_id, [p.id for p in plans])
@@ -205,9 +208,9 @@ def check_arrangements(rt: Runtime, org_id: int, today: date) -> ArrangementChec
     return result
 
 
-def _grace(snapshot: InvoiceSnapshot, policies: dict[str, Policy]) -> int:
+def _grace(snapshot: InvoiceSnapshot, choose: Callable[[InvoiceSnapshot], Policy]) -> int:
     try:
-        return select_policy(snapshot, policies).arrangement_grace_days
+        return choose(snapshot).arrangement_grace_days
     except PolicyError:  # an unknown override is reported by the dunning run itself; use the default here
         return DEFAULT_GRACE_DAYS
 

@@ -12,6 +12,7 @@ accounting package and records hashes of both files in the audit log.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -24,6 +25,7 @@ from connector.decide import load_rules
 from connector.errors import PermanentError, PolicyError
 from connector.model import Money, Segment
 from connector.model.outbox import OutboxAction
+from connector.policies import policy_defaults, usable_policies
 from connector.rules.charges import chargeable_costs, interest_due, interest_kind, interest_start
 from connector.rules.interest import RateTable
 from connector.rules.law import CostLine, combine_costs
@@ -62,14 +64,21 @@ class HandOverResult:
     currency: str
 
 
-def claim(snapshots: list[InvoiceSnapshot], policies: dict[str, Policy], rates: RateTable, today: date) -> Claim:
-    """Costs and interest on the current open amounts of ``snapshots``, computed exactly as the engine does."""
+def claim(
+    snapshots: list[InvoiceSnapshot],
+    policies: Mapping[str, Policy],
+    rates: RateTable,
+    today: date,
+    defaults: Mapping[Segment, str] | None = None,
+) -> Claim:
+    """Costs and interest on the current open amounts of ``snapshots``, computed exactly as the engine does (with
+    the administration's assigned policies, ``defaults``, docs/policies.md#which-policy-applies)."""
     lines: list[CostLine] = []
     interest: Decimal | None = None
     notes: list[str] = []
     for snap in snapshots:
         try:
-            policy = select_policy(snap, policies)
+            policy = select_policy(snap, policies, defaults)
         except PolicyError as exc:
             notes.append(f"{snap.invoice_ref}: no policy ({exc})")
             continue
@@ -113,6 +122,8 @@ def hand_over(
     with rt.sessions() as s:
         adm = repos.get_administration(s, org_id, administration_id)
         debtor = debtor_row(s, org_id, administration_id, debtor_ref)
+        policies = usable_policies(s, org_id, policies)
+        defaults = policy_defaults(s, org_id, administration_id)
     day = today or today_for(rt, adm)
     snapshots = [snap for snap in build_snapshots(rt, adm) if snap.debtor_ref == debtor.provider_ref]
     if not snapshots:
@@ -122,7 +133,7 @@ def hand_over(
         raise PermanentError(f"debtor {debtor_ref} has open invoices in {sorted(currencies)}: hand over per currency")
     currency = currencies.pop()
     refs = [snap.invoice_ref for snap in snapshots]
-    amounts = claim(snapshots, policies, rates, day)
+    amounts = claim(snapshots, policies, rates, day, defaults)
     firm = Agency(agency, agency_registration) if agency else None
     dossier = _dossier(rt, adm, debtor, refs, currency, amounts, day, firm)
     rendered = render_dossier(dossier)

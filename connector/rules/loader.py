@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from connector.errors import ConfigurationError, PolicyError
 from connector.model import Segment
-from connector.rules.policy import Loc, Policy, PolicyRuleViolation
+from connector.rules.policy import CHECK_RULES, Loc, Policy, PolicyRuleViolation, policy_problems
 from connector.rules.snapshot import InvoiceSnapshot
 
 
@@ -40,29 +41,57 @@ def load_policy(path: Path | str, templates: Collection[str] | None = None) -> P
     if not isinstance(data, dict) or root is None:
         raise PolicyError("a policy file must be a YAML mapping", file=file, line=1)
     _reject_duplicate_keys(root, file)
+    return validate_policy(data, templates, file=file, root=root)
+
+
+def validate_policy(
+    data: Mapping[str, Any],
+    templates: Collection[str] | None = None,
+    *,
+    file: str | None = None,
+    root: yaml.Node | None = None,
+) -> Policy:
+    """The one validator of a policy document (a YAML file's mapping, or the browser editor's form): the ``Policy``,
+    or ``PolicyError`` naming the field (and, with the YAML ``root``, the line) of the first problem."""
+    problems = policy_field_problems(data, templates)
+    if problems:
+        loc, message = problems[0]
+        extra = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        line = line_of(root, loc) if root is not None else None
+        raise PolicyError(message + extra, file=file, line=line, field=format_loc(loc))
+    return Policy.model_validate(data)
+
+
+def policy_field_problems(data: Mapping[str, Any], templates: Collection[str] | None = None) -> list[tuple[Loc, str]]:
+    """Every problem of a policy document as (location, message), first one first: the field errors pydantic finds,
+    then (when the fields are sound) every cross-field rule of ``policy_problems``, then unknown templates."""
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc: Loc = tuple(error["loc"])
-        cause = (error.get("ctx") or {}).get("error")
-        if isinstance(cause, PolicyRuleViolation):
-            loc = loc + cause.loc
-            message = str(cause)
-        else:
-            message = error["msg"]
-        extra = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        raise PolicyError(message + extra, file=file, line=line_of(root, loc), field=format_loc(loc)) from exc
+        problems: list[tuple[Loc, str]] = []
+        for error in exc.errors():
+            loc: Loc = tuple(error["loc"])
+            cause = (error.get("ctx") or {}).get("error")
+            if isinstance(cause, PolicyRuleViolation):
+                # the model validator stops at the first rule; list them all from the fields it was given
+                return _rule_problems(data)
+            problems.append((loc, str(error["msg"])))
+        return problems
+    found: list[tuple[Loc, str]] = []
     for index, level in enumerate(policy.levels):
         if templates is not None and level.template not in templates:
-            loc = ("levels", index, "template")
-            raise PolicyError(
-                f"unknown template '{level.template}': choose one of {', '.join(sorted(templates))}",
-                file=file,
-                line=line_of(root, loc),
-                field=format_loc(loc),
+            found.append(
+                (
+                    ("levels", index, "template"),
+                    f"unknown template '{level.template}': choose one of {', '.join(sorted(templates))}",
+                )
             )
-    return policy
+    return found
+
+
+def _rule_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
+    sound_fields = Policy.model_validate(data, context={CHECK_RULES: False})
+    return [(problem.loc, str(problem)) for problem in policy_problems(sound_fields)]
 
 
 def load_policies(directory: Path | str, templates: Collection[str] | None = None) -> dict[str, Policy]:

@@ -14,13 +14,14 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from connector.model import Currency, Segment
 from connector.rules.interest import InterestKind
 from connector.rules.law import vat_applies
 
 Loc = tuple[str | int, ...]
+CHECK_RULES = "check_rules"  # validation context key: False validates the fields only (the loader lists the rules)
 
 
 class PolicyRuleViolation(ValueError):
@@ -177,7 +178,9 @@ class Policy(_Strict):
     levels: list[Level] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _check_rules(self) -> Policy:
+    def _check_rules(self, info: ValidationInfo) -> Policy:
+        if info.context and info.context.get(CHECK_RULES) is False:
+            return self  # the loader lists every rule's problem itself (``policy_field_problems``)
         problems = policy_problems(self)
         if problems:
             raise problems[0]

@@ -410,5 +410,6 @@ class LetterEvidence(Base):
 
 
 from connector.storage import tables_api as _api_tables  # noqa: E402,F401 - the API's tables join this metadata
+from connector.storage import tables_policies as _policy_tables  # noqa: E402,F401 - the policy tables join this metadata
 from connector.storage.tables_portal import PortalAnswer as PortalAnswer  # noqa: E402
 from connector.storage.tables_portal import PortalLink as PortalLink  # noqa: E402

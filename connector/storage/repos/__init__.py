@@ -1,7 +1,8 @@
 """Every query of the connector, each scoped to the organisation it serves: the one place that reads and writes rows.
 
 One module per part of the schema (``organisations``, ``sync``, ``runs``, ``outbox``, ``inbox``, ``audit``, ``debtors``,
-``privacy``, ``tokens``, ``apikeys``, ``hooks``), all re-exported here so callers write ``repos.get_invoices(...)``.
+``privacy``, ``policies``, ``tokens``, ``apikeys``, ``hooks``), all re-exported here so callers write
+``repos.get_invoices(...)``.
 Functions take a ``Session`` and an ``org_id`` (and usually an administration id) and never return rows of another
 organisation: ``scope.scoped`` builds every such query, and the reflection test in ``tests/storage`` checks the
 signature of every function in every storage module. Rows come back as ``connector.model`` objects through
@@ -113,6 +114,13 @@ from connector.storage.repos.outbox import (
     pending_outbox,
     update_outbox_item,
 )
+from connector.storage.repos.policies import (
+    add_policy_version,
+    latest_policy_versions,
+    policy_assignments,
+    policy_versions,
+    set_policy_assignment,
+)
 from connector.storage.repos.portal import (
     add_portal_answer,
     create_portal_link,
@@ -205,6 +213,11 @@ __all__ = [
     "calls_page",
     "debtor_marks",
     "invoice_marks",
+    "add_policy_version",
+    "latest_policy_versions",
+    "policy_assignments",
+    "policy_versions",
+    "set_policy_assignment",
     "clear_login_failures",
     "count_users",
     "create_user",
