@@ -101,17 +101,40 @@ def _show_aging(result: dict[str, Any], limit: int | None, show_all: bool) -> No
 
 
 def _show_dso(result: dict[str, Any], limit: int | None, show_all: bool) -> None:
-    currency = result.get("currency")
-    output.print_fields(
-        [
-            ("DSO", f"{result['dso']} days"),
-            ("period", result["period"]),
-            ("open receivables", output.money(result["open_receivables"], currency)),
-            ("credit sales in the period", output.money(result["credit_sales"], currency)),
-            ("formula", result["formula"]),
-        ],
-        title="days sales outstanding",
-    )
+    for figures in result.get("currencies") or [result]:
+        currency = figures.get("currency")
+        output.print_fields(
+            [
+                ("DSO", f"{figures['dso']} days" if figures["dso"] is not None else "no credit sales in the period"),
+                ("currency", currency or ""),
+                ("period", figures["period"]),
+                ("open receivables", output.money(figures["open_receivables"], currency)),
+                ("credit sales in the period", output.money(figures["credit_sales"], currency)),
+                ("formula", figures["formula"]),
+            ],
+            title=f"days sales outstanding in {currency}",
+        )
+    rows = [
+        {
+            **row,
+            "dso": "-" if row["dso"] is None else f"{row['dso']} days",
+            "open_receivables": output.money(row["open_receivables"], row["currency"]),
+        }
+        for row in result.get("rows", [])
+    ]
+    if rows:
+        output.print_table(
+            [
+                Column("administration", "administration"),
+                Column("currency", "currency"),
+                Column("dso", "DSO", right=True),
+                Column("open_receivables", "open", right=True),
+            ],
+            rows,
+            title="per administration, each in its own currency",
+            limit=limit,
+            show_all=show_all,
+        )
 
 
 def _show_forecast(result: dict[str, Any], limit: int | None, show_all: bool) -> None:

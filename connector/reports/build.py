@@ -16,7 +16,7 @@ from connector.reports.dso import dso_for_period
 from connector.reports.export import to_csv
 from connector.reports.forecast import forecast
 from connector.reports.inputs import PaidInvoice, ReceivableItem, paid_invoices
-from connector.reports.views import Administration
+from connector.reports.views import Administration, dso_series
 from connector.runtime import Runtime
 from connector.storage import repos
 
@@ -67,11 +67,22 @@ def build(rt: Runtime, org_id: int, kind: str, today: date) -> Any:
     if kind == "aging":
         return aging(loaded.items, today).to_dict()
     if kind == "dso":
-        return dso_for_period(loaded.items, loaded.payments, today).to_dict()
+        return dso_by_currency(loaded, today)
     result = forecast(loaded.items, loaded.history, today).to_dict()
     for row in result["debtor_delay_days"]:  # debtors by name, for people
         row["debtor"] = loaded.names.get((row["administration"], row["debtor_ref"]), row["debtor_ref"])
     return result
+
+
+def dso_by_currency(loaded: Loaded, today: date) -> dict[str, Any]:
+    """DSO in every currency the organisation's administrations use (docs/reports.md#currencies): the top-level
+    figures are those of the first currency (EUR when there is any), ``currencies`` has one result per currency and
+    ``rows`` one per administration and currency, so an administration in another currency is never left out."""
+    series = dso_series(loaded.items, loaded.payments_by_administration, loaded.administrations, today, months=1)
+    currencies = sorted({s.currency for s in series}, key=lambda c: (c != "EUR", c)) or ["EUR"]
+    per_currency = [dso_for_period(loaded.items, loaded.payments, today, currency=c).to_dict() for c in currencies]
+    rows = [{"administration": s.administration, **s.current.to_dict()} for s in series]
+    return {**per_currency[0], "currencies": per_currency, "rows": rows}
 
 
 def as_csv(kind: str, result: Any) -> str:
