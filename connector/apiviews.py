@@ -27,6 +27,31 @@ def _money(minor: int, currency: str) -> str:
     return str(Money.from_minor(minor, currency).amount)
 
 
+def administrations(
+    rt: Runtime, org_id: int, *, after_id: int = 0, limit: int = 50, administration_id: int | None = None
+) -> list[dict[str, Any]]:
+    """One keyset page of administrations with their counts and open amount (the same figures as the overview)."""
+    with rt.sessions() as s:
+        page = repos.administrations_page(
+            s, org_id, after_id=after_id, limit=limit, administration_id=administration_id
+        )
+    return [
+        {
+            "id": row.administration.id,
+            "provider": row.administration.provider,
+            "name": row.administration.name,
+            "safe_mode": row.administration.safe_mode,
+            "provider_reminders_active": row.administration.provider_reminders_active,
+            "invoices": row.invoices,
+            "open_invoices": row.open_invoices,
+            "open_amount": _money(row.open_minor, row.administration.currency),
+            "currency": row.administration.currency,
+            "connection_status": row.connection_status,
+        }
+        for row in page
+    ]
+
+
 def _invoice(row: Any, administration: str, debtor_name: str | None, today: date) -> dict[str, Any]:
     is_open = row.status == InvoiceStatus.OPEN.value and row.open_minor != 0
     return {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import g
 
-from connector import apiviews, queries
+from connector import apiviews
 from connector.runtime import Runtime
 from dashboard.api.models import (
     Administration,
@@ -24,7 +24,7 @@ from dashboard.api.models import (
     WorklistPage,
     WorklistQuery,
 )
-from dashboard.api.paging import ListQuery, keyset, paginate, read_cursor
+from dashboard.api.paging import ListQuery, keyset, read_cursor
 from dashboard.api.problems import Problem
 from dashboard.api.spec import endpoint
 from dashboard.common import services
@@ -38,8 +38,8 @@ def _rt() -> tuple[Runtime, int]:
           response=AdministrationList, query=ListQuery)  # fmt: skip
 def administrations(query: ListQuery) -> AdministrationList:
     rt, org_id = _rt()
-    rows = [Administration(**{**vars(a), "open_amount": a.open_total}) for a in queries.administrations(rt, org_id)]
-    page, cursor = paginate(rows, lambda r: r.id, query)
+    rows = apiviews.administrations(rt, org_id, after_id=read_cursor(query), limit=query.limit + 1)
+    page, cursor = keyset([Administration.model_validate(r) for r in rows], lambda r: r.id, query)
     return AdministrationList(items=page, next_cursor=cursor)
 
 
@@ -47,10 +47,10 @@ def administrations(query: ListQuery) -> AdministrationList:
           response=Administration)  # fmt: skip
 def administration(administration_id: int) -> Administration:
     rt, org_id = _rt()
-    for a in queries.administrations(rt, org_id):
-        if a.id == administration_id:
-            return Administration(**{**vars(a), "open_amount": a.open_total})
-    raise Problem(404, f"No administration {administration_id} here.")
+    found = apiviews.administrations(rt, org_id, limit=1, administration_id=administration_id)
+    if not found:
+        raise Problem(404, f"No administration {administration_id} here.")
+    return Administration.model_validate(found[0])
 
 
 @endpoint("GET", "/debtors", summary="Debtors with what they owe", tag="debtors", response=DebtorList,

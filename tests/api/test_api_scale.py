@@ -28,6 +28,7 @@ INVOICES_PER_DEBTOR = 4  # 2,400 invoices
 HELD_EVERY = 3  # every third invoice on hold: 800 holds
 ITEMS = 900  # worklist items
 CALLS = 700
+ADMINISTRATIONS = 250  # beside the world's own, on the same connection, without invoices
 PAGE = 97  # not a divisor of any count: the last page is a short one
 
 
@@ -61,6 +62,10 @@ def _seed(world: World) -> date:
     ]
     org, adm = world.org_id, world.adm_id
     with transaction(world.rt.sessions) as s:
+        connection = repos.get_administration(s, org, adm).connection_id
+        for n in range(ADMINISTRATIONS):
+            tenant = model.Tenant(provider_tenant_id=f"client-{n}", name=f"Client {n}")
+            repos.upsert_administration(s, org, connection, "moneybird", tenant)
         repos.upsert_debtors(s, org, adm, debtors, world.clock())
         repos.upsert_invoices(s, org, adm, invoices, world.clock())
         for inv in invoices[::HELD_EVERY]:
@@ -144,6 +149,7 @@ def _walk(scale: Scale, path: str, **params: Any) -> tuple[list[int], list[int]]
 @pytest.mark.parametrize(
     ("path", "params", "expected"),
     [
+        ("/administrations", {}, ADMINISTRATIONS + 1),
         ("/invoices", {}, DEBTORS * INVOICES_PER_DEBTOR),
         ("/invoices", {"overdue": "true"}, DEBTORS * (INVOICES_PER_DEBTOR - 1)),
         ("/debtors", {}, DEBTORS),

@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 from tests.api.conftest import ApiWorld
+from tests.dbs import backend
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 CHECKS = ",".join(
     [
@@ -49,4 +52,6 @@ def test_schemathesis_finds_nothing_against_the_live_api(world: ApiWorld, tmp_pa
         timeout=240,
         check=False,
     )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # the run's summary: operations, examples, time (for the notes)
+    (ARTIFACTS / f"schemathesis-{backend()}.txt").write_text(result.stdout[-6000:], encoding="utf-8")
     assert result.returncode == 0, f"schemathesis found problems:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"

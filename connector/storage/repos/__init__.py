@@ -36,9 +36,11 @@ from connector.storage.repos.accounts import (
 )
 from connector.storage.repos.apikeys import add_api_key, api_keys, count_api_call, find_api_key, revoke_api_key
 from connector.storage.repos.apipages import (
+    AdministrationRow,
     CallRow,
     HoldRow,
     OpenSummary,
+    administrations_page,
     arrangements_page,
     calls_page,
     debtor_marks,
@@ -202,6 +204,8 @@ from connector.storage.repos.worklist import (
 )
 
 __all__ = [
+    "AdministrationRow",
+    "administrations_page",
     "CallRow",
     "HoldRow",
     "OpenSummary",

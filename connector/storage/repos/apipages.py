@@ -383,3 +383,47 @@ def worklist_items_page(
         query = query.where(item.status == status)
     rows = session.execute(query.order_by(item.id).limit(limit))
     return [(outbox_row_to_model(row), str(adm), None if name is None else str(name)) for row, adm, name in rows]
+
+
+@dataclass(frozen=True)
+class AdministrationRow:
+    """An administration with its connection's status and its invoice counts (open amount in minor units)."""
+
+    administration: t.Administration
+    connection_status: str
+    invoices: int
+    open_invoices: int
+    open_minor: int
+
+
+def administrations_page(
+    session: Session, org_id: int, *, after_id: int, limit: int, administration_id: int | None = None
+) -> list[AdministrationRow]:
+    """Administrations by id with their counts: two queries (the page, then its invoices grouped) at any size."""
+    query = (
+        select(t.Administration, t.Connection.status)
+        .join(t.Connection, t.Connection.id == t.Administration.connection_id)
+        .where(*where_scoped(t.Administration, org_id), t.Administration.id > after_id)
+    )
+    if administration_id is not None:
+        query = query.where(t.Administration.id == administration_id)
+    page = list(session.execute(query.order_by(t.Administration.id).limit(limit)))
+    if not page:
+        return []
+    inv = t.Invoice
+    is_open = and_(inv.status == "open", inv.deleted.is_(False))
+    grouped = session.execute(
+        select(
+            inv.administration_id,
+            func.count(),
+            func.sum(case((is_open, 1), else_=0)),
+            func.sum(case((is_open, inv.open_minor), else_=0)),
+        )
+        .where(*where_scoped(inv, org_id, [adm.id for adm, _ in page]))
+        .group_by(inv.administration_id)
+    )
+    counts = {int(adm): (int(n), int(opened or 0), int(minor or 0)) for adm, n, opened, minor in grouped}
+    return [
+        AdministrationRow(adm, str(status), *counts.get(adm.id, (0, 0, 0)))
+        for adm, status in page
+    ]
