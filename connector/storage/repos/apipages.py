@@ -423,7 +423,4 @@ def administrations_page(
         .group_by(inv.administration_id)
     )
     counts = {int(adm): (int(n), int(opened or 0), int(minor or 0)) for adm, n, opened, minor in grouped}
-    return [
-        AdministrationRow(adm, str(status), *counts.get(adm.id, (0, 0, 0)))
-        for adm, status in page
-    ]
+    return [AdministrationRow(adm, str(status), *counts.get(adm.id, (0, 0, 0))) for adm, status in page]
