@@ -38,7 +38,7 @@ def test_schemathesis_finds_nothing_against_the_live_api(world: ApiWorld, tmp_pa
             "--checks",
             CHECKS,
             "--max-examples",
-            "8",
+            "6",
             "--phases",
             "examples,coverage,fuzzing",
             "--seed",
