@@ -8,8 +8,10 @@ otherwise), never the machine's local date. Tests move this clock with time-mach
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
@@ -31,3 +33,30 @@ def local_date(instant: datetime, tz: str = DEFAULT_TIMEZONE) -> date:
     """The calendar date of an aware ``instant`` in ``tz`` (a call at 00:30 in Amsterdam is on that day, not on
     the UTC day before)."""
     return instant.astimezone(ZoneInfo(tz)).date()
+
+
+class SimulatedClock:
+    """Real time plus every sleep taken on it, skipped at once (docs/operations.md#capacity).
+
+    The practice demo and the day-cycle benchmark hand one to the sandboxes, the runtime and the rate budget: a
+    provider limit that makes us wait five minutes costs no wall time, while every limit is still enforced (by the
+    sandboxes, on their side of the wire) in this clock's time, which runs on with the work between the waits.
+    ``waited`` is the time skipped; ``elapsed()`` the time the run took by this clock (work plus waits).
+    """
+
+    def __init__(self, start: datetime, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._start, self._monotonic, self._origin = start, monotonic, monotonic()
+        self._lock = threading.Lock()
+        self.waited = 0.0
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self._start + timedelta(seconds=self._monotonic() - self._origin + self.waited)
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            with self._lock:
+                self.waited += seconds
+
+    def elapsed(self) -> float:
+        return (self() - self._start).total_seconds()

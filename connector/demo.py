@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from connector import accounts, decide, outbox, queries, services, sync
 from connector.auth.crypto import TokenCipher
+from connector.clock import SimulatedClock
 from connector.debtors import daily_checks
 from connector.errors import ConfigurationError
 from connector.registry import ADAPTERS
@@ -45,6 +46,18 @@ URL_SETTINGS = {"moneybird": ("base_url",), "xero": ("login_url", "identity_url"
 
 
 @dataclass
+class Practice:
+    """What sets a practice's demo apart: its organisation and owner, its sandboxes' books, its clock."""
+
+    org: str
+    owner: str
+    password: str
+    state_dir: str
+    clock: SimulatedClock
+    persist: bool = True  # keep the sandboxes' books under var/ (a benchmark's thousand clients need not)
+
+
+@dataclass
 class DemoRun:
     settings: Settings
     runtime: Runtime
@@ -53,6 +66,7 @@ class DemoRun:
     mailbox: Mailbox
     sandboxes: dict[str, RunningServer] = field(default_factory=dict)
     summary: dict[str, dict[str, int]] = field(default_factory=dict)
+    owner: tuple[str, str] = (DEMO_OWNER, DEMO_PASSWORD)  # who connects the packages through the web app
 
     def shutdown(self) -> None:
         for server in [*self.sandboxes.values(), self.web]:
@@ -87,19 +101,27 @@ def _provider_settings(settings: Settings, provider: str, url: str) -> Settings:
 
 
 def start(
-    base: Settings, *, providers: list[str] | None = None, port: int = 0, options: dict[str, Any] | None = None
+    base: Settings,
+    *,
+    providers: list[str] | None = None,
+    port: int = 0,
+    options: dict[str, Any] | None = None,
+    practice: Practice | None = None,
 ) -> DemoRun:
+    """Sandboxes, mailbox, database and web app; ``practice``: an accounting practice's organisation, its own
+    sandbox books and a simulated clock instead of the demo's (``connector.demo_practice``)."""
     settings = demo_settings(base)
     chosen = [p for p in (providers or list(SANDBOXES)) if p in ADAPTERS and p in SANDBOXES]
-    state_dir = settings.var_dir / "sandboxes"
+    state_dir = settings.var_dir / (practice.state_dir if practice else "sandboxes")
     state_dir.mkdir(parents=True, exist_ok=True)
     sandboxes: dict[str, RunningServer] = {}
     for provider in chosen:
         app = sandbox_factory(provider)(
             client_id=DEMO_CLIENT_ID,
             client_secret=DEMO_CLIENT_SECRET,
-            state_path=state_dir / f"{provider}.json",
+            state_path=state_dir / f"{provider}.json" if not practice or practice.persist else None,
             **{**DEMO_SIZES.get(provider, {}), **(options or {}).get(provider, {})},
+            **({"clock": practice.clock} if practice else {}),
         )
         sandboxes[provider] = serve_in_thread(app)
         settings = _provider_settings(settings, provider, sandboxes[provider].url)
@@ -110,9 +132,19 @@ def start(
     from dashboard import create_app
 
     placeholder = settings.model_copy(update={"queue_immediate": True})
-    runtime = Runtime(placeholder, budget_url="memory://")  # the sandbox restarts with each demo, so does its window
-    org_id = services.ensure_organisation(runtime, DEMO_ORG)
-    accounts.add_user(runtime, DEMO_OWNER, org_id, "owner", DEMO_PASSWORD)
+    clock = practice.clock if practice else None
+    # the sandbox restarts with each demo, so does its window
+    runtime = (
+        Runtime(placeholder, budget_url="memory://", clock=clock, sleep=clock.sleep)
+        if clock
+        else Runtime(placeholder, budget_url="memory://")
+    )
+    if practice:
+        org_id = services.ensure_organisation(runtime, practice.org, "practice")
+        accounts.add_user(runtime, practice.owner, org_id, "owner", practice.password)
+    else:
+        org_id = services.ensure_organisation(runtime, DEMO_ORG)
+        accounts.add_user(runtime, DEMO_OWNER, org_id, "owner", DEMO_PASSWORD)
     web_app = create_app(placeholder, runtime=runtime, org_id=org_id)
     try:
         web = serve_in_thread(web_app, port=port)
@@ -128,7 +160,13 @@ def start(
         if hasattr(state, "set_webhook_target") and provider != "moneybird":
             state.set_webhook_target(f"{web.url}/webhooks/{provider}", DEMO_WEBHOOK_KEY)
     return DemoRun(
-        settings=runtime.settings, runtime=runtime, org_id=org_id, web=web, mailbox=mailbox, sandboxes=sandboxes
+        settings=runtime.settings,
+        runtime=runtime,
+        org_id=org_id,
+        web=web,
+        mailbox=mailbox,
+        sandboxes=sandboxes,
+        owner=(practice.owner, practice.password) if practice else (DEMO_OWNER, DEMO_PASSWORD),
     )
 
 
@@ -149,7 +187,8 @@ def connect(run: DemoRun, provider: str) -> int:
     existing = services.existing_connection(run.runtime, run.org_id, provider)
     if existing is not None:
         return existing
-    response = login(run).get(f"{run.web.url}/connect/{provider}", timeout=30, allow_redirects=True)
+    # the callback finds every administration and registers their webhooks: a practice's hundred take a while
+    response = login(run, *run.owner).get(f"{run.web.url}/connect/{provider}", timeout=600, allow_redirects=True)
     if response.status_code != 200:
         raise RuntimeError(f"connecting {provider} failed ({response.status_code}): {response.text[:300]}")
     connection_id = services.existing_connection(run.runtime, run.org_id, provider)

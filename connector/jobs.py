@@ -1,9 +1,10 @@
 """Background jobs on huey: SqliteHuey by default, RedisHuey with ``DUNNING_QUEUE_URL=redis://``, immediate in tests.
 
 ``build_queue(settings, runtime_factory)`` creates the huey instance, registers the tasks (sync a connection,
-process an inbox event, run the dunning rules, drain the outbox) and the periodic schedules (incremental sync
-every 15 minutes, the daily reconciliation sweep and the daily dunning run), and returns the ``JobQueue`` port
-(``connector.ports``) the web app enqueues through. The top of the pipeline: each task is sync, decide or the
+process an inbox event, run the dunning rules, drain the outbox, an organisation's day cycle) and the periodic
+schedules (incremental sync every 15 minutes, the daily reconciliation sweep and the daily cycle of sync, rules and
+write-back: ``connector.cycle``), and returns the ``JobQueue`` port (``connector.ports``) the web app enqueues
+through. The top of the pipeline: each task is sync, decide or the
 outbox drain for one organisation.
 Tasks receive primitive ids only, never tokens. Per-connection exclusion is a lease row in our database.
 """
@@ -19,7 +20,7 @@ from typing import Any
 import structlog
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from connector import decide, inbox, outbox, sync
+from connector import cycle, decide, inbox, outbox, sync
 from connector.debtors import daily_checks, run_retention
 from connector.errors import RateLimited, ReauthRequired, TransientError
 from connector.runtime import Runtime
@@ -172,10 +173,22 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
             except (ReauthRequired, TransientError) as exc:
                 log.warning("token.keepalive_failed", connection_id=connection_id, error=type(exc).__name__)
 
+    @huey.task()
+    def day_cycle(org_id: int) -> dict[str, object]:
+        """Sync, rules and write-back of every administration of the organisation, dealt fairly over the providers'
+        limits; one parked by a daily limit resumes in tomorrow's cycle (docs/operations.md#capacity)."""
+        rt = runtime()
+        report: cycle.CycleReport | None = with_lease(rt, org_id, "dunning", lambda: cycle.run_cycle(rt, [org_id]))
+        if report is None:
+            return {}
+        cycle.finish_connections(rt, [org_id], report)
+        log.info("cycle.done", org_id=org_id, **report.as_dict())
+        return report.as_dict()
+
     @huey.periodic_task(crontab(minute="0", hour="7"))
     def daily_dunning() -> None:
         for org_id in _organisations(runtime()):
-            run_dunning(org_id)
+            day_cycle(org_id)
 
     tasks = {
         "sync_connection": sync_connection,
@@ -187,5 +200,6 @@ def build_queue(settings: Settings, runtime: Callable[[], Runtime]) -> HueyQueue
         "token_keepalive": token_keepalive,
         "retention": retention,
         "daily_dunning": daily_dunning,
+        "day_cycle": day_cycle,
     }
     return HueyQueue(huey, tasks)

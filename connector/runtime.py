@@ -9,7 +9,9 @@ organisation's calendar day by it.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from typing import Any, cast
 
@@ -27,9 +29,19 @@ from connector.storage.db import Sessions, make_engine, session_factory
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, clock: Clock = utcnow, budget_url: str | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = utcnow,
+        budget_url: str | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ):
         self.settings = settings
         self.clock = clock
+        # a SimulatedClock's sleep (docs/operations.md#capacity): waits for a limit move the clock instead of passing;
+        # the rate budget's buckets then count in that clock's time too
+        self.sleep: Callable[[float], None] = sleep or time.sleep
         self.engine = make_engine(settings.database_url)
         self.sessions: Sessions = session_factory(self.engine, clock=lambda: self.clock())
         self.cipher = TokenCipher(settings.fernet_keys())
@@ -42,7 +54,9 @@ class Runtime:
             # docs/providers/exact.md#endpoints: token calls go to the connection's own site
             connection_config=self.provider_config,
         )
-        self.budget = RateBudget(budget_url or settings.rate_limit_url, clock=clock)
+        self.budget = RateBudget(
+            budget_url or settings.rate_limit_url, clock=clock, sleep=self.sleep, bucket_clock=sleep is not None
+        )
         self.api_calls: Counter[str] = Counter()
         self._sessions_by_connection: dict[int, ConnectionSession] = {}
 
@@ -71,6 +85,7 @@ class Runtime:
             connection_key=str(connection_id),
             timeout=self.settings.http_timeout_seconds,
             max_retry_wait=self.settings.max_retry_wait_seconds,
+            sleep=self.sleep,
             clock=self.clock,
         )
         self._sessions_by_connection[connection.id] = session

@@ -22,10 +22,10 @@ from connector.sync import sync_connection
 log = structlog.get_logger(__name__)
 
 
-def ensure_organisation(rt: Runtime, name: str) -> int:
-    """The id of the organisation called ``name``, created when it does not exist yet."""
+def ensure_organisation(rt: Runtime, name: str, kind: str = "sme") -> int:
+    """The id of the organisation called ``name``, created (an ``sme`` or a ``practice``) when it does not exist."""
     with transaction(rt.sessions) as s:
-        return repos.find_organisation(s, name) or repos.create_organisation(s, name)
+        return repos.find_organisation(s, name) or repos.create_organisation(s, name, kind)
 
 
 def choose_organisation(rt: Runtime, name: str | None, *, create_if_none: str | None = None) -> int:

@@ -50,6 +50,12 @@ def demo(
     ] = False,
     port: Annotated[int, typer.Option(help="Port for the dashboard (0: a free one).")] = 8000,
     provider: Annotated[list[str] | None, typer.Option(help="Only this provider (may repeat).")] = None,
+    clients: Annotated[
+        int | None,
+        typer.Option(
+            "--clients", min=1, max=5000, help="An accounting practice with N client administrations instead."
+        ),
+    ] = None,
 ) -> None:
     """Sandboxes, OAuth connect, sync, rules, write-back and the dashboard — no configuration needed."""
     from connector import clock
@@ -58,6 +64,9 @@ def demo(
     for name in provider or []:
         _known_provider(name)
     loaded = demo_mod.demo_settings(settings())
+    if clients is not None:
+        _practice_demo(loaded, clients, provider, no_serve=no_serve, as_json=as_json, port=port)
+        return
     # --no-serve binds no port of its own choosing: the web app the OAuth flow returns to gets a free one
     try:
         run = demo_mod.start(loaded, providers=provider, port=0 if no_serve else port)
@@ -129,6 +138,78 @@ def _show_summary(run: DemoRun, no_serve: bool) -> None:
     width = max(len(command) for command, _ in tries)
     for command, what in tries:
         out.print(f"  {command:<{width}}  {what}")
+
+
+def _practice_demo(
+    loaded: Any, clients: int, providers: list[str] | None, *, no_serve: bool, as_json: bool, port: int
+) -> None:
+    """`dunning demo --clients N` (connector.demo_practice): the practice's totals, then the dashboard."""
+    import json
+
+    from connector import demo_practice
+
+    if not as_json:
+        output.say(f"seeding {clients} client administrations and running their day (this takes a while)")
+    try:
+        run = demo_practice.start(loaded, clients, port=0 if no_serve else port, providers=providers)
+    except OSError:
+        run = demo_practice.start(loaded, clients, port=0, providers=providers)
+    try:
+        summary = demo_practice.run(run, clients)
+        if as_json:
+            sys.stdout.write(json.dumps(summary.as_dict(), sort_keys=True) + "\n")
+            return
+        _show_practice(summary)
+        where = "run `dunning serve` to open the dashboard" if no_serve else f"dashboard: {run.web.url}/login"
+        output.console().print(
+            f"\n{where}\nlog in as {demo_practice.PRACTICE_OWNER} with password {demo_practice.PRACTICE_PASSWORD}"
+            f'\nanother organisation here: add --org "{demo_practice.PRACTICE_ORG}" to other commands'
+        )
+        if no_serve:
+            return
+        output.say("serving the dashboard; Ctrl-C stops it")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            output.say("stopped")
+    finally:
+        run.shutdown()
+
+
+def _show_practice(summary: Any) -> None:
+    from connector.registry import ADAPTERS
+
+    def amounts(by_currency: dict[str, Any]) -> str:
+        return ", ".join(f"{currency} {amount:,.2f}" for currency, amount in sorted(by_currency.items())) or "-"
+
+    names = sorted(summary.providers)
+    table = {**summary.providers, "total": summary.totals()}
+    columns = [
+        output.Column("what", ""),
+        *(output.Column(n, ADAPTERS[n].name, right=True) for n in names),
+        output.Column("total", "total", right=True),
+    ]
+    labels = [
+        ("administrations", "administrations"),
+        ("invoices", "invoices"),
+        ("open_invoices", "open"),
+        ("open_amount", "open amount"),
+        ("decisions", "decisions"),
+        ("writebacks", "write-backs"),
+        ("api_calls", "API calls"),
+    ]
+    rows = [
+        {"what": label, **{n: amounts(table[n][key]) if key == "open_amount" else table[n][key] for n in table}}
+        for key, label in labels
+    ]
+    title = f"What the demo did for a practice with {summary.clients} clients"
+    output.print_table(columns, rows, title=title, show_all=True)
+    cycle = summary.cycle
+    output.console().print(
+        f"took {summary.wall_seconds:,.0f} s; the providers' limits would have added "
+        f"{summary.limit_wait_seconds / 60:,.1f} min of waiting (skipped: the sandboxes run on a simulated clock); "
+        f"{cycle['done']} of {cycle['administrations']} administrations done, {cycle['parked']} parked until tomorrow"
+    )
 
 
 @app.command(rich_help_panel="Running it")

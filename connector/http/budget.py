@@ -15,7 +15,8 @@ import hashlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -124,12 +125,26 @@ class _RedisBackend:
         self.client.close()
 
 
+class _ClockOf:
+    """The budget's clock in the milliseconds a pyrate bucket counts in (a simulated clock's time, not the host's)."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+
+    def now(self) -> int:
+        return int(self.clock().timestamp() * 1000)
+
+
 class _MemoryBackend:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self.parks: dict[str, tuple[datetime, str]] = {}
+        self.clock = clock
 
     def bucket(self, name: str, rates: list[Rate]) -> AbstractBucket:
-        return InMemoryBucket(rates)
+        bucket = InMemoryBucket(rates)
+        if self.clock is not None:  # docs/operations.md#capacity: a simulated day counts calls in its own time
+            bucket._clock = _ClockOf(self.clock)  # type: ignore[assignment]  # noqa: SLF001
+        return bucket
 
     def park(self, name: str, until: datetime, reason: str) -> None:
         self.parks[name] = (until, reason)
@@ -141,13 +156,15 @@ class _MemoryBackend:
         self.parks.clear()
 
 
-def _backend_for(url: str) -> _Backend:
+def _backend_for(url: str, clock: Callable[[], datetime] | None = None) -> _Backend:
     if url.startswith(("redis://", "rediss://", "unix://")):
         return _RedisBackend(url)
     if url.startswith("sqlite:///"):
         return _SQLiteBackend(Path(url.removeprefix("sqlite:///")))
     if url in ("memory://", ""):
-        return _MemoryBackend()
+        return _MemoryBackend(clock)
+    if clock is not None:
+        raise ConfigurationError("a simulated clock needs the in-memory rate budget (memory://)")
     raise ConfigurationError(f"DUNNING_RATE_LIMIT_URL must be sqlite:///<file>, redis://... or memory://; got {url!r}")
 
 
@@ -186,14 +203,28 @@ class RateBudget:
         max_wait: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utcnow,
+        bucket_clock: bool = False,
     ) -> None:
+        """``bucket_clock``: the buckets count in ``clock``'s time (a ``SimulatedClock``), not the host's."""
         self.url = url
         self.max_wait = max_wait
         self._sleep = sleep
         self._clock = clock
-        self._backend = _backend_for(url)
+        self._backend = _backend_for(url, clock if bucket_clock else None)
         self._buckets: dict[tuple[str, ...], _Bucket] = {}
         self._registry_lock = threading.Lock()
+        self._local = threading.local()
+
+    @contextmanager
+    def without_waiting(self) -> Iterator[None]:
+        """In this thread, refuse at once (``RateLimited`` with the instant) instead of waiting for a slot: the day's
+        cycle serves other tenants meanwhile (docs/operations.md#capacity)."""
+        before = getattr(self._local, "max_wait", None)
+        self._local.max_wait = 0.0
+        try:
+            yield
+        finally:
+            self._local.max_wait = before
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> RateBudget:
@@ -256,12 +287,14 @@ class RateBudget:
                     provider=key[0],
                 )
         waited = 0.0
+        local_wait = getattr(self._local, "max_wait", None)
+        max_wait = self.max_wait if local_wait is None else local_wait
         for key, entry in self._buckets_for(adapter_cls, tenant, connection_key):
             for _ in range(_MAX_WAIT_ROUNDS):
                 wait, scope = self._try_put(entry)
                 if wait is None:
                     break
-                if wait < 0 or waited + wait > self.max_wait:
+                if wait < 0 or waited + wait > max_wait:
                     until = self._clock() + timedelta(seconds=max(wait, 0.0))
                     log.info("rate_budget.refused", provider=key[0], scope=scope, wait_seconds=round(wait, 3))
                     raise RateLimited(

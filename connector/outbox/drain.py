@@ -247,14 +247,16 @@ def _claim(rt: Runtime, item: OutboxItem, holder: str, at: datetime) -> OutboxIt
         return repos.claim_outbox_item(s, item.org_id, item.id, holder, at + CLAIM, at)
 
 
-def drain(rt: Runtime, org_id: int, *, now: datetime | None = None) -> DrainReport:
-    """Work every pending item of the organisation that is due, one re-read of the provider per administration;
-    each item claimed first, and skipped when another drain holds it (it reports it)."""
+def drain(
+    rt: Runtime, org_id: int, *, now: datetime | None = None, administration_id: int | None = None
+) -> DrainReport:
+    """Work every pending item of the organisation (or of one administration) that is due, one re-read of the
+    provider per administration; each item claimed first, and skipped when another drain holds it (it reports it)."""
     report = DrainReport()
     at = now or rt.clock()
     holder = f"{os.getpid()}:{secrets.token_hex(8)}"  # this drain, in this process
     with rt.sessions() as s:
-        items = repos.pending_outbox(s, org_id, at)
+        items = repos.pending_outbox(s, org_id, at, administration_id)
         administrations = {a.id: a for a in repos.list_administrations(s, org_id)}
         connections = {c.id: c for c in repos.list_connections(s, org_id)}
     adapters: dict[int, AccountingAdapter] = {}
@@ -277,7 +279,10 @@ def drain(rt: Runtime, org_id: int, *, now: datetime | None = None) -> DrainRepo
                 fresh[adm.id] = {i.provider_ref: i for i in refresh_invoices(rt, adapter, adm, refs)}
             process_item(rt, item, adapter, adm, report, fresh[adm.id])
         except (ConnectorError, OSError) as exc:
-            log.warning("outbox.item_failed", item_id=item.id, error=type(exc).__name__)
+            # waiting for a provider's limit is expected at scale (docs/operations.md#capacity), not a warning
+            (log.info if isinstance(exc, RateLimited) else log.warning)(
+                "outbox.item_failed", item_id=item.id, error=type(exc).__name__
+            )
             _failed(
                 rt, item, connection.id, exc if not isinstance(exc, NotSupported) else PermanentError(str(exc)), report
             )

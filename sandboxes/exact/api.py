@@ -306,14 +306,18 @@ def read(state: ExactState, division: str, resource: str, spec: Read) -> Respons
     rows.sort(key=lambda r: r[spec.key])
     skip = args.get("$skiptoken")
     if skip:
-        after: Any = int(skip.rstrip("L")) if spec.key == "Timestamp" else skip.removeprefix("guid'").rstrip("'")
+        after: Any = (
+            int(skip.rstrip("L"))
+            if spec.key == "Timestamp" or skip.isdigit()  # Int64 timestamps end in L; Int32 keys (Code) are bare
+            else skip.removeprefix("guid'").rstrip("'")
+        )
         rows = [r for r in rows if r[spec.key] > after]
     limit = min(int(top), spec.page) if top else spec.page
     page, more = rows[:limit], len(rows) > limit and not top
     body: dict[str, Any] = {"results": [to_wire({f: r.get(f) for f in fields}) for r in page]}
     if more:
         last = page[-1][spec.key]
-        token = f"{last}L" if spec.key == "Timestamp" else f"guid'{last}'"
+        token = f"{last}L" if spec.key == "Timestamp" else str(last) if isinstance(last, int) else f"guid'{last}'"
         params = {k: v for k, v in args.items() if k != "$skiptoken"} | {"$skiptoken": token}
         query = urlencode(params, safe="$,'", quote_via=quote)  # Exact's links keep $, commas and quotes
         body["__next"] = f"{request.base_url}?{query}"

@@ -61,7 +61,8 @@ def create_app(
     **options: Any,
 ) -> Flask:
     """Options: ``divisions`` (3), ``items_per_division`` (300), ``accounts_per_division`` (40), ``minute_limit``
-    (60), ``day_limit`` (5000), ``token_calls_per_day`` (200), ``error_cap`` (10), ``webhook_key``."""
+    (60), ``day_limit`` (5000), ``token_calls_per_day`` (200), ``error_cap`` (10), ``webhook_key``, ``sizes`` (open
+    receivables per division, one per division: replaces ``divisions`` x ``items_per_division``)."""
     state = ExactState(
         client_id=client_id,
         client_secret=client_secret,
@@ -76,6 +77,7 @@ def create_app(
             divisions=int(options.get("divisions", 3)),
             items_per_division=int(options.get("items_per_division", 300)),
             accounts_per_division=int(options.get("accounts_per_division", 40)),
+            sizes=options.get("sizes"),
         )
         state.save()
     app = Flask("exact-sandbox")

@@ -8,6 +8,7 @@ lines (LineType 22) mixed into the same PaymentTerms stream.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -60,9 +61,18 @@ def _account(state: ExactState, index: int, *, consumer: bool, supplier: bool = 
 
 
 def seed_state(
-    state: ExactState, *, divisions: int = 3, items_per_division: int = 300, accounts_per_division: int = 40
+    state: ExactState,
+    *,
+    divisions: int = 3,
+    items_per_division: int = 300,
+    accounts_per_division: int = 40,
+    sizes: Sequence[int] | None = None,
 ) -> None:
+    """``sizes`` (open receivables per division, one per division) replaces ``divisions`` x ``items_per_division``:
+    an accountant's clients differ in size; accounts then follow each division's size."""
     rng, today = state.rng, state.now().date()
+    counts = list(sizes) if sizes is not None else [items_per_division] * divisions
+    divisions = len(counts)
     state.db["user"] = {
         "UserID": new_id(rng),
         "UserName": "accountant@example.nl",
@@ -100,7 +110,9 @@ def seed_state(
         state.db["divisions"][str(code)] = div
         if code not in codes:
             continue
-        _fill(state, div, items_per_division, accounts_per_division, today)
+        items = counts[number]
+        accounts = accounts_per_division if sizes is None else max(6, min(items // 4 + 4, 200))
+        _fill(state, div, items, accounts, today)
     state.db["user"]["CurrentDivision"] = codes[0]
 
 

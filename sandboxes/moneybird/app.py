@@ -54,7 +54,8 @@ def create_app(
     **state_options: Any,
 ) -> Flask:
     """Build the emulator. ``state_options`` go to ``MoneybirdSandbox`` (``probe_webhooks``, ``public_url``,
-    ``auto_reminders``, ``webhook_timeout``, ``rate_limit_window_seconds``)."""
+    ``auto_reminders``, ``webhook_timeout``, ``rate_limit_window_seconds``, ``sizes``: invoices per administration,
+    one each, replacing ``administrations`` x ``invoices_per_administration``)."""
     state = MoneybirdSandbox(
         client_id=client_id,
         client_secret=client_secret,

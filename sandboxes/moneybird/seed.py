@@ -9,6 +9,7 @@ benchmark's 10,000-invoice administration is generated quickly.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -53,7 +54,11 @@ def at(day: date, seconds: int) -> datetime:
     return datetime.combine(day, time(8, 0), tzinfo=UTC) + timedelta(seconds=seconds)
 
 
-def new_state(*, seed: int, now: datetime, administrations: int, invoices: int, contacts: int) -> dict[str, Any]:
+def new_state(
+    *, seed: int, now: datetime, administrations: int, invoices: int, contacts: int, sizes: Sequence[int] | None = None
+) -> dict[str, Any]:
+    """``sizes`` (invoices per administration, one each) replaces ``administrations`` x ``invoices``; contacts then
+    follow each administration's size."""
     data: dict[str, Any] = {
         "format": 1,
         "seed": seed,
@@ -65,11 +70,12 @@ def new_state(*, seed: int, now: datetime, administrations: int, invoices: int, 
         "oauth": {"codes": {}, "access_tokens": {}, "refresh_tokens": {}},
     }
     next_id = IdSource(data)
-    for index in range(max(2, administrations)):
+    counts = list(sizes) if sizes is not None else [invoices] * max(2, administrations)
+    for index, count in enumerate(counts):
         rng = random.Random(f"{seed}-{index}")
         adm = new_administration(index, next_id, now)
-        _seed_contacts(adm, rng, next_id, now, contacts)
-        _seed_invoices(adm, rng, next_id, now, invoices)
+        _seed_contacts(adm, rng, next_id, now, contacts if sizes is None else max(6, min(count // 4 + 4, 200)))
+        _seed_invoices(adm, rng, next_id, now, count)
         data["administrations"][adm["info"]["id"]] = adm
     return data
 

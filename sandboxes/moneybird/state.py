@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -66,6 +66,7 @@ class MoneybirdSandbox(WebhookState):
         webhook_timeout: float = 5.0,
         probe_webhooks: bool = True,
         public_url: str = "https://moneybird.com",
+        sizes: Sequence[int] | None = None,
     ) -> None:
         self.clock: Callable[[], datetime] = clock or _utcnow
         self.lock = threading.RLock()
@@ -92,6 +93,7 @@ class MoneybirdSandbox(WebhookState):
                 administrations=administrations,
                 invoices=invoices_per_administration,
                 contacts=contacts_per_administration,
+                sizes=sizes,
             )
             self.save()
         self.oauth = OAuthStore(self.data["oauth"], client_id, client_secret)

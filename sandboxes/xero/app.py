@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,7 @@ def create_app(
     day_limit: int = 5000,
     app_minute_limit: int = 10000,
     concurrent_limit: int = 5,
+    sizes: Sequence[int] | None = None,
 ) -> Flask:
     sandbox = XeroSandbox(
         client_id=client_id,
@@ -80,7 +81,11 @@ def create_app(
     )
     if state_path is None or not load_state(sandbox, Path(state_path)):
         seed_books(
-            sandbox, tenants=tenants, invoices_per_tenant=invoices_per_tenant, contacts_per_tenant=contacts_per_tenant
+            sandbox,
+            tenants=tenants,
+            invoices_per_tenant=invoices_per_tenant,
+            contacts_per_tenant=contacts_per_tenant,
+            sizes=sizes,
         )
         if state_path is not None:
             save_state(sandbox, Path(state_path))

@@ -8,6 +8,7 @@ past so ``If-Modified-Since`` has something to cut; the same seed always gives t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,10 +25,18 @@ _STATUS_WEIGHTS = [("AUTHORISED", 60), ("PAID", 24), ("DRAFT", 5), ("SUBMITTED",
 
 
 def seed_books(
-    sandbox: XeroSandbox, *, tenants: int = 2, invoices_per_tenant: int = 300, contacts_per_tenant: int = 40
+    sandbox: XeroSandbox,
+    *,
+    tenants: int = 2,
+    invoices_per_tenant: int = 300,
+    contacts_per_tenant: int = 40,
+    sizes: Sequence[int] | None = None,
 ) -> None:
+    """``sizes`` (one invoice count per organisation) replaces ``tenants`` x ``invoices_per_tenant``: a practice's
+    clients differ in size; each then gets contacts in proportion (``contacts_for``)."""
     today = sandbox.now().date()
-    for index in range(tenants):
+    counts = list(sizes) if sizes is not None else [invoices_per_tenant] * tenants
+    for index, invoices in enumerate(counts):
         name, zone, currency, country = TENANT_TEMPLATES[index % len(TENANT_TEMPLATES)]
         tenant_id = sandbox.new_id()
         org = Org(
@@ -40,7 +49,13 @@ def seed_books(
             reminders_enabled=index == 1,
         )  # the second org has Xero's own reminders on
         sandbox.orgs[tenant_id] = org
-        _seed_org(sandbox, org, today, invoices_per_tenant, contacts_per_tenant)
+        contacts = contacts_per_tenant if sizes is None else contacts_for(invoices)
+        _seed_org(sandbox, org, today, invoices, contacts)
+
+
+def contacts_for(invoices: int) -> int:
+    """Debtors in proportion to a client's invoices: a few for a small one, at most 200 for a large one."""
+    return max(6, min(invoices // 4 + 4, 200))
 
 
 def _seed_org(sandbox: XeroSandbox, org: Org, today: date, invoices: int, contacts: int) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TypedDict, Unpack
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -83,6 +83,17 @@ def pending_outbox(
         (t.OutboxItem.next_attempt_at.is_(None)) | (t.OutboxItem.next_attempt_at <= due_by),
     )
     return [outbox_row_to_model(row) for row in session.scalars(query.order_by(t.OutboxItem.id).limit(limit))]
+
+
+def next_outbox_attempt(session: Session, org_id: int, administration_id: int) -> datetime | None:
+    """When the administration's earliest pending item may be tried again (None: nothing pending)."""
+    query = scoped(t.OutboxItem, org_id, administration_id).where(t.OutboxItem.status == OutboxStatus.PENDING.value)
+    found = session.execute(
+        query.with_only_columns(
+            func.count(t.OutboxItem.id), func.min(func.coalesce(t.OutboxItem.next_attempt_at, t.OutboxItem.created_at))
+        )
+    ).one()
+    return None if not found[0] else found[1]
 
 
 def outbox_items(session: Session, org_id: int, status: OutboxStatus | None = None) -> list[OutboxItem]:

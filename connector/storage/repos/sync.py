@@ -308,3 +308,19 @@ def counts(session: Session, org_id: int, administration_ids: Sequence[int]) -> 
         "debtors": count(t.Debtor),
         "credit_notes": count(t.CreditNote),
     }
+
+
+def open_by_currency(session: Session, org_id: int, administration_ids: Sequence[int]) -> dict[str, int]:
+    """Open amounts in minor units per currency over the administrations (a practice's clients keep books in
+    several currencies: never summed across them)."""
+    rows = session.execute(
+        select(t.Invoice.currency, func.sum(t.Invoice.open_minor))
+        .where(
+            *where_scoped(t.Invoice, org_id, administration_ids),
+            t.Invoice.status == model.InvoiceStatus.OPEN.value,
+            t.Invoice.deleted.is_(False),
+        )
+        .group_by(t.Invoice.currency)
+        .order_by(t.Invoice.currency)
+    )
+    return {str(currency): int(total or 0) for currency, total in rows}
