@@ -4,7 +4,8 @@ Where everything starts for an organisation: the web app's ``/connect/<provider>
 routes and ``dunning connect`` call it. ``start_connect`` stores a ``state`` (bound to the organisation, with the
 PKCE verifier where the provider supports it) and returns the authorize URL; ``complete_connect`` checks that
 state, exchanges the code, stores the tokens encrypted, discovers the administrations (``connector.sync``) and
-registers webhooks where the provider lets us. The caller then enqueues the first full sync.
+registers webhooks where the provider lets us, all or nothing: a step that fails removes what the earlier ones
+stored. The caller then enqueues the first full sync.
 """
 
 from __future__ import annotations
@@ -72,12 +73,30 @@ def complete_connect(
     with transaction(rt.sessions) as s:
         connection = repos.create_connection(s, org_id, provider, display_name=cls.name)
         connection_id = connection.id
-    rt.tokens.store_initial(connection_id, org_id, tokens)
-    administrations = discover_administrations(rt, org_id, connection_id)
-    webhooks = register_webhooks(rt, org_id, connection_id)
-    with transaction(rt.sessions) as s:
-        repos.audit(s, org_id, "connect", f"connected {cls.name}: {len(administrations)} administration(s)")
+    try:
+        rt.tokens.store_initial(connection_id, org_id, tokens)
+        administrations = discover_administrations(rt, org_id, connection_id)
+        webhooks = register_webhooks(rt, org_id, connection_id)
+        with transaction(rt.sessions) as s:
+            repos.audit(s, org_id, "connect", f"connected {cls.name}: {len(administrations)} administration(s)")
+    except Exception as exc:
+        _undo(rt, org_id, connection_id)
+        if isinstance(exc, ConnectorError):
+            raise PermanentError(
+                f"connecting {cls.name} did not complete ({exc}); nothing of it was kept: connect again",
+                provider=provider,
+            ) from exc
+        raise
     return Connected(connection_id, len(administrations), webhooks, org_id)
+
+
+def _undo(rt: Runtime, org_id: int, connection_id: int) -> None:
+    """A connect that failed after its connection row was made leaves nothing behind: the connection, its tokens
+    and administrations go (docs/architecture.md#connect-completes-or-leaves-nothing). Subscriptions a provider
+    already made are found again by the next connect (Exact keeps those for our URL)."""
+    with transaction(rt.sessions) as s:
+        repos.delete_connection(s, org_id, connection_id)
+    log.warning("connect.undone", connection_id=connection_id)
 
 
 def register_webhooks(rt: Runtime, org_id: int, connection_id: int) -> int:

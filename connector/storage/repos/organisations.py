@@ -20,6 +20,7 @@ from connector.model.api import EventType
 from connector.storage import tables as t
 from connector.storage.repos.hooks import emit_event
 from connector.storage.repos.scope import now, scoped, where_scoped
+from connector.storage.repos.sync import check_fits
 
 
 def create_organisation(session: Session, name: str, kind: str = "sme") -> int:
@@ -58,6 +59,12 @@ def create_connection(session: Session, org_id: int, provider: str, display_name
     session.add(conn)
     session.flush()
     return conn
+
+
+def delete_connection(session: Session, org_id: int, connection_id: int) -> None:
+    """Remove a connection with its tokens and administrations (the database cascades): what a connect that did not
+    complete undoes (docs/architecture.md#connect-completes-or-leaves-nothing)."""
+    session.execute(delete(t.Connection).where(*where_scoped(t.Connection, org_id), t.Connection.id == connection_id))
 
 
 def get_connection(session: Session, org_id: int, connection_id: int) -> t.Connection:
@@ -106,6 +113,17 @@ def set_connection_status(
 def upsert_administration(
     session: Session, org_id: int, connection_id: int, provider: str, tenant: model.Tenant
 ) -> t.Administration:
+    check_fits(
+        t.Administration,
+        {
+            "provider_tenant_id": tenant.provider_tenant_id,
+            "currency": tenant.currency,
+            "timezone": tenant.timezone,
+            "country": tenant.country,
+            "language": tenant.language,
+        },
+        ref=tenant.provider_tenant_id,
+    )
     adm = session.scalar(
         scoped(t.Administration, org_id).where(
             t.Administration.connection_id == connection_id,

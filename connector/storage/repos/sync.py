@@ -82,15 +82,16 @@ def _existing(
     return existing
 
 
-def _check_fits(table: type[Row], value: dict[str, Any]) -> None:
+def check_fits(table: type[t.Base], value: dict[str, Any], ref: object = None) -> None:
     """A provider's string longer than its column is an error naming the field, before the database sees it
-    (PostgreSQL enforces the lengths, SQLite does not: docs/architecture.md#column-lengths)."""
+    (PostgreSQL enforces the lengths, SQLite does not: docs/architecture.md#column-lengths). ``ref`` names the
+    record (its ``provider_ref`` by default)."""
     columns = table.__table__.columns
     for key, item in value.items():
         length = getattr(columns[key].type, "length", None) if key in columns else None
         if isinstance(item, str) and length is not None and len(item) > length:
             raise ValueTooLong(
-                f"{table.__tablename__}.{key} of record {str(value.get('provider_ref'))[:100]} is {len(item)} "
+                f"{table.__tablename__}.{key} of record {str(value.get('provider_ref', ref))[:100]} is {len(item)} "
                 f"characters, longer than the {length} we store: nothing of this page was stored"
             )
 
@@ -100,7 +101,7 @@ def _upsert(
 ) -> int:
     """Insert or update rows by provider_ref; returns how many rows were new or changed."""
     for value in values:
-        _check_fits(table, value)
+        check_fits(table, value)
     existing = _existing(session, table, org_id, administration_id, [v["provider_ref"] for v in values])
     changed = 0
     for value in values:
