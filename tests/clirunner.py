@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from connector.cli import app
 from connector.logging import unconfigure_logging
+from connector.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -84,3 +85,18 @@ class Cli:
 
     def json(self, *args: str) -> Any:
         return self.ok(*args).json()
+
+    def settings(self) -> Settings:
+        """The settings ``dunning`` reads in this folder with this environment (and nothing of the shell's), for
+        a test that opens what a command left behind: the same database on either backend (``tests/dbs.py``)."""
+        saved = {name: value for name, value in os.environ.items() if name.startswith("DUNNING_")}
+        try:
+            for name in saved:
+                del os.environ[name]
+            os.environ.update(self.env)
+            with contextlib.chdir(self.cwd):
+                return Settings(var_dir=self.var_dir.absolute())
+        finally:
+            for name in [name for name in os.environ if name.startswith("DUNNING_")]:
+                del os.environ[name]
+            os.environ.update(saved)

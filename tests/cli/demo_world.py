@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 import re
+import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from connector.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG, DEMO_SIZES
 from connector.model.outbox import OutboxStatus
 from connector.runtime import Runtime
-from connector.settings import Settings
 from connector.storage import repos
 from sandboxes.runner import start_sandbox
 from tests.clirunner import Cli
+from tests.dbs import clone_postgres
 
 DICT_REPR = re.compile(r"\{'\w+': ")  # how a Python dict prints: never for people
 
 
 def runtime_for(cli: Cli) -> Runtime:
-    return Runtime(Settings(var_dir=cli.var_dir, database_url=f"sqlite:///{cli.var_dir / 'dunning.db'}"))
+    return Runtime(cli.settings())
+
+
+@contextmanager
+def copy_of(cli: Cli, folder: Path) -> Iterator[Cli]:
+    """The demo's installation copied into ``folder`` (its ``var/``, and its PostgreSQL database in that pass of the
+    suite) for a test that changes it: the other tests share the original."""
+    shutil.copytree(cli.var_dir, folder / "var")
+    url = cli.env.get("DUNNING_DATABASE_URL")
+    if url is None:
+        yield Cli(cwd=folder)
+        return
+    with clone_postgres(url) as copy:
+        yield Cli(cwd=folder, env={**cli.env, "DUNNING_VAR_DIR": str(folder / "var"), "DUNNING_DATABASE_URL": copy})
 
 
 def demo_org_id(rt: Runtime) -> int:

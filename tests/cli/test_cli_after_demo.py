@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +14,15 @@ from sqlalchemy import func, select
 from connector import clock, queries
 from connector.model.outbox import OutboxStatus
 from connector.storage import repos, tables
-from tests.cli.demo_world import against, dead_port, demo_org_id, reminded_invoice, restart_moneybird, runtime_for
+from tests.cli.demo_world import (
+    against,
+    copy_of,
+    dead_port,
+    demo_org_id,
+    reminded_invoice,
+    restart_moneybird,
+    runtime_for,
+)
 from tests.clirunner import Cli
 
 
@@ -197,8 +204,11 @@ def test_administrations_safe_mode_and_approve(after_demo: Cli) -> None:
 def test_sync_goes_on_when_a_provider_is_unreachable(after_demo: Cli, tmp_path: Path) -> None:
     """Two connections, one whose provider cannot be reached: the other still syncs, the summary names the failed
     one and the exit status is 1."""
-    shutil.copytree(after_demo.var_dir, tmp_path / "var")
-    cli = Cli(cwd=tmp_path)
+    with copy_of(after_demo, tmp_path) as cli:
+        _sync_goes_on(cli)
+
+
+def _sync_goes_on(cli: Cli) -> None:
     rt = runtime_for(cli)
     org_id = demo_org_id(rt)
     with rt.sessions.begin() as s:

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 
 from connector import demo
 from connector.demo import DEMO_ORG, JSON_COUNTS
-from connector.settings import Settings
 from connector.storage import repos, tables
 from tests.cli.demo_world import DICT_REPR, demo_org_id, reminded_invoice, runtime_for
 from tests.clirunner import Cli, Outcome
@@ -108,7 +107,7 @@ def test_serve_shows_the_demo_organisation(after_demo: Cli) -> None:
     """The web app ``dunning serve`` runs, started the way its WSGI module starts it: settings from the folder."""
     from dashboard import create_app
 
-    settings = Settings(var_dir=after_demo.var_dir, database_url=f"sqlite:///{after_demo.var_dir / 'dunning.db'}")
+    settings = after_demo.settings()
     app = create_app(settings)
     client = app.test_client()
     login = {"email": demo.DEMO_OWNER, "password": demo.DEMO_PASSWORD}
@@ -126,8 +125,11 @@ def test_serve_shows_the_demo_organisation(after_demo: Cli) -> None:
 def test_doctor_json(after_demo: Cli) -> None:
     checks = after_demo.json("doctor", "--json")
     assert checks["keys"] == "1 key(s) from var/demo-secret.key (the demo's)"
-    assert checks["database"].endswith("dunning.db"), checks
-    assert checks["queue"].endswith("queue.db"), checks
+    placed = after_demo.env  # nothing, or PostgreSQL and Redis in that pass of the suite (tests/dbs.py)
+    assert checks["database"] == placed.get("DUNNING_DATABASE_URL", checks["database"]), checks
+    assert checks["queue"] == placed.get("DUNNING_QUEUE_URL", checks["queue"]), checks
+    assert "DUNNING_DATABASE_URL" in placed or checks["database"].endswith("dunning.db"), checks
+    assert "DUNNING_QUEUE_URL" in placed or checks["queue"].endswith("queue.db"), checks
     assert checks["organisations"] == [DEMO_ORG]
     assert checks["policies"].startswith("b2b, b2c from "), checks
     assert [(c["provider"], c["status"], c["action"]) for c in checks["connections"]] == [("moneybird", "active", "")]

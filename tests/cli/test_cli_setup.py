@@ -27,6 +27,7 @@ from connector.storage import repos, tables
 from connector.storage.db import alembic_config
 from sandboxes.runner import start_sandbox
 from tests.clirunner import Cli
+from tests.dbs import installation_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,6 +51,7 @@ def test_keygen_output_works_as_dunning_secret_keys(cli: Cli) -> None:
     assert checks["organisations"] == []
 
 
+@pytest.mark.sqlite_only
 def test_doctor_without_a_database_says_what_to_do_and_creates_nothing(cli: Cli) -> None:
     result = cli("doctor", "--json")
     assert result.exit_code == 1, result.describe()
@@ -79,7 +81,7 @@ def test_db_upgrade_creates_the_schema_at_head_and_is_idempotent(cli: Cli) -> No
     for _ in range(2):
         result = cli.ok("db", "upgrade")
         assert "database is up to date" in result.stderr
-    url = f"sqlite:///{database}"
+    url = cli.settings().database_url  # var/dunning.db, or PostgreSQL in that pass of the suite
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     engine = create_engine(url)
     try:
@@ -209,8 +211,9 @@ def test_connect_reports_a_refused_consent(cli: Cli) -> None:
 def test_the_console_is_quiet_unless_asked(cli: Cli) -> None:
     quiet = cli.ok("db", "upgrade")
     assert quiet.stderr == "database is up to date\n", quiet.stderr
-    fresh = cli.with_env(DUNNING_VAR_DIR=str(cli.cwd / "other"))
-    chatty = fresh.ok("-v", "db", "upgrade")
+    with installation_environment(cli.cwd / "other") as other:  # a second installation, PostgreSQL in that pass
+        fresh = cli.with_env(DUNNING_VAR_DIR=str(cli.cwd / "other"), **other)
+        chatty = fresh.ok("-v", "db", "upgrade")
     assert "Running upgrade" in chatty.stderr, "-v shows what the libraries (alembic) log"
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from connector import accounts
 from connector.runtime import Runtime
-from connector.settings import Settings
 from tests.clirunner import Cli
 
 
 def _runtime(cli: Cli) -> Runtime:
-    var = cli.var_dir
-    return Runtime(Settings(var_dir=var, database_url=f"sqlite:///{var / 'dunning.db'}", secret_keys=[cli.key]))
+    return Runtime(cli.settings())
 
 
 def test_create_with_a_password_invite_without_and_list(cli: Cli) -> None:

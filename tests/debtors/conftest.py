@@ -118,8 +118,8 @@ def _world(url: str, tmp_path: Path) -> Iterator[World]:
 
 
 @pytest.fixture
-def world(sqlite_url: str, tmp_path: Path) -> Iterator[World]:
-    yield from _world(sqlite_url, tmp_path)
+def world(migrated_db: str, tmp_path: Path) -> Iterator[World]:
+    yield from _world(migrated_db, tmp_path)
 
 
 @pytest.fixture

@@ -20,14 +20,12 @@ from dashboard import create_app
 
 
 def _settings(tmp_path: Path, **changes: object) -> Settings:
-    url = f"sqlite:///{tmp_path / 'd.db'}"
-    upgrade(url)
-    base = Settings(
-        database_url=url,
+    base = Settings(  # the installation's database: var_dir's SQLite file, or PostgreSQL in that pass (tests/dbs.py)
         var_dir=tmp_path,
         secret_keys=[SecretStr(Fernet.generate_key().decode())],
         queue_immediate=True,
     )
+    upgrade(base.database_url)
     return base.model_copy(update=changes)
 
 

@@ -219,7 +219,7 @@ def start_world(provider: str, start: date, tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(ADAPTERS[provider], "limits", (RateLimit(100_000, 60),))
     clock = SimClock(start)
     monkeypatch.setattr(demo, "Runtime", functools.partial(Runtime, clock=clock))  # tokens, budget, sessions too
-    settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'var' / 'dunning.db'}")
+    settings = Settings(var_dir=tmp_path / "var")  # the pass's installation (tests/dbs.py)
     options = {provider: {**SANDBOX_OPTIONS[provider], "clock": clock}}
     run = demo.start(settings, providers=[provider], options=options)
     world = World(provider=provider, run=run, clock=clock, today=start)

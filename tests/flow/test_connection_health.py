@@ -17,7 +17,7 @@ from connector.storage import repos
 
 
 def _stack(tmp_path: Path, **options: object) -> demo.DemoRun:
-    settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'var' / 'dunning.db'}")
+    settings = Settings(var_dir=tmp_path / "var")  # the pass's installation (tests/dbs.py)
     sizes = {"tenants": 1, "invoices_per_tenant": 20, "contacts_per_tenant": 5, **options}
     return demo.start(settings, providers=["xero"], options={"xero": sizes})
 

@@ -16,6 +16,7 @@ from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.storage import repos, tables
 from connector.storage.db import upgrade
+from tests.dbs import installation_url
 
 OPERATIONS = st.lists(
     st.tuples(
@@ -40,7 +41,12 @@ def _invoices(rt: Runtime, org_id: int) -> dict[tuple[str, str], tuple[str, int,
 @given(operations=OPERATIONS)
 def test_any_order_of_hints_and_syncs_converges(tmp_path_factory, operations) -> None:  # type: ignore[no-untyped-def]
     tmp = Path(tmp_path_factory.mktemp("converge"))
-    settings_ = Settings(var_dir=tmp / "var", database_url=f"sqlite:///{tmp / 'var' / 'a.db'}")
+    # two installations per example (the converged one and a clean copy), PostgreSQL in that pass (tests/dbs.py)
+    with installation_url(tmp / "converged") as url, installation_url(tmp / "clean") as clean_url:
+        _converge(Settings(var_dir=tmp / "var", database_url=url), clean_url, operations)
+
+
+def _converge(settings_: Settings, clean_url: str, operations: list[tuple[str, int]]) -> None:
     run = demo.start(
         settings_,
         providers=["moneybird"],
@@ -90,7 +96,6 @@ def test_any_order_of_hints_and_syncs_converges(tmp_path_factory, operations) ->
             inbox.process_event(rt, org_id, event_id)
         # no reconciliation sync here: the webhook hints alone, shuffled and duplicated, must have converged
 
-        clean_url = f"sqlite:///{tmp / 'var' / 'clean.db'}"
         upgrade(clean_url)
         clean = Runtime(rt.settings.model_copy(update={"database_url": clean_url}), budget_url="memory://")
         with clean.sessions.begin() as s:

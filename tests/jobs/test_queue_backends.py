@@ -16,6 +16,7 @@ from connector.storage import repos
 from tests.jobs.conftest import REDIS_URL, redis_reachable
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_huey_by_default_in_the_var_dir(tmp_path: Path) -> None:
     huey = make_huey(Settings(var_dir=tmp_path / "var"))
     assert isinstance(huey, SqliteHuey) and not huey.immediate

@@ -28,9 +28,8 @@ LATE_EVENING_UTC = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
     ],
 )
 def test_today_is_the_organisations_day(tmp_path: Path, zone: str | None, day: date) -> None:
-    url = f"sqlite:///{tmp_path / 'd.db'}"
-    upgrade(url)
-    settings = Settings(database_url=url, var_dir=tmp_path, secret_keys=[SecretStr(Fernet.generate_key().decode())])
+    settings = Settings(var_dir=tmp_path, secret_keys=[SecretStr(Fernet.generate_key().decode())])
+    upgrade(settings.database_url)  # var_dir's SQLite file, or PostgreSQL in that pass (tests/dbs.py)
     rt = Runtime(settings, clock=lambda: LATE_EVENING_UTC, budget_url="memory://")
     try:
         with transaction(rt.sessions) as s:

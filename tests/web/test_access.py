@@ -248,9 +248,8 @@ def test_login_never_redirects_elsewhere(world: World, target: str) -> None:
 def test_before_the_first_account_only_this_machine_gets_in(
     tmp_path: Path, address: str, headers: dict[str, str], open_: bool
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'd.db'}"
-    upgrade(url)
-    settings = Settings(database_url=url, var_dir=tmp_path, secret_keys=[SecretStr(Fernet.generate_key().decode())])
+    settings = Settings(var_dir=tmp_path, secret_keys=[SecretStr(Fernet.generate_key().decode())])
+    upgrade(settings.database_url)  # var_dir's SQLite file, or PostgreSQL in that pass (tests/dbs.py)
     app = create_app(settings)
     answer = app.test_client().get("/", headers=headers, environ_base={"REMOTE_ADDR": address})
     assert (answer.status_code == 200) is open_, f"{address} {headers}: {answer.status_code}"

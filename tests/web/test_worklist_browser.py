@@ -37,7 +37,6 @@ def stack(tmp_path: Path) -> Iterator[demo.DemoRun]:
     """The demo's stack (tests/conftest.py) whose policies ask for approval at every step."""
     settings = Settings(
         var_dir=tmp_path / "var",
-        database_url=f"sqlite:///{tmp_path / 'var' / 'dunning.db'}",
         policies_dir=_approval_everywhere(tmp_path / "policies"),
     )
     run = demo.start(

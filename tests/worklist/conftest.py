@@ -131,8 +131,8 @@ def _seed(world: World) -> Desk:
 
 
 @pytest.fixture
-def desk(sqlite_url: str, tmp_path: Path) -> Iterator[Desk]:
-    for world in _world(sqlite_url, tmp_path):
+def desk(migrated_db: str, tmp_path: Path) -> Iterator[Desk]:
+    for world in _world(migrated_db, tmp_path):
         yield _seed(world)
 
 
