@@ -163,6 +163,7 @@ from connector.storage.repos.runs import (
 )
 from connector.storage.repos.scope import now
 from connector.storage.repos.sync import (
+    check_fits,
     counts,
     find_debtors,
     find_invoices,
@@ -209,6 +210,7 @@ from connector.storage.repos.worklist import (
 __all__ = [
     "AdministrationRow",
     "administrations_page",
+    "check_fits",
     "CallRow",
     "HoldRow",
     "OpenSummary",
