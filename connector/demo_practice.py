@@ -3,16 +3,18 @@
 Beside ``connector.demo`` (whose sandboxes, mailbox, web app and OAuth connect it reuses): ``client_sizes`` gives
 the clients realistic sizes (most 5-50 invoices, one in ten 100-300, one in forty 1,000-1,500), ``spread`` deals
 them over Exact Online (one connection, many divisions), Moneybird (one user, many administrations) and Xero (one
-connection, many organisations), each sandbox seeded with exactly those books under ``var/practice-N/``. The
-practice's organisation (kind ``practice``) connects each package through the web app, then ``connector.cycle``
-syncs, decides and writes back every client under the providers' limits. The sandboxes, the runtime and the rate
-budget share a ``SimulatedClock``: a wait for a limit (Moneybird's 150 calls per 5 minutes are the tightest) is
-skipped instead of slept, and the summary says how long the limits would have made a real run wait
-(docs/operations.md#capacity).
+connection, many organisations), each sandbox seeded with exactly those books. The practice's organisation (kind
+``practice``) connects each package through the web app, then ``connector.cycle`` syncs, decides and writes back
+every client under the providers' limits. The sandboxes keep their books in memory (saving a practice's books
+after every write would cost more than the run), so a folder holds one practice demo (``MARKER``). The sandboxes,
+the runtime and the rate budget share a ``SimulatedClock``: a wait for a limit (Moneybird's 150 calls per 5
+minutes are the tightest) is skipped instead of slept, and the summary says how long the limits would have made a
+real run wait (docs/operations.md#capacity).
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections import Counter
@@ -29,6 +31,13 @@ PRACTICE_ORG = "Demo practice"
 PRACTICE_OWNER = "owner@practice.example"  # printed by `dunning demo --clients N` with its password
 PRACTICE_PASSWORD = "demo-practice-password"  # noqa: S105 - a demo on 127.0.0.1, printed for the person trying it
 PROVIDERS = ("exact", "moneybird", "xero")
+MARKER = "practice-demo.json"  # under var/: this folder's practice demo has run (its sandboxes are gone with it)
+
+
+def already_ran(settings: Settings) -> int | None:
+    """How many clients the practice demo that ran in this folder had (None: it has not run here)."""
+    marker = settings.var_dir / MARKER
+    return int(json.loads(marker.read_text())["clients"]) if marker.exists() else None
 
 
 def client_sizes(clients: int, seed: int = 13) -> list[int]:
@@ -105,7 +114,7 @@ def start(
     providers: list[str] | None = None,
     sizes: list[int] | None = None,
     options: dict[str, dict[str, Any]] | None = None,
-    persist: bool = True,
+    persist: bool = False,
 ) -> demo.DemoRun:
     """The practice's sandboxes and web app; ``sizes`` and ``options`` (per provider, e.g. scaled-down limits) for
     tests and benchmarks."""
@@ -161,6 +170,7 @@ def run(run: demo.DemoRun, clients: int) -> PracticeSummary:
             "writebacks": report.writebacks[name],
             "api_calls": rt.calls_for(connection.id),  # connecting included
         }
+    (run.settings.var_dir / MARKER).write_text(json.dumps({"clients": clients}))
     summary.wall_seconds = time.monotonic() - began
     summary.limit_wait_seconds = clock.waited - waited_before
     return summary

@@ -148,6 +148,12 @@ def _practice_demo(
 
     from connector import demo_practice
 
+    ran = demo_practice.already_ran(loaded)
+    if ran is not None:
+        fail(
+            f"a practice demo with {ran} clients already ran in this folder ({loaded.var_dir})",
+            "run `dunning serve` to look at it, or run the demo in another folder (DUNNING_VAR_DIR=var-practice)",
+        )
     if not as_json:
         output.say(f"seeding {clients} client administrations and running their day (this takes a while)")
     try:
