@@ -21,7 +21,7 @@ from connector.ports import JobQueue
 from connector.runtime import Runtime
 from connector.services import choose_organisation
 from connector.settings import Settings
-from dashboard import access, api, auth, debtor_pages, integrations, oauth, pages, reports, security, signup
+from dashboard import access, api, auth, debtor_pages, integrations, oauth, pages, policies, reports, security, signup
 from dashboard.errors import register_error_pages
 from dashboard.i18n import init_i18n
 from webhooks import bp as webhooks_bp
@@ -65,6 +65,7 @@ def create_app(
         reports.bp,
         debtor_pages.bp,
         integrations.bp,
+        policies.bp,
     ):  # the worklist's bp
         app.register_blueprint(blueprint)
     api.register(app)

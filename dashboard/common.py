@@ -34,7 +34,7 @@ NAV = (  # the areas of the app, in the order of the header; an area's link appe
     NavItem("worklist", "worklist.worklist", _l("Worklist")),
     NavItem("debtors", "worklist.debtors", _l("Debtors")),
     NavItem("reports", "reports.reports", _l("Reports")),
-    NavItem("policies", "reports.policies", _l("Policies")),
+    NavItem("policies", "policies.policies_index", _l("Policies")),
     NavItem("connections", "reports.connections", _l("Connections")),
 )
 

@@ -202,6 +202,11 @@ def save_policy(
     return version
 
 
+def validate_policy_document(document: Mapping[str, Any]) -> Policy:
+    """A policy document as the editor or onboarding hands it in, through the one validator (``PolicyError``)."""
+    return validate_policy(document, TEMPLATES)
+
+
 def policy_versions(session: Session, org_id: int, name: str) -> list[PolicyVersion]:
     """Every saved version of the organisation's policy ``name``, oldest first."""
     return repos.policy_versions(session, org_id, name)
