@@ -122,3 +122,18 @@ def test_rules_benchmark_reports_throughput_and_an_end_to_end_run(tmp_path: Path
     e2e = result["end_to_end"]
     assert e2e["invoices_synced"] > 0 and e2e["open_invoices"] > 0
     assert e2e["run_decisions"] == e2e["dry_run_decisions"] > 0
+
+
+def test_daycycle_benchmark_does_every_client_on_two_days_without_a_429(tmp_path: Path) -> None:
+    from bench import daycycle
+
+    out = tmp_path / "daycycle.json"
+    daycycle.main((6,), "small", out, echo=lambda _line: None)
+    payload = json.loads(out.read_text())
+    (run,) = payload["runs"]
+    assert run["clients"] == 6 and sum(run["administrations"].values()) == 6, "every client connected"
+    for day in ("first_day", "next_day"):
+        assert run[day]["done"] == 6 and run[day]["unfinished"] == 0, f"{day}: every client done"
+        assert set(run[day]["api_calls"]) == {"exact", "moneybird", "xero"}, f"{day}: calls per provider"
+    assert run["rejected_429"] == {"exact": 0, "moneybird": 0, "xero": 0}, "no limit overstepped"
+    assert run["first_day"]["api_calls_minimum_invoice_reads"], "the minimum reads are reported"
