@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
+from contextlib import closing
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,38 @@ def make_huey(settings: Settings) -> Huey:
     path = url.split("///", 1)[1] if "///" in url else str(settings.var_dir / "queue.db")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(settings.queue_name, filename=path)
+
+
+def queue_problem(settings: Settings) -> str | None:
+    """Why the queue cannot be used (one line, what to do), or None when it answers: Redis must answer a PING
+    within two seconds, a SQLite queue file must open and count its pending jobs
+    (docs/operations.md#settings-checked-at-start). The URL's password is never shown."""
+    if settings.queue_immediate:
+        return None
+    url = settings.queue_url
+    if url.startswith(("redis://", "rediss://")):
+        import redis
+
+        where = url.split("@")[-1]
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+        except (redis.RedisError, OSError, ValueError) as exc:
+            return (
+                f"queue unreachable: Redis at {where} does not answer ({type(exc).__name__}); "
+                "start it or fix DUNNING_QUEUE_URL"
+            )
+        return None
+    path = Path(url.split("///", 1)[1] if "///" in url else settings.var_dir / "queue.db")
+    if not path.exists():
+        return None  # made by the first worker or web process; checking creates nothing
+    import sqlite3
+
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2)) as db:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        return f"queue unusable: {path} ({exc}); fix DUNNING_QUEUE_URL or the file's permissions"
+    return None
 
 
 class HueyQueue:

@@ -7,6 +7,9 @@ so a sandbox on ``http://127.0.0.1:<port>`` stands in for any host. ``config/exa
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -16,6 +19,9 @@ from connector import defaults
 from connector.errors import ConfigurationError
 
 VAR_DIR = Path("var")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_DATABASE_URL = re.compile(r"^(sqlite|postgresql)(\+\w+)?://", re.IGNORECASE)
+_QUEUE_URL = re.compile(r"^(sqlite|rediss?)://", re.IGNORECASE)
 DEMO_KEY_FILE = "demo-secret.key"  # under var_dir: the key `dunning demo` made, used while no key is configured
 
 
@@ -109,6 +115,38 @@ class Settings(BaseSettings):
             self.rate_limit_url = f"sqlite:///{self.var_dir / 'ratelimit.db'}"
         return self
 
+    def problems(self) -> list[str]:
+        """What is wrong with these settings, one line each naming the variable and what to write instead; empty
+        when nothing is. Checked by every command before it starts (docs/operations.md#settings-checked-at-start);
+        never echoes a value that could hold a password or a key."""
+        found: list[str] = []
+        if not _DATABASE_URL.match(self.database_url):
+            found.append(
+                "DUNNING_DATABASE_URL is not a database URL: write sqlite:///var/dunning.db or postgresql://user@host/db"
+            )
+        for name, url in (("DUNNING_QUEUE_URL", self.queue_url), ("DUNNING_RATE_LIMIT_URL", self.rate_limit_url)):
+            if not _QUEUE_URL.match(url):
+                found.append(f"{name} is not a queue URL: write sqlite:///var/queue.db or redis://host:6379/0")
+        for position, key in enumerate(self.secret_keys, start=1):
+            if not _is_fernet_key(key.get_secret_value()):
+                found.append(
+                    f"DUNNING_SECRET_KEYS: key {position} of {len(self.secret_keys)} is not a Fernet key: "
+                    "make keys with `dunning keygen`"
+                )
+        for name, value in (
+            ("DUNNING_HTTP_TIMEOUT_SECONDS", self.http_timeout_seconds),
+            ("DUNNING_WEBHOOK_DELIVERY_TIMEOUT_SECONDS", self.webhook_delivery_timeout_seconds),
+            ("DUNNING_WEBHOOK_MAX_BYTES", self.webhook_max_bytes),
+            ("DUNNING_API_RATE_LIMIT_PER_MINUTE", self.api_rate_limit_per_minute),
+        ):
+            if not value > 0:
+                found.append(f"{name} is {value}: it must be more than 0")
+        if self.max_retry_wait_seconds < 0:
+            found.append(f"DUNNING_MAX_RETRY_WAIT_SECONDS is {self.max_retry_wait_seconds}: it must be 0 or more")
+        if self.log_level.upper() not in LOG_LEVELS:
+            found.append(f"DUNNING_LOG_LEVEL {self.log_level[:20]!r} is not a log level: use {', '.join(LOG_LEVELS)}")
+        return found
+
     def provider(self, provider_id: str) -> ProviderConfig:
         try:
             config = getattr(self, provider_id)
@@ -137,3 +175,11 @@ class Settings(BaseSettings):
             "no encryption key: set DUNNING_SECRET_KEYS to the output of `dunning keygen` "
             "(or run `dunning demo` here to try it out)"
         )
+
+
+def _is_fernet_key(key: str) -> bool:
+    """32 bytes in url-safe base64, as ``dunning keygen`` prints them."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32  # noqa: PLR2004 - Fernet's key size
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        return False

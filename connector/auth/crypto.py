@@ -31,7 +31,8 @@ class TokenCipher:
         if not keys:
             raise ConfigurationError("DUNNING_SECRET_KEYS is empty: token encryption needs at least one Fernet key")
         try:
-            self._fernet = MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
+            self._fernets = [Fernet(key.encode() if isinstance(key, str) else key) for key in keys]
+            self._fernet = MultiFernet(self._fernets)
         except (ValueError, TypeError) as exc:
             raise ConfigurationError(
                 "DUNNING_SECRET_KEYS holds a value that is not a Fernet key: make keys with `dunning keygen`"
@@ -74,6 +75,24 @@ class TokenCipher:
             return self._fernet.rotate(ciphertext.encode()).decode()
         except InvalidToken as exc:
             raise TokenDecryptError("token ciphertext cannot be rotated: no configured key decrypts it") from exc
+
+    def coverage(self, ciphertexts: Sequence[str]) -> tuple[list[int], list[int]]:
+        """(how many of ``ciphertexts`` each configured key, newest first, decrypts on its own; the positions of
+        those no key decrypts): what ``dunning doctor`` reports per key (docs/operations.md#rotate-keys)."""
+        counts = [0] * len(self._fernets)
+        unreadable: list[int] = []
+        for position, ciphertext in enumerate(ciphertexts):
+            read = False
+            for index, fernet in enumerate(self._fernets):
+                try:
+                    fernet.decrypt(ciphertext.encode())
+                except (InvalidToken, ValueError):
+                    continue
+                counts[index] += 1
+                read = True
+            if not read:
+                unreadable.append(position)
+        return counts, unreadable
 
     # --- token sets -----------------------------------------------------------------------------------------
     def encrypt_tokens(self, connection_id: int | str, tokens: TokenSet) -> str:

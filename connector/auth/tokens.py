@@ -150,22 +150,28 @@ class TokenManager:
     def rotate_keys(self, batch_size: int = 200) -> int:
         """Re-encrypt every token row under the newest key (``dunning rotate-keys``); returns rows rotated.
 
-        Each row is updated only if its ``version`` is unchanged, so a concurrent refresh is never overwritten
-        (its own ciphertext is already under the newest key).
+        Each row is rotated in its own transaction under the connection's token lock, the lock a refresh holds
+        from reading the row to committing the new tokens: a refresh in flight finishes first and its tokens are
+        the ones re-encrypted, and a refresh that starts meanwhile waits (docs/operations.md#rotate-keys). The
+        ``version`` check stays as a second guard.
         """
         rotated = 0
         last_id = 0
         while True:
             with transaction(self._sessions) as session:
-                rows = repos.token_batch(session, last_id, batch_size)
-                for connection_id, version, ciphertext in rows:
-                    swapped = repos.swap_token(
-                        session, connection_id, version, ciphertext=self._crypto.rotate(ciphertext)
-                    )
-                    rotated += int(swapped)
-            if len(rows) < batch_size:
+                ids = [connection_id for connection_id, _, _ in repos.token_batch(session, last_id, batch_size)]
+            for connection_id in ids:
+                with transaction(self._sessions) as session:
+                    repos.lock_connection(session, connection_id, self._lock_timeout)
+                    row = repos.load_token(session, connection_id)
+                    if row is None:
+                        continue  # the connection went away meanwhile
+                    token = row[0]
+                    ciphertext = self._crypto.rotate(token.ciphertext)
+                    rotated += int(repos.swap_token(session, connection_id, token.version, ciphertext=ciphertext))
+            if len(ids) < batch_size:
                 break
-            last_id = rows[-1][0]
+            last_id = ids[-1]
         log.info("oauth.keys_rotated", rows=rotated)
         return rotated
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from connector.cli import output
-from connector.cli.shared import app, fail, runtime, settings
+from connector.cli.shared import FAILURE, app, fail, runtime, settings
 
 if TYPE_CHECKING:
     from connector.demo import DemoRun
@@ -241,6 +241,11 @@ def serve(
         rt.close()
     if refusal:
         fail(refusal)
+    from connector.jobs import queue_problem
+
+    problem = queue_problem(loaded)  # the web app enqueues every webhook it accepts
+    if problem:
+        fail(problem, code=FAILURE)
     if gunicorn:
         cmd = [sys.executable, "-m", "gunicorn", "--config", "python:dashboard.gunicorn_conf"]
         cmd += ["--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads), "dashboard.wsgi:app"]
@@ -262,10 +267,16 @@ def worker(
     """Run the huey consumer (jobs and periodic schedules)."""
     from huey.consumer import Consumer
 
-    from connector.jobs import build_queue
+    from connector.jobs import build_queue, queue_problem
+    from connector.storage.db import ping
 
     loaded = settings(service=True)
     rt = runtime(loaded)
+    ping(rt.engine)  # before the consumer starts: an unreachable database is one line, not a traceback per job
+    problem = queue_problem(loaded)
+    if problem:
+        rt.close()
+        fail(problem, code=FAILURE)
     queue = build_queue(loaded, lambda: rt)
     Consumer(queue.huey, workers=workers, worker_type="thread", flush_locks=True, periodic=periodic).run()
 

@@ -114,18 +114,32 @@ def _rules(loaded: Settings) -> dict[str, str]:
 
 
 def _connections(loaded: Settings, org: str | None) -> tuple[dict[str, Any], bool]:
-    """Organisations and their connections; (checks, healthy). Opens the database only to read."""
+    """The database (reachable, migrations current), every key against the stored secrets, the organisations and
+    their connections; (checks, healthy). Opens the database only to read (docs/operations.md#rotate-keys)."""
     from connector import queries
     from connector.cli.shared import CliError, explain
-    from connector.storage.db import SQLAlchemyError
+    from connector.storage.db import SQLAlchemyError, migration_status, ping
 
     checks: dict[str, Any] = {}
     try:
         rt = runtime(loaded, reads_only=True)
     except CliError as exc:
-        checks["database_error"] = f"{exc.message}: {exc.hint}"
+        checks["database_error"] = f"{exc.message}: {exc.hint}" if exc.hint else exc.message
         return checks, False
     try:
+        try:
+            ping(rt.engine)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+            checks["database_error"] = f"database unreachable ({reason}): start it or fix DUNNING_DATABASE_URL"
+            return checks, False
+        current, head = migration_status(rt.engine)
+        if current != head:
+            at = f"at {current}" if current else "without any schema"
+            checks["migrations_error"] = f"the database is {at}, this version needs {head}: run `dunning db upgrade`"
+            return checks, False
+        checks["migrations"] = f"current ({head})"
+        checks["key_checks"], keys_healthy = _key_checks(rt)
         checks["organisations"], checks["connections"] = queries.connection_health(rt, org)
     except SQLAlchemyError as exc:
         _, message, hint = explain(exc)
@@ -135,26 +149,73 @@ def _connections(loaded: Settings, org: str | None) -> tuple[dict[str, Any], boo
         rt.close()
     if org is not None and org not in checks["organisations"]:
         checks["organisation_error"] = f"no organisation {org!r} here"
-    healthy = "organisation_error" not in checks and all(c["status"] == "active" for c in checks["connections"])
+    healthy = (
+        keys_healthy
+        and "organisation_error" not in checks
+        and all(c["status"] == "active" for c in checks["connections"])
+    )
     return checks, healthy
+
+
+def _key_checks(rt: Any) -> tuple[list[dict[str, Any]], bool]:
+    """Each configured key tried alone on the stored secrets: one line per key, and one per secret no key reads."""
+    from connector.storage import repos
+
+    with rt.sessions() as s:
+        stored = repos.stored_ciphertexts(s)
+    counts, unreadable = rt.cipher.coverage([ciphertext for _, ciphertext in stored])
+    total = len(stored)
+    lines: list[dict[str, Any]] = []
+    for index, count in enumerate(counts):
+        if not total:
+            note = "nothing stored yet to try it on"
+        elif index == 0 and count == total:
+            note = "reads every stored secret"
+        elif index == 0:
+            note = "run `dunning rotate-keys` so the newest key reads every stored secret"
+        elif count == 0:
+            note = "reads none: drop it once every process has the newest key"
+        else:
+            note = "still needed: run `dunning rotate-keys`, then drop it"
+        name = f"key {index + 1} of {len(counts)}" + (" (newest)" if index == 0 else "")
+        lines.append({"key": name, "decrypts": count, "stored": total, "note": note})
+    for position in unreadable:
+        what = stored[position][0]
+        lines.append(
+            {
+                "key": "no key",
+                "decrypts": 0,
+                "stored": total,
+                "note": f"{what}: no configured key decrypts it; add the key it was stored with to "
+                "DUNNING_SECRET_KEYS, or connect again",
+            }
+        )
+    return lines, not unreadable
 
 
 @app.command(rich_help_panel="Setting up")
 def doctor(org: Org = None, as_json: output.Json = False) -> None:
-    """Check settings, keys, policies, the database and every connection; exit 1 when something needs fixing."""
+    """Check settings, keys, policies, the database, the queue and every connection; exit 1 when something needs
+    fixing."""
+    from connector.jobs import queue_problem
+
     loaded = settings()
     checks: dict[str, Any] = {"database": _safe_url(loaded.database_url), "queue": _safe_url(loaded.queue_url)}
-    healthy = True
+    keys_usable = True
     try:
         checks["keys"] = _keys(loaded)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         checks["keys"] = str(exc)
-        healthy = False
+        keys_usable = False
     checks.update(_rules(loaded))
-    healthy = healthy and not any(key.endswith("_error") for key in checks)
-    if healthy:
-        found, healthy = _connections(loaded, org)
+    problem = queue_problem(loaded)
+    if problem:
+        checks["queue_error"] = problem
+    healthy = keys_usable and not any(key.endswith("_error") for key in checks)
+    if keys_usable:
+        found, database_healthy = _connections(loaded, org)
         checks.update(found)
+        healthy = healthy and database_healthy
     output.emit(checks, as_json, lambda: _show_doctor(checks))
     if not healthy:
         raise typer.Exit(FAILURE)
@@ -164,7 +225,10 @@ def _show_doctor(checks: dict[str, Any]) -> None:
     labels = {
         "database": "database",
         "database_error": "database problem",
+        "migrations": "migrations",
+        "migrations_error": "migrations problem",
         "queue": "queue",
+        "queue_error": "queue problem",
         "keys": "keys",
         "policies": "policies",
         "policies_error": "policy problem",
@@ -173,6 +237,8 @@ def _show_doctor(checks: dict[str, Any]) -> None:
         "organisation_error": "organisation problem",
     }
     pairs = [(label, checks[key]) for key, label in labels.items() if key in checks]
+    for line in checks.get("key_checks", []):
+        pairs.append((line["key"], f"decrypts {line['decrypts']} of {line['stored']} stored secret(s): {line['note']}"))
     if "organisations" in checks:
         pairs.append(("organisations", ", ".join(checks["organisations"]) or "none yet (`dunning demo` or `connect`)"))
     output.print_fields(pairs, title="dunning doctor")

@@ -96,7 +96,7 @@ class DunningGroup(TyperGroup):
 
 
 def _report(message: str, hint: str = "") -> None:
-    lines = [f"error: {message}"] + ([hint] if hint else [])
+    lines = [f"error: {line}" for line in message.splitlines() or [""]] + ([hint] if hint else [])
     sys.stderr.write("\n".join(lines) + "\n")
     sys.stderr.flush()
 
@@ -190,7 +190,7 @@ def settings(*, service: bool = False) -> Settings:
     DUNNING_LOG_LEVEL ask for more; JSON lines for the long-running services (``serve``, ``worker``)."""
     from connector.logging import configure_logging
 
-    loaded = Settings()
+    loaded = checked_settings()
     if STATE.verbose:
         level = "DEBUG" if STATE.verbose > 1 else "INFO"
     elif service or "log_level" in loaded.model_fields_set:
@@ -199,6 +199,28 @@ def settings(*, service: bool = False) -> Settings:
         level = "WARNING"
     configure_logging(level, json=service or loaded.log_json)
     return loaded
+
+
+def checked_settings() -> Settings:
+    """Settings from the environment, refused before anything starts when one is unusable: every problem on a line
+    of its own, exit status 2, no traceback (docs/operations.md#settings-checked-at-start)."""
+    from pydantic import ValidationError
+
+    try:
+        loaded = Settings()
+    except ValidationError as exc:
+        lines = [_invalid_setting(error) for error in exc.errors(include_input=False, include_url=False)]
+        fail("\n".join(lines))
+    problems = loaded.problems()
+    if problems:
+        fail("\n".join(problems))
+    return loaded
+
+
+def _invalid_setting(error: Any) -> str:
+    name = "DUNNING_" + "__".join(str(part) for part in error.get("loc", ()) if not isinstance(part, int)).upper()
+    reason = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{name} is not valid: {reason[:120]}"
 
 
 def runtime(loaded: Settings | None = None, *, reads_only: bool = False) -> Runtime:

@@ -87,3 +87,22 @@ def upgrade(url: str, revision: str = "head") -> None:
 
     make_engine(url).dispose()  # creates var/ for SQLite
     command.upgrade(alembic_config(url), revision)
+
+
+def ping(engine: Engine) -> None:
+    """Open a connection and run ``SELECT 1``: raises ``OperationalError`` when the database cannot be reached."""
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def migration_status(engine: Engine) -> tuple[str | None, str]:
+    """(the revision the database is at, or None when it has none; the newest revision this version ships)."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head() or ""
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, head

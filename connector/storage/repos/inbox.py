@@ -49,13 +49,22 @@ def record_inbox_event(session: Session, org_id: int | None, **fields: Any) -> i
 def inbox_field_too_long(fields: Mapping[str, Any]) -> str | None:
     """Why these inbox fields do not fit their columns (the first that does not, named), or None when they all do.
 
-    PostgreSQL refuses a string longer than its column (SQLite stores it anyway): the receiver checks first and
-    keeps a signed delivery that does not fit as a dead letter with this reason instead of failing on insert."""
+    PostgreSQL refuses a string longer than its column (SQLite stores it anyway) or holding a NUL character, and
+    neither stores an unpaired surrogate: the receiver checks first and keeps a signed delivery that does not fit
+    as a dead letter with this reason instead of failing on insert."""
     columns = t.InboxEvent.__table__.columns
     for name, value in fields.items():
+        if not isinstance(value, str):
+            continue
         length = getattr(columns[name].type, "length", None) if name in columns else None
-        if isinstance(value, str) and length is not None and len(value) > length:
+        if length is not None and len(value) > length:
             return f"{name} is {len(value)} characters long; at most {length} fit"
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL
+            return f"{name} contains a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # an unpaired surrogate from a JSON escape: no database stores it
+            return f"{name} is not valid Unicode"
     return None
 
 

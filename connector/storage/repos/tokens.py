@@ -106,6 +106,22 @@ def token_batch(session: Session, after_connection_id: int, limit: int) -> list[
     return [(int(cid), int(version), str(ciphertext)) for cid, version, ciphertext in rows]
 
 
+def stored_ciphertexts(session: Session, limit: int = 1000) -> list[tuple[str, str]]:
+    """(what it is, ciphertext) of up to ``limit`` stored secrets of the whole installation, tokens first, then the
+    administrations' webhook secrets: what ``dunning doctor`` tries each configured key on."""
+    tokens = session.execute(
+        select(t.OAuthToken.connection_id, t.OAuthToken.ciphertext).order_by(t.OAuthToken.connection_id).limit(limit)
+    ).all()
+    found = [(f"tokens of connection {cid}", str(text)) for cid, text in tokens]
+    secrets = session.execute(
+        select(t.Administration.id, t.Administration.webhook_secret_ciphertext)
+        .where(t.Administration.webhook_secret_ciphertext.is_not(None))
+        .order_by(t.Administration.id)
+        .limit(max(0, limit - len(found)))
+    ).all()
+    return found + [(f"webhook secret of administration {aid}", str(text)) for aid, text in secrets if text]
+
+
 def swap_token(session: Session, connection_id: int, expected_version: int, **values: Any) -> bool:
     """Write ``values`` only if the row is still at ``expected_version`` (compare-and-swap); True when it was."""
     result = session.execute(
