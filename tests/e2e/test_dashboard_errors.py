@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from pydantic import SecretStr
 
-from connector import apikeys, defaults, queries
+from connector import apikeys, apiviews, defaults, queries
 from connector.errors import ConfigurationError, NotFound
 from connector.settings import Settings
 from connector.storage import repos
@@ -91,7 +91,9 @@ def test_an_unexpected_error_shows_what_to_do_and_the_api_answers_json(
     def broken(*_args: object, **_kwargs: object) -> list[object]:
         raise RuntimeError("secret internals")
 
+    # The page reads through connector.queries, the API pages through connector.apiviews: break both.
     monkeypatch.setattr(queries, "worklist", broken)
+    monkeypatch.setattr(apiviews, "worklist", broken)
     settings = _settings(tmp_path)
     app = create_app(settings)
     key = apikeys.create_key(app.extensions["dunning"].runtime, app.extensions["dunning"].org_id, "read").key
