@@ -24,6 +24,7 @@ from connector.settings import Settings
 from dashboard import access, api, auth, debtor_pages, integrations, oauth, pages, policies, reports, security, signup
 from dashboard.errors import register_error_pages
 from dashboard.i18n import init_i18n
+from dashboard.inputs import init_inputs
 from webhooks import bp as webhooks_bp
 
 
@@ -56,6 +57,7 @@ def create_app(
     csrf.exempt(webhooks_bp)  # signed by the provider instead
     csrf.exempt(api.bp)  # bearer tokens, no cookies
     access.init_access(app)
+    init_inputs(app)  # text no database can store: a 400 page (the API answers 422 itself)
     app.register_blueprint(webhooks_bp)
     for blueprint in (
         pages.bp,

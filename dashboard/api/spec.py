@@ -18,7 +18,8 @@ from flask import Blueprint, Response, g, request
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from dashboard.api.problems import Problem, ProblemDetails, problem_from_validation
+from dashboard.api.problems import FieldError, Problem, ProblemDetails, problem_from_validation
+from dashboard.inputs import unstorable_fields
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -85,12 +86,12 @@ def endpoint(
             kwargs: dict[str, Any] = dict(ids)
             try:
                 if route.query is not None:
-                    kwargs["query"] = route.query.model_validate(request.args.to_dict())
+                    kwargs["query"] = route.query.model_validate(_storable(request.args.to_dict()))
                 if route.body is not None:
                     data = request.get_json(silent=True)
                     if not isinstance(data, dict):
                         raise Problem(422, "Send a JSON object as the body (Content-Type: application/json).")
-                    kwargs["body"] = route.body.model_validate(data)
+                    kwargs["body"] = route.body.model_validate(_storable(data))
             except ValidationError as exc:
                 raise problem_from_validation(exc) from None
             result = handler(**kwargs)
@@ -103,6 +104,15 @@ def endpoint(
         return handler
 
     return register
+
+
+def _storable(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` unchanged, or a 422 naming each field whose text no database can store (a NUL, a lone surrogate)."""
+    fields = unstorable_fields(data)
+    if fields:
+        errors = [FieldError(field=f, message="Remove the NUL or unpaired surrogate character.") for f in fields[:20]]
+        raise Problem(422, f"Fix these fields and send it again: {', '.join(e.field for e in errors)}.", errors=errors)
+    return data
 
 
 def _parameters(route: Route) -> list[dict[str, Any]]:
