@@ -21,7 +21,20 @@ from connector.ports import JobQueue
 from connector.runtime import Runtime
 from connector.services import choose_organisation
 from connector.settings import Settings
-from dashboard import access, api, auth, debtor_pages, integrations, oauth, pages, policies, reports, security, signup
+from dashboard import (
+    access,
+    api,
+    auth,
+    debtor_pages,
+    integrations,
+    oauth,
+    pages,
+    policies,
+    portal,
+    reports,
+    security,
+    signup,
+)
 from dashboard.errors import register_error_pages
 from dashboard.i18n import init_i18n
 from dashboard.inputs import init_inputs
@@ -68,6 +81,7 @@ def create_app(
         debtor_pages.bp,
         integrations.bp,
         policies.bp,
+        portal.bp,
     ):  # the worklist's bp
         app.register_blueprint(blueprint)
     api.register(app)

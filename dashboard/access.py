@@ -25,7 +25,19 @@ from connector import accounts, queries
 from dashboard.common import services
 
 ROLES = accounts.ROLES  # each role may do everything the ones before it may
-OPEN_PATHS = ("/webhooks/", "/api/", "/oauth/", "/static/", "/login", "/forgot", "/reset/", "/invite/", "/signup")
+OPEN_PATHS = (
+    "/webhooks/",
+    "/api/",
+    "/oauth/",
+    "/static/",
+    "/login",
+    "/forgot",
+    "/reset/",
+    "/invite/",
+    "/signup",
+    "/p/",
+)
+PORTAL_ENTRY = "/p"  # the debtor's page (dashboard.portal) is public: its links are its own authorisation
 LOOPBACK = ("127.0.0.1", "::1")
 VIEWER_POSTS = {"auth.logout", "auth.switch_organisation"}  # posts that change nothing of the organisation
 F = TypeVar("F", bound=Callable[..., Any])
@@ -117,7 +129,7 @@ def requires(role: str) -> Callable[[F], F]:
 
 def enforce() -> Response | None:
     """Before every request: a login for every page, and controller or owner for every post."""
-    if request.path.startswith(OPEN_PATHS) or request.endpoint == "static":
+    if request.path.startswith(OPEN_PATHS) or request.path == PORTAL_ENTRY or request.endpoint == "static":
         return None
     member = current_user()
     if member is None:

@@ -43,6 +43,7 @@ OPEN = (
     "auth.reset",
     "auth.invite",
     "signup.",
+    "portal.",
     "static",
 )
 ROLES = ("viewer", "controller", "owner")

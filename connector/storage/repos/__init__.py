@@ -134,6 +134,7 @@ from connector.storage.repos.portal import (
     mark_portal_link_used,
     portal_answers,
     portal_links,
+    portal_messages,
     revoke_portal_links,
 )
 from connector.storage.repos.privacy import (
@@ -385,5 +386,6 @@ __all__ = [
     "mark_portal_link_used",
     "portal_answers",
     "portal_links",
+    "portal_messages",
     "revoke_portal_links",
 ]

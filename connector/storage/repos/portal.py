@@ -15,6 +15,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from connector.model.outbox import OutboxItem, OutboxStatus
+from connector.storage import tables as t
+from connector.storage.convert import outbox_row_to_model
 from connector.storage.repos.scope import now, scoped, where_scoped
 from connector.storage.tables_portal import PortalAnswer, PortalLink
 
@@ -144,3 +147,12 @@ def portal_answers(
     if status is not None:
         query = query.where(PortalAnswer.status == status)
     return list(session.scalars(query.order_by(PortalAnswer.id)))
+
+
+def portal_messages(session: Session, org_id: int, administration_id: int, debtor_ref: str) -> list[OutboxItem]:
+    """The messages that went out to one debtor (done outbox items), newest first: the page shows the costs and
+    interest the latest of them stated."""
+    query = scoped(t.OutboxItem, org_id, administration_id).where(
+        t.OutboxItem.debtor_ref == debtor_ref, t.OutboxItem.status == OutboxStatus.DONE.value
+    )
+    return [outbox_row_to_model(row) for row in session.scalars(query.order_by(t.OutboxItem.id.desc()).limit(50))]

@@ -1,0 +1,89 @@
+"""The debtor's page: ``/p`` (type a letter's short code) and ``/p/<token>`` (the link in every reminder).
+
+A public blueprint beside the creditor's pages: no login (``dashboard.access`` leaves ``/p`` alone), reading through
+``connector.portal`` only. Whatever is wrong with a link (tampered, unknown, expired, revoked, another
+organisation's) gets one neutral page in both languages with status 404, so the page gives no hint which; too many
+tries get a 429 page. The page speaks the debtor's language unless the debtor chose the other one (``?lang=``),
+is made for a phone first, and is never cached or indexed (docs/portal.md#the-page).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, redirect, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
+
+from connector import portal
+from dashboard.common import services
+from dashboard.i18n import COOKIE, DEFAULT_LANGUAGE, LANGUAGES
+
+bp = Blueprint("portal", __name__, template_folder="templates")
+GONE = (
+    _l("This link does not work"),
+    _l("The link may have expired or been replaced by the one in a newer message."),
+    _l("Use the link in our latest e-mail or letter, or contact us: our details are on the invoice."),
+    _l("Type the code from a letter"),
+)
+BUSY = (
+    _l("Too many tries"),
+    _l("Wait a quarter of an hour and open the link again."),
+)
+HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow", "Referrer-Policy": "no-referrer"}
+
+
+def _address() -> str:
+    return request.remote_addr or "?"
+
+
+def _answer(template: str, status: int, **context: Any) -> Response:
+    body = render_template(template, csrf=generate_csrf(), **context)
+    return Response(body, status, headers=HEADERS)
+
+
+def _in_both(texts: tuple[Any, ...]) -> list[tuple[str, list[str]]]:
+    """The texts in Dutch and in English: a refusal cannot know whose language to speak."""
+    saved, out = g.get("dunning_lang"), []
+    for code in LANGUAGES:
+        g.dunning_lang = code
+        out.append((code, [str(text) for text in texts]))
+    g.dunning_lang = saved or DEFAULT_LANGUAGE
+    return out
+
+
+def _refused(state: portal.Opened) -> Response:
+    if state is portal.Opened.TOO_MANY:
+        busy = _answer("portal/busy.html", 429, both=_in_both(BUSY))
+        busy.headers["Retry-After"] = str(int(portal.WINDOW.total_seconds()))
+        return busy
+    return _answer("portal/gone.html", 404, both=_in_both(GONE))
+
+
+def _speak(language: str) -> None:
+    """The debtor's language unless the debtor picked one (``?lang=`` or the remembered choice)."""
+    if request.args.get("lang") not in LANGUAGES and request.cookies.get(COOKIE) not in LANGUAGES:
+        g.dunning_lang = language
+
+
+@bp.route("/p", methods=["GET", "POST"])
+def enter() -> Response:
+    """The page a letter names: type the short code, go to the debtor's page."""
+    if request.method == "GET" and "code" not in request.args:
+        return _answer("portal/enter.html", 200, error=False)
+    code = (request.form.get("code") or request.args.get("code") or "")[:40]
+    state, token = portal.open_code(services().runtime, code, _address())
+    if state is portal.Opened.TOO_MANY:
+        return _refused(state)
+    if token is None:
+        return _answer("portal/enter.html", 404, error=True)
+    return redirect(f"/p/{token}", 303)  # type: ignore[return-value]
+
+
+@bp.route("/p/<path:token>")
+def view(token: str) -> Response:
+    result = portal.open_token(services().runtime, token, _address())
+    if result.page is None:
+        return _refused(result.state)
+    _speak(result.page.language)
+    return _answer("portal/page.html", 200, page=result.page)
