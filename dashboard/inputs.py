@@ -5,8 +5,9 @@ PostgreSQL refuses a NUL in any text value and psycopg cannot encode a lone surr
 such a value, written or only searched for, would end as a 500 on PostgreSQL while SQLite stores it. ``create_app``
 registers ``refuse_unstorable_text`` before every page's view (a 400 page in the user's language); the API's route
 registry (``dashboard.api.spec``) calls ``unstorable_fields`` after the key check and answers a 422 problem naming
-the fields. The webhook receivers are left out: a signed delivery is checked after its signature and a bad field
-becomes a dead letter (docs/operations.md#exposing-the-web-app, docs/api.md#errors).
+the fields; the debtor's page (``dashboard.portal``) answers such a link or code with its neutral 404, as any
+unknown one (it never stores them). The webhook receivers are left out: a signed delivery is checked after its
+signature and a bad field becomes a dead letter (docs/operations.md#exposing-the-web-app, docs/api.md#errors).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from flask_babel import gettext as _
 
 from dashboard.common import page
 
-CHECKED_ELSEWHERE = ("/api/", "/webhooks/", "/static/")
+CHECKED_ELSEWHERE = ("api", "webhooks", "portal", "static")  # blueprints (and the static files) that check their own
 
 
 def storable(text: str) -> bool:
@@ -57,7 +58,7 @@ def unstorable_fields(value: object, where: str = "") -> list[str]:
 
 def refuse_unstorable_text() -> Any:
     """Before a page's view: a path, query string or form with text no database can store is a 400 page."""
-    if request.path.startswith(CHECKED_ELSEWHERE):
+    if (request.blueprint or request.endpoint or "static") in CHECKED_ELSEWHERE:
         return None
     in_path = [(name, value) for name, value in (request.view_args or {}).items() if isinstance(value, str)]
     fields = [*in_path, *request.args.items(multi=True), *request.form.items(multi=True)]

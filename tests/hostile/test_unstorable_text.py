@@ -69,6 +69,24 @@ def test_pages_refuse_unstorable_text_with_a_page(
     assert "Traceback" not in answer.text, f"{method} {path}"
 
 
+# the debtor's page: a link or code with such a character is unknown, with the portal's own neutral answer
+PORTAL_CASES = [
+    ("GET", "/p/a%00b", None, None),
+    ("GET", "/p", {"code": NUL}, None),
+    ("POST", "/p", None, {"code": NUL}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "query", "form"), PORTAL_CASES)
+def test_the_debtors_page_answers_an_unknown_link(
+    world: ReceiverWorld, method: str, path: str, query: dict[str, str] | None, form: dict[str, str] | None
+) -> None:
+    world.app.config["WTF_CSRF_ENABLED"] = False
+    answer = world.client.open(path, method=method, query_string=query, data=form)
+    assert answer.status_code == 404, f"{method} {path}: {answer.status_code} {answer.text[:300]}"
+    assert answer.headers.get("X-Robots-Tag"), f"{method} {path}: the portal's own page, not the dashboard's"
+
+
 def test_the_dutch_page_says_it_in_dutch(world: ReceiverWorld) -> None:
     answer = world.client.get("/worklist", query_string={"q": NUL, "lang": "nl"})
     assert answer.status_code == 400, answer.text[:300]
