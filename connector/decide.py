@@ -86,11 +86,11 @@ def run_administration(
     )
     for nd in result.non_decisions:
         report.non_decisions[nd.reason.value] = report.non_decisions.get(nd.reason.value, 0) + 1
-    if dry_run or adm.safe_mode:
+    if dry_run or adm.safe_mode or adm.paused:  # paused from the cockpit: nothing sent (docs/cockpit.md#bulk-actions)
         report.previews.extend(_preview(adm, m) for m in result.messages)
         report.decisions += len(result.decisions)
         report.messages += len(result.messages)
-        if not dry_run:
+        if not dry_run and not adm.paused:
             _record_preview(rt, adm, result, today)
         return report
     _commit_run(rt, adm, result, today, report)

@@ -25,6 +25,7 @@ from dashboard import (
     access,
     api,
     auth,
+    cockpit,
     debtor_pages,
     integrations,
     oauth,
@@ -81,6 +82,7 @@ def create_app(
         debtor_pages.bp,
         integrations.bp,
         policies.bp,
+        cockpit.bp,
         portal.bp,
     ):  # the worklist's bp
         app.register_blueprint(blueprint)

@@ -9,6 +9,7 @@ navigation, language switch) and translate with ``_()`` (``dashboard.i18n``); fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +28,20 @@ class NavItem:
     key: str
     endpoint: str  # shown once a blueprint registers a view under this endpoint
     label: Any  # a lazy translation
+    shown: Callable[[], bool] | None = None  # when only some organisations see it
+
+
+def _cockpit_wanted() -> bool:
+    """A practice, or an organisation with more than one administration, sees the cockpit (docs/cockpit.md)."""
+    from connector import cockpit
+    from dashboard.access import current_user
+
+    member = current_user()
+    return member is not None and cockpit.wanted(services().runtime, member.org_id)
 
 
 NAV = (  # the areas of the app, in the order of the header; an area's link appears once its view exists
+    NavItem("cockpit", "cockpit.cockpit", _l("Cockpit"), _cockpit_wanted),
     NavItem("home", "pages.index", _l("Overview")),
     NavItem("worklist", "worklist.worklist", _l("Worklist")),
     NavItem("debtors", "worklist.debtors", _l("Debtors")),
@@ -45,7 +57,9 @@ def services() -> Any:
 
 
 def nav() -> list[NavItem]:
-    return [item for item in NAV if item.endpoint in current_app.view_functions]
+    return [
+        item for item in NAV if item.endpoint in current_app.view_functions and (item.shown is None or item.shown())
+    ]
 
 
 def page(template: str, **context: Any) -> Response:

@@ -132,7 +132,12 @@ def _day(name: str) -> date | None:
 @bp.get("/debtors", endpoint="debtors")
 def debtors_list() -> Response:
     ctx, org_id = services(), current_org_id()
-    rows = queries.debtors(ctx.runtime, org_id, ctx.runtime.today(org_id))
+    chosen = request.args.get("administration", "")  # the cockpit's drill-down names one administration
+    administration_id = int(chosen) if chosen.isdigit() and len(chosen) < 12 else None
+    try:
+        rows = queries.debtors(ctx.runtime, org_id, ctx.runtime.today(org_id), administration_id=administration_id)
+    except NotFound:
+        abort(404)
     return page("debtors.html", section="debtors", rows=rows[:500], total=len(rows), **_words())
 
 

@@ -27,7 +27,15 @@ from flask_babel import Babel, Domain, format_currency, format_date, format_deci
 from dashboard.security import cookie_flags
 
 TRANSLATIONS = Path(__file__).parent / "translations"
-DOMAINS = ("messages", "worklist", "reports", "portal", "integrations", "policies")  # one catalogue per area of the app
+DOMAINS = (
+    "messages",
+    "worklist",
+    "reports",
+    "portal",
+    "integrations",
+    "policies",
+    "cockpit",
+)  # one catalogue per area of the app
 LANGUAGES = {"nl": "nl_NL", "en": "en_GB"}  # the language a user picks -> the locale for amounts and dates
 DEFAULT_LANGUAGE = "nl"
 COOKIE = "lang"

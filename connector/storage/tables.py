@@ -144,6 +144,8 @@ class Administration(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     safe_mode: Mapped[bool] = mapped_column(Boolean, default=True)  # decisions shown, nothing sent
+    # dunning paused from the cockpit (docs/cockpit.md#bulk-actions): evaluated, nothing sent, nothing previewed
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     provider_reminders_active: Mapped[bool] = mapped_column(Boolean, default=False)
     provider_reminders_detail: Mapped[str] = mapped_column(Text, default="")
     webhook_ref: Mapped[str | None] = mapped_column(Text)

@@ -51,6 +51,16 @@ from connector.storage.repos.apipages import (
     worklist_items_page,
 )
 from connector.storage.repos.audit import acting_as, audit, audit_count, audit_counts, audit_trail, debtor_audit
+from connector.storage.repos.cockpit import (
+    CockpitPage,
+    CockpitQuery,
+    CockpitRow,
+    PortfolioCurrency,
+    administrations_by_id,
+    cockpit_page,
+    cockpit_wanted,
+    insert_invoices,
+)
 from connector.storage.repos.debtors import (
     arrangements,
     contact_moments,
@@ -210,6 +220,14 @@ from connector.storage.repos.worklist import (
 )
 
 __all__ = [
+    "CockpitPage",
+    "CockpitQuery",
+    "CockpitRow",
+    "PortfolioCurrency",
+    "administrations_by_id",
+    "cockpit_page",
+    "cockpit_wanted",
+    "insert_invoices",
     "AdministrationRow",
     "administrations_page",
     "check_fits",
