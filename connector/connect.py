@@ -17,7 +17,7 @@ import structlog
 
 from connector.auth.oauth import authorize_url, exchange_code, new_pkce_pair, new_state
 from connector.errors import ConnectorError, NotSupported, PermanentError
-from connector.model import Capability
+from connector.model import Capability, TokenSet
 from connector.registry import adapter_class
 from connector.runtime import Runtime
 from connector.storage import repos
@@ -56,9 +56,18 @@ def start_connect(rt: Runtime, org_id: int, provider: str, redirect: str) -> str
 
 
 def complete_connect(
-    rt: Runtime, provider: str, code: str, state: str, *, expected_org: int | None = None
+    rt: Runtime,
+    provider: str,
+    code: str,
+    state: str,
+    *,
+    expected_org: int | None = None,
+    reconnect: int | None = None,
 ) -> Connected:
-    """Finish the OAuth flow. Refuses an unknown, expired, reused or foreign ``state``."""
+    """Finish the OAuth flow. Refuses an unknown, expired, reused or foreign ``state``. With ``reconnect`` (a
+    connection of the state's organisation and this provider) the new grant replaces that connection's tokens
+    instead of making a new connection, so its administrations and their history stay (docs/onboarding.md#connections).
+    """
     now = rt.clock()
     with transaction(rt.sessions) as s:
         pending = repos.get_oauth_state(s, state)
@@ -70,6 +79,8 @@ def complete_connect(
         org_id, verifier, redirect = pending.org_id, pending.code_verifier, pending.redirect_uri
     cls = adapter_class(provider)
     tokens = exchange_code(cls, rt.settings.provider(provider), code, redirect, verifier, now=now)
+    if reconnect is not None:
+        return _reconnect(rt, org_id, provider, reconnect, tokens)
     with transaction(rt.sessions) as s:
         connection = repos.create_connection(s, org_id, provider, display_name=cls.name)
         connection_id = connection.id
@@ -88,6 +99,65 @@ def complete_connect(
             ) from exc
         raise
     return Connected(connection_id, len(administrations), webhooks, org_id)
+
+
+def _reconnect(rt: Runtime, org_id: int, provider: str, connection_id: int, tokens: TokenSet) -> Connected:
+    """A re-authorisation: the connection that needed it gets the new tokens, is active again and its
+    administrations are discovered again (new ones join, known ones keep their history)."""
+    with rt.sessions() as s:
+        connection = repos.get_connection(s, org_id, connection_id)  # NotFound outside the organisation
+        if connection.provider != provider:
+            raise PermanentError(f"connection {connection_id} is not a {provider} connection: reconnect from its row")
+    rt.tokens.store_initial(connection_id, org_id, tokens)
+    with transaction(rt.sessions) as s:
+        repos.set_connection_status(s, org_id, connection_id, "active")
+    administrations = discover_administrations(rt, org_id, connection_id)
+    webhooks = register_webhooks(rt, org_id, connection_id)
+    with transaction(rt.sessions) as s:
+        repos.audit(s, org_id, "reconnect", f"reconnected {provider}: {len(administrations)} administration(s)")
+    return Connected(connection_id, len(administrations), webhooks, org_id)
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    administrations: int
+    webhooks_removed: int
+    webhooks_left: int  # registered at the provider but not removable from here: remove them in the package
+
+
+def disconnect(rt: Runtime, org_id: int, connection_id: int, who: str = "") -> Disconnected:
+    """Remove a connection with its tokens and administrations (and what was synced of them), after removing the
+    webhooks we registered at the provider where its adapter can (docs/onboarding.md#connections); audited. A
+    connection of another organisation is ``NotFound``."""
+    with rt.sessions() as s:
+        connection = repos.get_connection(s, org_id, connection_id)
+        administrations = repos.list_administrations(s, org_id, connection_id)
+        registered = [(a.provider_tenant_id, a.webhook_ref) for a in administrations]
+        count = len(registered)
+    removed = 0
+    if any(ref for _, ref in registered) and connection.status == "active":
+        adapter = rt.adapter_for(connection)
+        for tenant, ref in registered:
+            if not ref:
+                continue
+            try:
+                adapter.remove_webhook(tenant, ref)
+            except ConnectorError as exc:  # NotSupported too: the package's developer portal holds it
+                log.warning("webhook.removal_failed", connection_id=connection_id, error=str(exc))
+                continue
+            removed += 1
+    left = sum(1 for _, ref in registered if ref) - removed
+    with transaction(rt.sessions) as s:
+        repos.delete_connection(s, org_id, connection_id)
+        repos.audit(
+            s,
+            org_id,
+            "disconnect",
+            f"disconnected {connection.provider}: {count} administration(s), {removed} webhook(s) removed",
+            data={"connection_id": connection_id, "by": who, "webhooks_left": left},
+        )
+    log.info("connect.disconnected", connection_id=connection_id, administrations=count)
+    return Disconnected(count, removed, left)
 
 
 def _undo(rt: Runtime, org_id: int, connection_id: int) -> None:

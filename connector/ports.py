@@ -255,3 +255,7 @@ class AccountingAdapter:
 
     def register_webhook(self, tenant: str, url: str) -> WebhookRegistration:
         raise NotSupported("webhook registration")
+
+    def remove_webhook(self, tenant: str, provider_ref: str) -> None:
+        """Remove a webhook ``register_webhook`` made (on disconnect); gone already counts as removed."""
+        raise NotSupported("webhook removal")

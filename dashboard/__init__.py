@@ -26,6 +26,7 @@ from dashboard import (
     api,
     auth,
     cockpit,
+    connections,
     debtor_pages,
     integrations,
     oauth,
@@ -84,6 +85,7 @@ def create_app(
         policies.bp,
         cockpit.bp,
         portal.bp,
+        connections.bp,
     ):  # the worklist's bp
         app.register_blueprint(blueprint)
     api.register(app)

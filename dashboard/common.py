@@ -47,7 +47,7 @@ NAV = (  # the areas of the app, in the order of the header; an area's link appe
     NavItem("debtors", "worklist.debtors", _l("Debtors")),
     NavItem("reports", "reports.reports", _l("Reports")),
     NavItem("policies", "policies.policies_index", _l("Policies")),
-    NavItem("connections", "reports.connections", _l("Connections")),
+    NavItem("connections", "connections.connections", _l("Connections")),
 )
 
 

@@ -35,6 +35,7 @@ DOMAINS = (
     "integrations",
     "policies",
     "cockpit",
+    "onboarding",
 )  # one catalogue per area of the app
 LANGUAGES = {"nl": "nl_NL", "en": "en_GB"}  # the language a user picks -> the locale for amounts and dates
 DEFAULT_LANGUAGE = "nl"

@@ -16,6 +16,7 @@ from connector.errors import ConnectorError
 from connector.registry import ADAPTERS
 from dashboard.access import current_org_id, current_user, requires
 from dashboard.common import page, services
+from dashboard.connections import reconnecting
 from dashboard.errors import PageError
 from dashboard.signup import signing_up
 
@@ -61,7 +62,8 @@ def callback(provider: str) -> Any:
     try:
         member = current_user()  # the state names the organisation; a signed-in browser must be of that one
         expected = member.org_id if member is not None and member.user_id is not None else signing_up()
-        connected = complete_connect(ctx.runtime, provider, code, state, expected_org=expected)
+        again = reconnecting(provider)
+        connected = complete_connect(ctx.runtime, provider, code, state, expected_org=expected, reconnect=again)
     except ConnectorError as exc:
         return page("message.html", title=_("Connecting failed – please connect again"), detail=str(exc)), 400
     ctx.queue.enqueue(
@@ -69,6 +71,8 @@ def callback(provider: str) -> Any:
         f"sync:{connected.connection_id}",
         {"org_id": connected.org_id, "connection_id": connected.connection_id, "full": True},
     )
+    if again is not None:
+        return redirect(url_for("connections.connections", reconnected=1))
     if signing_up() == connected.org_id:
         return redirect(url_for("signup.account"))
     return page("message.html", title=_("Connected"), detail=f"{connected.administrations}")

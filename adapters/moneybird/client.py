@@ -47,6 +47,10 @@ class MoneybirdClient:
         response = self.http.request("PATCH", f"{self.base}/{tenant}/{path}", tenant=tenant, json=body)
         return self._json(response, dict)
 
+    def delete_webhook(self, tenant: str, webhook_id: str) -> None:
+        # docs/providers/moneybird.md#subscribing: DELETE /{administration_id}/webhooks/{id} answers 204
+        self.http.request("DELETE", f"{self.base}/{tenant}/webhooks/{webhook_id}.json", tenant=tenant)
+
     def administrations(self) -> list[dict[str, Any]]:
         return list(self.get(None, "administrations.json"))
 

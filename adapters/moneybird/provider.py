@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from adapters.moneybird import mapping, webhooks, writeback
 from adapters.moneybird.client import MoneybirdClient
+from connector.errors import NotFound
 from connector.http.retry import parse_retry_after
 from connector.model import (
     Capability,
@@ -130,6 +131,12 @@ class MoneybirdAdapter(AccountingAdapter):
     def register_webhook(self, tenant: str, url: str) -> WebhookRegistration:
         created = self.client.create_webhook(tenant, url, list(WEBHOOK_EVENTS))
         return WebhookRegistration(provider_ref=str(created["id"]), secret=created.get("secret"))
+
+    def remove_webhook(self, tenant: str, provider_ref: str) -> None:
+        try:
+            self.client.delete_webhook(tenant, provider_ref)
+        except NotFound:
+            return  # removed in Moneybird already
 
 
 def _invoice_page(batch: list[dict[str, Any]], calls: int) -> Page[Invoice]:

@@ -8,6 +8,7 @@ organisation, its administrations and connections), ``worklist`` (what needs a p
 
 from __future__ import annotations
 
+from connector.queries.connections import ConnectionView, connections
 from connector.queries.lookups import debtor_flags, debtors, invoices, why
 from connector.queries.overview import (
     MESSAGE_CHANNELS,
@@ -40,6 +41,8 @@ __all__ = [
     "administrations",
     "as_dicts",
     "connection_health",
+    "ConnectionView",
+    "connections",
     "credit_stops",
     "dead_letters",
     "debtor_names",

@@ -94,6 +94,7 @@ from connector.storage.repos.inbox import (
     purge_webhook_bodies,
     record_inbox_event,
     stale_inbox_events,
+    webhook_health,
 )
 from connector.storage.repos.organisations import (
     active_connections,
@@ -379,6 +380,7 @@ __all__ = [
     "set_cursor",
     "set_letter_received",
     "stale_inbox_events",
+    "webhook_health",
     "serialise_run",
     "start_run",
     "store_tokens",

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -114,3 +114,15 @@ def stale_inbox_events(session: Session, org_id: int, older_than: datetime) -> l
             )
         )
     )
+
+
+def webhook_health(session: Session, org_id: int) -> dict[int, tuple[datetime | None, int]]:
+    """Per connection of the organisation: when its last webhook delivery was received and how many of its
+    deliveries failed for good (dead letters waiting for a replay). Connections without deliveries are absent."""
+    dead = func.sum(case((t.InboxEvent.status == "dead", 1), else_=0))
+    query = (
+        select(t.InboxEvent.connection_id, func.max(t.InboxEvent.received_at), dead)
+        .where(*where_scoped(t.InboxEvent, org_id), t.InboxEvent.connection_id.is_not(None))
+        .group_by(t.InboxEvent.connection_id)
+    )
+    return {int(cid): (last, int(failed or 0)) for cid, last, failed in session.execute(query)}
