@@ -4,7 +4,7 @@ sync, webhook health and dead letters.
 Part of ``connector.queries``, the read side under the dashboard: one session, every read scoped to the
 organisation through ``connector.storage.repos``; changing a connection (connect, reconnect, disconnect) is
 ``connector.connect``. A connection is ``active``, ``needs_reauth`` (the provider refused our grant: the owner
-connects again) or parked by a provider's daily limit until ``parked_until`` (docs/operations.md#connections).
+connects again) or parked by a provider's daily limit until ``parked_until`` (docs/onboarding.md#connections).
 """
 
 from __future__ import annotations
