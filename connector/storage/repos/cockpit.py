@@ -23,6 +23,7 @@ from connector.storage import tables as t
 from connector.storage.repos.scope import where_scoped
 
 SORTS = ("name", "package", "open", "overdue", "dso", "actions", "last_sync")
+AGGREGATE_SORTS = frozenset({"open", "overdue", "dso"})  # sorted by a sum over every administration's invoices
 HEALTH = ("reauth", "parked", "dead_letters", "safe_mode", "paused", "healthy")
 DSO_DAYS = 90  # credit sales over the last 90 days, as the DSO report's default period
 BUCKET_EDGES = (0, 30, 60, 90)  # days overdue: not due <= 0 < 1-30 <= 30 < 31-60 <= 60 < 61-90 <= 90 < over 90
@@ -88,56 +89,38 @@ def _int(value: Any) -> int:
     return int(value or 0)
 
 
-def _own_currency_figures(org_id: int, today: date) -> Any:
-    """Per administration, in its own currency: open, overdue and the last 90 days' credit sales."""
-    inv = t.Invoice
-    is_open = and_(inv.status == InvoiceStatus.OPEN.value, inv.deleted.is_(False))
-    since = today - timedelta(days=DSO_DAYS - 1)
-    sales = and_(inv.status.not_in(_NOT_SALES), inv.invoice_date >= since, inv.invoice_date <= today)
-    return (
-        select(
-            inv.administration_id.label("adm_id"),
-            func.sum(case((is_open, inv.open_minor), else_=0)).label("open_minor"),
-            func.sum(case((and_(is_open, inv.due_date < today), inv.open_minor), else_=0)).label("overdue_minor"),
-            func.sum(case((sales, inv.total_minor), else_=0)).label("sales_minor"),
-        )
-        .join(t.Administration, and_(t.Administration.id == inv.administration_id))
-        .where(*where_scoped(inv, org_id), inv.currency == t.Administration.currency)
-        .group_by(inv.administration_id)
-        .subquery("figures")
-    )
-
-
 def _actions(org_id: int) -> Any:
+    """Per administration (correlated): its worklist items still open."""
     box = t.OutboxItem
     closed = [s.value for s in CLOSED_STATUSES]
     return (
-        select(box.administration_id.label("adm_id"), func.count().label("actions"))
-        .where(*where_scoped(box, org_id), box.status.not_in(closed))
-        .group_by(box.administration_id)
-        .subquery("actions")
+        select(func.count())
+        .where(*where_scoped(box, org_id), box.administration_id == t.Administration.id, box.status.not_in(closed))
+        .scalar_subquery()
     )
 
 
 def _dead_letters(org_id: int) -> Any:
-    ev = t.InboxEvent
+    """Per administration (correlated): webhook deliveries for its tenant that ended as dead letters."""
+    ev, adm = t.InboxEvent, t.Administration
     return (
-        select(ev.connection_id, ev.provider_tenant_id, func.count().label("dead"))
-        .where(ev.org_id == org_id, ev.status == "dead")
-        .group_by(ev.connection_id, ev.provider_tenant_id)
-        .subquery("dead")
+        select(func.count())
+        .where(
+            ev.org_id == org_id,
+            ev.status == "dead",
+            ev.connection_id == adm.connection_id,
+            ev.provider_tenant_id == adm.provider_tenant_id,
+        )
+        .scalar_subquery()
     )
 
 
 def _health(name: str | None, now: datetime, dead: Any) -> list[ColumnElement[bool]]:
     adm, conn = t.Administration, t.Connection
-    reauth = conn.status == "needs_reauth"
-    parked = and_(conn.parked_until.is_not(None), conn.parked_until > now)
-    has_dead = func.coalesce(dead.c.dead, 0) > 0
     conditions: dict[str, ColumnElement[bool]] = {
-        "reauth": reauth,
-        "parked": parked,
-        "dead_letters": has_dead,
+        "reauth": conn.status == "needs_reauth",
+        "parked": and_(conn.parked_until.is_not(None), conn.parked_until > now),
+        "dead_letters": dead > 0,
         "safe_mode": adm.safe_mode.is_(True),
         "paused": adm.paused.is_(True),
     }
@@ -147,13 +130,19 @@ def _health(name: str | None, now: datetime, dead: Any) -> list[ColumnElement[bo
 
 
 def cockpit_page(session: Session, org_id: int, query: CockpitQuery, *, today: date, now: datetime) -> CockpitPage:
-    """One page of the organisation's administrations, sorted and filtered as asked, with the portfolio's totals."""
-    adm, conn = t.Administration, t.Connection
-    figures, actions, dead = _own_currency_figures(org_id, today), _actions(org_id), _dead_letters(org_id)
-    open_minor = func.coalesce(figures.c.open_minor, 0)
-    overdue_minor = func.coalesce(figures.c.overdue_minor, 0)
-    sales_minor = func.coalesce(figures.c.sales_minor, 0)
-    action_count = func.coalesce(actions.c.actions, 0)
+    """One page of the organisation's administrations, sorted and filtered as asked, with the portfolio's totals.
+
+    The page's rows are one ``GROUP BY`` of the administrations joined to their invoices in their own currency (an
+    index range per administration, whatever the planner's statistics say), with the open worklist items and dead
+    letters as correlated counts."""
+    adm, conn, inv = t.Administration, t.Connection, t.Invoice
+    actions, dead = _actions(org_id), _dead_letters(org_id)
+    is_open = and_(inv.status == InvoiceStatus.OPEN.value, inv.deleted.is_(False))
+    since = today - timedelta(days=DSO_DAYS - 1)
+    sales = and_(inv.status.not_in(_NOT_SALES), inv.invoice_date >= since, inv.invoice_date <= today)
+    open_minor = func.coalesce(func.sum(case((is_open, inv.open_minor), else_=0)), 0)
+    overdue_minor = func.coalesce(func.sum(case((and_(is_open, inv.due_date < today), inv.open_minor), else_=0)), 0)
+    sales_minor = func.coalesce(func.sum(case((sales, inv.total_minor), else_=0)), 0)
     dso = case((sales_minor > 0, open_minor * DSO_DAYS / sales_minor), else_=None)
     keys: dict[str, Any] = {
         "name": func.lower(adm.name),
@@ -161,7 +150,7 @@ def cockpit_page(session: Session, org_id: int, query: CockpitQuery, *, today: d
         "open": open_minor,
         "overdue": overdue_minor,
         "dso": dso,
-        "actions": action_count,
+        "actions": actions,
         "last_sync": adm.last_sync_at,
     }
     key = keys.get(query.sort, keys["name"])
@@ -171,7 +160,20 @@ def cockpit_page(session: Session, org_id: int, query: CockpitQuery, *, today: d
         where.append(adm.provider == query.package)
     if query.search:
         where.append(func.lower(adm.name).contains(query.search.lower(), autoescape=True))
-    base = (
+    joined = adm.__table__.join(conn, and_(conn.id == adm.connection_id, conn.org_id == org_id))
+    narrowed = where
+    if query.sort not in AGGREGATE_SORTS:  # the page's administrations first: only their invoices are summed
+        chosen = (
+            select(adm.id)
+            .select_from(joined)
+            .where(*where)
+            .order_by(key.is_(None), ordered, adm.name, adm.id)
+            .offset(max(query.offset, 0))
+            .limit(query.limit)
+            .correlate(None)
+        )
+        narrowed = [*where, adm.id.in_(chosen.scalar_subquery())]
+    page = (
         select(
             adm.id,
             adm.name,
@@ -183,20 +185,25 @@ def cockpit_page(session: Session, org_id: int, query: CockpitQuery, *, today: d
             adm.last_sync_at,
             conn.status,
             conn.parked_until,
-            func.coalesce(dead.c.dead, 0),
-            action_count,
+            dead,
+            actions,
             open_minor,
             overdue_minor,
             sales_minor,
         )
-        .join(conn, and_(conn.id == adm.connection_id, conn.org_id == org_id))
-        .outerjoin(figures, figures.c.adm_id == adm.id)
-        .outerjoin(actions, actions.c.adm_id == adm.id)
-        .outerjoin(
-            dead, and_(dead.c.connection_id == adm.connection_id, dead.c.provider_tenant_id == adm.provider_tenant_id)
+        .select_from(
+            # the administration is the organisation's (WHERE below), so are its invoices; an org_id test here
+            # would let the planner AND in the organisation's whole invoice index once per administration
+            joined.outerjoin(inv, and_(inv.administration_id == adm.id, inv.currency == adm.currency))
         )
-        .where(*where)
+        .where(*narrowed)
+        .group_by(adm.id, conn.id)
+        .order_by(key.is_(None), ordered, adm.name, adm.id)
+        .offset(max(query.offset, 0))
+        .limit(query.limit)
     )
+    if query.sort not in AGGREGATE_SORTS:
+        page = page.offset(0)
     rows = [
         CockpitRow(
             id=int(r[0]),
@@ -215,12 +222,10 @@ def cockpit_page(session: Session, org_id: int, query: CockpitQuery, *, today: d
             overdue_minor=_int(r[13]),
             sales_minor=_int(r[14]),
         )
-        for r in session.execute(
-            base.order_by(key.is_(None), ordered, adm.name, adm.id).offset(max(query.offset, 0)).limit(query.limit)
-        )
+        for r in session.execute(page)
     ]
-    everyone = select(func.count()).where(*where_scoped(adm, org_id)).scalar_subquery()
-    total, administrations = session.execute(select(func.count(), everyone).select_from(base.subquery())).one()
+    everyone = select(func.count()).where(*where_scoped(adm, org_id)).correlate(None).scalar_subquery()  # all of them
+    total, administrations = session.execute(select(func.count(), everyone).select_from(joined).where(*where)).one()
     amounts = _amounts_by_currency(session, org_id, [r.id for r in rows], today)
     rows = [CockpitRow(**{**r.__dict__, "amounts": amounts.get(r.id, {})}) if r.id in amounts else r for r in rows]
     return CockpitPage(
