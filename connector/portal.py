@@ -106,26 +106,28 @@ def _throttled(s: Session, token_key: str | None, address: str, since: datetime)
     return token_key is not None and repos.login_failures(s, [token_key], since) >= MAX_TRIES_PER_TOKEN
 
 
-def _open(rt: Runtime, s: Session, checked: links.CheckedLink, address: str) -> Result:
+def check(s: Session, rt: Runtime, token: str, address: str) -> tuple[Opened, tables.PortalLink | None]:
+    """Throttle, then check ``token``: every call counts against the token, a failure against the address too."""
+    key = _token_key(token[:400])
     since = rt.clock() - WINDOW
+    if _throttled(s, key, address, since):
+        return Opened.TOO_MANY, None
+    repos.record_login_failure(s, [key], since)  # every try counts against the token
+    checked = links.check_token(s, rt.settings.fernet_keys(), token[:400], rt.clock())
     if checked.state is not links.LinkState.OK or checked.link is None:
         repos.record_login_failure(s, [_address_key(address)], since)
-        return Result(Opened.NOT_FOUND)
-    link = checked.link
-    repos.mark_portal_link_used(s, link.org_id, link.id)
-    return Result(Opened.OK, read_page(s, rt, link))
+        return Opened.NOT_FOUND, None
+    return Opened.OK, checked.link
 
 
 def open_token(rt: Runtime, token: str, address: str) -> Result:
-    """What ``/p/<token>`` shows to ``address``; every call counts against the token and the address."""
-    key = _token_key(token[:400])
-    since = rt.clock() - WINDOW
+    """What ``/p/<token>`` shows to ``address``; the view is recorded on the link."""
     with transaction(rt.sessions) as s:
-        if _throttled(s, key, address, since):
-            return Result(Opened.TOO_MANY)
-        repos.record_login_failure(s, [key], since)  # every try counts against the token
-        checked = links.check_token(s, rt.settings.fernet_keys(), token[:400], rt.clock())
-        return _open(rt, s, checked, address)
+        state, link = check(s, rt, token, address)
+        if link is None:
+            return Result(state)
+        repos.mark_portal_link_used(s, link.org_id, link.id)
+        return Result(Opened.OK, read_page(s, rt, link))
 
 
 def open_code(rt: Runtime, code: str, address: str) -> tuple[Opened, str | None]:

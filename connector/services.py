@@ -113,6 +113,8 @@ def complete_task(rt: Runtime, org_id: int, outbox_id: int, note: str = "") -> N
             raise PermanentError(f"outbox item {outbox_id} is not an open task")
         payload = item.payload.model_copy(update={"completed_note": note})
         repos.update_outbox_item(s, org_id, item.id, status=OutboxStatus.DONE, done_at=rt.clock(), payload=payload)
+        if item.payload.portal_answer is not None:  # the debtor's answer is dealt with: its invoices' ladder goes on
+            repos.resolve_portal_answer(s, org_id, item.payload.portal_answer)
         repos.audit(
             s,
             org_id,

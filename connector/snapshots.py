@@ -42,6 +42,7 @@ def build_snapshots(rt: Runtime, adm: tables.Administration, *, debtor_ref: str 
             states = repos.reminder_states(s, adm.org_id, adm.id, [row.provider_ref for row in invoices])
         plans = _load_arrangements(s, adm)
         letters = _load_fourteen_day_letters(s, adm)
+        answered = _load_portal_answers(s, adm)
     last_message: dict[str, date] = {}
     for inv in invoices:
         state = states.get(inv.provider_ref)
@@ -57,6 +58,7 @@ def build_snapshots(rt: Runtime, adm: tables.Administration, *, debtor_ref: str 
             last_message,
             arrangement=plans.get(inv.provider_ref),
             letter=letters.get(inv.provider_ref),
+            answered=answered.get(inv.provider_ref),
         )
         for inv in invoices
     ]
@@ -108,11 +110,28 @@ def _load_fourteen_day_letters(s: Any, adm: tables.Administration) -> dict[str, 
     return by_invoice
 
 
-def _hold(state: tables.ReminderState | None, debtor: tables.Debtor | None) -> tuple[bool, str | None, date | None]:
-    """Invoice hold first, else the debtor's hold (docs/credit-management.md#holds-and-disputes): (on hold, reason, last
-    day of the hold or None)."""
+def _load_portal_answers(s: Any, adm: tables.Administration) -> dict[str, tuple[str, date | None]]:
+    """What the debtor answered on its page and a person has not resolved (docs/portal.md#answers), as a hold per
+    invoice: (reason, last day or None). A question pauses until its ``check_on``; the rest until resolved."""
+    by_invoice: dict[str, tuple[str, date | None]] = {}
+    for row in repos.open_portal_answers(s, adm.org_id, adm.id):
+        until = row.check_on if row.kind == "question" else None
+        for ref in row.invoice_refs:
+            by_invoice[str(ref)] = (f"portal_{row.kind}", until)
+    return by_invoice
+
+
+def _hold(
+    state: tables.ReminderState | None,
+    debtor: tables.Debtor | None,
+    answered: tuple[str, date | None] | None = None,
+) -> tuple[bool, str | None, date | None]:
+    """Invoice hold first, then an open answer on the debtor's page, else the debtor's hold
+    (docs/credit-management.md#holds-and-disputes): (on hold, reason, last day of the hold or None)."""
     if state and state.hold_reason:
         return True, state.hold_reason, state.hold_until
+    if answered is not None:
+        return True, answered[0], answered[1]
     if debtor and debtor.on_hold_reason:
         return True, debtor.on_hold_reason, debtor.hold_until
     return False, None, None
@@ -127,8 +146,9 @@ def _snapshot(
     *,
     arrangement: Arrangement | None = None,
     letter: FourteenDayLetterEvidence | None = None,
+    answered: tuple[str, date | None] | None = None,
 ) -> InvoiceSnapshot:
-    on_hold, hold_reason, hold_until = _hold(state, debtor)
+    on_hold, hold_reason, hold_until = _hold(state, debtor, answered)
     return InvoiceSnapshot(
         invoice_ref=inv.provider_ref,
         debtor_ref=inv.debtor_ref,

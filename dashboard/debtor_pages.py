@@ -82,6 +82,7 @@ EVENTS = {  # a timeline entry's kind (connector.worklist.debtor.TimelineEntry)
     "uncollectible": _l("Marked uncollectible"),
     "insolvency": _l("Insolvency"),
     "segment": _l("Segment changed"),
+    "portal_answer": _l("Answer on the debtor's page"),
     "risk_class": _l("Risk class changed"),
 }
 WAIT_REASONS = {  # why the rules send nothing today (connector.rules.decisions.Reason)

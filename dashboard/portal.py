@@ -15,9 +15,11 @@ from flask import Blueprint, Response, g, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
-from connector import portal
+from connector import portal, portal_answers
+from connector.portal_answers import AnswerRefused, Form, Problem
 from dashboard.common import services
 from dashboard.i18n import COOKIE, DEFAULT_LANGUAGE, LANGUAGES
+from dashboard.portal_mail import send_confirmation
 
 bp = Blueprint("portal", __name__, template_folder="templates")
 GONE = (
@@ -30,6 +32,28 @@ BUSY = (
     _l("Too many tries"),
     _l("Wait a quarter of an hour and open the link again."),
 )
+PROBLEMS = {  # why an answer was refused, and what to do
+    Problem.NO_INVOICES: _l("Tick the invoice or invoices your answer is about."),
+    Problem.PAID_ON: _l("Give the day you paid: today or earlier, in the last year."),
+    Problem.AMOUNT: _l("Give the amount you paid, for example 121.50."),
+    Problem.REASON: _l("Choose why you dispute the invoice."),
+    Problem.MESSAGE: _l("Write your question."),
+    Problem.TERMS: _l("Choose in how many instalments you want to pay (2 or more), for invoices in one currency."),
+}
+DISPUTE_REASONS = {
+    "not_received": _l("I did not receive what was invoiced"),
+    "amount_wrong": _l("The amount is wrong"),
+    "quality": _l("I am not satisfied with the goods or service"),
+    "already_paid_or_credited": _l("It was already paid or credited"),
+    "other": _l("Another reason"),
+}
+DONE = {
+    "paid": _l("Thank you. We will look for your payment; until then you get no reminders for these invoices."),
+    "dispute": _l("Thank you. The invoice is on hold while we look into it; we will contact you."),
+    "accepted": _l("Thank you. Your payment arrangement is agreed; the schedule is in our e-mail to you."),
+    "awaiting_approval": _l("Thank you. We will look at your proposal and let you know; until then no reminders."),
+    "question": _l("Thank you. We will answer your question; until then you get no reminders for these invoices."),
+}
 HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow", "Referrer-Policy": "no-referrer"}
 
 
@@ -80,10 +104,42 @@ def enter() -> Response:
     return redirect(f"/p/{token}", 303)  # type: ignore[return-value]
 
 
-@bp.route("/p/<path:token>")
-def view(token: str) -> Response:
+def _show(token: str, status: int = 200, **context: Any) -> Response:
     result = portal.open_token(services().runtime, token, _address())
     if result.page is None:
         return _refused(result.state)
     _speak(result.page.language)
-    return _answer("portal/page.html", 200, page=result.page)
+    return _answer("portal/page.html", status, page=result.page, reasons=DISPUTE_REASONS, token=token, **context)
+
+
+@bp.route("/p/<path:token>")
+def view(token: str) -> Response:
+    done = DONE.get(request.args.get("done", ""))
+    return _show(token, done=done)
+
+
+@bp.route("/p/<path:token>", methods=["POST"])
+def answer(token: str) -> Response:
+    """One answer over the ticked invoices; refused fields come back on the page with what to do."""
+    form = Form(
+        kind=request.form.get("kind", "")[:20],
+        invoices=tuple(ref[:100] for ref in request.form.getlist("invoice")[:200]),
+        paid_on=request.form.get("paid_on", "")[:20],
+        amount=request.form.get("amount", "")[:20],
+        reason=request.form.get("reason", "")[:40],
+        message=request.form.get(f"message_{request.form.get('kind', '')[:20]}", "")[
+            : portal_answers.MESSAGE_CHARS + 100
+        ],
+        terms=request.form.get("terms", "")[:4],
+    )
+    rt = services().runtime
+    try:
+        done = portal_answers.answer(rt, token, _address(), form)
+    except AnswerRefused as refused:
+        if refused.problem is None:
+            return _refused(refused.state)
+        return _show(token, 400, problem=PROBLEMS[refused.problem], posted=form)
+    _speak(done.language)
+    send_confirmation(rt, done)
+    status = done.status if done.kind == "arrangement" else done.kind.value
+    return redirect(f"/p/{token}?done={status}", 303)  # type: ignore[return-value]

@@ -32,6 +32,7 @@ class OutboxAction(enum.StrEnum):
     NOTE = "note"  # a write-back a person caused: hold, release, arrangement, hand-over ...
     CREDIT_RELEASE = "credit_release"
     MARK_UNCOLLECTIBLE = "mark_uncollectible"
+    PORTAL_ANSWER = "portal_answer"  # the debtor answered on its page: a task for a person (docs/portal.md#answers)
 
 
 REMINDER_ACTIONS = frozenset(
@@ -164,6 +165,7 @@ class OutboxPayload(_Part):
     snoozed_until: date | None = None  # a person moved it to this day (its next attempt waits for the day)
     outcome: str | None = None
     contact_moment: int | None = None
+    portal_answer: int | None = None  # the debtor's answer a task is about; closing the task resolves it
 
     @property
     def charges(self) -> bool:

@@ -168,6 +168,9 @@ class Policy(_Strict):
     min_days_between_messages: int = Field(default=0, ge=0)
     who_chases_when_provider_reminders_on: ChaseOwner = ChaseOwner.US
     arrangement_grace_days: int = Field(default=3, ge=0)  # a missed instalment counts after due + these days
+    # what a debtor may agree on its own page (docs/portal.md#answers); beyond it a person approves
+    arrangement_max_terms: int = Field(default=6, ge=0, le=60)
+    arrangement_min_term: Decimal = Field(default=Decimal("25"), ge=0)  # the least per instalment
     # Consumers: a payment term that is not a fatal term puts the debtor in default only after a notice of default
     # and its term (art. 6:82 BW); a fatal term does so the day after the due date (art. 6:83 sub a). Per debtor
     # a person can record either; this is what applies when nothing is recorded.

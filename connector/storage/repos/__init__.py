@@ -143,9 +143,11 @@ from connector.storage.repos.portal import (
     find_portal_link,
     get_portal_link,
     mark_portal_link_used,
+    open_portal_answers,
     portal_answers,
     portal_links,
     portal_messages,
+    resolve_portal_answer,
     revoke_portal_links,
 )
 from connector.storage.repos.privacy import (
@@ -407,5 +409,7 @@ __all__ = [
     "portal_answers",
     "portal_links",
     "portal_messages",
+    "open_portal_answers",
+    "resolve_portal_answer",
     "revoke_portal_links",
 ]

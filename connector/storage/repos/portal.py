@@ -149,6 +149,29 @@ def portal_answers(
     return list(session.scalars(query.order_by(PortalAnswer.id)))
 
 
+OPEN_ANSWER_STATUSES = ("open", "awaiting_approval")  # the rules send nothing for these answers' invoices
+
+
+def open_portal_answers(session: Session, org_id: int, administration_id: int) -> list[PortalAnswer]:
+    """The answers a person has not resolved yet, oldest first (the snapshots read them as holds)."""
+    query = scoped(PortalAnswer, org_id, administration_id).where(PortalAnswer.status.in_(OPEN_ANSWER_STATUSES))
+    return list(session.scalars(query.order_by(PortalAnswer.id)))
+
+
+def resolve_portal_answer(session: Session, org_id: int, answer_id: int) -> bool:
+    """A person closed the answer's task: the ladder may go on for its invoices. False when it was not open."""
+    result: Any = session.execute(
+        update(PortalAnswer)
+        .where(
+            *where_scoped(PortalAnswer, org_id),
+            PortalAnswer.id == answer_id,
+            PortalAnswer.status.in_(OPEN_ANSWER_STATUSES),
+        )
+        .values(status="resolved")
+    )
+    return bool(result.rowcount)
+
+
 def portal_messages(session: Session, org_id: int, administration_id: int, debtor_ref: str) -> list[OutboxItem]:
     """The messages that went out to one debtor (done outbox items), newest first: the page shows the costs and
     interest the latest of them stated."""
