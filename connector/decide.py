@@ -23,6 +23,7 @@ from connector.model.api import EventType
 from connector.model.outbox import CostsPart, InstallmentPart, OutboxAction, OutboxChannel, OutboxPayload, OutboxStatus
 from connector.policies import packaged_policies, policy_for
 from connector.registry import adapter_class
+from connector.rules.dayone import DayOne, DayOneSetting, day_one_policy, split_history
 from connector.rules.decisions import Decision, EvaluationResult, Message, NonDecision, Reason
 from connector.rules.engine import RunContext, evaluate, evaluate_invoice
 from connector.rules.interest import RateTable, load_rate_table
@@ -77,13 +78,17 @@ def run_administration(
     with rt.sessions() as s:
         last_run = repos.last_run_date(s, adm.org_id, adm.id)
         choose = policy_for(s, adm.org_id, adm.id, policies)  # docs/policies.md#which-policy-applies
+    setting = day_one(adm)  # how the history enters the ladder (docs/onboarding.md#day-one-choices)
+    snapshots, left_alone = split_history(build_snapshots(rt, adm), setting)
     result = evaluate(
-        build_snapshots(rt, adm),
-        choose,
+        snapshots,
+        day_one_policy(choose, setting),
         today,
         last_run_date=None if dry_run else last_run,
         run_context=RunContext(connection_id=str(adm.connection_id), rates=rates),
     )
+    if left_alone:
+        result = result.model_copy(update={"non_decisions": (*result.non_decisions, *left_alone)})
     for nd in result.non_decisions:
         report.non_decisions[nd.reason.value] = report.non_decisions.get(nd.reason.value, 0) + 1
     if dry_run or adm.safe_mode or adm.paused:  # paused from the cockpit: nothing sent (docs/cockpit.md#bulk-actions)
@@ -95,6 +100,13 @@ def run_administration(
         return report
     _commit_run(rt, adm, result, today, report)
     return report
+
+
+def day_one(adm: tables.Administration) -> DayOneSetting | None:
+    """The administration's day-one choice, None until the onboarding made one (the policy as it is)."""
+    if adm.day_one in {c.value for c in DayOne} and adm.day_one_from is not None:
+        return DayOneSetting(DayOne(adm.day_one), adm.day_one_from)
+    return None
 
 
 def _preview(adm: tables.Administration, message: Message) -> dict[str, Any]:
@@ -366,7 +378,7 @@ def invoice_outcome(
     is not open any more. Raises ``ConnectorError`` when no policy applies."""
     with rt.sessions() as s:
         found = repos.get_invoices(s, adm.org_id, adm.id, [invoice_ref])
-        choose = policy_for(s, adm.org_id, adm.id, policies)
+        choose = day_one_policy(policy_for(s, adm.org_id, adm.id, policies), day_one(adm))
     if not found:
         return None
     snapshots = build_snapshots(rt, adm, debtor_ref=found[0].debtor_ref)  # its debtor's invoices, not the ledger

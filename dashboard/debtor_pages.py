@@ -87,6 +87,7 @@ EVENTS = {  # a timeline entry's kind (connector.worklist.debtor.TimelineEntry)
 }
 WAIT_REASONS = {  # why the rules send nothing today (connector.rules.decisions.Reason)
     "no_policy": _l("No policy applies to this invoice."),
+    "before_start": _l("It was due before dunning started, and you chose to skip that history."),
     "draft": _l("It is a draft."),
     "paid": _l("It is paid."),
     "credited": _l("It is credited."),

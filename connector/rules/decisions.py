@@ -57,6 +57,8 @@ class Reason(str, enum.Enum):
     PROVIDER_CHASES = "provider_chases"  # docs/credit-management.md#double-chasing
     # docs/credit-management.md#no-duplicates: min_days_between_messages, or another message to this debtor in this run
     INTERVAL = "interval"
+    # due before dunning started, left alone by the day-one choice (docs/onboarding.md#day-one-choices)
+    BEFORE_START = "before_start"
 
 
 class Decision(_Frozen):

@@ -42,6 +42,7 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20), default="sme", server_default="sme")  # sme|practice
     created_at: Mapped[datetime]
+    onboarded_at: Mapped[datetime | None]  # the four onboarding steps done (docs/onboarding.md#the-four-steps)
 
 
 class User(Base):
@@ -146,6 +147,9 @@ class Administration(Base):
     safe_mode: Mapped[bool] = mapped_column(Boolean, default=True)  # decisions shown, nothing sent
     # dunning paused from the cockpit (docs/cockpit.md#bulk-actions): evaluated, nothing sent, nothing previewed
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # how the history (invoices due before day_one_from) enters the ladder (docs/onboarding.md#day-one-choices)
+    day_one: Mapped[str | None] = mapped_column(String(16))  # reminder_1 | by_age | skip_history
+    day_one_from: Mapped[date | None]
     provider_reminders_active: Mapped[bool] = mapped_column(Boolean, default=False)
     provider_reminders_detail: Mapped[str] = mapped_column(Text, default="")
     webhook_ref: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,7 @@ the webhook receiver, before any organisation is known, and are the deliberate e
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -235,3 +235,18 @@ def get_oauth_state(session: Session, state: str) -> t.OAuthState | None:
 def delete_oauth_state(session: Session, org_id: int, state: str) -> None:
     """A state is good for one redirect only."""
     session.execute(delete(t.OAuthState).where(*where_scoped(t.OAuthState, org_id), t.OAuthState.state == state))
+
+
+def set_day_one(session: Session, org_id: int, administration_id: int, choice: str | None, starts_on: date) -> None:
+    """The administration's day-one choice and the day its history ends (docs/onboarding.md#day-one-choices)."""
+    adm = get_administration(session, org_id, administration_id)
+    adm.day_one = choice
+    adm.day_one_from = starts_on
+
+
+def onboarded_at(session: Session, org_id: int) -> datetime | None:
+    return session.scalar(select(t.Organisation.onboarded_at).where(t.Organisation.id == org_id))
+
+
+def set_onboarded(session: Session, org_id: int, when: datetime | None) -> None:
+    session.execute(update(t.Organisation).where(t.Organisation.id == org_id).values(onboarded_at=when))
