@@ -83,6 +83,7 @@ def _row(row: repos.CockpitRow) -> ClientRow:
     marks = {
         "reauth": row.needs_reauth,
         "parked": row.parked_until is not None,
+        "webhooks_failing": row.webhooks_failing > 0,
         "dead_letters": row.dead_letters > 0,
         "safe_mode": row.safe_mode,
         "paused": row.paused,

@@ -39,6 +39,7 @@ COLUMNS = {
 HEALTH = {
     "reauth": _l("needs re-authorisation"),
     "parked": _l("parked by a daily limit"),
+    "webhooks_failing": _l("webhooks failing"),
     "dead_letters": _l("dead letters"),
     "safe_mode": _l("safe mode on"),
     "paused": _l("dunning paused"),

@@ -14,10 +14,11 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, abort, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from connector.errors import NotFound
 from connector.reports.aging import AGING_COLUMNS, Bucket
 from connector.reports.build import load
 from connector.reports.export import Sheet, to_csv, to_xlsx
@@ -39,9 +40,25 @@ BUCKETS = {
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _scope() -> dict[str, str]:
+    """The query arguments a report page keeps in its tabs and downloads: one administration (the cockpit's
+    drill-down) and where the reader came from."""
+    return {k: v for k, v in request.args.items() if k in ("administration", "from")}
+
+
 def _today_and_data() -> tuple[Any, Any]:
     rt, org_id = services().runtime, current_org_id()
-    return rt.today(org_id), load(rt, org_id)
+    chosen = request.args.get("administration", "")
+    try:
+        data = load(rt, org_id, int(chosen) if chosen.isdigit() and len(chosen) < 12 else None)
+    except NotFound:
+        abort(404)
+    return rt.today(org_id), data
+
+
+def _only(data: Any) -> str | None:
+    """The administration's name when the page shows one administration only."""
+    return data.administrations[0].name if "administration" in request.args and data.administrations else None
 
 
 def _download(name: str, columns: Sequence[str], records: list[dict[str, str]], numeric: set[str]) -> Response | None:
@@ -80,7 +97,15 @@ def reports() -> Response:
             fmt=partial(money, currency=chart.currency),
         )
         drawn.append({"chart": chart, "svg": svg, "labels": labels})
-    return page("reports/aging.html", today=today, charts=drawn, buckets=BUCKETS, section="reports")
+    return page(
+        "reports/aging.html",
+        today=today,
+        charts=drawn,
+        buckets=BUCKETS,
+        section="reports",
+        scope=_scope(),
+        only=_only(data),
+    )
 
 
 @bp.get("/reports/dso")
@@ -122,7 +147,7 @@ def dso() -> Response:
         }
         for index, s in enumerate(series)
     ]
-    return page("reports/dso.html", today=today, charts=drawn, section="reports")
+    return page("reports/dso.html", today=today, charts=drawn, section="reports", scope=_scope(), only=_only(data))
 
 
 @bp.get("/reports/forecast")
@@ -149,4 +174,4 @@ def cash_forecast() -> Response:
             fmt=partial(money, currency=chart.currency),
         )
         drawn.append({"chart": chart, "svg": svg, "labels": labels})
-    return page("reports/forecast.html", today=today, charts=drawn, section="reports")
+    return page("reports/forecast.html", today=today, charts=drawn, section="reports", scope=_scope(), only=_only(data))

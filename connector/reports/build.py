@@ -35,11 +35,16 @@ class Loaded:
     names: dict[tuple[str, str], str] = field(default_factory=dict)  # (administration, debtor_ref) -> name
 
 
-def load(rt: Runtime, org_id: int) -> Loaded:
-    """Every administration's invoices, payments and debtor names (deleted invoices left out)."""
+def load(rt: Runtime, org_id: int, administration_id: int | None = None) -> Loaded:
+    """Every administration's invoices, payments and debtor names (deleted invoices left out); only those of
+    ``administration_id`` when given (the cockpit's drill-down; ``NotFound`` outside the organisation)."""
     loaded = Loaded()
     with rt.sessions() as s:
-        for adm in repos.list_administrations(s, org_id):
+        if administration_id is None:
+            administrations = repos.list_administrations(s, org_id)
+        else:
+            administrations = [repos.get_administration(s, org_id, administration_id)]
+        for adm in administrations:
             loaded.administrations.append(Administration(adm.name, adm.currency))
             debtors = repos.get_debtors(s, org_id, adm.id)
             loaded.names.update({(adm.name, ref): d.name for ref, d in debtors.items()})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,66 @@ def test_nav_drill_down_and_back(world: World) -> None:
     drilled = client.get(worklist.replace("&amp;", "&") + "&lang=en").get_data(as_text=True)
     assert 'id="back-to-cockpit"' in drilled, "the drilled-down worklist has no way back to the cockpit"
     assert client.get("/debtors?administration=999999").status_code == 404, "an unknown administration is not 404"
+
+
+def test_the_reports_drill_down_to_one_administration(world: World) -> None:
+    _seed(world, 1, 3)  # Client 0001 BV and Client 0002 BV, with open invoices
+    client = _client(world, "viewer@a.example")
+    first = next(r.id for r in _rows(world) if r.name == "Client 0001 BV")
+    for path in ("/reports", "/reports/dso", "/reports/forecast"):
+        body = client.get(f"{path}?administration={first}&from=cockpit&lang=en").get_data(as_text=True)
+        assert "Client 0001 BV" in body and "Client 0002 BV" not in body, f"{path} is not filtered to one client"
+        assert 'id="report-scope"' in body and 'id="back-to-cockpit"' in body, f"{path} does not say it is filtered"
+        assert f"administration={first}&amp;from=cockpit" in body, f"{path}'s tabs lose the filter"
+    csv = client.get(f"/reports?administration={first}&format=csv").get_data(as_text=True)
+    assert "Client 0001 BV" in csv and "Client 0002 BV" not in csv, "the filtered download holds other clients"
+    assert client.get("/reports?administration=999999").status_code == 404, "an unknown administration is not 404"
+
+
+def test_each_health_mark_finds_its_administration(world: World) -> None:
+    """One client in each state; filtering by a mark lists exactly that client, and 'all well' the untouched one."""
+    _seed(world, 1, 9)  # eight clients: 7 is paused by the seed (n % 7), the others live
+    rt = _rt(world)
+    names = {r.name: r.id for r in _rows(world)}
+    ids = {n: names[f"Client {n:04} BV"] for n in range(1, 9)}
+    now = rt.clock()
+    with rt.sessions.begin() as s:
+        adms = {a.id: a for a in repos.administrations_by_id(s, world.org_a, list(ids.values()))}
+        adms[ids[5]].safe_mode = True
+        adms[ids[6]].paused = True
+        # clients 1-3 need their own connection for a connection-wide state
+        for n, change in ((1, {"status": "needs_reauth"}), (2, {"parked_until": now + timedelta(hours=3)})):
+            connection = repos.create_connection(s, world.org_a, adms[ids[n]].provider)
+            for key, value in change.items():
+                setattr(connection, key, value)
+            adms[ids[n]].connection_id = connection.id
+        for n, status, attempts in ((3, "received", 2), (4, "dead", 5)):
+            s.add(
+                tables.InboxEvent(
+                    org_id=world.org_a,
+                    connection_id=adms[ids[n]].connection_id,
+                    provider=adms[ids[n]].provider,
+                    provider_tenant_id=adms[ids[n]].provider_tenant_id,
+                    dedupe_id=f"event-{n}",
+                    status=status,
+                    attempts=attempts,
+                    raw=b"{}",
+                    received_at=now,
+                )
+            )
+    client = _client(world, "viewer@a.example")
+    expected = {
+        "reauth": {ids[1]},
+        "parked": {ids[2]},
+        "webhooks_failing": {ids[3]},
+        "dead_letters": {ids[4]},
+        "safe_mode": {ids[5], world.administration_a},  # the world's own starts in safe mode
+        "paused": {ids[6], ids[7]},
+        "healthy": {ids[8]},
+    }
+    for mark, wanted in expected.items():
+        found = set(_row_ids(client.get(f"/cockpit?health={mark}").get_data(as_text=True)))
+        assert found == wanted, f"health={mark}: {sorted(found)}, expected {sorted(wanted)}"
+    body = client.get("/cockpit?lang=en").get_data(as_text=True)
+    for mark in expected:
+        assert f'data-health="{mark}"' in body, f"no {mark} badge on the page"

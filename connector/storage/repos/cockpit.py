@@ -24,7 +24,7 @@ from connector.storage.repos.scope import where_scoped
 
 SORTS = ("name", "package", "open", "overdue", "dso", "actions", "last_sync")
 AGGREGATE_SORTS = frozenset({"open", "overdue", "dso"})  # sorted by a sum over every administration's invoices
-HEALTH = ("reauth", "parked", "dead_letters", "safe_mode", "paused", "healthy")
+HEALTH = ("reauth", "parked", "webhooks_failing", "dead_letters", "safe_mode", "paused", "healthy")
 DSO_DAYS = 90  # credit sales over the last 90 days, as the DSO report's default period
 BUCKET_EDGES = (0, 30, 60, 90)  # days overdue: not due <= 0 < 1-30 <= 30 < 31-60 <= 60 < 61-90 <= 90 < over 90
 _NOT_SALES = (InvoiceStatus.DRAFT.value, InvoiceStatus.VOIDED.value)
@@ -63,6 +63,7 @@ class CockpitRow:
     open_minor: int
     overdue_minor: int
     sales_minor: int
+    webhooks_failing: int = 0  # deliveries for its tenant still being retried after a failed processing
     amounts: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
@@ -100,14 +101,14 @@ def _actions(org_id: int) -> Any:
     )
 
 
-def _dead_letters(org_id: int) -> Any:
-    """Per administration (correlated): webhook deliveries for its tenant that ended as dead letters."""
+def _events(org_id: int, *conditions: ColumnElement[bool]) -> Any:
+    """Per administration (correlated): webhook deliveries for its tenant in the state ``conditions`` name."""
     ev, adm = t.InboxEvent, t.Administration
     return (
         select(func.count())
         .where(
             ev.org_id == org_id,
-            ev.status == "dead",
+            *conditions,
             ev.connection_id == adm.connection_id,
             ev.provider_tenant_id == adm.provider_tenant_id,
         )
@@ -115,11 +116,12 @@ def _dead_letters(org_id: int) -> Any:
     )
 
 
-def _health(name: str | None, now: datetime, dead: Any) -> list[ColumnElement[bool]]:
+def _health(name: str | None, now: datetime, dead: Any, failing: Any) -> list[ColumnElement[bool]]:
     adm, conn = t.Administration, t.Connection
     conditions: dict[str, ColumnElement[bool]] = {
         "reauth": conn.status == "needs_reauth",
         "parked": and_(conn.parked_until.is_not(None), conn.parked_until > now),
+        "webhooks_failing": failing > 0,
         "dead_letters": dead > 0,
         "safe_mode": adm.safe_mode.is_(True),
         "paused": adm.paused.is_(True),
@@ -136,7 +138,9 @@ def cockpit_page(session: Session, org_id: int, query: CockpitQuery, *, today: d
     index range per administration, whatever the planner's statistics say), with the open worklist items and dead
     letters as correlated counts."""
     adm, conn, inv = t.Administration, t.Connection, t.Invoice
-    actions, dead = _actions(org_id), _dead_letters(org_id)
+    actions = _actions(org_id)
+    dead = _events(org_id, t.InboxEvent.status == "dead")
+    failing = _events(org_id, t.InboxEvent.status == "received", t.InboxEvent.attempts > 0)  # retrying
     is_open = and_(inv.status == InvoiceStatus.OPEN.value, inv.deleted.is_(False))
     since = today - timedelta(days=DSO_DAYS - 1)
     sales = and_(inv.status.not_in(_NOT_SALES), inv.invoice_date >= since, inv.invoice_date <= today)
@@ -155,7 +159,7 @@ def cockpit_page(session: Session, org_id: int, query: CockpitQuery, *, today: d
     }
     key = keys.get(query.sort, keys["name"])
     ordered = key.desc() if query.descending else key.asc()
-    where: list[ColumnElement[bool]] = [*where_scoped(adm, org_id), *_health(query.health, now, dead)]
+    where: list[ColumnElement[bool]] = [*where_scoped(adm, org_id), *_health(query.health, now, dead, failing)]
     if query.package:
         where.append(adm.provider == query.package)
     if query.search:
@@ -190,6 +194,7 @@ def cockpit_page(session: Session, org_id: int, query: CockpitQuery, *, today: d
             open_minor,
             overdue_minor,
             sales_minor,
+            failing,
         )
         .select_from(
             # the administration is the organisation's (WHERE below), so are its invoices; an org_id test here
@@ -221,6 +226,7 @@ def cockpit_page(session: Session, org_id: int, query: CockpitQuery, *, today: d
             open_minor=_int(r[12]),
             overdue_minor=_int(r[13]),
             sales_minor=_int(r[14]),
+            webhooks_failing=_int(r[15]),
         )
         for r in session.execute(page)
     ]
