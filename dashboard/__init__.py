@@ -30,6 +30,7 @@ from dashboard import (
     debtor_pages,
     integrations,
     oauth,
+    onboarding,
     pages,
     policies,
     portal,
@@ -86,6 +87,7 @@ def create_app(
         cockpit.bp,
         portal.bp,
         connections.bp,
+        onboarding.bp,
     ):  # the worklist's bp
         app.register_blueprint(blueprint)
     api.register(app)

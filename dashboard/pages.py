@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from connector import queries, services
+from connector import onboarding, queries, services
 from connector.errors import ConnectorError
 from connector.reports.build import headline
 from dashboard.access import current_org_id, requires
@@ -43,6 +43,7 @@ def index() -> Response:
         over_limit=queries.over_credit_limit(ctx.runtime, org_id),
         statuses=STATUSES,
         figures=headline(ctx.runtime, org_id, ctx.runtime.today(org_id)),
+        onboarding_open=not onboarding.finished(ctx.runtime, org_id),
         open_actions=queries.todays_actions(ctx.runtime, org_id),
     )
 

@@ -68,7 +68,7 @@ def account() -> Any:
             else:
                 session.pop(SESSION_KEY, None)
                 enter(person)
-                return redirect(url_for("pages.index"))
+                return redirect(url_for("onboarding.wizard"))
     return page("auth/signup_account.html", administrations=administrations, error=error), (400 if error else 200)
 
 

@@ -28,6 +28,8 @@ NEEDS = {
     "pages.safe_mode": "owner",
     "oauth.connect": "owner",
     "auth.members": "owner",
+    "onboarding.wizard": "owner",
+    "onboarding.save": "owner",
     **{f"connections.{view}": "owner" for view in ("reconnect", "confirm_disconnect", "do_disconnect")},
     **{
         f"integrations.{view}": "owner"  # API keys and webhooks: only an owner hands out access to other software
