@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import structlog
 
@@ -31,7 +31,7 @@ from connector.outbox.writes import document_write, manual_write, provider_sends
 from connector.ports import AccountingAdapter
 from connector.runtime import Runtime
 from connector.storage import repos, tables
-from connector.storage.db import transaction
+from connector.storage.db import Session, transaction
 from connector.sync import refresh_invoices
 
 log = structlog.get_logger(__name__)
@@ -50,13 +50,25 @@ class DrainReport:
     details: list[str] = field(default_factory=list)
 
 
+def _answered(s: Session, adm: tables.Administration, today: date) -> set[str]:
+    """Invoices the debtor answered about on its page and nobody resolved yet (docs/portal.md#answers): a message
+    decided before the answer does not go out (a question only while its pause lasts)."""
+    return {
+        str(ref)
+        for answer in repos.open_portal_answers(s, adm.org_id, adm.id)
+        if answer.kind != "question" or answer.check_on is None or answer.check_on >= today
+        for ref in answer.invoice_refs
+    }
+
+
 def _still_due(rt: Runtime, adm: tables.Administration, invoices: list[Invoice]) -> list[Invoice]:
     with rt.sessions() as s:
         states = repos.reminder_states(s, adm.org_id, adm.id, [i.provider_ref for i in invoices])
+        answered = _answered(s, adm, clock.today(adm.timezone, clock=rt.clock))
     keep = []
     for inv in invoices:
         state = states.get(inv.provider_ref)
-        held = state is not None and (state.hold_reason or state.handed_over)
+        held = (state is not None and (state.hold_reason or state.handed_over)) or inv.provider_ref in answered
         if inv.status is InvoiceStatus.OPEN and inv.open_amount > 0 and not inv.disputed and not held:
             keep.append(inv)
     return keep

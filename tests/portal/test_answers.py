@@ -177,3 +177,22 @@ def test_the_page_offers_each_answer_without_inline_script(page: Page) -> None:
     for kind in FORMS:
         assert re.search(rf'name="kind" value="{kind}"', body), f"no {kind} button"
     assert 'name="csrf"' in body and "<script" not in body and "style=" not in body
+
+
+@pytest.mark.parametrize("kind", sorted(FORMS))
+def test_a_message_decided_before_the_answer_does_not_go_out(page: Page, kind: str) -> None:
+    """The outbox's freshness gate: a reminder queued before the answer is dropped for the answered invoice."""
+    import importlib
+
+    from connector.storage.convert import invoice_row_to_model
+
+    link = page.issue()
+    _post(page, link.token, kind, ["I2"])
+    with page.world.rt.sessions() as s:
+        adm = repos.get_administration(s, page.world.org_id, page.world.adm_id)
+        rows = repos.debtor_invoices(s, page.world.org_id, adm.id, "D1")
+        invoices = [invoice_row_to_model(r) for r in rows if r.provider_ref in ("I1", "I2")]
+    drain = importlib.import_module("connector.outbox.drain")  # the module, not the function the package exports
+    due = [i.provider_ref for i in drain._still_due(page.world.rt, adm, invoices)]
+    expected = ["I1", "I2"] if kind == "arrangement" else ["I1"]  # an agreed arrangement is followed by its plan
+    assert due == expected, f"after {kind}: the gate lets {due} through"
