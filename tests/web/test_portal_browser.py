@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from connector import demo
+from connector import demo, outbox
 from connector.auth import portal
 from connector.model.outbox import OutboxAction
 from connector.ports import RateLimit
@@ -148,6 +148,13 @@ def test_a_debtor_answers_from_the_link_in_its_email(
     for task in ("betwist factuur (portaal)", "betaald (portaal)", "Vraag van debiteur (portaal)"):
         expect(page.locator("main")).to_contain_text(task)
     shoot(page, "portal-worklist-nl")
+
+    outbox.drain(stack.runtime, stack.org_id)  # what the worker does next: the hold note goes to Xero
+    sandbox = stack.sandboxes["xero"].app.extensions["sandbox"]
+    with stack.runtime.sessions() as s:
+        [adm] = repos.list_administrations(s, stack.org_id)
+    notes = [str(record) for record in sandbox.org(adm.provider_tenant_id).history.get(refs[0], [])]
+    assert any("dispute" in note for note in notes), f"the sandbox has no hold note on the disputed invoice: {notes}"
 
     before = {i.id for i in _ladder(stack)}
     demo.run_provider(stack, "xero", last_run)  # a rerun of the last day: sync, rules, outbox (the question's
