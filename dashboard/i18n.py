@@ -23,6 +23,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Flask, Response, g, has_request_context, request
 from flask_babel import Babel, Domain, format_currency, format_date, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
 
 from dashboard.security import cookie_flags
 
@@ -116,6 +117,31 @@ def day(value: Any, form: str = "medium") -> str:
     return str(format_date(value, form))
 
 
+# The names of the default policies' steps (connector/defaults/policies/*.yaml), shown in the user's language; a
+# name an organisation wrote itself in its own policy is shown as written (docs/policies.md).
+STEP_NAMES = {
+    "Friendly notice": _l("Friendly notice"),
+    "First reminder": _l("First reminder"),
+    "Second reminder": _l("Second reminder"),
+    "Notice of default": _l("Notice of default"),
+    "Phone call": _l("Phone call"),
+    "Demand letter (aanmaning)": _l("Demand letter (aanmaning)"),
+    "14-day letter (veertiendagenbrief)": _l("14-day letter (veertiendagenbrief)"),
+    "Final notice": _l("Final notice"),
+    "Final notice with costs": _l("Final notice with costs"),
+    "Credit stop": _l("Credit stop"),
+    "Hand-over to collection": _l("Hand-over to collection"),
+}
+
+
+def step(name: Any) -> str:
+    """A step's name as the user reads it: a default step in the page's language, an own name as written."""
+    if name in (None, ""):
+        return ""
+    known = STEP_NAMES.get(str(name))
+    return str(known) if known is not None else str(name)
+
+
 def init_i18n(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = LANGUAGES[DEFAULT_LANGUAGE]
     _Babel(app, locale_selector=lambda: LANGUAGES[lang()])
@@ -123,7 +149,8 @@ def init_i18n(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(day, "day")
     app.add_template_filter(number, "number")
+    app.add_template_filter(step, "step")
     app.add_template_global(lang, "lang")
 
 
-__all__ = ["catalogue", "day", "get_locale", "init_i18n", "lang", "money", "number"]
+__all__ = ["catalogue", "day", "get_locale", "init_i18n", "lang", "money", "number", "step"]

@@ -103,3 +103,31 @@ def test_the_language_is_chosen_by_query_cookie_then_browser(
 ) -> None:
     with app.test_request_context(f"/{query}", headers=headers):
         assert i18n.lang() == expected, f"headers {headers} and query {query!r}"
+
+
+@pytest.mark.parametrize(
+    ("lang", "name", "shown"),
+    [
+        ("nl", "First reminder", "Eerste herinnering"),
+        ("nl", "14-day letter (veertiendagenbrief)", "Veertiendagenbrief"),
+        ("nl", "Credit stop", "Kredietstop"),
+        ("en", "First reminder", "First reminder"),
+        ("nl", "Onze eigen stap", "Onze eigen stap"),  # a name an organisation wrote itself is shown as written
+        ("nl", None, ""),
+    ],
+)
+def test_step_names_follow_the_language(app: Flask, lang: str, name: str | None, shown: str) -> None:
+    with app.test_request_context(f"/?lang={lang}"):
+        assert i18n.step(name) == shown, f"step name {name!r} in {lang}"
+
+
+def test_every_default_step_name_has_its_translation() -> None:
+    import yaml
+
+    from connector import defaults
+
+    names = set()
+    for path in defaults.policies_dir().glob("*.yaml"):
+        names |= {str(level["name"]) for level in yaml.safe_load(path.read_text(encoding="utf-8"))["levels"]}
+    missing = names - set(i18n.STEP_NAMES)
+    assert not missing, f"default step names without an entry in dashboard/i18n.py STEP_NAMES: {sorted(missing)}"
