@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -62,6 +63,12 @@ class Membership:
     org_name: str
     kind: str
     role: str
+    administrations: tuple[int, ...] | None = None  # a client's own staff: only these; None: all of them
+
+    @property
+    def scope(self) -> int:
+        """The organisation id every query of this member is scoped to, carrying their administrations."""
+        return self.org_id if self.administrations is None else repos.OrgScope(self.org_id, self.administrations)
 
 
 def _person(user: Any) -> Person:
@@ -93,32 +100,74 @@ def has_users(rt: Runtime) -> bool:
         return repos.count_users(s) > 0
 
 
-def add_user(rt: Runtime, email: str, org_id: int, role: str, password: str | None = None) -> Person:
+def add_user(
+    rt: Runtime,
+    email: str,
+    org_id: int,
+    role: str,
+    password: str | None = None,
+    *,
+    administrations: Sequence[int | str] | None = None,
+) -> Person:
     """Give the person with ``email`` ``role`` in the organisation, creating them when new (with ``password``, or
-    without one until they take their invitation link)."""
+    without one until they take their invitation link). With ``administrations`` (ids or names) only those of the
+    organisation's administrations: a client's own staff, as controller or viewer (docs/cockpit.md#client-access).
+    The audit trail records who invited whom, with which role and to which administrations."""
     address, role = check_email(email), check_role(role)
     if password is not None:
         check_password(password)
+    if administrations is not None and role == "owner":
+        raise AccountError("an owner has the whole organisation: invite a client's staff as controller or viewer")
     with transaction(rt.sessions) as s:
+        kept = None if administrations is None else _administration_ids(s, org_id, administrations)
         user = repos.find_user(s, address)
         user_id = user.id if user else repos.create_user(s, address, None)
         if password is not None:
             repos.set_password_hash(s, user_id, _hasher.hash(password))
-        repos.set_membership(s, org_id, user_id, role)
+        repos.set_membership(s, org_id, user_id, role, kept)
+        data: dict[str, Any] = {"email": address, "role": role, "administrations": list(kept or ())}
+        if kept is None:
+            repos.audit(s, org_id, "member_invited", f"{address} invited as {role}", data=data)
+        for administration_id in kept or ():
+            message = f"{address} invited as {role} to administration {administration_id} only"
+            repos.audit(s, org_id, "member_invited", message, administration_id=administration_id, data=data)
         return _person(repos.get_user(s, user_id))
+
+
+def _administration_ids(session: Any, org_id: int, wanted: Sequence[int | str]) -> tuple[int, ...]:
+    """The organisation's administrations named by id or by name; raises ``AccountError`` for one it has not."""
+    mine = repos.list_administrations(session, int(org_id))
+    found: list[int] = []
+    for item in wanted:
+        text = str(item).strip()
+        by_id = [a.id for a in mine if str(a.id) == text]
+        match = by_id or [a.id for a in mine if a.name.casefold() == text.casefold()]
+        if len(match) != 1:
+            raise AccountError(f"no single administration {text!r} in this organisation: name one by id or name")
+        found.append(match[0])
+    if not found:
+        raise AccountError("name at least one administration")
+    return tuple(sorted(set(found)))
 
 
 def remove_member(rt: Runtime, org_id: int, user_id: int) -> None:
     with transaction(rt.sessions) as s:
-        owners = [u.id for u, role in repos.members(s, org_id) if role == "owner"]
+        owners = [u.id for u, role, _kept in repos.members(s, org_id) if role == "owner"]
         if owners == [user_id]:
             raise AccountError("the organisation's last owner cannot be removed: make someone else owner first")
         repos.remove_membership(s, org_id, user_id)
 
 
-def members(rt: Runtime, org_id: int) -> list[tuple[Person, str]]:
+def members(rt: Runtime, org_id: int) -> list[tuple[Person, str, tuple[int, ...] | None]]:
+    """The organisation's people: each with their role and the administrations they are kept to (None: all)."""
     with rt.sessions() as s:
-        return [(_person(user), role) for user, role in repos.members(s, org_id)]
+        return [(_person(user), role, kept) for user, role, kept in repos.members(s, org_id)]
+
+
+def administration_names(rt: Runtime, org_id: int) -> list[tuple[int, str]]:
+    """The organisation's administrations a member can be kept to: (id, name), by name."""
+    with rt.sessions() as s:
+        return sorted(((a.id, a.name) for a in repos.list_administrations(s, org_id)), key=lambda a: a[1].casefold())
 
 
 def person(rt: Runtime, user_id: int) -> Person | None:

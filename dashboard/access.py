@@ -5,7 +5,8 @@ Flask-Login keeps them in the session cookie. ``enforce`` runs before every requ
 it leaves the machine paths alone (webhooks and the JSON API check their own signatures and tokens, the provider's
 OAuth redirect lands without a login), sends anyone not signed in to the login page, and lets only a controller
 or an owner post (a viewer reads). A view that needs more says so with ``@requires("owner")``. Views read the
-organisation with ``current_org_id()``, never from the request. Until the first person has an account the
+organisation with ``current_org_id()``, never from the request; for a client's own staff it carries the
+administrations they may see, and storage applies them to every query. Until the first person has an account the
 installation is open to this machine only, as the operator who set it up (docs/architecture.md#accounts-and-roles).
 """
 
@@ -53,9 +54,14 @@ class Member:
     org_name: str
     role: str
     organisations: tuple[accounts.Membership, ...] = ()
+    administrations: tuple[int, ...] | None = None  # a client's own staff: only these administrations
 
     def may(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
+
+    @property
+    def restricted(self) -> bool:
+        return self.administrations is not None
 
 
 class Account(UserMixin):  # type: ignore[misc]
@@ -84,7 +90,9 @@ def _signed_in() -> Member | None:
         if not memberships:
             return None
         chosen = next((m for m in memberships if m.org_id == session.get("org_id")), memberships[0])
-        return Member(person.id, person.email, chosen.org_id, chosen.org_name, chosen.role, memberships)
+        return Member(
+            person.id, person.email, chosen.org_id, chosen.org_name, chosen.role, memberships, chosen.administrations
+        )
     # no account yet: only a browser on this machine, never one behind a proxy (which would look local too)
     local = request.remote_addr in LOOPBACK and "X-Forwarded-For" not in request.headers
     if local and not _anyone_can_sign_in():
@@ -100,11 +108,14 @@ def current_user() -> Member | None:
 
 
 def current_org_id() -> int:
-    """The organisation every query of this request is scoped to (403 when nobody is signed in)."""
+    """The organisation every query of this request is scoped to (403 when nobody is signed in). For a member kept
+    to some administrations (a client's own staff) the id carries those, and storage keeps every query to them: any
+    other administration is then as absent as another organisation's (docs/cockpit.md#client-access)."""
     member = current_user()
     if member is None:
         abort(403)
-    return member.org_id
+    chosen = next((m for m in member.organisations if m.org_id == member.org_id), None)
+    return member.org_id if chosen is None else chosen.scope
 
 
 def requires(role: str) -> Callable[[F], F]:

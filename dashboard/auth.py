@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, request, session, url_for
+from flask import Blueprint, abort, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
@@ -130,14 +130,25 @@ def switch_organisation() -> Any:
 @bp.route("/members", methods=["GET", "POST"])
 @requires("owner")
 def members() -> Any:
+    """The organisation's people, and the invitation: to the whole organisation or, for a client's own staff, to
+    one administration (``?administration=ID`` from the cockpit's row chooses it; docs/cockpit.md#client-access)."""
     rt, org_id = services().runtime, current_org_id()
+    names = accounts.administration_names(rt, org_id)
+    chosen = request.values.get("administration", "")
+    if chosen and chosen not in {str(a) for a, _name in names}:
+        abort(404)  # an administration this organisation does not have, as everywhere
     notice, error = None, None
     if request.method == "POST":
         role = request.form.get("role", "")
+        kept = [chosen] if chosen else None
         try:
-            person = accounts.add_user(rt, request.form.get("email", ""), org_id, role)
+            person = accounts.add_user(rt, request.form.get("email", ""), org_id, role, administrations=kept)
         except accounts.AccountError:
-            error = _("Enter an e-mail address and choose a role.")
+            error = (
+                _("Invite a client's staff as credit controller or viewer.")
+                if kept and role == "owner"
+                else _("Enter an e-mail address and choose a role.")
+            )
         else:
             if person.has_password:
                 notice = _("%(email)s can now work in this organisation.", email=person.email)
@@ -146,7 +157,14 @@ def members() -> Any:
             else:
                 error = _("The invitation could not be e-mailed. Ask whoever runs this installation to set up e-mail.")
     return page(
-        "auth/members.html", people=accounts.members(rt, org_id), roles=role_names(), notice=notice, error=error
+        "auth/members.html",
+        people=accounts.members(rt, org_id),
+        roles=role_names(),
+        notice=notice,
+        error=error,
+        administrations=names,
+        names=dict(names),
+        chosen=chosen,
     ), (400 if error else 200)
 
 

@@ -37,7 +37,7 @@ def _cockpit_wanted() -> bool:
     from dashboard.access import current_user
 
     member = current_user()
-    return member is not None and cockpit.wanted(services().runtime, member.org_id)
+    return member is not None and not member.restricted and cockpit.wanted(services().runtime, member.org_id)
 
 
 NAV = (  # the areas of the app, in the order of the header; an area's link appears once its view exists

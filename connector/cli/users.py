@@ -3,6 +3,8 @@
 Commands over ``connector.accounts``. ``user create`` gives a person a role in an organisation: with a password
 read from stdin (``--password-stdin``), or else it prints an invitation link (from DUNNING_BASE_URL) for the person
 to choose their own. ``--new-org`` creates the organisation first (an SME, or ``--kind practice``).
+``--administration`` (repeatable) keeps the person to those administrations of the organisation: a client's own
+staff (docs/cockpit.md#client-access).
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ def user_create(
     ] = False,
     new_org: Annotated[bool, typer.Option("--new-org", help="Create the organisation named by --org first.")] = False,
     kind: Annotated[str, typer.Option("--kind", help="With --new-org: sme or practice.")] = "sme",
+    administration: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--administration",
+            help="Only this administration (id or name; repeat for more): a client's own staff, controller or viewer.",
+        ),
+    ] = None,
 ) -> None:
     """Give a person a role in an organisation; prints an invitation link unless a password comes on stdin."""
     password = None
@@ -40,6 +49,8 @@ def user_create(
             fail("no password on stdin", "pipe it in, e.g. `printf '%s' \"$PASSWORD\" | dunning user create ...`")
     rt = runtime()
     try:
+        if new_org and administration:
+            fail("--administration needs an organisation that has it", "leave out --new-org")
         if new_org:
             if not org:
                 fail("--new-org needs --org NAME", "name the new organisation with --org")
@@ -47,7 +58,9 @@ def user_create(
             if role != "owner":
                 output.say("the first person of a new organisation is its owner")
         else:
-            person = accounts.add_user(rt, email, organisation(rt, org), role, password)
+            person = accounts.add_user(
+                rt, email, organisation(rt, org), role, password, administrations=administration or None
+            )
         if person.has_password:
             output.say(f"{person.email} can log in now")
         else:
@@ -68,10 +81,20 @@ def user_list(
     rt = runtime(reads_only=True)
     try:
         rows = [
-            {"email": p.email, "role": role, "status": "active" if p.has_password else "invited"}
-            for p, role in accounts.members(rt, organisation(rt, org))
+            {
+                "email": p.email,
+                "role": role,
+                "status": "active" if p.has_password else "invited",
+                "administrations": "all" if kept is None else ",".join(str(a) for a in kept),
+            }
+            for p, role, kept in accounts.members(rt, organisation(rt, org))
         ]
     finally:
         rt.close()
-    columns = [Column("email", "e-mail"), Column("role", "role"), Column("status", "status")]
+    columns = [
+        Column("email", "e-mail"),
+        Column("role", "role"),
+        Column("status", "status"),
+        Column("administrations", "administrations"),
+    ]
     output.emit(rows, as_json, lambda: output.print_table(columns, rows, title="People", show_all=True))

@@ -59,7 +59,8 @@ class User(Base):
 
 
 class Membership(Base):
-    """A user's role in one organisation: owner, controller or viewer."""
+    """A user's role in one organisation: owner, controller or viewer. ``restricted``: only the administrations
+    of ``MembershipAdministration`` (a client's own staff, docs/cockpit.md#client-access); none left, nothing."""
 
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("user_id", "org_id"),)
@@ -67,7 +68,19 @@ class Membership(Base):
     org_id: Mapped[int] = _org()
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20))
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
+
+
+class MembershipAdministration(Base):
+    """An administration a restricted membership may see."""
+
+    __tablename__ = "membership_administrations"
+    __table_args__ = (UniqueConstraint("membership_id", "administration_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org()
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), index=True)
+    administration_id: Mapped[int] = _adm()
 
 
 class LoginThrottle(Base):

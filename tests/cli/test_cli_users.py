@@ -3,8 +3,9 @@ invitation link built from DUNNING_BASE_URL."""
 
 from __future__ import annotations
 
-from connector import accounts
+from connector import accounts, model
 from connector.runtime import Runtime
+from connector.storage import repos
 from tests.clirunner import Cli
 
 
@@ -32,8 +33,8 @@ def test_create_with_a_password_invite_without_and_list(cli: Cli) -> None:
     assert link.startswith("https://app.example/invite/"), f"the invitation link is not from DUNNING_BASE_URL: {link}"
     listed = cli.json("user", "list", "--org", "Bakkerij BV", "--json")
     assert listed == [
-        {"email": "anna@example.nl", "role": "owner", "status": "active"},
-        {"email": "bob@example.nl", "role": "viewer", "status": "invited"},
+        {"email": "anna@example.nl", "role": "owner", "status": "active", "administrations": "all"},
+        {"email": "bob@example.nl", "role": "viewer", "status": "invited", "administrations": "all"},
     ], f"user list said {listed}"
     rt = _runtime(cli)
     try:
@@ -42,6 +43,48 @@ def test_create_with_a_password_invite_without_and_list(cli: Cli) -> None:
         assert bob.email == "bob@example.nl", "the link names someone else"
     finally:
         rt.close()
+
+
+def test_a_clients_staff_are_kept_to_their_administrations(cli: Cli) -> None:
+    """``--administration`` (by name or id, repeatable) keeps the person to those administrations; an owner, an
+    administration the organisation has not and ``--new-org`` are refused with a reason."""
+    cli.ok("db", "upgrade")
+    cli.ok("user", "create", "owner@practice.nl", "--org", "Praktijk", "--new-org", "--kind", "practice")
+    rt = _runtime(cli)
+    try:
+        org_id = accounts.memberships(rt, accounts.find_person(rt, "owner@practice.nl").id)[0].org_id  # type: ignore[union-attr]
+        with rt.sessions.begin() as s:
+            connection = repos.create_connection(s, org_id, "moneybird")
+            ids = [
+                repos.upsert_administration(
+                    s, org_id, connection.id, "moneybird", model.Tenant(provider_tenant_id=f"t{n}", name=name)
+                ).id
+                for n, name in enumerate(("Bakker BV", "Slager BV", "Visser BV"))
+            ]
+    finally:
+        rt.close()
+    args = ("user", "create", "staff@bakker.nl", "--org", "Praktijk", "--role", "viewer")
+    cli.ok(*args, "--administration", "bakker bv", "--administration", str(ids[2]))
+    listed = {row["email"]: row for row in cli.json("user", "list", "--org", "Praktijk", "--json")}
+    kept = listed["staff@bakker.nl"]["administrations"]
+    assert kept == f"{ids[0]},{ids[2]}", f"kept to {kept}, not Bakker BV and Visser BV"
+    assert listed["owner@practice.nl"]["administrations"] == "all", "the owner was restricted"
+    rt = _runtime(cli)
+    try:
+        with rt.sessions() as s:
+            trail = [e.message for e in repos.audit_trail(s, org_id, limit=10)]
+    finally:
+        rt.close()
+    assert f"staff@bakker.nl invited as viewer to administration {ids[0]} only" in trail, f"audit trail: {trail}"
+    cases = [
+        (("--role", "owner", "--administration", "Bakker BV"), "an owner has the whole organisation"),
+        (("--administration", "Nergens BV"), "no single administration 'Nergens BV'"),
+        (("--new-org", "--administration", "Bakker BV"), "--administration needs an organisation that has it"),
+    ]
+    for extra, says in cases:
+        outcome = cli("user", "create", "x@bakker.nl", "--org", "Praktijk", *extra)
+        assert outcome.exit_code != 0 and says in outcome.stderr, f"{extra}: {outcome.describe()}"
+        assert "Traceback" not in outcome.output, f"{extra} showed a traceback"
 
 
 def test_mistakes_are_explained(cli: Cli) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -143,6 +145,112 @@ def test_every_route_as_everyone(world: World, who: str) -> None:
         else:
             assert status not in (401, 403), f"{who}: {method} {url} refused ({status}) though {who} may"
     assert walked >= 10, f"walked only {walked} routes"
+
+
+CLIENT_NAME = "Klant Zichtbaar BV"  # the client administration a client's own staff are kept to
+SECRET_DEBTOR = "Geheime Debiteur Alpha"  # a debtor of the practice's other administration
+
+
+@dataclass
+class Clients:
+    world: World
+    client: int  # the administration the restricted members may see
+    own_debtor: int  # its debtor
+    ids: dict[str, str]  # route argument -> the id of org A's other administration's object
+
+
+def _seed_books(world: World, administration_id: int, debtor_name: str, ref: str) -> tuple[int, int]:
+    """A debtor with an overdue invoice in the administration: (debtor id, invoice id)."""
+    rt = world.app.extensions["dunning"].runtime
+    day = rt.today(world.org_a)
+    with transaction(rt.sessions) as s:
+        debtor = model.Debtor(provider_ref=ref, name=debtor_name, segment=model.Segment.B2B, email=f"{ref}@x.example")
+        repos.upsert_debtors(s, world.org_a, administration_id, [debtor], rt.clock())
+        invoice = model.Invoice(
+            provider_ref=f"I-{ref}",
+            number=f"2026-{ref}",
+            debtor_ref=ref,
+            invoice_date=day - timedelta(days=40),
+            due_date=day - timedelta(days=10),
+            currency="EUR",
+            total=Decimal("100.00"),
+            open_amount=Decimal("100.00"),
+            status=model.InvoiceStatus.OPEN,
+            provider_state="open",
+        )
+        repos.upsert_invoices(s, world.org_a, administration_id, [invoice], rt.clock())
+        [debtor_row] = repos.get_debtors(s, world.org_a, administration_id).values()
+        [invoice_row] = repos.get_invoices(s, world.org_a, administration_id)
+        return debtor_row.id, invoice_row.id
+
+
+@pytest.fixture
+def clients(world: World) -> Clients:
+    """Organisation A gets a second client administration (on its own connection); its staff, a viewer and a
+    controller, are kept to it. The first administration (SECRET_NAME) is the one they must never reach."""
+    rt = world.app.extensions["dunning"].runtime
+    with rt.sessions.begin() as s:
+        connection = repos.create_connection(s, world.org_a, "xero")
+        client = repos.upsert_administration(
+            s, world.org_a, connection.id, "xero", model.Tenant(provider_tenant_id="t-client", name=CLIENT_NAME)
+        ).id
+        secret_connection = repos.get_administration(s, world.org_a, world.administration_a).connection_id
+    debtor, invoice = _seed_books(world, world.administration_a, SECRET_DEBTOR, "S1")
+    own_debtor, _own_invoice = _seed_books(world, client, "Zichtbare Debiteur", "C1")
+    for role in ("viewer", "controller"):
+        accounts.add_user(rt, f"{role}@client.example", world.org_a, role, PASSWORD, administrations=[CLIENT_NAME])
+    ids = {
+        "administration_id": str(world.administration_a),
+        "debtor_id": str(debtor),
+        "invoice_id": str(invoice),
+        "connection_id": str(secret_connection),
+    }
+    return Clients(world, client, own_debtor, ids)
+
+
+@pytest.mark.parametrize("role", ["viewer", "controller"])
+def test_a_clients_staff_reach_only_their_administration(clients: Clients, role: str) -> None:
+    """Every route with the other administration's ids is a 404 (as another organisation's), or refused for the
+    role; no page lists the other administration, its debtor or its connection; their own administration shows."""
+    world, client = clients.world, _client(clients.world, f"{role}@client.example")
+    walked = 0
+    for rule in world.app.url_map.iter_rules():
+        if rule.endpoint.startswith(OPEN) or rule.endpoint == "auth.logout":
+            continue
+        url = re.sub(
+            r"<(?:(\w+):)?(\w+)>",
+            lambda m: clients.ids.get(m.group(2), "1") if m.group(1) == "int" else "moneybird",
+            rule.rule,
+        )
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            walked += 1
+            response = client.open(url, method=method, data={})
+            status, body = response.status_code, response.get_data(as_text=True)
+            assert status < 500, f"{role}@client: {method} {url} answered {status}"
+            for secret in (SECRET_NAME, SECRET_DEBTOR):
+                assert secret not in body, f"{role}@client: {method} {url} showed {secret!r}"
+            if ROLES.index(role) < ROLES.index(_needs(method, rule.endpoint) or "viewer"):
+                assert status == 403, f"{role}@client: {method} {url} answered {status}; it needs more"
+            elif any(name in rule.arguments for name in clients.ids):
+                assert status == 404, f"{role}@client: {method} {url} answered {status}, not 404"
+    assert walked >= 40, f"walked only {walked} routes"
+    stranger = _client(world, "owner@b.example")
+    for path in ("/worklist", "/debtors", "/reports", "/reports/dso", "/reports/forecast", "/cockpit", "/members"):
+        url = f"{path}?administration={world.administration_a}"
+        answer, theirs = client.get(url), stranger.get(url)
+        expected = 403 if path == "/members" else theirs.status_code  # as another organisation's administration
+        assert answer.status_code == expected, f"{role}@client: {url} answered {answer.status_code}, not {expected}"
+        assert SECRET_DEBTOR not in answer.get_data(as_text=True), f"{role}@client: {url} showed the other's debtor"
+    own = client.get("/debtors?lang=en").get_data(as_text=True)
+    assert "Zichtbare Debiteur" in own, f"{role}@client: their own debtor is not listed"
+    assert client.get(f"/debtors?administration={clients.client}").status_code == 200, "their own filter fails"
+    searched = client.get("/search?q=Debiteur")  # one match (theirs) opens it; two would list both
+    assert searched.headers.get("Location") == f"/debtors/{clients.own_debtor}", f"{role}@client: search found more"
+
+
+def test_the_practice_still_sees_every_administration(clients: Clients) -> None:
+    body = _client(clients.world, "viewer@a.example").get("/debtors").get_data(as_text=True)
+    assert SECRET_DEBTOR in body and "Zichtbare Debiteur" in body, "an unrestricted viewer misses a debtor"
 
 
 def test_another_organisation_cannot_change_our_administration(world: World) -> None:

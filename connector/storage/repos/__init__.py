@@ -178,7 +178,7 @@ from connector.storage.repos.runs import (
     start_run,
     try_lease,
 )
-from connector.storage.repos.scope import now
+from connector.storage.repos.scope import OrgScope, allowed_administrations, now
 from connector.storage.repos.sync import (
     check_fits,
     counts,
@@ -262,6 +262,8 @@ __all__ = [
     "mark_login",
     "members",
     "memberships_of",
+    "OrgScope",
+    "allowed_administrations",
     "organisation_kind",
     "record_login_failure",
     "remove_membership",

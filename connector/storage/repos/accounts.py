@@ -50,24 +50,53 @@ def count_users(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(t.User)) or 0)
 
 
-def memberships_of(session: Session, user_id: int) -> list[tuple[int, str, str, str]]:
-    """The organisations a person may enter: (org id, name, kind, role), oldest organisation first."""
+Restriction = tuple[int, ...] | None  # the administrations a membership is kept to; None: the whole organisation
+
+
+def memberships_of(session: Session, user_id: int) -> list[tuple[int, str, str, str, Restriction]]:
+    """The organisations a person may enter: (org id, name, kind, role, restriction), oldest organisation first."""
     rows = session.execute(
-        select(t.Organisation.id, t.Organisation.name, t.Organisation.kind, t.Membership.role)
+        select(t.Organisation.id, t.Organisation.name, t.Organisation.kind, t.Membership.role, t.Membership.id)
         .join(t.Membership, t.Membership.org_id == t.Organisation.id)
         .where(t.Membership.user_id == user_id)
         .order_by(t.Organisation.id)
     )
-    return [(int(org_id), str(name), str(kind), str(role)) for org_id, name, kind, role in rows]
+    found = [(int(org_id), str(name), str(kind), str(role), int(mid)) for org_id, name, kind, role, mid in rows]
+    kept = _restrictions(session, [mid for *_rest, mid in found])
+    return [(org_id, name, kind, role, kept.get(mid)) for org_id, name, kind, role, mid in found]
 
 
-def set_membership(session: Session, org_id: int, user_id: int, role: str) -> None:
-    """Give ``user_id`` ``role`` in the organisation (a new membership or a changed role)."""
+def _restrictions(session: Session, membership_ids: list[int]) -> dict[int, tuple[int, ...]]:
+    """The administrations of each restricted membership among ``membership_ids`` (unrestricted ones absent)."""
+    if not membership_ids:
+        return {}
+    rows = session.execute(
+        select(t.Membership.id, t.MembershipAdministration.administration_id)
+        .outerjoin(t.MembershipAdministration, t.MembershipAdministration.membership_id == t.Membership.id)
+        .where(t.Membership.id.in_(membership_ids), t.Membership.restricted.is_(True))
+        .order_by(t.MembershipAdministration.administration_id)
+    )
+    kept: dict[int, tuple[int, ...]] = {}
+    for membership_id, administration_id in rows:
+        ids = kept.get(int(membership_id), ())
+        kept[int(membership_id)] = ids if administration_id is None else (*ids, int(administration_id))
+    return kept
+
+
+def set_membership(session: Session, org_id: int, user_id: int, role: str, administrations: Restriction = None) -> None:
+    """Give ``user_id`` ``role`` in the organisation (a new membership or a changed role), for the whole
+    organisation (``administrations`` None) or only those of its administrations (the caller checked they are
+    the organisation's)."""
     row = session.scalar(scoped(t.Membership, org_id).where(t.Membership.user_id == user_id))
     if row is None:
-        session.add(t.Membership(org_id=org_id, user_id=user_id, role=role, created_at=now(session)))
-    else:
-        row.role = role
+        row = t.Membership(org_id=org_id, user_id=user_id, role=role, created_at=now(session))
+        session.add(row)
+    row.role, row.restricted = role, administrations is not None
+    session.flush()
+    session.execute(delete(t.MembershipAdministration).where(t.MembershipAdministration.membership_id == row.id))
+    for administration_id in sorted(set(administrations or ())):
+        kept = t.MembershipAdministration(org_id=org_id, membership_id=row.id, administration_id=administration_id)
+        session.add(kept)
     session.flush()
 
 
@@ -75,15 +104,18 @@ def remove_membership(session: Session, org_id: int, user_id: int) -> None:
     session.execute(delete(t.Membership).where(*where_scoped(t.Membership, org_id), t.Membership.user_id == user_id))
 
 
-def members(session: Session, org_id: int) -> list[tuple[t.User, str]]:
-    """The organisation's people with their role, by e-mail address."""
-    rows = session.execute(
-        select(t.User, t.Membership.role)
-        .join(t.Membership, t.Membership.user_id == t.User.id)
-        .where(*where_scoped(t.Membership, org_id))
-        .order_by(t.User.email)
+def members(session: Session, org_id: int) -> list[tuple[t.User, str, Restriction]]:
+    """The organisation's people with their role and restriction, by e-mail address."""
+    rows = list(
+        session.execute(
+            select(t.User, t.Membership.role, t.Membership.id)
+            .join(t.Membership, t.Membership.user_id == t.User.id)
+            .where(*where_scoped(t.Membership, org_id))
+            .order_by(t.User.email)
+        )
     )
-    return [(user, str(role)) for user, role in rows]
+    kept = _restrictions(session, [int(mid) for _user, _role, mid in rows])
+    return [(user, str(role), kept.get(int(mid))) for user, role, mid in rows]
 
 
 def organisation_kind(session: Session, org_id: int) -> str | None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -68,9 +68,14 @@ def inbox_field_too_long(fields: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _of(org_id: int | None) -> list[ColumnElement[bool]]:
+    """An organisation's events (kept to a restricted member's administrations' tenants), or the unresolved ones."""
+    return [t.InboxEvent.org_id.is_(None)] if org_id is None else where_scoped(t.InboxEvent, org_id)
+
+
 def get_inbox_event(session: Session, org_id: int | None, event_id: int) -> t.InboxEvent:
-    event = session.get(t.InboxEvent, event_id)
-    if event is None or event.org_id != org_id:
+    event = session.scalar(select(t.InboxEvent).where(*_of(org_id), t.InboxEvent.id == event_id))
+    if event is None:
         raise NotFound(f"inbox event {event_id} not found")
     return event
 
@@ -78,9 +83,7 @@ def get_inbox_event(session: Session, org_id: int | None, event_id: int) -> t.In
 def inbox_events(
     session: Session, org_id: int | None, status: str | None = None, limit: int = 200
 ) -> list[t.InboxEvent]:
-    query = select(t.InboxEvent).where(
-        t.InboxEvent.org_id.is_(None) if org_id is None else t.InboxEvent.org_id == org_id
-    )
+    query = select(t.InboxEvent).where(*_of(org_id))
     if status:
         query = query.where(t.InboxEvent.status == status)
     return list(session.scalars(query.order_by(t.InboxEvent.id).limit(limit)))
