@@ -376,15 +376,19 @@ def invoice_outcome(
 ) -> Decision | NonDecision | None:
     """The rules' outcome for one invoice today (the decision, or why nothing happens and until when); None when it
     is not open any more. Raises ``ConnectorError`` when no policy applies."""
+    setting = day_one(adm)
     with rt.sessions() as s:
         found = repos.get_invoices(s, adm.org_id, adm.id, [invoice_ref])
-        choose = day_one_policy(policy_for(s, adm.org_id, adm.id, policies), day_one(adm))
+        choose = day_one_policy(policy_for(s, adm.org_id, adm.id, policies), setting)
     if not found:
         return None
     snapshots = build_snapshots(rt, adm, debtor_ref=found[0].debtor_ref)  # its debtor's invoices, not the ledger
     snapshot = next((snap for snap in snapshots if snap.invoice_ref == invoice_ref), None)
     if snapshot is None:
         return None
+    _kept, left_alone = split_history([snapshot], setting)  # as the run does (docs/onboarding.md#day-one-choices)
+    if left_alone:
+        return left_alone[0]
     return evaluate_invoice(snapshot, choose(snapshot), today, rates=rates)
 
 

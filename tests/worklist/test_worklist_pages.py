@@ -17,6 +17,7 @@ from connector.debtors import HoldReason
 from connector.model.outbox import OutboxStatus
 from connector.rules.decisions import Reason
 from connector.storage import repos
+from connector.storage.db import transaction
 from dashboard import create_app, debtor_pages
 from tests.worklist.conftest import Desk
 
@@ -100,6 +101,25 @@ def test_the_debtor_and_invoice_pages_render(client: FlaskClient, desk: Desk) ->
         assert text in body, f"{text!r} on the debtor page"
     body = client.get(f"/invoices/{desk.invoices['i1']}?lang=en").get_data(as_text=True)
     assert "Invoice 2026-i1" in body and "Next step" in body, "the invoice page"
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", "It was due before dunning started, and you chose to skip that history."),
+        ("nl", "Hij was al vervallen voordat het aanmanen begon, en u koos ervoor die geschiedenis over te slaan."),
+    ],
+)
+def test_the_invoice_page_says_history_is_skipped(client: FlaskClient, desk: Desk, lang: str, words: str) -> None:
+    """docs/onboarding.md#day-one-choices: an invoice skip_history leaves alone says why on its page."""
+    world, today = desk.world, desk.today
+    world.invoice("old-1", "d1", today - timedelta(days=60), "90.00")
+    with transaction(world.rt.sessions) as s:
+        repos.set_day_one(s, world.org_id, world.adm_id, "skip_history", today - timedelta(days=3))
+        invoice_id = repos.get_invoices(s, world.org_id, world.adm_id, ["old-1"])[0].id
+    assert world.run(today).non_decisions.get("before_start"), "the run does not leave the old invoice alone"
+    body = html.unescape(client.get(f"/invoices/{invoice_id}?lang={lang}").get_data(as_text=True))
+    assert words in body, f"the invoice page ({lang}) does not say it was due before dunning started"
 
 
 def test_one_search_hit_opens_it(client: FlaskClient, desk: Desk) -> None:
