@@ -42,7 +42,8 @@ class State:
     resume: str = field(default="administrations")  # the first step not yet made
 
 
-def state(rt: Runtime, org_id: int) -> State:
+def state(rt: Runtime, org_id: int, only: set[int] | None = None) -> State:
+    """``only``: the administrations a later connect added (the wizard for them leaves the others alone)."""
     with rt.sessions() as s:
         steps = [
             AdministrationStep(
@@ -54,6 +55,7 @@ def state(rt: Runtime, org_id: int) -> State:
                 {seg.value: policy_defaults(s, org_id, a.id).get(seg, DEFAULTS[seg]) for seg in Segment},
             )
             for a in repos.list_administrations(s, org_id)
+            if only is None or a.id in only
         ]
         names: dict[str, list[str]] = {seg.value: [] for seg in Segment}
         for p in available_policies(s, org_id):
@@ -69,10 +71,13 @@ def state(rt: Runtime, org_id: int) -> State:
     return State(steps, names, done, resume)
 
 
-def choose_administrations(rt: Runtime, org_id: int, chosen: set[int]) -> None:
-    """Those not chosen are paused (synced and shown, nothing sent or previewed) until resumed."""
+def choose_administrations(rt: Runtime, org_id: int, chosen: set[int], only: set[int] | None = None) -> None:
+    """Those not chosen are paused (synced and shown, nothing sent or previewed) until resumed; with ``only``, just
+    those administrations are looked at."""
     with transaction(rt.sessions) as s:
         for adm in repos.list_administrations(s, org_id):
+            if only is not None and adm.id not in only:
+                continue
             paused = adm.id not in chosen
             if adm.paused != paused:
                 adm.paused = paused
@@ -122,6 +127,12 @@ def switch_on(rt: Runtime, org_id: int, administration_ids: set[int]) -> None:
                 adm.safe_mode = False
                 repos.audit(s, org_id, "safe_mode", "safe mode off (onboarding)", administration_id=adm.id)
         repos.set_onboarded(s, org_id, rt.clock())
+
+
+def not_started(rt: Runtime, org_id: int) -> set[int]:
+    """The administrations without a day-one choice yet: those a connect adds go through the wizard."""
+    with rt.sessions() as s:
+        return {a.id for a in repos.list_administrations(s, org_id) if a.day_one is None}
 
 
 def finished(rt: Runtime, org_id: int) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, redirect, request, url_for
 from flask_babel import gettext as _
 
+from connector import onboarding
 from connector.connect import complete_connect, redirect_uri, start_connect
 from connector.errors import ConnectorError
 from connector.registry import ADAPTERS
@@ -18,6 +19,7 @@ from dashboard.access import current_org_id, current_user, requires
 from dashboard.common import page, services
 from dashboard.connections import reconnecting
 from dashboard.errors import PageError
+from dashboard.onboarding import start_for
 from dashboard.signup import signing_up
 
 bp = Blueprint("oauth", __name__, template_folder="templates")
@@ -63,6 +65,7 @@ def callback(provider: str) -> Any:
         member = current_user()  # the state names the organisation; a signed-in browser must be of that one
         expected = member.org_id if member is not None and member.user_id is not None else signing_up()
         again = reconnecting(provider)
+        waiting = onboarding.not_started(ctx.runtime, expected) if expected is not None else set()
         connected = complete_connect(ctx.runtime, provider, code, state, expected_org=expected, reconnect=again)
     except ConnectorError as exc:
         return page("message.html", title=_("Connecting failed – please connect again"), detail=str(exc)), 400
@@ -75,4 +78,8 @@ def callback(provider: str) -> Any:
         return redirect(url_for("connections.connections", reconnected=1))
     if signing_up() == connected.org_id:
         return redirect(url_for("signup.account"))
+    added = onboarding.not_started(ctx.runtime, connected.org_id) - waiting
+    if added and member is not None and member.user_id is not None:  # docs/onboarding.md#connections
+        start_for(added)  # its new administrations go through the wizard; the others stay as they are
+        return redirect(url_for("onboarding.wizard"))
     return page("message.html", title=_("Connected"), detail=f"{connected.administrations}")

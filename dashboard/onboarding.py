@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from connector import onboarding
@@ -19,6 +19,17 @@ from dashboard.access import current_org_id, current_user, requires
 from dashboard.common import page, services
 
 bp = Blueprint("onboarding", __name__, template_folder="templates")
+SCOPE = "onboarding_only"  # the administrations a later connect added: the wizard is about them alone
+
+
+def scope() -> set[int] | None:
+    value = session.get(SCOPE)
+    return {int(v) for v in value if isinstance(v, int)} if isinstance(value, list) else None
+
+
+def start_for(administration_ids: set[int]) -> None:
+    """After connecting another package: the wizard for these new administrations, the others untouched."""
+    session[SCOPE] = sorted(administration_ids)
 
 
 def _ids(name: str) -> set[int]:
@@ -29,7 +40,7 @@ def _ids(name: str) -> set[int]:
 @requires("owner")
 def wizard() -> Any:
     rt, org_id = services().runtime, current_org_id()
-    current = onboarding.state(rt, org_id)
+    current = onboarding.state(rt, org_id, scope())
     step = request.args.get("step", current.resume)
     if step not in onboarding.STEPS:
         step = current.resume
@@ -53,14 +64,15 @@ def save(step: str) -> Any:
     rt, org_id = services().runtime, current_org_id()
     member = current_user()
     who = member.email if member else ""
-    current = onboarding.state(rt, org_id)
+    only = scope()
+    current = onboarding.state(rt, org_id, only)
     known = {a.id for a in current.administrations}
     try:
         if step == "administrations":
             chosen = _ids("administration") & known
             if not chosen:
                 return redirect(url_for("onboarding.wizard", step=step, error="none"))
-            onboarding.choose_administrations(rt, org_id, chosen)
+            onboarding.choose_administrations(rt, org_id, chosen, only)
         elif step == "policies":
             for adm in current.administrations:
                 for segment in ("b2b", "b2c"):
@@ -76,6 +88,7 @@ def save(step: str) -> Any:
             if request.form.get("confirm") != "1":
                 return redirect(url_for("onboarding.wizard", step=step, error="confirm"))
             onboarding.switch_on(rt, org_id, _ids("administration") & known)
+            session.pop(SCOPE, None)
             return redirect(url_for("pages.index", onboarded=1))
         else:
             return redirect(url_for("onboarding.wizard"))
