@@ -1,7 +1,8 @@
 """The four onboarding steps of a new organisation, as services the ``/onboarding`` wizard calls: choose the
 administrations to dun, a policy per administration and segment, the day-one choice after a plan of what each
 choice would send first, then switch sending on (safe mode off). Every step is stored as it is made, so the
-wizard resumes where it was left (docs/onboarding.md#the-four-steps).
+wizard resumes where it was left (docs/onboarding.md#the-four-steps). Also the account each administration's
+debtors transfer to when an invoice has no payment link (docs/portal.md#paying).
 
 Beside ``connector.services`` in the layers: reads and writes through ``connector.storage.repos`` scoped to the
 organisation, policies through ``connector.policies``, counts with the pure ``connector.rules.dayone``.
@@ -12,7 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from connector.model import Segment
+from connector.model import Segment, bank
+from connector.model.bank import BankDetails
 from connector.policies import assign_policy, available_policies, packaged_policies, policy_defaults, policy_for
 from connector.rules.dayone import DayOne, DayOneSetting, first_step
 from connector.runtime import Runtime
@@ -138,3 +140,30 @@ def not_started(rt: Runtime, org_id: int) -> set[int]:
 def finished(rt: Runtime, org_id: int) -> bool:
     with rt.sessions() as s:
         return repos.onboarded_at(s, org_id) is not None
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    """One administration and the account its debtors transfer to (None: not set, the page says "on the invoice")."""
+
+    id: int
+    name: str
+    provider: str
+    bank: BankDetails | None
+
+
+def bank_accounts(rt: Runtime, org_id: int) -> list[BankAccount]:
+    with rt.sessions() as s:
+        return [
+            BankAccount(adm.id, adm.name, adm.provider, repos.bank_details(adm))
+            for adm in repos.list_administrations(s, org_id)
+        ]
+
+
+def set_bank_account(rt: Runtime, org_id: int, administration_id: int, holder: str, iban: str, bic: str) -> None:
+    """Check and store the account letters, e-mails and the debtor's page name (docs/portal.md#paying); all three
+    fields empty clears it. Raises ``InvalidBankDetails`` naming each bad field, ``NotFound`` for another
+    organisation's administration."""
+    details = None if not (holder.strip() or iban.strip() or bic.strip()) else bank.parse(holder, iban, bic)
+    with transaction(rt.sessions) as s:
+        repos.set_bank_details(s, org_id, administration_id, details)

@@ -7,7 +7,8 @@ come back as one ``NOT_FOUND``, so the page gives no hint which). Before any loo
 client address (failed tries) and per token (every try), both counted in the database so every worker sees them.
 An opened link shows the creditor's name, the debtor's open invoices in that administration only, the costs and
 interest the latest message stated, the 14-day letter's dates when one went out, and how to pay: the package's
-payment link where the invoice has one, else the payment reference. Every view is recorded on the link
+payment link where the invoice has one, else the creditor's account (``repos.bank_details``, the one the
+letters name) with the payment reference. Every view is recorded on the link
 (docs/portal.md#the-page).
 """
 
@@ -22,7 +23,9 @@ from decimal import Decimal
 from connector import clock
 from connector.auth import portal as links
 from connector.channels.context import language_for
-from connector.model import InvoiceStatus, Money
+from connector.model import Capability, InvoiceStatus, Money
+from connector.model.bank import BankDetails
+from connector.registry import adapter_class
 from connector.runtime import Runtime
 from connector.storage import repos, tables
 from connector.storage.db import Session, transaction
@@ -77,6 +80,8 @@ class PortalPage:
     today: date
     invoices: tuple[PortalInvoice, ...]
     charges: Charges | None
+    bank: BankDetails | None = None  # the account to transfer to where an invoice has no payment link
+    pdf: bool = False  # each invoice links to the package's PDF (docs/portal.md#the-invoice-pdf)
 
     @property
     def total(self) -> dict[str, Decimal]:
@@ -180,6 +185,8 @@ def read_page(s: Session, rt: Runtime, link: tables.PortalLink) -> PortalPage:
         today=today,
         invoices=invoices,
         charges=_charges(s, link, adm.id, numbers),
+        bank=repos.bank_details(adm),
+        pdf=Capability.INVOICE_PDF in adapter_class(adm.provider).capabilities,
     )
 
 

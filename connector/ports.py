@@ -246,6 +246,10 @@ class AccountingAdapter:
     def fetch_debtors(self, tenant: str, refs: Sequence[str]) -> list[Debtor]:
         raise NotSupported("fetch_debtors")
 
+    def invoice_pdf(self, tenant: str, invoice_ref: str) -> bytes:
+        """The invoice as the package prints it (``Capability.INVOICE_PDF``); the caller checks it is a PDF."""
+        raise NotSupported("invoice PDF")
+
     def reminder_settings(self, tenant: str) -> ProviderReminderSettings:
         return ProviderReminderSettings(active=False, detail="provider sends no reminders of its own")
 

@@ -1,10 +1,11 @@
-"""The debtor's page: ``/p`` (type a letter's short code) and ``/p/<token>`` (the link in every reminder).
+"""The debtor's page: ``/p`` (type a letter's short code), ``/p/<token>`` (the link in every reminder) and
+``/p/<token>/invoices/<ref>.pdf`` (an invoice's PDF from the package, through ``connector.portal_pdf``).
 
 A public blueprint beside the creditor's pages: no login (``dashboard.access`` leaves ``/p`` alone), reading through
-``connector.portal`` only. Whatever is wrong with a link (tampered, unknown, expired, revoked, another
-organisation's) gets one neutral page in both languages with status 404, so the page gives no hint which; too many
-tries get a 429 page. The page speaks the debtor's language unless the debtor chose the other one (``?lang=``),
-is made for a phone first, and is never cached or indexed (docs/portal.md#the-page).
+``connector.portal`` and ``connector.portal_pdf`` only. Whatever is wrong with a link (tampered, unknown, expired,
+revoked, another organisation's) gets one neutral page in both languages with status 404, so the page gives no
+hint which; too many tries get a 429 page. The page speaks the debtor's language unless the debtor chose the other
+one (``?lang=``), is made for a phone first, and is never cached or indexed (docs/portal.md#the-page).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
-from connector import portal, portal_answers
+from connector import portal, portal_answers, portal_pdf
 from connector.portal_answers import AnswerRefused, Form, Problem
 from dashboard.common import services
 from dashboard.i18n import COOKIE, DEFAULT_LANGUAGE, LANGUAGES
@@ -53,6 +54,18 @@ DONE = {
     "accepted": _l("Thank you. Your payment arrangement is agreed; the schedule is in our e-mail to you."),
     "awaiting_approval": _l("Thank you. We will look at your proposal and let you know; until then no reminders."),
     "question": _l("Thank you. We will answer your question; until then you get no reminders for these invoices."),
+}
+NO_PDF = {  # the package could not give the invoice's PDF: what happened, and what to do
+    portal_pdf.PdfState.FAILED: (
+        502,
+        _l("The invoice could not be fetched"),
+        _l("Our accounting package did not give us the PDF of invoice %(number)s. Please try again later."),
+    ),
+    portal_pdf.PdfState.UNAVAILABLE: (
+        503,
+        _l("The invoice could not be fetched"),
+        _l("Our accounting package did not answer in time for invoice %(number)s. Please try again in a few minutes."),
+    ),
 }
 HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow", "Referrer-Policy": "no-referrer"}
 
@@ -116,6 +129,25 @@ def _show(token: str, status: int = 200, **context: Any) -> Response:
 def view(token: str) -> Response:
     done = DONE.get(request.args.get("done", ""))
     return _show(token, done=done)
+
+
+@bp.route("/p/<path:token>/invoices/<ref>.pdf")
+def invoice_pdf(token: str, ref: str) -> Response:
+    """The package's PDF of one invoice on the page, streamed through us and never cached
+    (docs/portal.md#the-invoice-pdf)."""
+    found = portal_pdf.fetch(services().runtime, token, _address(), ref)
+    if found.state is portal_pdf.PdfState.TOO_MANY:
+        return _refused(portal.Opened.TOO_MANY)
+    if found.state is portal_pdf.PdfState.NOT_FOUND:
+        return _refused(portal.Opened.NOT_FOUND)
+    _speak(found.language)
+    if found.state is not portal_pdf.PdfState.OK:
+        status, title, text = NO_PDF[found.state]
+        back = f"/p/{token}"
+        return _answer("portal/no_pdf.html", status, title=title, text=str(text) % {"number": found.number}, back=back)
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in found.number)[:80] or "invoice"
+    headers = {**HEADERS, "Content-Disposition": f'inline; filename="{name}.pdf"', "X-Content-Type-Options": "nosniff"}
+    return Response(found.content, 200, headers=headers, mimetype="application/pdf")
 
 
 @bp.route("/p/<path:token>", methods=["POST"])

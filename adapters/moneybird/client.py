@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from connector.errors import GarbageResponse
 from connector.ports import ApiSession, HttpResponse, KnownVersions
@@ -46,6 +47,12 @@ class MoneybirdClient:
     def patch(self, tenant: str, path: str, body: Any) -> Any:
         response = self.http.request("PATCH", f"{self.base}/{tenant}/{path}", tenant=tenant, json=body)
         return self._json(response, dict)
+
+    def download_pdf(self, tenant: str, invoice_id: str) -> bytes:
+        """docs/providers/moneybird.md#invoice-pdf: a 302 to a download URL valid for 30 seconds, followed at once (the
+        token is not sent on to another host)."""
+        url = f"{self.base}/{tenant}/sales_invoices/{quote(invoice_id, safe='')}/download_pdf"
+        return self.http.request("GET", url, tenant=tenant).content
 
     def delete_webhook(self, tenant: str, webhook_id: str) -> None:
         # docs/providers/moneybird.md#subscribing: DELETE /{administration_id}/webhooks/{id} answers 204

@@ -55,6 +55,7 @@ class MoneybirdAdapter(AccountingAdapter):
             Capability.CREDIT_HOLD,
             Capability.MARK_UNCOLLECTIBLE,
             Capability.PAYMENT_LINK,
+            Capability.INVOICE_PDF,
         }
     )
     oauth: ClassVar[OAuthSpec] = OAuthSpec(
@@ -121,6 +122,9 @@ class MoneybirdAdapter(AccountingAdapter):
 
     def fetch_debtors(self, tenant: str, refs: Sequence[str]) -> list[Debtor]:
         return [mapping.debtor(c) for c in self.client.fetch(tenant, "contacts", refs)]
+
+    def invoice_pdf(self, tenant: str, invoice_ref: str) -> bytes:
+        return self.client.download_pdf(tenant, invoice_ref)
 
     def reminder_settings(self, tenant: str) -> ProviderReminderSettings:
         return mapping.reminder_settings(self.client.workflows(tenant))

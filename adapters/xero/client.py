@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from connector.errors import GarbageResponse
 from connector.ports import ApiSession, HttpResponse
@@ -127,6 +128,13 @@ class XeroClient:
         body = self.get(tenant, f"Invoices/{invoice_id}/OnlineInvoice")
         urls = [o.get("OnlineInvoiceUrl") for o in body.get("OnlineInvoices") or [] if isinstance(o, dict)]
         return next((str(u) for u in urls if u), None)
+
+    def invoice_pdf(self, tenant: str, invoice_id: str) -> bytes:
+        """docs/providers/xero.md#invoice-pdf: ``GET Invoices/{InvoiceID}`` with ``Accept: application/pdf``."""
+        self.calls += 1
+        headers = self._headers(tenant, {"Accept": "application/pdf"})
+        path = f"{self.api}/Invoices/{quote(invoice_id, safe='')}"
+        return self.http.request("GET", path, tenant=tenant, headers=headers).content
 
     # --- write-back surfaces -------------------------------------------------------------------------------
     def history(self, tenant: str, invoice_id: str) -> list[dict[str, Any]]:

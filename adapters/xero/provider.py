@@ -60,7 +60,13 @@ class XeroAdapter(AccountingAdapter):
     id: ClassVar[str] = "xero"
     name: ClassVar[str] = "Xero"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.WEBHOOKS, Capability.WRITE_NOTE, Capability.CREDIT_HOLD, Capability.PAYMENT_LINK}
+        {
+            Capability.WEBHOOKS,
+            Capability.WRITE_NOTE,
+            Capability.CREDIT_HOLD,
+            Capability.PAYMENT_LINK,
+            Capability.INVOICE_PDF,
+        }
     )
     oauth: ClassVar[OAuthSpec] = OAuthSpec(
         authorize_path="/identity/connect/authorize",
@@ -215,6 +221,9 @@ class XeroAdapter(AccountingAdapter):
     def online_invoice_url(self, tenant: str, invoice_ref: str) -> str | None:
         """The debtor-facing invoice page (``https://in.xero.com/…``); one API call, so only at send time."""
         return self.client.online_invoice_url(tenant, invoice_ref)
+
+    def invoice_pdf(self, tenant: str, invoice_ref: str) -> bytes:
+        return self.client.invoice_pdf(tenant, invoice_ref)
 
     # --- writes --------------------------------------------------------------------------------------------
     def write_reminder_status(self, tenant: str, write: ReminderWrite) -> WriteResult:

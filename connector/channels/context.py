@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from connector.model import Debtor, Invoice, Segment
+from connector.model.bank import BankDetails
 
 DEFAULT_LANGUAGE = "nl"
 SUPPORTED_LANGUAGES = ("nl", "en")
@@ -56,9 +57,19 @@ class Organisation:
     email: str | None = None
     phone: str | None = None
     website: str | None = None
-    iban: str | None = None
+    iban: str | None = None  # in groups of four; with the holder and BIC from the owner's setting
     kvk_number: str | None = None
     vat_number: str | None = None
+    account_holder: str | None = None
+    bic: str | None = None
+
+    @classmethod
+    def of(cls, name: str, bank: BankDetails | None) -> Organisation:
+        """The administration as a message names it, with the account to transfer to when one is set
+        (docs/portal.md#paying)."""
+        if bank is None:
+            return cls(name=name, administration_name=name)
+        return cls(name=name, administration_name=name, iban=bank.grouped, account_holder=bank.holder, bic=bank.bic)
 
 
 @dataclass(frozen=True)

@@ -224,7 +224,7 @@ def _dossier(
     segment = Segment(debtor.segment_override or debtor.segment)
     costs = amounts.costs
     return Dossier(
-        organisation=Organisation(name=adm.name, administration_name=adm.name),
+        organisation=Organisation.of(adm.name, repos.bank_details(adm)),
         debtor=DebtorInfo(
             name=debtor.company_name or debtor.name,
             address_lines=tuple(

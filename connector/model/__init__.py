@@ -137,6 +137,7 @@ class Capability(str, enum.Enum):
     WRITE_DOCUMENT = "write_document"
     MARK_UNCOLLECTIBLE = "mark_uncollectible"
     PAYMENT_LINK = "payment_link"
+    INVOICE_PDF = "invoice_pdf"  # the package hands out the invoice as a PDF (docs/portal.md#the-invoice-pdf)
 
 
 class Tenant(Frozen):

@@ -96,7 +96,7 @@ def message_context(
         dates = letter_dates(today, LetterChannel.EMAIL, term_days=payload.notice_term_days)
     interest = payload.interest
     return MessageContext(
-        organisation=Organisation(name=adm.name, administration_name=adm.name),
+        organisation=Organisation.of(adm.name, repos.bank_details(adm)),
         debtor=DebtorInfo.from_debtor(debtor),
         invoices=tuple(InvoiceLine.from_invoice(inv, today) for inv in invoices),
         level_name=item.level_name,

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import inspect
 
 from connector import model
+from connector.model.bank import BankDetails
 from connector.model.outbox import OutboxAction, OutboxChannel, OutboxItem, OutboxPayload, OutboxStatus
 from connector.storage import tables as t
 
@@ -116,3 +117,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def bank_details(adm: t.Administration) -> BankDetails | None:
+    """The one place letters, e-mails and the debtor's page read the creditor's account from (docs/portal.md#paying):
+    the owner's setting for this administration, or None when none is set."""
+    if not adm.bank_iban:
+        return None
+    return BankDetails(holder=adm.bank_holder or adm.name, iban=adm.bank_iban, bic=adm.bank_bic or None)

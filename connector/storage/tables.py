@@ -173,6 +173,11 @@ class Administration(Base):
     # when the daily retention job first saw it disconnected (suspended, or its grant gone); synced copies are
     # purged 30 days later; cleared when it is reachable again
     disconnected_at: Mapped[datetime | None]
+    # the account the debtor transfers to when an invoice has no payment link (docs/portal.md#paying), set by the
+    # owner; the IBAN compact and mod-97 checked (connector.model.bank)
+    bank_holder: Mapped[str | None] = mapped_column(Text)
+    bank_iban: Mapped[str | None] = mapped_column(String(34))
+    bank_bic: Mapped[str | None] = mapped_column(String(11))
 
 
 class Debtor(Base):

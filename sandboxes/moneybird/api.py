@@ -218,6 +218,23 @@ def sales_invoice(adm_id: str, invoice_id: str) -> Response:
     return reply(sandbox().render(adm_id, sandbox().invoice_record(adm_id, invoice_id)))
 
 
+PDF_LINK_SECONDS = 30  # docs/providers/moneybird.md#invoice-pdf: "The link is valid for 30 seconds"
+
+
+@route("/<digits:adm_id>/sales_invoices/<digits:invoice_id>/download_pdf", ("GET",), SALES)
+def download_pdf(adm_id: str, invoice_id: str) -> Response:
+    """A 302 to a short-lived download URL outside ``/api/v2`` (no bearer token needed there)."""
+    state = sandbox()
+    inv = state.invoice_record(adm_id, invoice_id)
+    if state.pdf_failure is not None:
+        return reply({"error": "PDF generation failed"}, state.pdf_failure)
+    if inv["draft_id"] is not None and not inv["invoice_id"]:
+        raise SandboxError(404, NOT_FOUND)  # a draft has no PDF to download yet
+    expires = int(state.now().timestamp()) + PDF_LINK_SECONDS
+    location = f"{request.host_url.rstrip('/')}/downloads/{adm_id}/sales_invoices/{invoice_id}.pdf?expires={expires}"
+    return Response(status=302, headers={"Location": location})
+
+
 @route("/<digits:adm_id>/sales_invoices/find_by_invoice_id/<number>", ("GET",), SALES)
 def find_by_invoice_id(adm_id: str, number: str) -> Response:
     number = number.removesuffix(".json")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from sandboxes.moneybird.api import api
 from sandboxes.moneybird.render import SandboxError
 from sandboxes.moneybird.state import MoneybirdSandbox
 from sandboxes.moneybird.webhooks import DeliveryWorker
+from sandboxes.pdf import invoice_pdf
 
 
 class DigitsConverter(BaseConverter):
@@ -78,11 +80,30 @@ def create_app(
     _register_oauth(app, state)
     _register_gate(app, state)
     app.register_blueprint(api)
+    _register_downloads(app, state)
     if background_delivery:
         worker = DeliveryWorker(lambda: state.deliver_webhooks(respect_backoff=True))
         worker.start()
         app.extensions["sandbox_worker"] = worker
     return app
+
+
+def _register_downloads(app: Flask, state: MoneybirdSandbox) -> None:
+    """Where ``download_pdf`` redirects: the PDF for 30 seconds, then 403 like an expired signed URL."""
+
+    @app.get("/downloads/<digits:adm_id>/sales_invoices/<digits:invoice_id>.pdf")
+    def invoice_pdf_file(adm_id: str, invoice_id: str) -> Response:
+        expires = request.args.get("expires", "")
+        with state.lock:
+            if not expires.isdigit() or int(expires) < int(state.now().timestamp()):
+                return Response("Request has expired", status=403, mimetype="text/plain")
+            info = state.administration(adm_id)["info"]
+            inv = state.invoice_record(adm_id, invoice_id)
+            total = Decimal(inv["excl_cents"] + inv["tax_cents"]) / 100
+            body = invoice_pdf(
+                info["name"], inv["invoice_id"] or f"draft {inv['draft_id']}", f"{total:.2f}", info["currency"]
+            )
+        return Response(body, mimetype="application/pdf")
 
 
 def _register_gate(app: Flask, state: MoneybirdSandbox) -> None:

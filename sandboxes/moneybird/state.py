@@ -79,6 +79,7 @@ class MoneybirdSandbox(WebhookState):
         self.probe_webhooks = probe_webhooks
         self.public_url = public_url.rstrip("/")
         self.api_calls = 0
+        self.pdf_failure: int | None = None  # a test's outage: download_pdf answers this status
         self.request_log: list[tuple[str, str, int]] = []
         self.failed_deliveries: list[Record] = []
         self._rng = random.Random(f"{seed}-duplicates")

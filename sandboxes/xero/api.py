@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
+from sandboxes.pdf import invoice_pdf
 from sandboxes.xero import render
 from sandboxes.xero.query import MAX_IDS, ListQuery, QueryError, list_query, select
 from sandboxes.xero.records import CREDIT_KINDS, Org, SandboxError
@@ -73,6 +74,8 @@ def register_api(app: Flask, sandbox: XeroSandbox) -> None:
         found = find_invoice(o, invoice_id)
         if found is None:
             return Response("The resource you're looking for cannot be found", status=404)
+        if request.accept_mimetypes.best == "application/pdf":  # docs/providers/xero.md#invoice-pdf
+            return invoice_pdf_response(sandbox, o, found)
         with sandbox.lock:
             body = render.invoice(sandbox, o, found, lines=True, summary_only=False)
         return json_response(render.envelope(sandbox, "Invoices", [body]))
@@ -179,6 +182,15 @@ def register_api(app: Flask, sandbox: XeroSandbox) -> None:
     @app.errorhandler(SandboxError)
     def sandbox_error(exc: SandboxError) -> Response:
         return json_response(render.validation_error(str(exc)), 400)
+
+
+def invoice_pdf_response(sandbox: XeroSandbox, org: Org, invoice: dict[str, Any]) -> Response:
+    """``GET /Invoices/{InvoiceID}`` with ``Accept: application/pdf``: the invoice as Xero prints it."""
+    if sandbox.pdf_failure is not None:
+        return json_response(render.validation_error("PDF could not be generated"), sandbox.pdf_failure)
+    number = invoice["InvoiceNumber"] or invoice["InvoiceID"]
+    body = invoice_pdf(org.name, number, f"{invoice['Total']:.2f}", invoice["CurrencyCode"])
+    return Response(body, mimetype="application/pdf")
 
 
 def find_invoice(org: Org, key: str) -> dict[str, Any] | None:

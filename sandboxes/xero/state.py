@@ -43,6 +43,7 @@ class XeroSandbox(OAuthState, WebhookState):
         concurrent_limit: int = 5,
         seed: int = 42,
     ) -> None:
+        self.pdf_failure: int | None = None  # a test's outage: the invoice PDF answers this status
         self.lock = threading.RLock()
         self.rng = random.Random(seed)
         self.client_id = client_id

@@ -288,6 +288,8 @@ def test_capabilities_match_implemented_methods(adapter: type[AccountingAdapter]
     assert overridden("parse_webhook") is webhooks, "parse_webhook disagrees with the WEBHOOKS capability"
     writes = adapter.capabilities & set(NEEDS.values())
     assert overridden("write_reminder_status") is bool(writes), "write_reminder_status disagrees with capabilities"
+    pdf = Capability.INVOICE_PDF in adapter.capabilities
+    assert overridden("invoice_pdf") is pdf, "invoice_pdf disagrees with the INVOICE_PDF capability"
 
 
 def reminder_write(world: World, action: WriteAction, ref: str, debtor_ref: str) -> ReminderWrite:
@@ -323,3 +325,17 @@ def test_a_write_back_lands_in_the_sandbox_exactly_when_capable(world: World, ac
     result = world.adapter.write_reminder_status(world.tenant, write)
     assert result.ok, f"{world.provider} {action.value}: {result.detail}"
     assert len(world.state.writes(world.tenant)) > before, f"{world.provider} {action.value} wrote nothing"
+
+
+# --- the invoice PDF: the package's own print of an invoice, exactly when capable ---------------------------------
+def test_an_invoice_pdf_comes_from_the_sandbox_exactly_when_capable(world: World) -> None:
+    ref = world.state.create_invoice(world.tenant, total=Decimal("60.50"), due_date=NOW.date() - timedelta(days=20))
+    invoice, _ = fetch(world, ref)
+    if Capability.INVOICE_PDF not in world.adapter.capabilities:
+        with pytest.raises(NotSupported):
+            world.adapter.invoice_pdf(world.tenant, ref)
+        return
+    content = world.adapter.invoice_pdf(world.tenant, ref)
+    assert content.startswith(b"%PDF-"), f"{world.provider}: not a PDF: {content[:40]!r}"
+    assert (invoice.number or "").encode() in content, f"{world.provider}: the PDF does not name {invoice.number}"
+    assert b"60.50" in content, f"{world.provider}: the PDF does not state the amount"

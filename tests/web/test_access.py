@@ -32,7 +32,10 @@ NEEDS = {
     "auth.members": "owner",
     "onboarding.wizard": "owner",
     "onboarding.save": "owner",
-    **{f"connections.{view}": "owner" for view in ("reconnect", "confirm_disconnect", "do_disconnect")},
+    **{
+        f"connections.{view}": "owner"
+        for view in ("reconnect", "confirm_disconnect", "do_disconnect", "bank_accounts", "save_bank_account")
+    },
     **{
         f"integrations.{view}": "owner"  # API keys and webhooks: only an owner hands out access to other software
         for view in ("api_keys", "create_key", "revoke_key", "webhooks", "subscribe", "unsubscribe", "replay")

@@ -15,11 +15,13 @@ from playwright.sync_api import Browser, Page, expect
 
 from connector import demo, outbox
 from connector.auth import portal
+from connector.model.bank import BankDetails
 from connector.model.outbox import OutboxAction
 from connector.ports import RateLimit
 from connector.registry import ADAPTERS
 from connector.settings import Settings
 from connector.storage import repos
+from connector.storage.db import transaction
 from tests.web.conftest import needs_browser, serious_violations, shoot
 
 pytestmark = needs_browser
@@ -87,9 +89,18 @@ def test_a_debtor_answers_from_the_link_in_its_email(
     dutch_ref, english_ref = ranked[0], ranked[1]
     assert counts.get(dutch_ref, 0) >= 4, f"the busiest debtor has only {counts.get(dutch_ref)} open invoices"
 
+    with transaction(stack.runtime.sessions) as s:  # the owner's account for transfers (docs/portal.md#paying)
+        [adm] = repos.list_administrations(s, stack.org_id)
+        repos.set_bank_details(s, stack.org_id, adm.id, BankDetails("Demo BV", "NL91ABNA0417164300", "ABNANL2A"))
     phone = _phone(browser, "nl")
     phone.goto(f"{stack.web.url}{links[dutch_ref]}?lang=nl")
     expect(phone.locator("h1")).to_contain_text("Uw facturen bij")
+    cards, online, banked = (phone.locator(sel).count() for sel in ("li.invoice", ".pay a.button", "dl.bank"))
+    assert online + banked == cards and banked > 0, f"{cards} invoices: {online} pay online, {banked} by transfer"
+    expect(phone.locator("dl.bank").first).to_contain_text("NL91 ABNA 0417 1643 00")
+    expect(phone.locator("#pdf-1")).to_contain_text("(pdf)")  # Xero gives the invoice's PDF
+    pdf = phone.request.get(f"{stack.web.url}{phone.locator('#pdf-1').get_attribute('href')}")
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF-"), f"the invoice PDF: {pdf.status}"
     assert serious_violations(phone) == [], "axe on the debtor's page (nl)"
     shoot(phone, "portal-page-nl")
     refs = [_ref(phone, n) for n in (1, 2, 3, 4)]

@@ -10,6 +10,7 @@ signature of every function in every storage module. Rows come back as ``connect
 """
 
 from connector.storage.convert import (
+    bank_details,
     debtor_row_to_model,
     invoice_row_to_model,
     outbox_row_to_model,
@@ -116,6 +117,7 @@ from connector.storage.repos.organisations import (
     rotate_webhook_secrets,
     route_tenant,
     route_webhook_secrets,
+    set_bank_details,
     set_connection_status,
     set_day_one,
     set_onboarded,
@@ -314,6 +316,7 @@ __all__ = [
     "debtor_by_id",
     "debtor_ids",
     "debtor_invoices",
+    "bank_details",
     "debtor_row_to_model",
     "debtor_rows",
     "delete_letter_evidence",
@@ -323,6 +326,7 @@ __all__ = [
     "find_invoices",
     "find_organisation",
     "get_administration",
+    "set_bank_details",
     "get_arrangement",
     "get_connection",
     "get_cursor",

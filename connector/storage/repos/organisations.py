@@ -17,6 +17,7 @@ from connector import model
 from connector.clock import DEFAULT_TIMEZONE
 from connector.errors import NotFound
 from connector.model.api import EventType
+from connector.model.bank import BankDetails
 from connector.storage import tables as t
 from connector.storage.repos.hooks import emit_event
 from connector.storage.repos.scope import now, scoped, where_scoped
@@ -250,3 +251,11 @@ def onboarded_at(session: Session, org_id: int) -> datetime | None:
 
 def set_onboarded(session: Session, org_id: int, when: datetime | None) -> None:
     session.execute(update(t.Organisation).where(t.Organisation.id == org_id).values(onboarded_at=when))
+
+
+def set_bank_details(session: Session, org_id: int, administration_id: int, details: BankDetails | None) -> None:
+    """Set (or with None clear) the account of one of the organisation's administrations."""
+    adm = get_administration(session, org_id, administration_id)
+    adm.bank_holder = details.holder if details else None
+    adm.bank_iban = details.iban if details else None
+    adm.bank_bic = details.bic if details else None
