@@ -114,19 +114,21 @@ def start(
     chosen = [p for p in (providers or list(SANDBOXES)) if p in ADAPTERS and p in SANDBOXES]
     state_dir = settings.var_dir / (practice.state_dir if practice else "sandboxes")
     state_dir.mkdir(parents=True, exist_ok=True)
+    mailbox = start_mailbox(settings.var_dir / "mailbox")  # our own e-mail channel talks real SMTP to it
+    # Moneybird e-mails the reminders it sends itself: the demo's sandbox into the same mailbox (docs/portal.md#links)
+    mailing = {"moneybird": {"smtp_host": "127.0.0.1", "smtp_port": mailbox.port}} if not practice else {}
     sandboxes: dict[str, RunningServer] = {}
     for provider in chosen:
         app = sandbox_factory(provider)(
             client_id=DEMO_CLIENT_ID,
             client_secret=DEMO_CLIENT_SECRET,
             state_path=state_dir / f"{provider}.json" if not practice or practice.persist else None,
-            **{**DEMO_SIZES.get(provider, {}), **(options or {}).get(provider, {})},
+            **{**DEMO_SIZES.get(provider, {}), **mailing.get(provider, {}), **(options or {}).get(provider, {})},
             **({"clock": practice.clock} if practice else {}),
         )
         sandboxes[provider] = serve_in_thread(app)
         settings = _provider_settings(settings, provider, sandboxes[provider].url)
     upgrade(settings.database_url)
-    mailbox = start_mailbox(settings.var_dir / "mailbox")  # our own e-mail channel talks real SMTP to it
     smtp = settings.smtp.model_copy(update={"host": "127.0.0.1", "port": mailbox.port, "enabled": True})
     settings = settings.model_copy(update={"smtp": smtp})
     from dashboard import create_app

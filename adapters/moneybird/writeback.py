@@ -111,8 +111,8 @@ def _send_reminder(client: MoneybirdClient, tenant: str, write: ReminderWrite) -
             # e-mail
             "delivery_method": "Manual" if write.channel == "letter" else "Email",
         }
-        if write.text:
-            reminder["reminder_text"] = write.text
+        if write.message:  # our text with the debtor's personal link; without it, the workflow step's own text
+            reminder["reminder_text"] = write.message
         if write.email and write.channel != "letter":
             reminder["email_address"] = write.email
         reminders.append(reminder)

@@ -81,10 +81,24 @@ def format_code(code: str) -> str:
     return f"{code[:5]}-{code[5:]}"
 
 
-def sign_token(keys: Sequence[str], org_id: int) -> tuple[str, str]:
-    """A new token for ``org_id`` signed with the newest key, and the lookup hash its row stores."""
-    random_part = _b64(secrets.token_bytes(16))
+def sign_token(keys: Sequence[str], org_id: int, outbox_key: str | None = None) -> tuple[str, str]:
+    """A new token for ``org_id`` signed with the newest key, and the lookup hash its row stores. For a message
+    (``outbox_key``) the 16 bytes are derived from the key and the message's idempotency key instead of drawn, so a
+    resend of the same message after a crash carries the same link (docs/portal.md#links)."""
+    raw = secrets.token_bytes(16) if outbox_key is None else _derived(keys[0], org_id, "link", outbox_key)[:16]
+    random_part = _b64(raw)
     return f"{org_id}.{random_part}.{_mac(keys[0], org_id, random_part)}", _lookup(random_part)
+
+
+def _derived(secret: str, org_id: int, purpose: str, outbox_key: str) -> bytes:
+    return hmac.new(_key(secret), f"{purpose}|{org_id}|{outbox_key}".encode(), "sha256").digest()
+
+
+def _code(secret: str, org_id: int, outbox_key: str | None) -> str:
+    if outbox_key is None:
+        return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    digest = _derived(secret, org_id, "code", outbox_key)
+    return "".join(CODE_ALPHABET[byte % len(CODE_ALPHABET)] for byte in digest[:CODE_LENGTH])
 
 
 def parse_token(keys: Sequence[str], token: str) -> tuple[int, str] | None:
@@ -110,9 +124,19 @@ def issue_link(
     outbox_key: str | None = None,
     with_code: bool = False,
 ) -> IssuedLink:
-    """Store and return a fresh link for one debtor; the URL is built from ``DUNNING_BASE_URL`` only."""
-    token, lookup = sign_token(keys, adm.org_id)
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)) if with_code else None
+    """Store and return a fresh link for one debtor; the URL is built from ``DUNNING_BASE_URL`` only. A message's
+    link (``outbox_key``) is the same on every attempt at sending it: stored once, returned again while it works."""
+    token, lookup = sign_token(keys, adm.org_id, outbox_key)
+    code = _code(keys[0], adm.org_id, outbox_key) if with_code else None
+    earlier = repos.find_portal_link(session, adm.org_id, lookup) if outbox_key is not None else None
+    if earlier is not None and _state(earlier, now).state is LinkState.OK and earlier.debtor_ref == debtor_ref:
+        shown = format_code(code) if code and earlier.code_hash == code_hash(keys[0], code) else None
+        url = base_url.rstrip("/") + PORTAL_PATH + token
+        return IssuedLink(url=url, token=token, code=shown, expires_at=earlier.expires_at)
+    if earlier is not None:  # revoked or ended since the first attempt: this attempt brings a new one
+        token, lookup = sign_token(keys, adm.org_id)
+        code = _code(keys[0], adm.org_id, None) if with_code else None
+    url = base_url.rstrip("/") + PORTAL_PATH + token
     expires_at = now + timedelta(days=LINK_DAYS)
     repos.create_portal_link(
         session,
@@ -124,7 +148,6 @@ def issue_link(
         expires_at=expires_at,
         outbox_key=outbox_key,
     )
-    url = base_url.rstrip("/") + PORTAL_PATH + token
     return IssuedLink(url=url, token=token, code=format_code(code) if code else None, expires_at=expires_at)
 
 

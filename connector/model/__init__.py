@@ -313,7 +313,8 @@ class ReminderWrite(Frozen):
     invoice_refs: list[str]
     level: int
     level_name: str
-    text: str = ""
+    text: str = ""  # the note naming the step, as the bookkeeper sees it in the package
+    message: str = ""  # what the package sends the debtor (Moneybird's reminder_text); empty: the package's own
     channel: str = "email"
     email: str | None = None
     attachment_name: str | None = None

@@ -10,7 +10,8 @@ worklist. Every letter gets its evidence recorded: an e-mailed one with the SMTP
 without a sending date until a person marks it posted (``connector.debtors.letters``), its printed dates assuming
 posting on the day it was queued. A notice of default sent by e-mail is recorded on the invoices' dunning state.
 Every e-mail and letter carries a fresh personal link to the debtor's page (``connector.auth.portal``); a letter
-also its short code and a QR code (docs/portal.md#links).
+also its short code and a QR code; a reminder the package sends itself carries it in the text we give it
+(``package_message``, docs/portal.md#links).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from connector.channels.context import (
 from connector.channels.email import Attachment, render_email
 from connector.channels.letters import RenderedLetter, render_letter
 from connector.channels.phone import HistoryLine, build_phone_task
+from connector.channels.templating import render_part
 from connector.clock import local_date
 from connector.errors import PermanentError
 from connector.model import Debtor, Invoice, Money
@@ -150,6 +152,23 @@ def with_portal(ctx: MessageContext, link: IssuedLink, base_url: str) -> Message
     """The context with the personal link (and on a letter the short code and the page to type it on)."""
     entry = base_url.rstrip("/") + "/p" if link.code else None
     return replace(ctx, portal_url=link.url, portal_code=link.code, portal_entry=entry)
+
+
+def package_message(
+    rt: Runtime,
+    adm: tables.Administration,
+    item: OutboxItem,
+    invoices: list[Invoice],
+    debtor_row: tables.Debtor | None,
+    today: date,
+) -> str:
+    """The text a package sends as the reminder when it sends it itself (Moneybird's ``reminder_text``): the step's
+    e-mail text in the debtor's language with a personal link, the same on every attempt (docs/portal.md#links)."""
+    debtor = repos.debtor_row_to_model(debtor_row, item.debtor_ref)
+    kind = KIND_BY_ACTION.get(item.action, MessageKind.REMINDER)
+    link = portal_link(rt, adm, item, with_code=False)
+    ctx = with_portal(message_context(adm, item, invoices, debtor, today), link, rt.settings.base_url)
+    return render_part(kind, "body.txt", ctx)
 
 
 def write_post_queue(rt: Runtime, item: OutboxItem, letter: RenderedLetter) -> Path:

@@ -26,7 +26,7 @@ from connector.errors import ConnectorError, NotSupported, PermanentError, RateL
 from connector.model import Capability, Invoice, InvoiceStatus, WriteAction, WriteResult
 from connector.model.api import EventType
 from connector.model.outbox import OWN_CHANNEL_ACTIONS, REMINDER_ACTIONS, OutboxAction, OutboxItem, OutboxStatus
-from connector.outbox.deliver import Delivered, deliver, record_evidence
+from connector.outbox.deliver import Delivered, deliver, package_message, record_evidence
 from connector.outbox.writes import document_write, manual_write, provider_sends, reminder_writes
 from connector.ports import AccountingAdapter
 from connector.runtime import Runtime
@@ -117,7 +117,10 @@ def process_item(
     delivered = None
     if not by_provider and item.action in OWN_CHANNEL_ACTIONS:
         item, delivered = _deliver_once(rt, item, adm, due, debtor)
-    writes = reminder_writes(item, adapter, due, debtor.email if debtor else None)
+    message = ""
+    if by_provider:  # the package sends it: with our text and the debtor's link (docs/portal.md#links)
+        message = package_message(rt, adm, item, due, debtor, clock.today(adm.timezone, clock=rt.clock))
+    writes = reminder_writes(item, adapter, due, debtor.email if debtor else None, message)
     if delivered is not None and delivered.letter is not None and Capability.WRITE_DOCUMENT in adapter.capabilities:
         # docs/providers/exact.md#write-back: the letter as a Document
         writes.append(document_write(item, due, delivered))

@@ -15,10 +15,11 @@ from connector.ports import AccountingAdapter
 
 
 def reminder_writes(
-    item: OutboxItem, adapter: AccountingAdapter, invoices: list[Invoice], email: str | None
+    item: OutboxItem, adapter: AccountingAdapter, invoices: list[Invoice], email: str | None, message: str = ""
 ) -> list[ReminderWrite]:
     """What to write back for one reminder step: pause the package's own reminders first when asked, then the
-    reminder itself (sent by the package), a credit hold, or a note naming the level."""
+    reminder itself (sent by the package with ``message``, our text with the debtor's link), a credit hold, or a
+    note naming the level."""
     refs = [i.provider_ref for i in invoices]
     base = dict(
         debtor_ref=item.debtor_ref,
@@ -37,7 +38,11 @@ def reminder_writes(
             )
         )
     if provider_sends(item, adapter):
-        writes.append(ReminderWrite(action=WriteAction.SEND_REMINDER, idempotency_key=item.idempotency_key, **base))
+        writes.append(
+            ReminderWrite(
+                action=WriteAction.SEND_REMINDER, idempotency_key=item.idempotency_key, message=message, **base
+            )
+        )
     elif item.action is OutboxAction.CREDIT_STOP and Capability.CREDIT_HOLD in caps:
         writes.append(
             ReminderWrite(

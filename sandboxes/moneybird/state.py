@@ -67,7 +67,12 @@ class MoneybirdSandbox(WebhookState):
         probe_webhooks: bool = True,
         public_url: str = "https://moneybird.com",
         sizes: Sequence[int] | None = None,
+        smtp_host: str | None = None,
+        smtp_port: int = 25,
     ) -> None:
+        self.smtp = (
+            (smtp_host, smtp_port) if smtp_host else None
+        )  # where reminder e-mails go (sandboxes.moneybird.mail)
         self.clock: Callable[[], datetime] = clock or _utcnow
         self.lock = threading.RLock()
         self.state_path = Path(state_path) if state_path else None

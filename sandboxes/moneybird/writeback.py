@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Response
 
+from sandboxes.moneybird import mail
 from sandboxes.moneybird import webhooks as hooks
 from sandboxes.moneybird.api import (
     REMINDABLE,
@@ -76,8 +77,18 @@ def send_reminders(adm_id: str) -> Response:
         planned.append((reminder, invoices))
     for reminder, invoices in planned:
         method = reminder.get("delivery_method", "Email")
+        text = reminder.get("reminder_text")
+        if text is None:  # docs/providers/moneybird.md#write-back: defaults to the next workflow step's text
+            steps = next(w for w in adm["workflows"] if w["id"] == str(reminder["workflow_id"]))["steps"]
+            text = steps[min(invoices[0]["reminder_count"] or 0, len(steps) - 1)]["reminder_text"] or ""
         for inv in invoices:
             state.record_reminder(adm_id, inv, reminder.get("reminder_text"), method)
+        contact = adm["contacts"][str(reminder["contact_id"])]
+        to = reminder.get("email_address") or contact.get("email")
+        mailed = None
+        if method == "Email" and state.smtp is not None and to:
+            rendered = [state.render(adm_id, inv) for inv in invoices]
+            mailed = mail.deliver(state.smtp, mail.reminder_message(adm, contact, rendered, text, to))
         write(
             adm,
             "reminder",
@@ -85,6 +96,7 @@ def send_reminders(adm_id: str) -> Response:
             text=reminder.get("reminder_text"),
             delivery_method=method,
             email_address=reminder.get("email_address"),
+            **({"mailed": mailed} if mailed is not None else {}),
             **{key: str(reminder[key]) for key in REMINDER_KEYS[:4]},
         )
     state.save()
