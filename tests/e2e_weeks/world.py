@@ -118,7 +118,8 @@ class World:
     clock: SimClock
     connection_id: int = 0
     today: date = date.min
-    mails: list[tuple[date, Mail]] = field(default_factory=list)
+    mails: list[tuple[date, Mail]] = field(default_factory=list)  # what our own channel sent
+    package_mails: list[tuple[date, Mail]] = field(default_factory=list)  # what Moneybird sent itself
     writes: list[tuple[date, dict[str, Any]]] = field(default_factory=list)
     checks: dict[date, debtors.DailyCheck] = field(default_factory=dict)
     _seen_writes: int = 0
@@ -202,8 +203,11 @@ class World:
 
     def _collect(self, today: date) -> None:
         box = self.run.mailbox
-        for message in box.messages()[len(self.mails) :]:
-            self.mails.append((today, parse_mail(message)))
+        for message in box.messages()[len(self.mails) + len(self.package_mails) :]:
+            if "moneybird.sandbox" in str(message["Message-ID"]):  # Moneybird mails the reminders it sends itself
+                self.package_mails.append((today, parse_mail(message)))
+            else:
+                self.mails.append((today, parse_mail(message)))
         written = self.sandbox.writes(self.tenant)
         self.writes.extend((today, w) for w in written[self._seen_writes :])
         self._seen_writes = len(written)

@@ -62,11 +62,16 @@ def _writes(stack: demo.DemoRun) -> int:
     return sum(len(sandbox.writes(tenant)) for tenant in tenants)
 
 
+def _ours(stack: demo.DemoRun) -> list[object]:
+    """The mailbox's e-mails our own channel sent (Moneybird's sandbox mails the reminders it sends there too)."""
+    return [m for m in stack.mailbox.messages() if "moneybird.sandbox" not in str(m["Message-ID"])]
+
+
 def test_approve_in_bulk_and_the_reminders_go_out(stack: demo.DemoRun, page: Page, today: date) -> None:
     demo.run_provider(stack, "moneybird", today)
     waiting = _waiting(stack)
     assert waiting, "with approval at every step the first run leaves steps waiting"
-    mails, writes = len(stack.mailbox.messages()), _writes(stack)
+    mails, writes = len(_ours(stack)), _writes(stack)
     page.goto(f"{stack.web.url}/worklist?tab=approval&lang=nl")
     expect(page.locator("h1")).to_have_text("Werklijst")
     assert serious_violations(page) == [], "axe on the worklist (nl)"
@@ -81,7 +86,7 @@ def test_approve_in_bulk_and_the_reminders_go_out(stack: demo.DemoRun, page: Pag
         items = [i for i in repos.outbox_items(s, stack.org_id) if i.id in waiting]
     assert {i.status for i in items} == {OutboxStatus.DONE}, f"every approved step went out: {items[:3]}"
     by_us = [i for i in items if i.payload.delivered and i.payload.delivered.channel == "email"]
-    assert len(stack.mailbox.messages()) - mails == len(by_us), "our own e-mails arrive in the mailbox"
+    assert len(_ours(stack)) - mails == len(by_us), "our own e-mails arrive in the mailbox"
     assert _writes(stack) > writes, "the package sends its reminders and learns of ours (the sandbox's writes)"
 
 
