@@ -6,16 +6,19 @@ would otherwise do by hand (``connector.debtors``: a dispute hold with its note 
 Each answer is stored (``portal_answers``, with the link's id, never the token), written to the audit trail (so
 it is on the debtor's timeline) and put in the worklist as a task; while it is open the rules send nothing for
 its invoices (``connector.snapshots`` reads open answers as holds): a claimed payment and a dispute until a
-person closes the task, a question for ``PAUSE_DAYS``, an arrangement outside the policy's bounds until it is
-approved. An arrangement inside them starts at once and the ladder follows it (docs/portal.md#answers).
+person closes the task (or the payment is seen), a question for ``PAUSE_DAYS``, an arrangement outside the
+policy's bounds until it is approved. A claimed payment's task waits until the policy's ``paid_claim_check_days``
+have passed, and is resolved without a person when a sync shows the payment first. An arrangement inside the
+bounds starts at once and the ladder follows it (docs/portal.md#answers).
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from connector import clock
 from connector import portal as pages
@@ -27,17 +30,19 @@ from connector.errors import ConnectorError, PolicyError
 from connector.model import InvoiceStatus, Money
 from connector.model.outbox import OutboxAction, OutboxChannel, OutboxPayload, OutboxStatus
 from connector.policies import policy_for
+from connector.rules.policy import Policy
 from connector.runtime import Runtime
 from connector.snapshots import build_snapshots
 from connector.storage import repos, tables
 from connector.storage.db import Session, transaction
 
-PAUSE_DAYS = 14  # a question pauses the ladder this long; a claimed payment is looked for this long
+PAUSE_DAYS = 14  # a question pauses the ladder this long
 DISPUTE_REASONS = ("not_received", "amount_wrong", "quality", "already_paid_or_credited", "other")
+DEFAULT_CHECK_DAYS = 7  # "I have paid" without a policy to say: a person looks after this many days
 MESSAGE_CHARS = 2000
 TERM_DAYS = 30  # an arrangement's instalments are a month apart, the first a month from today
 TASKS = {  # the worklist's line for each answer (stored data, like every step's name)
-    "paid": "Debiteur meldt betaald (portaal): controleer de betaling",
+    "paid": "Debiteur meldt betaald (portaal): geen betaling gezien",
     "dispute": "Debiteur betwist factuur (portaal): beoordelen",
     "arrangement": "Debiteur vraagt betalingsregeling (portaal): goedkeuren",
     "arrangement_accepted": "Betalingsregeling via portaal gestart: ter info",
@@ -141,11 +146,15 @@ def answer(rt: Runtime, token: str, address: str, form: Form) -> Answered:
         chosen = _invoices(s, org_id, adm_id, debtor_ref, form.invoices)
     if kind is Kind.ARRANGEMENT:
         return _arrangement(rt, adm, link_id, debtor_ref, chosen, form, today)
+    check_days = 0
+    if kind is Kind.PAID:
+        chosen_policies = _policies(rt, adm, debtor_ref, {inv.provider_ref for inv in chosen})
+        check_days = min((p.paid_claim_check_days for p in chosen_policies or []), default=DEFAULT_CHECK_DAYS)
     with transaction(rt.sessions) as s:
         adm = repos.get_administration(s, org_id, adm_id)
         fields: dict[str, object] = {}
         if kind is Kind.PAID:
-            fields = {"paid_on": _day(form.paid_on, today), "check_on": today + timedelta(days=PAUSE_DAYS)}
+            fields = {"paid_on": _day(form.paid_on, today), "check_on": today + timedelta(days=check_days)}
             amount = _amount(form.amount)
             fields.update(amount_minor=Money.of(amount, chosen[0].currency).to_minor(), currency=chosen[0].currency)
             fields["message"] = _message(form.message, required=False)
@@ -233,19 +242,29 @@ def _arrangement(
         return _answered(s, adm, row, chosen)
 
 
-def _bounds(rt: Runtime, adm: tables.Administration, debtor_ref: str, refs: set[str]) -> tuple[int, Decimal]:
-    """The strictest bounds the policies of the chosen invoices allow (most terms, least per term)."""
+def _policies(rt: Runtime, adm: tables.Administration, debtor_ref: str, refs: set[str]) -> list[Policy] | None:
+    """The policies of the chosen invoices; None when one has none."""
     policies, _rates = load_rules(rt)
     with rt.sessions() as s:
         choose = policy_for(s, adm.org_id, adm.id, policies)
-    max_terms, min_term = 60, Decimal(0)
+    found = []
     for snap in build_snapshots(rt, adm, debtor_ref=debtor_ref):
         if snap.invoice_ref not in refs:
             continue
         try:
-            policy = choose(snap)
+            found.append(choose(snap))
         except PolicyError:
-            return 0, Decimal(0)  # no policy to say what is allowed: a person decides
+            return None
+    return found
+
+
+def _bounds(rt: Runtime, adm: tables.Administration, debtor_ref: str, refs: set[str]) -> tuple[int, Decimal]:
+    """The strictest bounds the policies of the chosen invoices allow (most terms, least per term)."""
+    found = _policies(rt, adm, debtor_ref, refs)
+    if found is None:
+        return 0, Decimal(0)  # no policy to say what is allowed: a person decides
+    max_terms, min_term = 60, Decimal(0)
+    for policy in found:
         max_terms, min_term = min(max_terms, policy.arrangement_max_terms), max(min_term, policy.arrangement_min_term)
     return max_terms, min_term
 
@@ -272,6 +291,15 @@ def _record(
         data=data,
     )
     total = sum(inv.open_minor for inv in chosen)
+    claim: dict[str, object] = {}
+    waits = None
+    if row.kind == Kind.PAID.value and row.check_on is not None:
+        # docs/portal.md#answers: the task waits (the worklist's snoozed tab) until the check day; a sync that shows
+        # the payment first resolves it (connector.debtors.checks.check_paid_claims) and nobody ever sees it
+        paid = Money.from_minor(row.amount_minor or 0, row.currency or chosen[0].currency).amount
+        claim = {"claimed_paid_on": row.paid_on, "claimed_amount": paid, "claim_check_on": row.check_on}
+        claim["snoozed_until"] = row.check_on
+        waits = datetime.combine(row.check_on, time(0), tzinfo=ZoneInfo(adm.timezone)).astimezone(UTC)
     repos.add_outbox_item(
         s,
         adm.org_id,
@@ -290,7 +318,9 @@ def _record(
             open_amount=Money.from_minor(total, chosen[0].currency).amount,
             note=row.message,
             portal_answer=row.id,
+            **claim,
         ),
+        next_attempt_at=waits,
     )
 
 

@@ -166,6 +166,11 @@ class OutboxPayload(_Part):
     outcome: str | None = None
     contact_moment: int | None = None
     portal_answer: int | None = None  # the debtor's answer a task is about; closing the task resolves it
+    # "I have paid" (docs/portal.md#answers): the day and amount the debtor gave and the day a person looks if no
+    # payment is seen by then; the task's open_amount is what is still open on that day
+    claimed_paid_on: date | None = None
+    claimed_amount: Decimal | None = None
+    claim_check_on: date | None = None
 
     @property
     def charges(self) -> bool:

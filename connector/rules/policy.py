@@ -171,6 +171,8 @@ class Policy(_Strict):
     # what a debtor may agree on its own page (docs/portal.md#answers); beyond it a person approves
     arrangement_max_terms: int = Field(default=6, ge=0, le=60)
     arrangement_min_term: Decimal = Field(default=Decimal("25"), ge=0)  # the least per instalment
+    # "I have paid" on the debtor's page: the days a sync has to show the payment before a person looks
+    paid_claim_check_days: int = Field(default=7, ge=1, le=60)
     # Consumers: a payment term that is not a fatal term puts the debtor in default only after a notice of default
     # and its term (art. 6:82 BW); a fatal term does so the day after the due date (art. 6:83 sub a). Per debtor
     # a person can record either; this is what applies when nothing is recorded.

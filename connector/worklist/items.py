@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connector.model.outbox import OutboxChannel, OutboxItem, OutboxStatus
+from connector.model.outbox import OutboxChannel, OutboxItem, OutboxPayload, OutboxStatus
 from connector.runtime import Runtime
 from connector.storage import repos
 from connector.storage.db import Session
@@ -77,6 +77,7 @@ class WorklistRow:
     interest: Decimal | None
     snoozed_until: date | None
     last_error: str | None
+    claim: tuple[date, Decimal, date] | None = None  # "I have paid": the day, the amount, the check day
 
     @property
     def can_approve(self) -> bool:
@@ -217,6 +218,12 @@ def _rows(
                 interest=payload.interest,
                 snoozed_until=payload.snoozed_until,
                 last_error=item.last_error,
+                claim=_claim(payload),
             )
         )
     return rows
+
+
+def _claim(payload: OutboxPayload) -> tuple[date, Decimal, date] | None:
+    paid_on, amount, check_on = payload.claimed_paid_on, payload.claimed_amount, payload.claim_check_on
+    return (paid_on, amount, check_on) if paid_on and amount is not None and check_on else None

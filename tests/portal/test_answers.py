@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from connector.debtors import daily_checks
 from connector.model.outbox import OutboxAction, OutboxStatus
 from connector.portal_answers import PAUSE_DAYS
 from connector.storage import repos
@@ -143,9 +144,11 @@ def test_closing_the_task_lets_the_ladder_go_on(page: Page) -> None:
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     kind=st.sampled_from(sorted(FORMS)),
-    steps=st.lists(st.sampled_from(["sync", "run", "rerun", "next day"]), min_size=1, max_size=5),
+    steps=st.lists(st.sampled_from(["sync", "run", "rerun", "checks", "next day"]), min_size=1, max_size=5),
 )
 def test_after_any_answer_nothing_is_sent_for_its_invoices(page: Page, kind: str, steps: list[str]) -> None:
+    """'paid', 'dispute' and 'arrangement' stop the ladder until resolved, past a claimed payment's check day too
+    (the daily checks only put it in front of a person); a question pauses it for ``PAUSE_DAYS``."""
     world = page.world
     n = len(world.outbox()) + len(_answers(page, "P")) + int(world.clock().timestamp())  # a fresh debtor each time
     debtor, answered, control = f"P{n}", f"A{n}", f"C{n}"
@@ -156,18 +159,28 @@ def test_after_any_answer_nothing_is_sent_for_its_invoices(page: Page, kind: str
     assert status == 303, f"{kind}: the answer was refused ({status})"
     _invoice(world, control, debtor, "80.00")  # same debtor, not answered: the ladder goes on for it (an agreed
     # arrangement pauses the debtor's other invoices too, docs/credit-management.md#payment-arrangements)
+    answered_on = world.clock().date()
     for step in ["run", *steps]:
         if step == "sync":
             _invoice(world, answered, debtor, "300.00")  # the package delivers the invoice again, unchanged
+        elif step == "checks":
+            daily_checks(world.rt, world.org_id, world.clock().date())
         elif step == "next day":
-            world.clock.now += timedelta(days=PAUSE_DAYS // 2)
+            world.clock.now += timedelta(days=PAUSE_DAYS // 2)  # past a claimed payment's check day (7)
+            daily_checks(world.rt, world.org_id, world.clock().date())
             world.run(world.clock().date())
         else:
             world.run(world.clock().date())
-    sent = [i for i in world.outbox() if i.action in LADDER and answered in i.invoice_refs]
+    paused_until = answered_on + timedelta(days=PAUSE_DAYS) if kind == "question" else None
+    sent = [
+        i
+        for i in world.outbox()
+        if i.action in LADDER and answered in i.invoice_refs and (paused_until is None or i.run_date <= paused_until)
+    ]
     assert not sent, f"after {kind} then {steps}: {[(i.action, i.run_date) for i in sent]}"
     held, moved = world.state(answered), world.state(control)
-    assert held is None or held.level is None, f"after {kind} then {steps}: the ladder moved to {held.level}"
+    if paused_until is None or world.clock().date() <= paused_until:  # a question's pause may have run out
+        assert held is None or held.level is None, f"after {kind} then {steps}: the ladder moved to {held.level}"
     assert kind == "arrangement" or (moved is not None and moved.level is not None), "the control did not move"
 
 

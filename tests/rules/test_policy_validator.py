@@ -47,6 +47,10 @@ def _broken(change: str) -> dict[str, Any]:
         levels[-1]["requires_approval"] = False
     elif change == "negative_tolerance":
         data["min_open_amount"]["amount"] = "-1"
+    elif change == "paid_claim_check_days_zero":
+        data["paid_claim_check_days"] = 0
+    elif change == "paid_claim_check_days_text":
+        data["paid_claim_check_days"] = "a week"
     return data
 
 
@@ -57,6 +61,8 @@ CASES = [
     ("unknown_template", "levels[1].template", 1),
     ("hand_over_without_approval", "levels[7].requires_approval", 1),
     ("negative_tolerance", "min_open_amount.amount", 1),
+    ("paid_claim_check_days_zero", "paid_claim_check_days", 1),
+    ("paid_claim_check_days_text", "paid_claim_check_days", 1),
 ]
 
 

@@ -36,6 +36,7 @@ def add_outbox_item(
     run_date: date,
     status: OutboxStatus = OutboxStatus.PENDING,
     payload: OutboxPayload | None = None,
+    next_attempt_at: datetime | None = None,
 ) -> bool:
     """Queue an item unless its idempotency key exists already; True when queued. Two runs queueing the same key
     at once: the second insert meets the unique key and is "already queued", never an error."""
@@ -60,6 +61,7 @@ def add_outbox_item(
         status=OutboxStatus(status).value,
         payload=OutboxPayload.model_validate(payload or {}).stored(),
         created_at=now(session),
+        next_attempt_at=next_attempt_at,
     )
     try:
         with session.begin_nested():

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from connector.model.outbox import OutboxItem, OutboxStatus
+from connector.model.outbox import OutboxAction, OutboxItem, OutboxStatus
 from connector.storage import tables as t
 from connector.storage.convert import outbox_row_to_model
 from connector.storage.repos.scope import now, scoped, where_scoped
@@ -158,8 +158,9 @@ def open_portal_answers(session: Session, org_id: int, administration_id: int) -
     return list(session.scalars(query.order_by(PortalAnswer.id)))
 
 
-def resolve_portal_answer(session: Session, org_id: int, answer_id: int) -> bool:
-    """A person closed the answer's task: the ladder may go on for its invoices. False when it was not open."""
+def resolve_portal_answer(session: Session, org_id: int, answer_id: int, status: str = "resolved") -> bool:
+    """A person closed the answer's task, or the payment it claimed was seen (``confirmed``): the ladder may go on
+    for its invoices. False when it was not open."""
     result: Any = session.execute(
         update(PortalAnswer)
         .where(
@@ -167,9 +168,18 @@ def resolve_portal_answer(session: Session, org_id: int, answer_id: int) -> bool
             PortalAnswer.id == answer_id,
             PortalAnswer.status.in_(OPEN_ANSWER_STATUSES),
         )
-        .values(status="resolved")
+        .values(status=status)
     )
     return bool(result.rowcount)
+
+
+def portal_answer_tasks(session: Session, org_id: int, administration_id: int) -> dict[int, OutboxItem]:
+    """The open worklist tasks of the debtor's answers, by answer id (a claimed payment's waits for its check day)."""
+    query = scoped(t.OutboxItem, org_id, administration_id).where(
+        t.OutboxItem.action == OutboxAction.PORTAL_ANSWER.value, t.OutboxItem.status == OutboxStatus.TASK_OPEN.value
+    )
+    items = [outbox_row_to_model(row) for row in session.scalars(query.order_by(t.OutboxItem.id))]
+    return {item.payload.portal_answer: item for item in items if item.payload.portal_answer is not None}
 
 
 def portal_messages(session: Session, org_id: int, administration_id: int, debtor_ref: str) -> list[OutboxItem]:
