@@ -180,7 +180,7 @@ UNSCOPED = {
     "connector.storage.repos.accounts.clear_login_failures": "throttling counts before anyone is signed in",
     "connector.storage.repos.apikeys.find_api_key": "an API call names its organisation by its key",
 }
-SESSION_FUNCTIONS = 169  # how many the walk must find: a module the walk missed would lower it
+SESSION_FUNCTIONS = 170  # how many the walk must find: a module the walk missed would lower it
 
 
 def _storage_modules() -> list[ModuleType]:
